@@ -1,0 +1,19 @@
+/* allocators/sys/sys.c — cold paths of the system allocator. It reports what glibc's
+ * mallinfo2 measures at exit (heap bytes the C library still holds); peak footprint,
+ * arenas and pools are not measured for it and are left empty. */
+#include <malloc.h>
+
+#include "allocator.h"
+
+int gcl_allocator_init(void) { return 0; }
+void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
+void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { (void)am; }
+
+void gcl_allocator_report(struct gcl_report *r) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 mi = mallinfo2();
+  gcl_report_u64(r, "alloc_footprint_end_kb", (uint64_t)(mi.arena + mi.hblkhd) / 1024);
+#else
+  (void)r;
+#endif
+}

@@ -1,0 +1,18 @@
+/* core/allocator.h — what every allocator's <name>.c implements (cold paths). Its attrs
+ * header defines GCL_ALLOCATOR_NAME, struct gcl_allocator_mutator and the inline
+ *   void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t bytes);
+ *   void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p, size_t bytes);
+ * where am may be NULL in free (memory released by a QSBR callback on liburcu's thread),
+ * and bytes is always the size that was allocated. Returned memory is 16-byte aligned. */
+#ifndef GCL_ALLOCATOR_H
+#define GCL_ALLOCATOR_H
+
+#include "mutator.h"
+#include "report.h"
+
+int gcl_allocator_init(void);
+void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am);
+void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am);
+void gcl_allocator_report(struct gcl_report *r);
+
+#endif

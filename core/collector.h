@@ -1,0 +1,30 @@
+/* core/collector.h — what every collector's <name>.c implements (cold paths only; the hot
+ * paths are the static inline functions of its <name>-attrs.h, see core/mutator.h).
+ *
+ * A collector's attrs header defines:
+ *   GCL_COLLECTOR_NAME, GCL_COLLECTOR_PREFIX_SIZE   name and bytes before the header
+ *   struct gcl_collector_mutator                    its per-thread state
+ *   gcl_rc_kind(), gcl_barrier_kind(), gcl_needs_roots()   constant answers
+ *   gcl_collector_on_alloc(cm, obj, type)           inline hook on every allocation */
+#ifndef GCL_COLLECTOR_H
+#define GCL_COLLECTOR_H
+
+#include <stddef.h>
+
+#include "mutator.h"
+#include "report.h"
+
+int gcl_collector_init(void);
+void gcl_collector_thread_attach(struct gcl_mutator *m);
+void gcl_collector_thread_detach(struct gcl_mutator *m);
+/* An explicit collection request; generation -1 means a full collection. */
+void gcl_collector_collect(struct gcl_mutator *m, int generation);
+/* After the last thread detached: a final collection where the collector has one. */
+void gcl_collector_finish(void);
+/* 0 if the collector can run `threads` mutator threads; else -EINVAL and a reason. */
+int gcl_collector_check_threads(unsigned threads, char *why, size_t why_len);
+/* Add the collector's figures (collections, gc_s, pauses...) to the record; figures a
+ * collector does not measure are not written. */
+void gcl_collector_report(struct gcl_report *r);
+
+#endif

@@ -1,0 +1,151 @@
+/* core/heap.c — object death under reference counting, memory release, and the QSBR
+ * deferral of memory that other threads may still be reading.
+ *
+ * Invariants:
+ *  - An object reaches gcl_free_object exactly once (the verifier checks it).
+ *  - The memory of an object flagged GCL_OBJ_SHARED is returned to the allocator only after
+ *    a liburcu QSBR grace period, so a thread that read a pointer to it while online may
+ *    still read its header (gcl_load_strong); other objects are returned at once.
+ *  - Deallocation never recurses on the C stack: a chain of a million objects dies in a
+ *    loop over the per-thread worklist (CPython's "trashcan"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "allocator.h"
+#include "collector.h"
+#include "mutator.h"
+#include "stats.h"
+
+void *gcl_alloc_failed(size_t bytes) {
+  fprintf(stderr, "gclab: out of memory allocating %zu bytes\n", bytes);
+  abort();
+}
+
+void gcl_heap_bytes_flush(struct gcl_mutator *m) {
+  gcl_stats_add_live_bytes(m->stats.live_bytes_delta);
+  m->stats.live_bytes_delta = 0;
+}
+
+/* --- QSBR-deferred release ------------------------------------------------------------ */
+
+#define GCL_DEFERRED_BATCH 256
+
+struct gcl_deferred_batch {
+  struct rcu_head rcu;                   /* liburcu's callback link */
+  unsigned count;                        /* items in use */
+  struct {
+    void *mem;                           /* what the allocator returned */
+    size_t bytes;                        /* its size */
+  } items[GCL_DEFERRED_BATCH];
+};
+
+/* Runs on liburcu's call_rcu thread once no reader can hold any pointer of the batch. */
+static void deferred_batch_release(struct rcu_head *head) {
+  struct gcl_deferred_batch *b = caa_container_of(head, struct gcl_deferred_batch, rcu);
+  for (unsigned i = 0; i < b->count; i++) gcl_allocator_free(NULL, b->items[i].mem, b->items[i].bytes);
+  free(b);
+}
+
+static void deferred_flush(struct gcl_mutator *m) {
+  if (!m->deferred) return;
+  urcu_qsbr_call_rcu(&m->deferred->rcu, deferred_batch_release);
+  m->deferred = NULL;
+}
+
+static void deferred_add(struct gcl_mutator *m, void *mem, size_t bytes) {
+  if (!m->deferred) {
+    m->deferred = malloc(sizeof *m->deferred);
+    if (!m->deferred) gcl_alloc_failed(sizeof *m->deferred);
+    m->deferred->count = 0;
+  }
+  m->deferred->items[m->deferred->count].mem = mem;
+  m->deferred->items[m->deferred->count].bytes = bytes;
+  if (++m->deferred->count == GCL_DEFERRED_BATCH) deferred_flush(m);
+}
+
+void gcl_heap_thread_flush(struct gcl_mutator *m) {
+  deferred_flush(m);
+  gcl_heap_bytes_flush(m);
+}
+
+/* --- object death --------------------------------------------------------------------- */
+
+void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o) {
+  size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size(o);
+  bool shared = gcl_obj_flags(o) & GCL_OBJ_SHARED;
+  void *mem = (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
+  m->stats.objects_freed++;
+  m->stats.bytes_freed += bytes;
+  m->stats.live_bytes_delta -= (int64_t)bytes;
+  if (GCL_UNLIKELY(m->stats.live_bytes_delta < -GCL_HEAP_BYTES_BATCH)) gcl_heap_bytes_flush(m);
+  if (GCL_VERIFY) {
+    /* The verifier quarantines the memory so that a dangling reference stays detectable;
+     * it releases it only while no mutator runs, which also covers shared objects. */
+    gcl_verify_on_free(o);
+  } else if (shared) {
+    m->stats.deferred_frees++;
+    deferred_add(m, mem, bytes);
+  } else {
+    gcl_allocator_free(&m->allocator, mem, bytes);
+  }
+}
+
+static void dealloc_push(struct gcl_mutator *m, struct gcl_object *o) {
+  if (m->dealloc_top == m->dealloc_cap) {
+    size_t cap = m->dealloc_cap ? 2 * m->dealloc_cap : 256;
+    struct gcl_object **s = realloc(m->dealloc_stack, cap * sizeof *s);
+    if (!s) gcl_alloc_failed(cap * sizeof *s);
+    m->dealloc_stack = s;
+    m->dealloc_cap = cap;
+  }
+  m->dealloc_stack[m->dealloc_top++] = o;
+}
+
+/* Visitor: drop the reference a dying object holds; a child whose count hits zero joins
+ * the worklist. */
+static void release_child(struct gcl_object **slot, void *ctx) {
+  struct gcl_object *c = *slot;
+  if (c && gcl_rc_dec_is_zero(c, gcl_rc_kind())) dealloc_push(ctx, c);
+}
+
+void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
+  dealloc_push(m, o);
+  if (m->dealloc_draining) return; /* an outer call on this thread will get to it */
+  m->dealloc_draining = true;
+  /* Loop invariant: every object on the worklist has a zero count, is unreachable, and
+   * still holds the references in its slots (they are dropped only when it is popped). */
+  while (m->dealloc_top > 0) {
+    struct gcl_object *d = m->dealloc_stack[--m->dealloc_top];
+    const struct gcl_type *t = gcl_type_of(d);
+    if (t->finalize && !(gcl_obj_flags(d) & GCL_OBJ_FINALIZED)) {
+      /* PEP 442 under RC: the finalizer runs once, on a temporarily revived object; if it
+       * stored a new reference somewhere, the object is resurrected and lives on. */
+      gcl_obj_set_flag(d, GCL_OBJ_FINALIZED);
+      gcl_rc_init(d, gcl_rc_kind());
+      t->finalize(m, d);
+      if (!gcl_rc_dec_is_zero(d, gcl_rc_kind())) continue;
+    }
+    gcl_trace(d, release_child, m);
+    gcl_free_object(m, d);
+  }
+  m->dealloc_draining = false;
+}
+
+/* --- process-wide setup --------------------------------------------------------------- */
+
+int gcl_heap_init(void) {
+  int rc = gcl_allocator_init();
+  if (rc == 0) rc = gcl_collector_init();
+  return rc;
+}
+
+void gcl_heap_finish(void) {
+  gcl_collector_finish();
+  /* Every deferred batch has been handed to call_rcu by its thread's detach; wait for
+   * liburcu to run them so that allocator figures are final. The caller is not a
+   * registered reader, as rcu_barrier requires. */
+  urcu_qsbr_barrier();
+}
+
+void gcl_collect(struct gcl_mutator *m, int generation) { gcl_collector_collect(m, generation); }

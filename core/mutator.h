@@ -1,0 +1,246 @@
+/* core/mutator.h — the mutator API: the only way workloads touch the heap.
+ *
+ * The selected collector's and allocator's attrs headers are included here (CMake passes
+ * GCL_COLLECTOR_ATTRS and GCL_ALLOCATOR_ATTRS as header names), and every fast path below
+ * switches on their constant answers, so each runner binary is compiled for exactly one
+ * collector x allocator pair and its hot paths contain no indirect call.
+ *
+ * Reference discipline (the same source is correct under every collector):
+ *  - gcl_new* returns an owned reference; gcl_retain/gcl_release take and drop one.
+ *  - gcl_store(m, obj, &obj->f, v) makes the slot hold its own reference to v (the caller
+ *    keeps its own); gcl_store_move hands the caller's reference to the slot.
+ *  - gcl_load returns a borrowed reference, valid while obj holds it and no other thread
+ *    overwrites the slot. gcl_load_strong returns an owned reference and is safe against a
+ *    concurrent writer of the slot, provided the values stored there were gcl_share()d.
+ *  - Every local that must survive a safepoint lives in a root frame (GCL_FRAME). Under RC
+ *    frames compile to nothing (unless the verifier is built in); under tracing collectors
+ *    retain/release compile to nothing.
+ *  - Two threads must not write one slot concurrently without their own synchronization.
+ *  - A thread calls gcl_safepoint() regularly (every few microseconds of work) and brackets
+ *    any wait (lock, queue, sleep, join) with gcl_blocking_enter/leave.
+ *
+ * Macros: GCL_VERIFY (1 builds in the reachability oracle of core/verify.h). */
+#ifndef GCL_MUTATOR_H
+#define GCL_MUTATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "assert.h"
+#include "object.h"
+#include "rc-ops.h"
+#include "stats.h"
+
+#ifndef GCL_VERIFY
+#define GCL_VERIFY 0
+#endif
+
+enum gcl_barrier_kind { GCL_BARRIER_NONE };
+
+#include GCL_COLLECTOR_ATTRS
+#include GCL_ALLOCATOR_ATTRS
+
+#define GCL_HEADER_BYTES (GCL_COLLECTOR_PREFIX_SIZE + sizeof(struct gcl_object))
+
+/* Root frames are maintained when a tracing collector needs them or the verifier reads
+ * them; otherwise GCL_FRAME and GCL_FRAME_POP compile to nothing. */
+#define GCL_ROOTS_ACTIVE (gcl_needs_roots() || GCL_VERIFY)
+
+/* A root frame: the addresses of a function's locals that hold references. */
+struct gcl_frame {
+  struct gcl_frame *prev;     /* caller's frame, NULL at the bottom */
+  unsigned count;             /* number of slots */
+  struct gcl_object ***slots; /* addresses of the locals */
+};
+
+/* Thread states for stop-the-world (core/world.c). */
+enum gcl_thread_state { GCL_THREAD_DETACHED, GCL_THREAD_ATTACHED, GCL_THREAD_SUSPENDED };
+
+/* One attached mutator thread. Allocated by gcl_thread_attach, freed by gcl_thread_detach. */
+struct gcl_mutator {
+  int state;                               /* enum gcl_thread_state, accessed atomically */
+  unsigned index;                          /* dense id, in attach order, for stats/reports */
+  struct gcl_frame *frames;                /* innermost root frame */
+  struct gcl_thread_stats stats;           /* counters merged into the heap's at detach */
+  struct gcl_collector_mutator collector;  /* the collector's per-thread state */
+  struct gcl_allocator_mutator allocator;  /* the allocator's per-thread state */
+  struct gcl_object **dealloc_stack;       /* worklist of objects whose count hit zero */
+  size_t dealloc_top, dealloc_cap;         /* its depth and capacity */
+  bool dealloc_draining;                   /* gcl_dealloc is running on this thread */
+  struct gcl_deferred_batch *deferred;     /* shared objects awaiting a QSBR grace period */
+  struct gcl_mutator *next;                /* registry list, under the world lock */
+  unsigned blocking_depth;                 /* nesting of gcl_blocking_enter */
+};
+
+/* Set while a stop-the-world is requested; polled by every safepoint. */
+extern int gcl_stop_requested;
+
+/* --- heap and threads (core/heap.c, core/world.c) ---------------------------------- */
+
+int gcl_heap_init(void);       /* once per process, before any thread attaches */
+void gcl_heap_finish(void);    /* after every thread detached: final collection, flushes */
+struct gcl_mutator *gcl_thread_attach(void);
+void gcl_thread_detach(struct gcl_mutator *m);
+
+void gcl_safepoint_slow(struct gcl_mutator *m);
+void gcl_blocking_enter(struct gcl_mutator *m);
+void gcl_blocking_leave(struct gcl_mutator *m);
+
+/* Stop every other attached thread at a safepoint (detached ones are parked by the caller);
+ * returns with the caller attached and the world stopped. Nests with nothing. */
+void gcl_stop_the_world(struct gcl_mutator *m);
+void gcl_start_the_world(struct gcl_mutator *m);
+
+/* Apply fn to every attached-or-parked thread; only while the world is stopped. */
+void gcl_for_each_mutator(void (*fn)(struct gcl_mutator *, void *), void *ctx);
+
+/* Global roots: slots outside any thread (e.g. a shared queue's head). */
+void gcl_global_root_add(struct gcl_object **slot);
+void gcl_global_root_remove(struct gcl_object **slot);
+void gcl_visit_roots(struct gcl_mutator *m, gcl_visit_fn visit, void *ctx); /* one thread's */
+void gcl_visit_global_roots(gcl_visit_fn visit, void *ctx);
+
+/* Ask the collector for a collection of `generation` (-1: the largest it has). */
+void gcl_collect(struct gcl_mutator *m, int generation);
+
+/* Slow paths. */
+void *gcl_alloc_failed(size_t bytes); /* aborts with a message: out of memory */
+void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o); /* count hit zero */
+void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o); /* memory only */
+void gcl_heap_bytes_flush(struct gcl_mutator *m);
+void gcl_heap_thread_flush(struct gcl_mutator *m); /* deferred frees and byte counts */
+
+/* Verifier hooks (core/verify.c), called only in GCL_VERIFY builds. */
+void gcl_verify_on_alloc(struct gcl_object *o);
+void gcl_verify_on_free(struct gcl_object *o);
+
+/* --- the inline fast paths ------------------------------------------------------------ */
+
+static inline void gcl_count_alloc(struct gcl_mutator *m, size_t bytes) {
+  m->stats.objects_allocated++;
+  m->stats.bytes_allocated += bytes;
+  m->stats.live_bytes_delta += (int64_t)bytes;
+  if (GCL_UNLIKELY(m->stats.live_bytes_delta > GCL_HEAP_BYTES_BATCH)) gcl_heap_bytes_flush(m);
+}
+
+static inline struct gcl_object *gcl_new_sized(struct gcl_mutator *m, const struct gcl_type *t,
+                                               size_t bytes) {
+  size_t total = GCL_COLLECTOR_PREFIX_SIZE + bytes;
+  char *mem = gcl_allocator_alloc(&m->allocator, total);
+  if (GCL_UNLIKELY(!mem)) mem = gcl_alloc_failed(total);
+  struct gcl_object *o = (struct gcl_object *)(mem + GCL_COLLECTOR_PREFIX_SIZE);
+  /* Zeroing the payload makes every reference slot NULL before any collector can see it. */
+  memset(o, 0, bytes);
+  o->gcl_type_word = (uintptr_t)t;
+  gcl_rc_init(o, gcl_rc_kind());
+  gcl_count_alloc(m, total);
+  gcl_collector_on_alloc(&m->collector, o, t);
+  if (GCL_VERIFY) gcl_verify_on_alloc(o);
+  return o;
+}
+
+static inline struct gcl_object *gcl_new(struct gcl_mutator *m, const struct gcl_type *t) {
+  GCL_ASSERT(!(t->flags & GCL_TYPE_VAR));
+  return gcl_new_sized(m, t, t->size);
+}
+
+static inline struct gcl_object *gcl_new_var(struct gcl_mutator *m, const struct gcl_type *t,
+                                             size_t len) {
+  GCL_ASSERT(t->flags & GCL_TYPE_VAR);
+  struct gcl_object *o = gcl_new_sized(m, t, gcl_type_instance_size(t, len));
+  ((struct gcl_varobject *)o)->len = len;
+  return o;
+}
+
+static inline void gcl_retain(struct gcl_mutator *m, struct gcl_object *o) {
+  (void)m;
+  if (o) gcl_rc_inc(o, gcl_rc_kind());
+}
+
+/* Drop an owned reference (NULL is allowed). */
+static inline void gcl_release(struct gcl_mutator *m, struct gcl_object *o) {
+  if (o && gcl_rc_dec_is_zero(o, gcl_rc_kind())) gcl_dealloc(m, o);
+}
+
+/* Publish o to other threads: from now on its memory is reused only after every thread
+ * passed a quiescent state, so gcl_load_strong may read its header optimistically. */
+static inline void gcl_share(struct gcl_mutator *m, struct gcl_object *o) {
+  (void)m;
+  if (o) gcl_obj_set_flag(o, GCL_OBJ_SHARED);
+}
+
+static inline void gcl_store_move(struct gcl_mutator *m, struct gcl_object *obj,
+                                  struct gcl_object **slot, struct gcl_object *val) {
+  (void)obj;
+  struct gcl_object *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  __atomic_store_n(slot, val, __ATOMIC_RELEASE);
+  gcl_release(m, old);
+}
+
+static inline void gcl_store(struct gcl_mutator *m, struct gcl_object *obj,
+                             struct gcl_object **slot, struct gcl_object *val) {
+  gcl_retain(m, val);
+  gcl_store_move(m, obj, slot, val);
+}
+
+static inline struct gcl_object *gcl_load(struct gcl_mutator *m, struct gcl_object *obj,
+                                          struct gcl_object **slot) {
+  (void)m, (void)obj;
+  return __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+}
+
+/* Free-threaded CPython's try-incref: read the slot, take a reference unless the object is
+ * already dying, and confirm the slot still holds it. The header read may race with the
+ * object's death; that is safe because shared objects' memory outlives a QSBR grace
+ * period and this thread is online (between two of its quiescent states). */
+static inline struct gcl_object *gcl_load_strong(struct gcl_mutator *m, struct gcl_object *obj,
+                                                 struct gcl_object **slot) {
+  (void)obj;
+  for (;;) {
+    struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!o) return NULL;
+    if (gcl_rc_kind() == GCL_RC_NONE) return o;
+    if (!gcl_rc_try_inc(o, gcl_rc_kind())) continue;
+    if (__atomic_load_n(slot, __ATOMIC_ACQUIRE) == o) return o;
+    gcl_release(m, o);
+  }
+}
+
+void gcl_quiescent_state(void);
+
+static inline void gcl_safepoint(struct gcl_mutator *m) {
+  if (GCL_UNLIKELY(__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED)))
+    gcl_safepoint_slow(m);
+  gcl_quiescent_state();
+}
+
+/* --- root frames ---------------------------------------------------------------------- */
+
+static inline void gcl_frame_push(struct gcl_mutator *m, struct gcl_frame *f) {
+  if (GCL_ROOTS_ACTIVE) {
+    f->prev = m->frames;
+    m->frames = f;
+  }
+}
+
+static inline void gcl_frame_pop(struct gcl_mutator *m, struct gcl_frame *f) {
+  (void)f;
+  if (GCL_ROOTS_ACTIVE) {
+    GCL_ASSERT(m->frames == f);
+    m->frames = f->prev;
+  }
+}
+
+/* GCL_FRAME(m, name, &local1, &local2, ...) declares and pushes a frame over the named
+ * locals (which must be initialised, NULL is fine); GCL_FRAME_POP(m, name) pops it. Frames
+ * are strictly nested. */
+#define GCL_FRAME(m, name, ...)                                                              \
+  struct gcl_object **name##_slots[] = {__VA_ARGS__};                                        \
+  struct gcl_frame name = {NULL, (unsigned)(sizeof(name##_slots) / sizeof(name##_slots[0])), \
+                           name##_slots};                                                    \
+  gcl_frame_push((m), &name)
+#define GCL_FRAME_POP(m, name) gcl_frame_pop((m), &name)
+
+#endif

@@ -1,0 +1,97 @@
+/* core/object.h — the one object model every collector and allocator shares.
+ *
+ * Memory layout of an object:
+ *
+ *     [collector prefix: GCL_COLLECTOR_PREFIX_SIZE bytes][struct gcl_object][payload]
+ *      ^ what the allocator returns                      ^ what every API passes around
+ *
+ * The common header is two words: the type word (type descriptor pointer, low 3 bits are
+ * object flags) and the collector word (a reference count for the RC collectors). A
+ * collector that needs more (CPython's PyGC_Head, say) declares a prefix, which keeps the
+ * common header at a fixed offset from the object pointer. Header bytes per object are
+ * GCL_HEADER_BYTES and are reported with every result.
+ *
+ * Workloads define their objects as C structs whose first member is `struct gcl_object`,
+ * never read or write the header themselves, and reach reference slots only through the
+ * mutator API (core/mutator.h) so that barriers and counts stay the collector's business.
+ *
+ * Variable-sized objects follow CPython's tp_basicsize + ob_size * tp_itemsize rule: they
+ * start with struct gcl_varobject and their size is type->size + len * type->item_size. */
+#ifndef GCL_OBJECT_H
+#define GCL_OBJECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "assert.h"
+
+struct gcl_object;
+struct gcl_mutator;
+
+/* Called by a type's trace hook once for every reference slot of an object. The slot may
+ * hold NULL; the visitor may overwrite it (clearing, forwarding). */
+typedef void (*gcl_visit_fn)(struct gcl_object **slot, void *ctx);
+
+/* Type flags. */
+#define GCL_TYPE_CONTAINER 0x1u /* may reference other objects (cycle collectors track it) */
+#define GCL_TYPE_VAR 0x2u       /* variable-sized: starts with struct gcl_varobject */
+
+struct gcl_type {
+  const char *name;          /* for diagnostics and the verifier's reports */
+  size_t size;               /* bytes including the header (basic size for VAR types) */
+  size_t item_size;          /* bytes per item of a VAR type, 0 otherwise */
+  unsigned flags;            /* GCL_TYPE_* */
+  void (*trace)(struct gcl_object *obj, gcl_visit_fn visit, void *ctx); /* NULL: no refs */
+  /* optional; runs at most once, before the object dies; it may resurrect the object by
+   * storing a new reference to it somewhere reachable */
+  void (*finalize)(struct gcl_mutator *m, struct gcl_object *obj);
+};
+
+/* Object flags, in the low bits of the type word (types are at least 8-byte aligned). */
+#define GCL_OBJ_SHARED 0x1u    /* published to other threads: memory reuse waits for QSBR */
+#define GCL_OBJ_FINALIZED 0x2u /* finalizer has run (PEP 442: at most once) */
+#define GCL_OBJ_FLAG_MASK 0x7u
+
+struct gcl_object {
+  uintptr_t gcl_type_word; /* const struct gcl_type * | GCL_OBJ_* flags */
+  uintptr_t gcl_word;      /* collector's word: the reference count under RC collectors */
+};
+
+struct gcl_varobject {
+  struct gcl_object header; /* common header */
+  size_t len;               /* number of items; fixed at allocation */
+};
+
+static inline const struct gcl_type *gcl_type_of(const struct gcl_object *o) {
+  return (const struct gcl_type *)(__atomic_load_n(&o->gcl_type_word, __ATOMIC_RELAXED) &
+                                   ~(uintptr_t)GCL_OBJ_FLAG_MASK);
+}
+
+static inline unsigned gcl_obj_flags(const struct gcl_object *o) {
+  return (unsigned)(__atomic_load_n(&o->gcl_type_word, __ATOMIC_RELAXED) & GCL_OBJ_FLAG_MASK);
+}
+
+/* Flags are set atomically: a finalizer flag may be set while another thread reads the
+ * type word. */
+static inline void gcl_obj_set_flag(struct gcl_object *o, unsigned flag) {
+  __atomic_fetch_or(&o->gcl_type_word, (uintptr_t)flag, __ATOMIC_RELAXED);
+}
+
+/* Size in bytes of an object of type t with n items (n ignored for fixed-size types). */
+static inline size_t gcl_type_instance_size(const struct gcl_type *t, size_t n) {
+  return (t->flags & GCL_TYPE_VAR) ? t->size + n * t->item_size : t->size;
+}
+
+static inline size_t gcl_object_size(const struct gcl_object *o) {
+  const struct gcl_type *t = gcl_type_of(o);
+  if (t->flags & GCL_TYPE_VAR) return t->size + ((const struct gcl_varobject *)o)->len * t->item_size;
+  return t->size;
+}
+
+/* Visit every reference slot of o (no-op for pointer-free types). */
+static inline void gcl_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
+  const struct gcl_type *t = gcl_type_of(o);
+  if (t->trace) t->trace(o, visit, ctx);
+}
+
+#endif

@@ -1,0 +1,36 @@
+/* core/pause.h — pause recorder: a log-linear histogram of pause durations.
+ *
+ * Values (nanoseconds) below 16 get a bucket each; above, every power of two is split into
+ * 16 linear sub-buckets, so a quantile is reported within 1/32 (~3%) of the true value
+ * while the histogram has a fixed size and merges by addition. The maximum is exact. */
+#ifndef GCL_PAUSE_H
+#define GCL_PAUSE_H
+
+#include <stdint.h>
+
+#define GCL_PAUSE_SUB_BITS 4
+#define GCL_PAUSE_BUCKETS ((64 - GCL_PAUSE_SUB_BITS + 1) << GCL_PAUSE_SUB_BITS)
+
+struct gcl_pause_hist {
+  uint64_t count;                       /* pauses recorded */
+  uint64_t total_ns;                    /* their sum */
+  uint64_t max_ns;                      /* the longest, exact */
+  uint64_t buckets[GCL_PAUSE_BUCKETS];  /* counts per log-linear bucket */
+};
+
+unsigned gcl_pause_bucket_of(uint64_t ns);
+uint64_t gcl_pause_bucket_low(unsigned bucket);  /* smallest value in the bucket */
+uint64_t gcl_pause_bucket_high(unsigned bucket); /* largest value in the bucket */
+void gcl_pause_hist_add(struct gcl_pause_hist *h, uint64_t ns);
+void gcl_pause_hist_merge(struct gcl_pause_hist *into, const struct gcl_pause_hist *from);
+/* The q-quantile (0 < q <= 1) as the midpoint of its bucket, clamped to max; 0 if empty. */
+uint64_t gcl_pause_hist_quantile(const struct gcl_pause_hist *h, double q);
+
+/* The process-wide recorder, thread-safe (pauses are rare; a lock is fine). */
+void gcl_pause_record(uint64_t ns);
+void gcl_pause_snapshot(struct gcl_pause_hist *out);
+void gcl_pause_reset(void);
+
+uint64_t gcl_now_ns(void); /* CLOCK_MONOTONIC */
+
+#endif

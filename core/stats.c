@@ -1,0 +1,46 @@
+/* core/stats.c — heap-wide totals: merged per-thread counters and the live-bytes peak. */
+#include "stats.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+
+static pthread_mutex_t totals_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gcl_heap_stats totals; /* guarded by totals_lock, except the two atomics below */
+static int64_t live_bytes;           /* atomic: sum of flushed per-thread deltas */
+static int64_t peak_bytes;           /* atomic: highest value live_bytes reached */
+
+void gcl_stats_add_live_bytes(int64_t delta) {
+  int64_t now = __atomic_add_fetch(&live_bytes, delta, __ATOMIC_RELAXED);
+  int64_t peak = __atomic_load_n(&peak_bytes, __ATOMIC_RELAXED);
+  while (now > peak &&
+         !__atomic_compare_exchange_n(&peak_bytes, &peak, now, true, __ATOMIC_RELAXED,
+                                      __ATOMIC_RELAXED)) {
+  }
+}
+
+void gcl_stats_merge(const struct gcl_thread_stats *s) {
+  gcl_stats_add_live_bytes(s->live_bytes_delta);
+  pthread_mutex_lock(&totals_lock);
+  totals.objects_allocated += s->objects_allocated;
+  totals.bytes_allocated += s->bytes_allocated;
+  totals.objects_freed += s->objects_freed;
+  totals.bytes_freed += s->bytes_freed;
+  totals.deferred_frees += s->deferred_frees;
+  pthread_mutex_unlock(&totals_lock);
+}
+
+void gcl_stats_snapshot(struct gcl_heap_stats *out) {
+  pthread_mutex_lock(&totals_lock);
+  *out = totals;
+  pthread_mutex_unlock(&totals_lock);
+  out->peak_heap_bytes = __atomic_load_n(&peak_bytes, __ATOMIC_RELAXED);
+}
+
+void gcl_stats_reset(void) {
+  pthread_mutex_lock(&totals_lock);
+  memset(&totals, 0, sizeof totals);
+  pthread_mutex_unlock(&totals_lock);
+  __atomic_store_n(&live_bytes, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&peak_bytes, 0, __ATOMIC_RELAXED);
+}

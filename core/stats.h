@@ -1,0 +1,39 @@
+/* core/stats.h — per-thread counters, merged into heap-wide totals when a thread detaches.
+ *
+ * The counters are plain (owner-only) on the hot path. Live heap bytes are the one figure
+ * that needs a global view for the peak: each thread accumulates a signed delta and adds it
+ * to one atomic total when it passes GCL_HEAP_BYTES_BATCH, so the recorded peak is exact
+ * to within threads x GCL_HEAP_BYTES_BATCH bytes (documented in results/README.md). */
+#ifndef GCL_STATS_H
+#define GCL_STATS_H
+
+#include <stdint.h>
+
+#define GCL_HEAP_BYTES_BATCH (64 * 1024)
+
+struct gcl_deferred_batch;
+
+struct gcl_thread_stats {
+  uint64_t objects_allocated; /* objects this thread allocated */
+  uint64_t bytes_allocated;   /* their bytes, prefix and header included */
+  uint64_t objects_freed;     /* objects this thread freed (logically: count hit zero) */
+  uint64_t bytes_freed;       /* their bytes */
+  uint64_t deferred_frees;    /* of those, how many waited for a QSBR grace period */
+  int64_t live_bytes_delta;   /* allocated - freed bytes not yet added to the global total */
+};
+
+struct gcl_heap_stats {
+  uint64_t objects_allocated; /* sums over every detached thread */
+  uint64_t bytes_allocated;
+  uint64_t objects_freed;
+  uint64_t bytes_freed;
+  uint64_t deferred_frees;
+  int64_t peak_heap_bytes; /* highest live-bytes total observed */
+};
+
+void gcl_stats_merge(const struct gcl_thread_stats *s);
+void gcl_stats_snapshot(struct gcl_heap_stats *out);
+void gcl_stats_add_live_bytes(int64_t delta); /* updates the peak */
+void gcl_stats_reset(void);                   /* tests only */
+
+#endif

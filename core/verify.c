@@ -1,0 +1,148 @@
+/* core/verify.c — see verify.h. Compiled only into GCL_VERIFY builds. */
+#include "verify.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mutator.h"
+#include "ptrset.h"
+
+static pthread_mutex_t verify_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gcl_ptrset live;        /* objects allocated and not freed */
+static struct gcl_ptrset quarantine;  /* freed objects whose memory is held back */
+static bool initialised;
+static uint64_t errors;
+static char first_error[256];
+
+static void ensure_init(void) {
+  if (!initialised) {
+    gcl_ptrset_init(&live);
+    gcl_ptrset_init(&quarantine);
+    initialised = true;
+  }
+}
+
+static void report_error(const char *fmt, ...) {
+  if (errors++ == 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(first_error, sizeof first_error, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "gclab verifier: %s\n", first_error);
+  }
+}
+
+/* A freed object keeps this type so that nothing traces through it. */
+static const struct gcl_type freed_type = {.name = "<freed>", .size = sizeof(struct gcl_object)};
+
+void gcl_verify_on_alloc(struct gcl_object *o) {
+  pthread_mutex_lock(&verify_lock);
+  ensure_init();
+  gcl_ptrset_remove(&quarantine, o); /* cannot be there: quarantined memory is not reused */
+  if (!gcl_ptrset_add(&live, o)) report_error("object %p allocated twice", (void *)o);
+  pthread_mutex_unlock(&verify_lock);
+}
+
+void gcl_verify_on_free(struct gcl_object *o) {
+  pthread_mutex_lock(&verify_lock);
+  ensure_init();
+  if (!gcl_ptrset_remove(&live, o)) {
+    report_error("%s %p (type %s) freed again or never allocated",
+                 gcl_ptrset_contains(&quarantine, o) ? "freed object" : "unknown object",
+                 (void *)o, gcl_ptrset_contains(&quarantine, o) ? "<freed>" : "?");
+  } else {
+    /* Keep the size for the later release; then make the object untraceable. */
+    size_t bytes = gcl_object_size(o);
+    ((struct gcl_object *)o)->gcl_word = bytes;
+    o->gcl_type_word = (uintptr_t)&freed_type;
+    gcl_ptrset_add(&quarantine, o);
+  }
+  pthread_mutex_unlock(&verify_lock);
+}
+
+struct trace_state {
+  struct gcl_ptrset seen;      /* reachable objects found */
+  struct gcl_object **stack;   /* gray objects */
+  size_t top, cap;
+};
+
+static void visit(struct gcl_object **slot, void *ctx) {
+  struct trace_state *ts = ctx;
+  struct gcl_object *o = *slot;
+  if (!o) return;
+  if (!gcl_ptrset_contains(&live, o)) {
+    if (gcl_ptrset_contains(&quarantine, o))
+      report_error("reachable object %p was freed", (void *)o);
+    else
+      report_error("slot %p points to %p, which is not an object", (void *)slot, (void *)o);
+    return;
+  }
+  if (!gcl_ptrset_add(&ts->seen, o)) return;
+  if (ts->top == ts->cap) {
+    ts->cap = ts->cap ? 2 * ts->cap : 1024;
+    ts->stack = realloc(ts->stack, ts->cap * sizeof *ts->stack);
+    if (!ts->stack) gcl_alloc_failed(ts->cap * sizeof *ts->stack);
+  }
+  ts->stack[ts->top++] = o;
+}
+
+static void visit_thread_roots(struct gcl_mutator *m, void *ctx) { gcl_visit_roots(m, visit, ctx); }
+
+static void release_quarantine(void) {
+  size_t cursor = 0;
+  void *p;
+  while (gcl_ptrset_next(&quarantine, &cursor, &p)) {
+    struct gcl_object *o = p;
+    size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + o->gcl_word;
+    gcl_allocator_free(NULL, (char *)o - GCL_COLLECTOR_PREFIX_SIZE, bytes);
+  }
+  gcl_ptrset_destroy(&quarantine);
+  gcl_ptrset_init(&quarantine);
+}
+
+void gcl_verify_heap(struct gcl_verify_result *out) {
+  struct trace_state ts = {0};
+  gcl_ptrset_init(&ts.seen);
+  pthread_mutex_lock(&verify_lock);
+  ensure_init();
+  gcl_for_each_mutator(visit_thread_roots, &ts);
+  gcl_visit_global_roots(visit, &ts);
+  while (ts.top > 0) gcl_trace(ts.stack[--ts.top], visit, &ts);
+  out->live = live.count;
+  out->reachable = ts.seen.count;
+  out->errors = errors;
+  release_quarantine();
+  pthread_mutex_unlock(&verify_lock);
+  gcl_ptrset_destroy(&ts.seen);
+  free(ts.stack);
+}
+
+uint64_t gcl_verify_errors(void) {
+  pthread_mutex_lock(&verify_lock);
+  uint64_t e = errors;
+  pthread_mutex_unlock(&verify_lock);
+  return e;
+}
+
+const char *gcl_verify_first_error(void) { return first_error; }
+
+uint64_t gcl_verify_live(void) {
+  pthread_mutex_lock(&verify_lock);
+  uint64_t n = initialised ? live.count : 0;
+  pthread_mutex_unlock(&verify_lock);
+  return n;
+}
+
+void gcl_verify_reset(void) {
+  pthread_mutex_lock(&verify_lock);
+  if (initialised) {
+    release_quarantine();
+    gcl_ptrset_destroy(&live);
+    gcl_ptrset_init(&live);
+  }
+  errors = 0;
+  first_error[0] = 0;
+  pthread_mutex_unlock(&verify_lock);
+}

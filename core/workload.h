@@ -1,0 +1,81 @@
+/* core/workload.h — how a workload plugs in. A workload is one file under workloads/,
+ * written only against core/ headers, defining one `const struct gcl_workload
+ * gcl_workload_<name>` (dashes become underscores); CMake's gcl_add_workload() line adds it
+ * to every runner's registry.
+ *
+ * Contract: run() starts ctx->threads mutator threads through gcl_run_threads, works for
+ * about a second at scale 1 on a 2-core machine, releases every reference it holds before
+ * its threads detach, and sets ctx->checksum to a value that depends only on the
+ * parameters, scale, seed and thread count: equal under every collector and allocator. A
+ * workload that makes cyclic garbage sets ctx->cyclic_garbage to the exact number of
+ * objects it left unreachable in cycles. */
+#ifndef GCL_WORKLOAD_H
+#define GCL_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mutator.h"
+
+#define GCL_MAX_PARAMS 16
+
+struct gcl_param_def {
+  const char *name;  /* as given to --param name=value */
+  double def;        /* default value */
+  double min, max;   /* accepted range, inclusive */
+  bool integer;      /* value must be a whole number */
+  const char *help;  /* one line */
+};
+
+struct gcl_workload;
+
+struct gcl_workload_ctx {
+  const struct gcl_workload *workload; /* what runs */
+  double params[GCL_MAX_PARAMS];       /* values, in the order of workload->params */
+  double scale;                        /* work multiplier; 1 ~ one second */
+  uint64_t seed;                       /* for every random choice */
+  unsigned threads;                    /* mutator threads to run */
+  uint64_t checksum;                   /* out: the self-check value */
+  int64_t cyclic_garbage;              /* out: objects left as cyclic garbage, -1 if none made */
+  bool wrong;                          /* out: a self-check inside the workload failed */
+  char why[160];                       /* out: what failed */
+};
+
+struct gcl_workload {
+  const char *name;                    /* kebab-case, unique */
+  const char *description;             /* one line for `gclab list` */
+  const struct gcl_param_def *params;  /* its parameters */
+  unsigned nparams;                    /* how many */
+  /* Runs the workload; 0 on success (the self-check decides ok/wrong), else -errno. */
+  int (*run)(struct gcl_workload_ctx *ctx);
+};
+
+/* The value of parameter `name` (which must exist: a typo is a bug, caught by assert). */
+double gcl_param(const struct gcl_workload_ctx *ctx, const char *name);
+
+/* Run body(m, ctx, thread_index) on ctx->threads new attached threads; returns the
+ * wrapping sum of their results (per-thread checksums). */
+uint64_t gcl_run_threads(struct gcl_workload_ctx *ctx,
+                         uint64_t (*body)(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
+                                          unsigned index));
+
+/* A small, fast, seedable generator (splitmix64 seeding a xorshift64*). */
+struct gcl_rng {
+  uint64_t s; /* state, never 0 */
+};
+void gcl_rng_seed(struct gcl_rng *r, uint64_t seed, uint64_t stream);
+static inline uint64_t gcl_rng_next(struct gcl_rng *r) {
+  r->s ^= r->s >> 12;
+  r->s ^= r->s << 25;
+  r->s ^= r->s >> 27;
+  return r->s * 0x2545F4914F6CDD1Dull;
+}
+/* Uniform in [0, n). */
+static inline uint64_t gcl_rng_below(struct gcl_rng *r, uint64_t n) {
+  return (uint64_t)(((unsigned __int128)gcl_rng_next(r) * n) >> 64);
+}
+
+extern const struct gcl_workload *const gcl_workloads[]; /* NULL-terminated registry */
+const struct gcl_workload *gcl_workload_find(const char *name);
+
+#endif

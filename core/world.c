@@ -1,0 +1,234 @@
+/* core/world.c — mutator threads: attach/detach, safepoints, blocking regions, and the one
+ * stop-the-world mechanism every collector shares (free-threaded CPython's design).
+ *
+ * Each thread is DETACHED, ATTACHED or SUSPENDED (m->state, atomic):
+ *  - ATTACHED threads run mutator code and poll gcl_stop_requested at safepoints;
+ *  - DETACHED threads (in a blocking region, or not yet attached) touch no object;
+ *  - SUSPENDED threads are stopped for a requester: either they suspended themselves at a
+ *    safepoint, or the requester "parked" them by CASing DETACHED -> SUSPENDED, so a thread
+ *    that waits on a lock never delays a stop.
+ * A thread leaves DETACHED only by CAS DETACHED -> ATTACHED; if that fails it was parked
+ * and waits until the world restarts. Restarting turns every SUSPENDED thread back into
+ * DETACHED and the threads re-attach themselves, so "parked" and "suspended at a safepoint"
+ * need no separate handling.
+ *
+ * Races are closed by sequential consistency: the requester stores gcl_stop_requested and
+ * then reads each state; an attaching thread CASes its state and then reads
+ * gcl_stop_requested. At least one of the two sees the other.
+ *
+ * liburcu QSBR: attached threads are online readers and safepoints are quiescent states;
+ * detached and suspended threads are offline, so a grace period never waits for them.
+ *
+ * Locks: stw_lock admits one requester at a time (taken while detached, so two requesters
+ * cannot deadlock); world_lock guards the thread list, the global roots, and the
+ * condition variable on which requesters and suspended threads wait. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <urcu/urcu-qsbr.h>
+
+#include "allocator.h"
+#include "collector.h"
+#include "mutator.h"
+#include "pause.h"
+
+int gcl_stop_requested;
+
+static pthread_mutex_t stw_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t world_cond = PTHREAD_COND_INITIALIZER; /* any state change */
+static struct gcl_mutator *threads;  /* every attached, detached or suspended mutator */
+static unsigned next_index;          /* dense thread ids */
+static uint64_t stw_started_ns;      /* when the current stop began (requester only) */
+
+struct global_root {
+  struct gcl_object **slot; /* a slot outside the heap that holds a reference */
+  struct global_root *next; /* list link, under world_lock */
+};
+static struct global_root *global_roots;
+
+static int load_state(struct gcl_mutator *m) { return __atomic_load_n(&m->state, __ATOMIC_SEQ_CST); }
+static void store_state(struct gcl_mutator *m, int s) { __atomic_store_n(&m->state, s, __ATOMIC_SEQ_CST); }
+
+void gcl_quiescent_state(void) { urcu_qsbr_quiescent_state(); }
+
+/* Called with world_lock held by a thread that is SUSPENDED: sleep until restarted. */
+static void wait_while_suspended(struct gcl_mutator *m) {
+  while (load_state(m) == GCL_THREAD_SUSPENDED) pthread_cond_wait(&world_cond, &world_lock);
+}
+
+/* Suspend the calling (attached) thread for a stop in progress; returns detached. */
+static void suspend_self(struct gcl_mutator *m) {
+  pthread_mutex_lock(&world_lock);
+  store_state(m, GCL_THREAD_SUSPENDED);
+  pthread_cond_broadcast(&world_cond);
+  wait_while_suspended(m);
+  pthread_mutex_unlock(&world_lock);
+}
+
+/* DETACHED -> ATTACHED, waiting out any stop in progress; then go online for QSBR. */
+static void attach(struct gcl_mutator *m) {
+  for (;;) {
+    int expected = GCL_THREAD_DETACHED;
+    if (__atomic_compare_exchange_n(&m->state, &expected, GCL_THREAD_ATTACHED, false,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+      /* A requester that already scanned the list may have missed us: honour its stop now
+       * rather than at our next safepoint. */
+      if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) break;
+      suspend_self(m);
+      continue;
+    }
+    pthread_mutex_lock(&world_lock); /* we were parked */
+    wait_while_suspended(m);
+    pthread_mutex_unlock(&world_lock);
+  }
+  urcu_qsbr_thread_online();
+}
+
+/* ATTACHED -> DETACHED; tells a waiting requester that it may now park us. */
+static void detach(struct gcl_mutator *m) {
+  urcu_qsbr_thread_offline();
+  store_state(m, GCL_THREAD_DETACHED);
+  if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) {
+    pthread_mutex_lock(&world_lock);
+    pthread_cond_broadcast(&world_cond);
+    pthread_mutex_unlock(&world_lock);
+  }
+}
+
+struct gcl_mutator *gcl_thread_attach(void) {
+  struct gcl_mutator *m = calloc(1, sizeof *m);
+  if (!m) gcl_alloc_failed(sizeof *m);
+  m->state = GCL_THREAD_DETACHED;
+  urcu_qsbr_register_thread();
+  urcu_qsbr_thread_offline();
+  pthread_mutex_lock(&world_lock);
+  m->index = next_index++;
+  m->next = threads;
+  threads = m;
+  pthread_mutex_unlock(&world_lock);
+  gcl_allocator_thread_attach(&m->allocator);
+  attach(m);
+  gcl_collector_thread_attach(m);
+  return m;
+}
+
+void gcl_thread_detach(struct gcl_mutator *m) {
+  GCL_ASSERT_ALWAYS(m->blocking_depth == 0 && m->frames == NULL);
+  gcl_collector_thread_detach(m);
+  gcl_heap_thread_flush(m);
+  gcl_allocator_thread_detach(&m->allocator);
+  gcl_stats_merge(&m->stats);
+  detach(m);
+  pthread_mutex_lock(&world_lock);
+  for (struct gcl_mutator **p = &threads; *p; p = &(*p)->next) {
+    if (*p == m) {
+      *p = m->next;
+      break;
+    }
+  }
+  pthread_cond_broadcast(&world_cond);
+  pthread_mutex_unlock(&world_lock);
+  urcu_qsbr_unregister_thread();
+  free(m->dealloc_stack);
+  free(m);
+}
+
+void gcl_safepoint_slow(struct gcl_mutator *m) {
+  if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) return;
+  urcu_qsbr_thread_offline();
+  suspend_self(m);
+  attach(m);
+}
+
+void gcl_blocking_enter(struct gcl_mutator *m) {
+  if (m->blocking_depth++ == 0) detach(m);
+}
+
+void gcl_blocking_leave(struct gcl_mutator *m) {
+  GCL_ASSERT_ALWAYS(m->blocking_depth > 0);
+  if (--m->blocking_depth == 0) attach(m);
+}
+
+void gcl_stop_the_world(struct gcl_mutator *m) {
+  /* Wait for the requester slot detached: a requester ahead of us can then park us. */
+  gcl_blocking_enter(m);
+  pthread_mutex_lock(&stw_lock);
+  uint64_t t0 = gcl_now_ns();
+  pthread_mutex_lock(&world_lock);
+  __atomic_store_n(&gcl_stop_requested, 1, __ATOMIC_SEQ_CST);
+  /* Loop invariant: every thread counted as running was ATTACHED when looked at; every
+   * other thread but us is SUSPENDED (we parked it, or it suspended itself) and stays so
+   * until we restart the world. */
+  for (;;) {
+    unsigned running = 0;
+    for (struct gcl_mutator *t = threads; t; t = t->next) {
+      if (t == m) continue;
+      int expected = GCL_THREAD_DETACHED;
+      if (__atomic_compare_exchange_n(&t->state, &expected, GCL_THREAD_SUSPENDED, false,
+                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        continue; /* parked */
+      if (expected == GCL_THREAD_ATTACHED) running++;
+    }
+    if (running == 0) break;
+    pthread_cond_wait(&world_cond, &world_lock);
+  }
+  /* Every other thread is stopped, so nobody can park us: attach directly. */
+  store_state(m, GCL_THREAD_ATTACHED);
+  m->blocking_depth--;
+  pthread_mutex_unlock(&world_lock);
+  urcu_qsbr_thread_online();
+  stw_started_ns = t0;
+}
+
+void gcl_start_the_world(struct gcl_mutator *m) {
+  pthread_mutex_lock(&world_lock);
+  __atomic_store_n(&gcl_stop_requested, 0, __ATOMIC_SEQ_CST);
+  for (struct gcl_mutator *t = threads; t; t = t->next)
+    if (t != m && load_state(t) == GCL_THREAD_SUSPENDED) store_state(t, GCL_THREAD_DETACHED);
+  pthread_cond_broadcast(&world_cond);
+  pthread_mutex_unlock(&world_lock);
+  gcl_pause_record(gcl_now_ns() - stw_started_ns);
+  pthread_mutex_unlock(&stw_lock);
+}
+
+void gcl_for_each_mutator(void (*fn)(struct gcl_mutator *, void *), void *ctx) {
+  pthread_mutex_lock(&world_lock);
+  for (struct gcl_mutator *t = threads; t; t = t->next) fn(t, ctx);
+  pthread_mutex_unlock(&world_lock);
+}
+
+/* --- roots ---------------------------------------------------------------------------- */
+
+void gcl_global_root_add(struct gcl_object **slot) {
+  struct global_root *r = malloc(sizeof *r);
+  if (!r) gcl_alloc_failed(sizeof *r);
+  r->slot = slot;
+  pthread_mutex_lock(&world_lock);
+  r->next = global_roots;
+  global_roots = r;
+  pthread_mutex_unlock(&world_lock);
+}
+
+void gcl_global_root_remove(struct gcl_object **slot) {
+  pthread_mutex_lock(&world_lock);
+  for (struct global_root **p = &global_roots; *p; p = &(*p)->next) {
+    if ((*p)->slot == slot) {
+      struct global_root *r = *p;
+      *p = r->next;
+      free(r);
+      break;
+    }
+  }
+  pthread_mutex_unlock(&world_lock);
+}
+
+void gcl_visit_global_roots(gcl_visit_fn visit, void *ctx) {
+  pthread_mutex_lock(&world_lock);
+  for (struct global_root *r = global_roots; r; r = r->next) visit(r->slot, ctx);
+  pthread_mutex_unlock(&world_lock);
+}
+
+void gcl_visit_roots(struct gcl_mutator *m, gcl_visit_fn visit, void *ctx) {
+  for (struct gcl_frame *f = m->frames; f; f = f->prev)
+    for (unsigned i = 0; i < f->count; i++) visit(f->slots[i], ctx);
+}

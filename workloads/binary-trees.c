@@ -1,0 +1,95 @@
+/* workloads/binary-trees.c — GCBench / benchmarks-game binary trees.
+ *
+ * Each thread: build and check a stretch tree of depth+1, keep a long-lived tree of
+ * `depth` for the whole run, then for d = 4, 6, ... depth build and check
+ * round(2^(depth - d + 4) * scale) short-lived trees of depth d. Trees are built bottom-up;
+ * a node is a header and two reference slots (32 bytes with the 16-byte header). Work per
+ * thread is constant, so more threads mean proportionally more work (weak scaling).
+ *
+ * Checksum: the node counts of every checked tree, summed over threads. */
+#include <math.h>
+
+#include "workload.h"
+
+struct node {
+  struct gcl_object header; /* common object header */
+  struct gcl_object *left;  /* subtree or NULL */
+  struct gcl_object *right; /* subtree or NULL */
+};
+
+#define NODE(o) ((struct node *)(o))
+
+static void node_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
+  visit(&NODE(o)->left, ctx);
+  visit(&NODE(o)->right, ctx);
+}
+
+static const struct gcl_type node_type = {
+    .name = "tree-node",
+    .size = sizeof(struct node),
+    .flags = GCL_TYPE_CONTAINER,
+    .trace = node_trace,
+};
+
+static struct gcl_object *make_tree(struct gcl_mutator *m, int depth) {
+  struct gcl_object *n = gcl_new(m, &node_type);
+  if (depth > 0) {
+    GCL_FRAME(m, f, &n);
+    struct gcl_object *child = make_tree(m, depth - 1);
+    gcl_store_move(m, n, &NODE(n)->left, child);
+    child = make_tree(m, depth - 1);
+    gcl_store_move(m, n, &NODE(n)->right, child);
+    GCL_FRAME_POP(m, f);
+  }
+  return n;
+}
+
+static uint64_t check_tree(struct gcl_mutator *m, struct gcl_object *n) {
+  struct gcl_object *l = gcl_load(m, n, &NODE(n)->left);
+  if (!l) return 1;
+  return 1 + check_tree(m, l) + check_tree(m, gcl_load(m, n, &NODE(n)->right));
+}
+
+static const struct gcl_param_def params[] = {
+    {"depth", 18, 4, 26, true, "depth of the long-lived tree (the benchmarks-game N)"},
+};
+
+static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index) {
+  (void)index;
+  int depth = (int)gcl_param(ctx, "depth");
+  uint64_t sum = 0;
+
+  struct gcl_object *tree = make_tree(m, depth + 1);
+  sum += check_tree(m, tree);
+  gcl_release(m, tree);
+
+  struct gcl_object *long_lived = make_tree(m, depth);
+  GCL_FRAME(m, f, &long_lived);
+  for (int d = 4; d <= depth; d += 2) {
+    long iters = lround(ldexp(ctx->scale, depth - d + 4));
+    if (iters < 1) iters = 1;
+    for (long i = 0; i < iters; i++) {
+      tree = make_tree(m, d);
+      sum += check_tree(m, tree);
+      gcl_release(m, tree);
+      gcl_safepoint(m);
+    }
+  }
+  sum += check_tree(m, long_lived);
+  GCL_FRAME_POP(m, f);
+  gcl_release(m, long_lived);
+  return sum;
+}
+
+static int run(struct gcl_workload_ctx *ctx) {
+  ctx->checksum = gcl_run_threads(ctx, thread_body);
+  return 0;
+}
+
+const struct gcl_workload gcl_workload_binary_trees = {
+    .name = "binary-trees",
+    .description = "GCBench binary trees: a long-lived tree and many short-lived ones",
+    .params = params,
+    .nparams = sizeof params / sizeof params[0],
+    .run = run,
+};
