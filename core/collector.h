@@ -4,7 +4,8 @@
  * A collector's attrs header defines:
  *   GCL_COLLECTOR_NAME, GCL_COLLECTOR_PREFIX_SIZE   name and bytes before the header
  *   struct gcl_collector_mutator                    its per-thread state
- *   gcl_rc_kind(), gcl_barrier_kind(), gcl_needs_roots()   constant answers
+ *   gcl_rc_kind(), gcl_barrier_kind(), gcl_needs_roots(), gcl_collects_cycles()
+ *                                                   constant answers
  *   gcl_collector_on_alloc(cm, obj, type)           inline hook on every allocation */
 #ifndef GCL_COLLECTOR_H
 #define GCL_COLLECTOR_H

@@ -115,6 +115,7 @@ void gcl_heap_thread_flush(struct gcl_mutator *m); /* deferred frees and byte co
 /* Verifier hooks (core/verify.c), called only in GCL_VERIFY builds. */
 void gcl_verify_on_alloc(struct gcl_object *o);
 void gcl_verify_on_free(struct gcl_object *o);
+void gcl_verify_checkpoint(struct gcl_mutator *m);
 
 /* --- the inline fast paths ------------------------------------------------------------ */
 
@@ -214,6 +215,13 @@ static inline void gcl_safepoint(struct gcl_mutator *m) {
   if (GCL_UNLIKELY(__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED)))
     gcl_safepoint_slow(m);
   gcl_quiescent_state();
+}
+
+/* A workload calls this at phase boundaries (all its live references in root frames or
+ * global roots): in GCL_VERIFY builds the world stops and the oracle checks the heap;
+ * otherwise it compiles to nothing. */
+static inline void gcl_checkpoint(struct gcl_mutator *m) {
+  if (GCL_VERIFY) gcl_verify_checkpoint(m);
 }
 
 /* --- root frames ---------------------------------------------------------------------- */

@@ -119,6 +119,13 @@ void gcl_verify_heap(struct gcl_verify_result *out) {
   free(ts.stack);
 }
 
+void gcl_verify_checkpoint(struct gcl_mutator *m) {
+  struct gcl_verify_result res;
+  gcl_stop_the_world(m);
+  gcl_verify_heap(&res);
+  gcl_start_the_world(m);
+}
+
 uint64_t gcl_verify_errors(void) {
   pthread_mutex_lock(&verify_lock);
   uint64_t e = errors;

@@ -74,6 +74,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
       gcl_release(m, tree);
       gcl_safepoint(m);
     }
+    gcl_checkpoint(m);
   }
   sum += check_tree(m, long_lived);
   GCL_FRAME_POP(m, f);

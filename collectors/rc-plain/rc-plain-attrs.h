@@ -15,6 +15,8 @@ struct gcl_collector_mutator {
 static inline enum gcl_rc_kind gcl_rc_kind(void) { return GCL_RC_PLAIN; }
 static inline enum gcl_barrier_kind gcl_barrier_kind(void) { return GCL_BARRIER_NONE; }
 static inline bool gcl_needs_roots(void) { return false; }
+/* Whether every unreachable object, cyclic or not, is eventually freed. */
+static inline bool gcl_collects_cycles(void) { return false; }
 static inline void gcl_collector_on_alloc(struct gcl_collector_mutator *cm, struct gcl_object *o,
                                           const struct gcl_type *t) {
   (void)cm, (void)o, (void)t;
