@@ -71,7 +71,8 @@ void gcl_heap_thread_flush(struct gcl_mutator *m) {
 
 /* --- object death --------------------------------------------------------------------- */
 
-void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o) {
+/* Release o's memory (its references were already dropped or belong to the caller). */
+static inline void free_object(struct gcl_mutator *m, struct gcl_object *o) {
   size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size(o);
   bool shared = gcl_obj_flags(o) & GCL_OBJ_SHARED;
   void *mem = (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
@@ -83,7 +84,7 @@ void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o) {
     /* The verifier quarantines the memory so that a dangling reference stays detectable;
      * it releases it only while no mutator runs, which also covers shared objects. */
     gcl_verify_on_free(o);
-  } else if (shared) {
+  } else if (GCL_UNLIKELY(shared)) {
     m->stats.deferred_frees++;
     deferred_add(m, mem, bytes);
   } else {
@@ -91,44 +92,60 @@ void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o) {
   }
 }
 
-static void dealloc_push(struct gcl_mutator *m, struct gcl_object *o) {
-  if (m->dealloc_top == m->dealloc_cap) {
-    size_t cap = m->dealloc_cap ? 2 * m->dealloc_cap : 256;
-    struct gcl_object **s = realloc(m->dealloc_stack, cap * sizeof *s);
-    if (!s) gcl_alloc_failed(cap * sizeof *s);
-    m->dealloc_stack = s;
-    m->dealloc_cap = cap;
-  }
+void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o) { free_object(m, o); }
+
+static void dealloc_grow(struct gcl_mutator *m) {
+  size_t cap = m->dealloc_cap ? 2 * m->dealloc_cap : 256;
+  struct gcl_object **s = realloc(m->dealloc_stack, cap * sizeof *s);
+  if (!s) gcl_alloc_failed(cap * sizeof *s);
+  m->dealloc_stack = s;
+  m->dealloc_cap = cap;
+}
+
+static inline void dealloc_push(struct gcl_mutator *m, struct gcl_object *o) {
+  if (GCL_UNLIKELY(m->dealloc_top == m->dealloc_cap)) dealloc_grow(m);
   m->dealloc_stack[m->dealloc_top++] = o;
 }
 
-/* Visitor: drop the reference a dying object holds; a child whose count hits zero joins
- * the worklist. */
-static void release_child(struct gcl_object **slot, void *ctx) {
-  struct gcl_object *c = *slot;
-  if (c && gcl_rc_dec_is_zero(c, gcl_rc_kind())) dealloc_push(ctx, c);
+/* Drop one reference held by a dying object; a child whose count hits zero joins the
+ * worklist. */
+static inline void release_ref(struct gcl_mutator *m, struct gcl_object *c) {
+  if (c && gcl_rc_dec_is_zero(c, gcl_rc_kind())) dealloc_push(m, c);
+}
+
+static void release_child(struct gcl_object **slot, void *ctx) { release_ref(ctx, *slot); }
+
+/* Kill one object whose count is zero: finalize (it may resurrect), drop its references,
+ * free its memory. */
+static inline void kill(struct gcl_mutator *m, struct gcl_object *d) {
+  const struct gcl_type *t = gcl_type_of(d);
+  if (GCL_UNLIKELY(t->finalize != NULL) && !(gcl_obj_flags(d) & GCL_OBJ_FINALIZED)) {
+    /* PEP 442 under RC: the finalizer runs once, on a temporarily revived object; if it
+     * stored a new reference somewhere, the object is resurrected and lives on. */
+    gcl_obj_set_flag(d, GCL_OBJ_FINALIZED);
+    gcl_rc_init(d, gcl_rc_kind());
+    t->finalize(m, d);
+    if (!gcl_rc_dec_is_zero(d, gcl_rc_kind())) return;
+  }
+  if (t->nrefs) {
+    struct gcl_object **s = gcl_ref_slots(d, t);
+    for (unsigned i = 0; i < t->nrefs; i++) release_ref(m, s[i]);
+  } else if (t->trace) {
+    t->trace(d, release_child, m);
+  }
+  free_object(m, d);
 }
 
 void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
-  dealloc_push(m, o);
-  if (m->dealloc_draining) return; /* an outer call on this thread will get to it */
+  if (m->dealloc_draining) { /* an outer call on this thread will get to it */
+    dealloc_push(m, o);
+    return;
+  }
   m->dealloc_draining = true;
   /* Loop invariant: every object on the worklist has a zero count, is unreachable, and
-   * still holds the references in its slots (they are dropped only when it is popped). */
-  while (m->dealloc_top > 0) {
-    struct gcl_object *d = m->dealloc_stack[--m->dealloc_top];
-    const struct gcl_type *t = gcl_type_of(d);
-    if (t->finalize && !(gcl_obj_flags(d) & GCL_OBJ_FINALIZED)) {
-      /* PEP 442 under RC: the finalizer runs once, on a temporarily revived object; if it
-       * stored a new reference somewhere, the object is resurrected and lives on. */
-      gcl_obj_set_flag(d, GCL_OBJ_FINALIZED);
-      gcl_rc_init(d, gcl_rc_kind());
-      t->finalize(m, d);
-      if (!gcl_rc_dec_is_zero(d, gcl_rc_kind())) continue;
-    }
-    gcl_trace(d, release_child, m);
-    gcl_free_object(m, d);
-  }
+   * still holds the references in its slots (they are dropped only when it is killed). */
+  kill(m, o);
+  while (m->dealloc_top > 0) kill(m, m->dealloc_stack[--m->dealloc_top]);
   m->dealloc_draining = false;
 }
 

@@ -41,7 +41,12 @@ struct gcl_type {
   size_t size;               /* bytes including the header (basic size for VAR types) */
   size_t item_size;          /* bytes per item of a VAR type, 0 otherwise */
   unsigned flags;            /* GCL_TYPE_* */
-  void (*trace)(struct gcl_object *obj, gcl_visit_fn visit, void *ctx); /* NULL: no refs */
+  /* Simple layout: the object's references are exactly `nrefs` consecutive slots starting
+   * `ref_offset` bytes into the object. Core walks them without an indirect call; trace
+   * may then be NULL. Types whose references are elsewhere leave nrefs 0 and use trace. */
+  unsigned short ref_offset; /* byte offset of the first reference slot */
+  unsigned short nrefs;      /* number of reference slots, 0: see trace */
+  void (*trace)(struct gcl_object *obj, gcl_visit_fn visit, void *ctx); /* NULL: none */
   /* optional; runs at most once, before the object dies; it may resurrect the object by
    * storing a new reference to it somewhere reachable */
   void (*finalize)(struct gcl_mutator *m, struct gcl_object *obj);
@@ -88,10 +93,20 @@ static inline size_t gcl_object_size(const struct gcl_object *o) {
   return t->size;
 }
 
+/* The simple-layout reference slots of o (t->nrefs of them). */
+static inline struct gcl_object **gcl_ref_slots(struct gcl_object *o, const struct gcl_type *t) {
+  return (struct gcl_object **)((char *)o + t->ref_offset);
+}
+
 /* Visit every reference slot of o (no-op for pointer-free types). */
 static inline void gcl_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
   const struct gcl_type *t = gcl_type_of(o);
-  if (t->trace) t->trace(o, visit, ctx);
+  if (t->nrefs) {
+    struct gcl_object **s = gcl_ref_slots(o, t);
+    for (unsigned i = 0; i < t->nrefs; i++) visit(&s[i], ctx);
+  } else if (t->trace) {
+    t->trace(o, visit, ctx);
+  }
 }
 
 #endif

@@ -180,9 +180,12 @@ int main(int argc, char **argv) {
   gcl_report_f64(&rep, "wall_s", (double)(t1 - t0) * 1e-9);
   gcl_report_f64(&rep, "cpu_s", cpu1 - cpu0);
   if (ctx.cyclic_garbage >= 0) gcl_report_i64(&rep, "cyclic_garbage", ctx.cyclic_garbage);
-  report_heap(&rep);
-  gcl_collector_report(&rep);
-  gcl_allocator_report(&rep);
+  if (!ctx.workload->bypasses_heap) {
+    /* A baseline that bypasses the object model has no heap figures of its own. */
+    report_heap(&rep);
+    gcl_collector_report(&rep);
+    gcl_allocator_report(&rep);
+  }
   char config[512];
   gcl_options_echo(config, sizeof config);
   gcl_report_str(&rep, "config", config);

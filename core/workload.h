@@ -46,6 +46,7 @@ struct gcl_workload {
   const char *description;             /* one line for `gclab list` */
   const struct gcl_param_def *params;  /* its parameters */
   unsigned nparams;                    /* how many */
+  bool bypasses_heap;                  /* a plain-C baseline: heap figures are not its own */
   /* Runs the workload; 0 on success (the self-check decides ok/wrong), else -errno. */
   int (*run)(struct gcl_workload_ctx *ctx);
 };

@@ -8,6 +8,7 @@
  *
  * Checksum: the node counts of every checked tree, summed over threads. */
 #include <math.h>
+#include <stddef.h>
 
 #include "workload.h"
 
@@ -19,16 +20,12 @@ struct node {
 
 #define NODE(o) ((struct node *)(o))
 
-static void node_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
-  visit(&NODE(o)->left, ctx);
-  visit(&NODE(o)->right, ctx);
-}
-
 static const struct gcl_type node_type = {
     .name = "tree-node",
     .size = sizeof(struct node),
     .flags = GCL_TYPE_CONTAINER,
-    .trace = node_trace,
+    .ref_offset = offsetof(struct node, left),
+    .nrefs = 2, /* left, right */
 };
 
 static struct gcl_object *make_tree(struct gcl_mutator *m, int depth) {
