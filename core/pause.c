@@ -47,6 +47,7 @@ uint64_t gcl_pause_hist_quantile(const struct gcl_pause_hist *h, double q) {
   uint64_t rank = (uint64_t)r;
   if ((double)rank < r) rank++;
   if (rank < 1) rank = 1;
+  if (rank >= h->count) return h->max_ns; /* the largest value is known exactly */
   uint64_t seen = 0;
   for (unsigned b = 0; b < GCL_PAUSE_BUCKETS; b++) {
     seen += h->buckets[b];

@@ -23,7 +23,8 @@ uint64_t gcl_pause_bucket_low(unsigned bucket);  /* smallest value in the bucket
 uint64_t gcl_pause_bucket_high(unsigned bucket); /* largest value in the bucket */
 void gcl_pause_hist_add(struct gcl_pause_hist *h, uint64_t ns);
 void gcl_pause_hist_merge(struct gcl_pause_hist *into, const struct gcl_pause_hist *from);
-/* The q-quantile (0 < q <= 1) as the midpoint of its bucket, clamped to max; 0 if empty. */
+/* The q-quantile (0 < q <= 1) as the midpoint of its bucket, clamped to max; the exact max
+ * when the rank is the last; 0 if empty. */
 uint64_t gcl_pause_hist_quantile(const struct gcl_pause_hist *h, double q);
 
 /* The process-wide recorder, thread-safe (pauses are rare; a lock is fine). */
