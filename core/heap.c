@@ -16,6 +16,7 @@
 #include "collector.h"
 #include "mutator.h"
 #include "stats.h"
+#include "tsan.h"
 
 void *gcl_alloc_failed(size_t bytes) {
   fprintf(stderr, "gclab: out of memory allocating %zu bytes\n", bytes);
@@ -43,12 +44,15 @@ struct gcl_deferred_batch {
 /* Runs on liburcu's call_rcu thread once no reader can hold any pointer of the batch. */
 static void deferred_batch_release(struct rcu_head *head) {
   struct gcl_deferred_batch *b = caa_container_of(head, struct gcl_deferred_batch, rcu);
+  GCL_TSAN_ACQUIRE(b);
+  GCL_TSAN_ACQUIRE(&gcl_qsbr_token);
   for (unsigned i = 0; i < b->count; i++) gcl_allocator_free(NULL, b->items[i].mem, b->items[i].bytes);
   free(b);
 }
 
 static void deferred_flush(struct gcl_mutator *m) {
   if (!m->deferred) return;
+  GCL_TSAN_RELEASE(m->deferred);
   urcu_qsbr_call_rcu(&m->deferred->rcu, deferred_batch_release);
   m->deferred = NULL;
 }

@@ -30,8 +30,10 @@
 #include "collector.h"
 #include "mutator.h"
 #include "pause.h"
+#include "tsan.h"
 
 int gcl_stop_requested;
+char gcl_qsbr_token;
 
 static pthread_mutex_t stw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -49,7 +51,23 @@ static struct global_root *global_roots;
 static int load_state(struct gcl_mutator *m) { return __atomic_load_n(&m->state, __ATOMIC_SEQ_CST); }
 static void store_state(struct gcl_mutator *m, int s) { __atomic_store_n(&m->state, s, __ATOMIC_SEQ_CST); }
 
-void gcl_quiescent_state(void) { urcu_qsbr_quiescent_state(); }
+#if defined(__SANITIZE_THREAD__)
+/* liburcu is not instrumented: hand-offs inside it (rcu_barrier's and call_rcu's own
+ * allocations) are invisible to TSan. Ignore only accesses made by liburcu itself; gclab's
+ * accesses to memory liburcu hands back are covered by the annotations of core/tsan.h. */
+const char *__tsan_default_suppressions(void);
+const char *__tsan_default_suppressions(void) { return "called_from_lib:liburcu-qsbr.so\n"; }
+#endif
+
+void gcl_quiescent_state(void) {
+  GCL_TSAN_RELEASE(&gcl_qsbr_token);
+  urcu_qsbr_quiescent_state();
+}
+
+static void go_offline(void) {
+  GCL_TSAN_RELEASE(&gcl_qsbr_token);
+  urcu_qsbr_thread_offline();
+}
 
 /* Called with world_lock held by a thread that is SUSPENDED: sleep until restarted. */
 static void wait_while_suspended(struct gcl_mutator *m) {
@@ -86,7 +104,7 @@ static void attach(struct gcl_mutator *m) {
 
 /* ATTACHED -> DETACHED; tells a waiting requester that it may now park us. */
 static void detach(struct gcl_mutator *m) {
-  urcu_qsbr_thread_offline();
+  go_offline();
   store_state(m, GCL_THREAD_DETACHED);
   if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) {
     pthread_mutex_lock(&world_lock);
@@ -135,7 +153,7 @@ void gcl_thread_detach(struct gcl_mutator *m) {
 
 void gcl_safepoint_slow(struct gcl_mutator *m) {
   if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) return;
-  urcu_qsbr_thread_offline();
+  go_offline();
   suspend_self(m);
   attach(m);
 }
