@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# scripts/install-deps.sh — install gclab's build and test dependencies from Debian's
+# packages if any is missing (Debian 12 or later). Needs root or sudo when something must
+# be installed; does nothing when everything is there.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config git libhwloc-dev liburcu-dev libcriterion-dev
+          libyaml-dev python3 python3-matplotlib)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "gclab: installing missing packages: ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null; then
+  sudo=(sudo)
+else
+  echo "gclab: not root and no sudo; run as root: apt-get install ${missing[*]}" >&2
+  exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
