@@ -6,7 +6,9 @@
  *   struct gcl_collector_mutator                    its per-thread state
  *   gcl_rc_kind(), gcl_barrier_kind(), gcl_needs_roots(), gcl_collects_cycles()
  *                                                   constant answers
- *   gcl_collector_on_alloc(cm, obj, type)           inline hook on every allocation */
+ *   gcl_collector_on_alloc(cm, obj, type)           inline hook on every allocation
+ *   gcl_collector_on_free(cm, obj)                  inline hook before an object's memory
+ *                                                   is released (cm may be NULL: no mutator) */
 #ifndef GCL_COLLECTOR_H
 #define GCL_COLLECTOR_H
 

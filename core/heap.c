@@ -80,6 +80,7 @@ static inline void free_object(struct gcl_mutator *m, struct gcl_object *o) {
   size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size(o);
   bool shared = gcl_obj_flags(o) & GCL_OBJ_SHARED;
   void *mem = (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
+  gcl_collector_on_free(&m->collector, o);
   m->stats.objects_freed++;
   m->stats.bytes_freed += bytes;
   m->stats.live_bytes_delta -= (int64_t)bytes;

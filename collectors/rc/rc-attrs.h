@@ -22,5 +22,8 @@ static inline void gcl_collector_on_alloc(struct gcl_collector_mutator *cm, stru
                                           const struct gcl_type *t) {
   (void)cm, (void)o, (void)t;
 }
+static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struct gcl_object *o) {
+  (void)cm, (void)o;
+}
 
 #endif
