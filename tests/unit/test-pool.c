@@ -273,7 +273,7 @@ Test(pool, zero_and_large_requests_go_to_malloc) {
 
 #define THREADS 4
 #define SLOTS 512
-#define STEPS 100000
+#define STEPS 300000
 
 static void *slots[SLOTS]; /* blocks in transit between threads, accessed atomically */
 
