@@ -1,0 +1,289 @@
+/* harness/analysis/csv-read.c — the RFC 4180 reader (see csv-read.h).
+ *
+ * Decoding happens in place: a decoded field is never longer than its encoded text, and
+ * every field is followed by at least one consumed byte (a delimiter, a closing quote) or
+ * by the spare byte past the end of the buffer, so the write pointer never passes the read
+ * pointer and each field can be NUL-terminated where it stands. */
+#include "csv-read.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Print "WHO: PATH:LINE: message" (":LINE" omitted when LINE is 0); returns -1. */
+static int fail(const struct gcl_csv *c, unsigned line, const char *fmt, ...) {
+  va_list ap;
+  if (line)
+    fprintf(stderr, "%s: %s:%u: ", c->who, c->path, line);
+  else
+    fprintf(stderr, "%s: %s: ", c->who, c->path);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return -1;
+}
+
+/* Read the whole file into c->buf with one spare NUL byte after it. */
+static int slurp(struct gcl_csv *c, size_t *len_out) {
+  int is_stdin = strcmp(c->path, "-") == 0;
+  FILE *f = is_stdin ? stdin : fopen(c->path, "rb");
+  if (!f) {
+    fprintf(stderr, "%s: cannot read '%s': %s\n", c->who, c->path, strerror(errno));
+    return -1;
+  }
+  size_t cap = 1 << 16, len = 0;
+  char *buf = malloc(cap);
+  int err = 0;
+  while (buf) {
+    if (cap - len < 2) {
+      char *nb = realloc(buf, cap * 2);
+      if (!nb) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t got = fread(buf + len, 1, cap - len - 1, f);
+    len += got;
+    if (got == 0) {
+      if (ferror(f)) err = errno ? errno : EIO;
+      break;
+    }
+  }
+  if (!is_stdin) fclose(f);
+  if (!buf) {
+    fprintf(stderr, "%s: cannot read '%s': out of memory\n", c->who, c->path);
+    return -1;
+  }
+  if (err) {
+    free(buf);
+    fprintf(stderr, "%s: cannot read '%s': %s\n", c->who, c->path, strerror(err));
+    return -1;
+  }
+  buf[len] = '\0';
+  c->buf = buf;
+  *len_out = len;
+  return 0;
+}
+
+/* A growing array of pointers or line numbers. */
+struct vec {
+  void *data; /* elements */
+  size_t n;   /* elements in use */
+  size_t cap; /* elements allocated */
+};
+
+static int vec_push(struct vec *v, const void *elem, size_t size) {
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 1024;
+    void *d = realloc(v->data, cap * size);
+    if (!d) return -1;
+    v->data = d;
+    v->cap = cap;
+  }
+  memcpy((char *)v->data + v->n * size, elem, size);
+  v->n++;
+  return 0;
+}
+
+static int is_crlf(const char *p, const char *end) {
+  return p[0] == '\r' && p + 1 < end && p[1] == '\n';
+}
+
+int gcl_csv_read(struct gcl_csv *c, const char *who, const char *path) {
+  memset(c, 0, sizeof *c);
+  c->who = who;
+  c->path = path;
+  size_t len;
+  if (slurp(c, &len) < 0) return -1;
+
+  char *nul = memchr(c->buf, '\0', len);
+  if (nul) {
+    unsigned line = 1;
+    for (char *q = c->buf; q < nul; q++) line += *q == '\n';
+    fail(c, line, "NUL byte in the file (not a CSV text file)");
+    gcl_csv_free(c);
+    return -1;
+  }
+
+  struct vec fields = {0}, lines = {0};
+  char *p = c->buf, *end = c->buf + len;
+  if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+  unsigned line = 1;   /* physical line of p */
+  size_t nrec = 0;     /* records decoded so far, the header included */
+  int ended_line = 1;  /* whether the last record ended with a line end */
+  int rc = 0;
+
+  /* Invariant at the top of each iteration: p is at the start of a record (or of an empty
+   * line), and fields.n == nrec * c->ncols. */
+  while (p < end && rc == 0) {
+    if (*p == '\n' || is_crlf(p, end)) { /* empty line: no record */
+      p += *p == '\n' ? 1 : 2;
+      line++;
+      continue;
+    }
+    unsigned start = line;
+    size_t first = fields.n;
+    int end_rec = 0;
+    while (!end_rec && rc == 0) {
+      char *field = p, *w = p;
+      if (*p == '"') {
+        unsigned opened = line;
+        p++;
+        for (;;) {
+          if (p == end) {
+            rc = fail(c, opened, "unterminated quoted field (no closing '\"' before the end of the file)");
+            break;
+          }
+          if (*p == '"') {
+            if (p + 1 < end && p[1] == '"') {
+              *w++ = '"';
+              p += 2;
+              continue;
+            }
+            p++;
+            break;
+          }
+          if (*p == '\n') line++;
+          *w++ = *p++;
+        }
+        if (rc) break;
+        if (p == end) {
+          end_rec = 1;
+          ended_line = 0;
+        } else if (*p == ',') {
+          p++;
+        } else if (*p == '\n' || is_crlf(p, end)) {
+          p += *p == '\n' ? 1 : 2;
+          line++;
+          end_rec = 1;
+        } else {
+          rc = fail(c, line, "'%c' after a closing quote (expected ',' or the end of the line)", *p);
+          break;
+        }
+      } else {
+        while (p < end && *p != ',' && *p != '\n' && !is_crlf(p, end)) {
+          if (*p == '"') {
+            rc = fail(c, line, "'\"' inside an unquoted field (quote the whole field and double the quote)");
+            break;
+          }
+          p++;
+        }
+        if (rc) break;
+        w = p;
+        if (p == end) {
+          end_rec = 1;
+          ended_line = 0;
+        } else if (*p == ',') {
+          p++;
+        } else {
+          p += *p == '\n' ? 1 : 2;
+          line++;
+          end_rec = 1;
+        }
+      }
+      *w = '\0';
+      if (vec_push(&fields, &field, sizeof field) < 0) rc = fail(c, start, "out of memory");
+    }
+    if (rc) break;
+    size_t count = fields.n - first;
+    char **f = (char **)fields.data + first;
+    if (nrec == 0) {
+      c->ncols = count;
+      for (size_t i = 0; i < count && rc == 0; i++)
+        for (size_t j = 0; j < i; j++)
+          if (strcmp(f[i], f[j]) == 0) {
+            rc = fail(c, start, "duplicate column '%s' in the header", f[i]);
+            break;
+          }
+    } else if (count != c->ncols) {
+      rc = fail(c, start, "row has %zu fields, the header has %zu (truncated or malformed row)",
+                count, c->ncols);
+    } else if (vec_push(&lines, &start, sizeof start) < 0) {
+      rc = fail(c, start, "out of memory");
+    }
+    nrec++;
+  }
+  if (rc == 0 && nrec == 0) rc = fail(c, 0, "empty file (expected a header row and data rows)");
+  if (rc == 0 && !ended_line && nrec > 1)
+    fprintf(stderr, "%s: %s:%u: warning: the last row has no line end (was the file cut short?)\n",
+            who, path, ((unsigned *)lines.data)[lines.n - 1]);
+  if (rc) {
+    free(fields.data);
+    free(lines.data);
+    gcl_csv_free(c);
+    return -1;
+  }
+  c->header = fields.data;
+  c->fields = (char **)fields.data + c->ncols;
+  c->nrows = nrec - 1;
+  c->line = lines.data;
+  return 0;
+}
+
+void gcl_csv_free(struct gcl_csv *c) {
+  free(c->buf);
+  free(c->header); /* the header and the rows share one pointer array */
+  free(c->line);
+  c->buf = NULL;
+  c->header = c->fields = NULL;
+  c->line = NULL;
+  c->nrows = c->ncols = 0;
+}
+
+int gcl_csv_col(const struct gcl_csv *c, const char *name) {
+  for (size_t i = 0; i < c->ncols; i++)
+    if (strcmp(c->header[i], name) == 0) return (int)i;
+  return -1;
+}
+
+/* A decimal number as gclab writes them: sign, digits, point, exponent; nothing else
+ * (no spaces, hex, nan or inf). */
+static int parse_decimal(const char *s, double *out) {
+  if (!*s || strspn(s, "0123456789+-.eE") != strlen(s)) return -1;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (*end || errno == ERANGE || !isfinite(v)) return -1;
+  *out = v;
+  return 0;
+}
+
+int gcl_csv_require(const struct gcl_csv *c, const char *name) {
+  int col = gcl_csv_col(c, name);
+  if (col >= 0) return col;
+  double v;
+  if (gcl_csv_col(c, "schema_version") < 0 && c->ncols > 0 && parse_decimal(c->header[0], &v) == 0)
+    return fail(c, 1, "no header row (the first row starts with '%s'; expected column names "
+                      "such as schema_version)", c->header[0]);
+  return fail(c, 1, "the header has no column '%s'", name);
+}
+
+int gcl_csv_number(const struct gcl_csv *c, size_t row, size_t col, double *out) {
+  const char *s = gcl_csv_get(c, row, col);
+  if (!*s) return 0;
+  if (parse_decimal(s, out) < 0)
+    return fail(c, c->line[row], "column %s: '%s' is not a number (expected a decimal number, "
+                                 "or an empty field for not measured)", c->header[col], s);
+  return 1;
+}
+
+int gcl_csv_check_version(const struct gcl_csv *c, const char *name, long want) {
+  int col = gcl_csv_require(c, name);
+  if (col < 0) return -1;
+  for (size_t r = 0; r < c->nrows; r++) {
+    const char *s = gcl_csv_get(c, r, (size_t)col);
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v != want)
+      return fail(c, c->line[r], "%s is '%s'; this gclab reads %s %ld only", name, s, name, want);
+  }
+  return 0;
+}
