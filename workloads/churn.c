@@ -99,7 +99,8 @@ _Static_assert(offsetof(struct churn_leaf, value) == offsetof(struct churn_box, 
 
 /* --- values --------------------------------------------------------------------------- */
 
-/* The 48 random high bits of a value; bit 16 (the lowest of them) is 1 for a box. */
+/* A value is 48 random high bits (bit 16, the lowest of them, is 1 for a box) and a
+ * 16-bit check of those bits and the object's length in the low bits. */
 static uint16_t value_check(uint64_t high, size_t len) {
   return (uint16_t)(((high ^ len) * 0x9E3779B97F4A7C15ull) >> 48);
 }

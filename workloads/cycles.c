@@ -26,9 +26,10 @@
  * seed, threads).
  *
  * Defaults: acyclic_pct 67 makes about a third of the garbage objects cyclic, the case
- * REFERENCE.md quotes for CPython's collector. At scale 1 a thread allocates ~16 M nodes
- * in ~1 s; a collector that does not collect cycles (pure RC) keeps ~5.4 M of them, about
- * 250 MB of RSS per thread with malloc: lower scale or rounds on a small machine. */
+ * REFERENCE.md quotes for CPython's collector. At scale 1 a thread allocates ~29 M nodes
+ * in ~1 s (rc-plain x sys); a collector that does not collect cycles (pure RC) keeps
+ * ~9.8 M of them, about 460 MB of RSS per thread with malloc: lower scale or rounds on a
+ * small machine. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -255,7 +256,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
 }
 
 static const struct gcl_param_def params[] = {
-    {"rounds", 500000, 1, 1e12, true, "structures built and dropped per thread at scale 1"},
+    {"rounds", 900000, 1, 1e12, true, "structures built and dropped per thread at scale 1"},
     {"ring_max", 64, 2, 1e6, true, "longest ring and chain (rings have 2..ring_max nodes)"},
     {"list_len", 64, 2, 1e6, true, "longest doubly linked list (2..list_len nodes)"},
     {"acyclic_pct", 67, 0, 100, true, "percent of structures that are acyclic chains"},
