@@ -1,0 +1,49 @@
+/* harness/gclab.c — main() of the `gclab` front end: dispatches to its subcommands.
+ *
+ *   gclab list                     what this build can run
+ *   gclab run [options]            run a matrix, append CSV rows (harness/run.c)
+ *   gclab summary|compare|table    read CSV files (harness/analysis/)
+ *   gclab version                  the git describe of this build
+ *
+ * GCL_GIT_VERSION comes from the generated gclab-version.h, refreshed at every build so a
+ * row never carries the version of an older commit. */
+#include <stdio.h>
+#include <string.h>
+
+#include "analysis.h"
+#include "gclab-version.h"
+#include "harness.h"
+
+const char *const gcl_version = GCL_GIT_VERSION;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: gclab COMMAND [args]\n"
+          "  list                      collectors, allocators, workloads, parameters, pairs\n"
+          "  run [options]             run a matrix and append CSV rows (gclab run --help)\n"
+          "  summary|compare|table ... read CSV files written by run\n"
+          "  version                   print the version of this build\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "list") == 0) return gcl_cmd_list(argc - 1, argv + 1);
+  if (strcmp(cmd, "run") == 0) return gcl_cmd_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "summary") == 0) return gcl_cmd_summary(argc - 1, argv + 1);
+  if (strcmp(cmd, "compare") == 0) return gcl_cmd_compare(argc - 1, argv + 1);
+  if (strcmp(cmd, "table") == 0) return gcl_cmd_table(argc - 1, argv + 1);
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("gclab %s\n", gcl_version);
+    return 0;
+  }
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "gclab: unknown command '%s' (expected list, run, summary, compare, table or version)\n", cmd);
+  return 2;
+}

@@ -1,0 +1,83 @@
+/* harness/schema.h — the CSV schema written by `gclab run`, as one X-macro table.
+ *
+ * X(name, origin): one column, in CSV order. origin says who fills it:
+ *   HARNESS  gclab itself (identity of the cell, or derived from other fields);
+ *   RECORD   the runner's record (core/report.h): a record key is accepted only if a
+ *            RECORD column of that name exists, anything else makes the row an error;
+ *   CHILD    the parent's measurement of the child process (clock, wait4 rusage).
+ * A field whose value was not measured is left empty, never 0.
+ *
+ * Invariant: the header line is the column names joined by commas. Adding, removing or
+ * reordering a column changes the header, so it must bump GCL_SCHEMA_VERSION and be
+ * documented in results/README.md (tests/harness/schema-doc.sh checks the latter). A new
+ * record key is usually one RECORD line inserted before `config`. */
+#ifndef GCL_SCHEMA_H
+#define GCL_SCHEMA_H
+
+#define GCL_SCHEMA_VERSION 1
+
+#define GCL_SCHEMA(X)                  \
+  X(schema_version, HARNESS)           \
+  X(run_id, HARNESS)                   \
+  X(timestamp, HARNESS)                \
+  X(gclab_version, HARNESS)            \
+  X(host, HARNESS)                     \
+  X(cpu_model, HARNESS)                \
+  X(collector, HARNESS)                \
+  X(allocator, HARNESS)                \
+  X(workload, HARNESS)                 \
+  X(params, HARNESS)                   \
+  X(threads, HARNESS)                  \
+  X(rep, HARNESS)                      \
+  X(seed, HARNESS)                     \
+  X(scale, HARNESS)                    \
+  X(status, RECORD)                    \
+  X(checksum, RECORD)                  \
+  X(wall_s, RECORD)                    \
+  X(process_wall_s, CHILD)             \
+  X(user_s, CHILD)                     \
+  X(sys_s, CHILD)                      \
+  X(cpu_s, RECORD)                     \
+  X(mutator_s, HARNESS)                \
+  X(gc_s, RECORD)                      \
+  X(collections, RECORD)               \
+  X(pause_count, RECORD)               \
+  X(pause_total_s, RECORD)             \
+  X(pause_p50_us, RECORD)              \
+  X(pause_p90_us, RECORD)              \
+  X(pause_p99_us, RECORD)              \
+  X(pause_p999_us, RECORD)             \
+  X(pause_max_us, RECORD)              \
+  X(objects_allocated, RECORD)         \
+  X(bytes_allocated, RECORD)           \
+  X(objects_freed, RECORD)             \
+  X(objects_leaked, RECORD)            \
+  X(cyclic_garbage, RECORD)            \
+  X(peak_heap_bytes, RECORD)           \
+  X(deferred_frees, RECORD)            \
+  X(header_bytes, RECORD)              \
+  X(max_rss_kb, CHILD)                 \
+  X(minflt, CHILD)                     \
+  X(majflt, CHILD)                     \
+  X(nvcsw, CHILD)                      \
+  X(nivcsw, CHILD)                     \
+  X(alloc_footprint_end_kb, RECORD)    \
+  X(alloc_arenas_peak, RECORD)         \
+  X(alloc_pools_peak, RECORD)          \
+  X(alloc_footprint_peak_kb, RECORD)   \
+  X(alloc_fragmentation_peak, RECORD)  \
+  X(alloc_arenas_end, RECORD)          \
+  X(alloc_large_allocs, RECORD)        \
+  X(config, RECORD)
+
+enum gcl_col_origin { GCL_ORIGIN_HARNESS, GCL_ORIGIN_RECORD, GCL_ORIGIN_CHILD };
+
+/* GCL_COL_<name>: the column's index in a row. */
+enum gcl_col {
+#define GCL_SCHEMA_ENUM(name, origin) GCL_COL_##name,
+  GCL_SCHEMA(GCL_SCHEMA_ENUM)
+#undef GCL_SCHEMA_ENUM
+  GCL_NCOLS
+};
+
+#endif
