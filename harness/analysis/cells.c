@@ -110,8 +110,10 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
     }
     for (size_t i = begin; i < end; i++) {
       size_t r = refs[i].row;
-      if (strcmp(gcl_csv_get(c, r, (size_t)stcol), "ok") != 0) {
-        cell->failed++;
+      const char *status = gcl_csv_get(c, r, (size_t)stcol);
+      if (strcmp(status, "ok") != 0) {
+        if (strncmp(status, "invalid:", 8) == 0) cell->invalid++;
+        else cell->failed++;
         continue;
       }
       for (size_t m = 0; m < nmetrics; m++) {

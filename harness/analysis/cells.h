@@ -3,7 +3,8 @@
  *
  * A cell is the set of rows sharing (collector, allocator, workload, params, threads,
  * scale); its rows are the repetitions. Only rows with status "ok" and a non-empty value
- * enter a metric's sample: an empty field means "not measured" and is never read as 0.
+ * enter a metric's sample; rows with status "invalid:reason" (a pair that cannot run that
+ * cell, so nothing ran) are counted apart from failed rows (wrong:*, timeout, crash, error): an empty field means "not measured" and is never read as 0.
  * Loading validates the file: the header, the required columns (the cell key, status,
  * schema_version and every requested metric), schema_version 1 on every row, and every
  * metric field of every row (empty or a decimal number). Cells are sorted by workload,
@@ -40,7 +41,8 @@ struct gcl_sample {
 struct gcl_cell {
   const char *key[GCL_KEY_N];             /* key fields, pointing into the CSV buffer */
   size_t rows;                            /* rows of this cell, any status */
-  size_t failed;                          /* rows whose status is not "ok" */
+  size_t failed;                          /* rows whose status is neither ok nor invalid:* */
+  size_t invalid;                         /* rows of an invalid pair ("invalid:reason") */
   struct gcl_sample s[GCL_MAX_METRICS];   /* one sample per requested metric */
 };
 

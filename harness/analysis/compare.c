@@ -75,8 +75,14 @@ static void judge(struct row *r, size_t m, double t) {
   gcl_stat_of(xn, &r->sn);
   r->v = V_NA;
   r->why[0] = '\0';
+  if (r->b->invalid == r->b->rows || r->n->invalid == r->n->rows) {
+    snprintf(r->why, sizeof r->why, "invalid pair in %s",
+             r->b->invalid == r->b->rows && r->n->invalid == r->n->rows ? "both"
+             : r->b->invalid == r->b->rows ? "BASE" : "NEW");
+    return;
+  }
   if (r->sb.n == 0 || r->sn.n == 0) {
-    snprintf(r->why, sizeof r->why, "not measured in %s",
+    snprintf(r->why, sizeof r->why, "no measured ok row in %s",
              r->sb.n == 0 && r->sn.n == 0 ? "either" : r->sb.n == 0 ? "BASE" : "NEW");
     return;
   }

@@ -96,6 +96,25 @@ static int is_crlf(const char *p, const char *end) {
   return p[0] == '\r' && p + 1 < end && p[1] == '\n';
 }
 
+/* A decimal number as gclab writes them: sign, digits, point, exponent; nothing else
+ * (no spaces, hex, nan or inf). */
+static int parse_decimal(const char *s, double *out) {
+  if (!*s || strspn(s, "0123456789+-.eE") != strlen(s)) return -1;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (*end || errno == ERANGE || !isfinite(v)) return -1;
+  *out = v;
+  return 0;
+}
+
+/* The message for a first row that is data, not column names (its first field is a
+ * number); returns -1. */
+static int no_header(const struct gcl_csv *c, const char *first) {
+  return fail(c, 1, "no header row (the first row starts with '%s'; expected column names "
+                    "such as schema_version)", first);
+}
+
 int gcl_csv_read(struct gcl_csv *c, const char *who, const char *path) {
   memset(c, 0, sizeof *c);
   c->who = who;
@@ -199,7 +218,9 @@ int gcl_csv_read(struct gcl_csv *c, const char *who, const char *path) {
       for (size_t i = 0; i < count && rc == 0; i++)
         for (size_t j = 0; j < i; j++)
           if (strcmp(f[i], f[j]) == 0) {
-            rc = fail(c, start, "duplicate column '%s' in the header", f[i]);
+            double v;
+            rc = parse_decimal(f[0], &v) == 0 ? no_header(c, f[0])
+                                              : fail(c, start, "duplicate column '%s' in the header", f[i]);
             break;
           }
     } else if (count != c->ncols) {
@@ -243,25 +264,12 @@ int gcl_csv_col(const struct gcl_csv *c, const char *name) {
   return -1;
 }
 
-/* A decimal number as gclab writes them: sign, digits, point, exponent; nothing else
- * (no spaces, hex, nan or inf). */
-static int parse_decimal(const char *s, double *out) {
-  if (!*s || strspn(s, "0123456789+-.eE") != strlen(s)) return -1;
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (*end || errno == ERANGE || !isfinite(v)) return -1;
-  *out = v;
-  return 0;
-}
-
 int gcl_csv_require(const struct gcl_csv *c, const char *name) {
   int col = gcl_csv_col(c, name);
   if (col >= 0) return col;
   double v;
   if (gcl_csv_col(c, "schema_version") < 0 && c->ncols > 0 && parse_decimal(c->header[0], &v) == 0)
-    return fail(c, 1, "no header row (the first row starts with '%s'; expected column names "
-                      "such as schema_version)", c->header[0]);
+    return no_header(c, c->header[0]);
   return fail(c, 1, "the header has no column '%s'", name);
 }
 

@@ -20,7 +20,8 @@ static void help(FILE *out) {
           "\n"
           "Per cell (collector, allocator, workload, params, threads, scale) and metric:\n"
           "  n        repetitions with status ok and a measured value (empty = not measured)\n"
-          "  failed   rows of the cell whose status is not ok (never part of the statistics)\n"
+          "  failed   rows whose status is wrong:*, timeout, crash or error (never part of\n"
+          "           the statistics; rows of an invalid pair are not counted as failed)\n"
           "  median   the sample median\n"
           "  95%% CI   percentile bootstrap of the median: %d resamples drawn by splitmix64\n"
           "           from the fixed seed 0x%016llx over the sorted sample, so the same\n"
@@ -35,10 +36,11 @@ static void help(FILE *out) {
           GCL_MIN_N);
 }
 
-static void note(const struct gcl_stat *st, char *buf, size_t len) {
+static void note(const struct gcl_cell *c, const struct gcl_stat *st, char *buf, size_t len) {
   buf[0] = '\0';
   if (st->n == 0) {
-    snprintf(buf, len, "not measured");
+    snprintf(buf, len, "%s", c->invalid == c->rows ? "invalid pair (not run)"
+                             : c->failed + c->invalid == c->rows ? "no ok row" : "not measured");
     return;
   }
   if (st->noisy)
@@ -76,7 +78,7 @@ static void print_table(const struct gcl_data *d, size_t m, enum gcl_fmt fmt) {
     if (st.has_cv) gcl_tab_put(&t, "%.1f%%", st.cv * 100);
     else gcl_tab_put(&t, "n/a");
     char nb[64];
-    note(&st, nb, sizeof nb);
+    note(c, &st, nb, sizeof nb);
     gcl_tab_put_str(&t, nb);
     nnoisy += st.noisy;
     nfew += st.n > 0 && st.few;
@@ -111,7 +113,7 @@ static void print_json(const struct gcl_data *d, const char *path) {
         printf("%s\"%s\": ", k ? ", " : "", gcl_key_names[k]);
         gcl_json_str(stdout, c->key[k]);
       }
-      printf(", \"n\": %zu, \"failed\": %zu", st.n, c->failed);
+      printf(", \"n\": %zu, \"failed\": %zu, \"invalid\": %zu", st.n, c->failed, c->invalid);
       if (st.n) printf(", \"median\": %.10g", st.median);
       if (st.has_ci) printf(", \"ci_low\": %.10g, \"ci_high\": %.10g", st.lo, st.hi);
       if (st.has_cv) printf(", \"cv\": %.10g", st.cv);

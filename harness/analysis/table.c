@@ -3,8 +3,9 @@
  * One table per metric: a row per (workload, params, scale, threads), a column per
  * collector/allocator pair, each entry "median [95% CI]" (bootstrap, as in summary). The
  * params and scale columns appear only when they tell rows apart (params non-empty
- * somewhere, scale not constant). Entries: "-" when the pair did not run that row, "n/a"
- * when it ran but the metric was never measured (or no row was ok), a dagger when the cell
+ * somewhere, scale not constant). Entries: "-" when the file has no row of that pair for
+ * that row, "invalid" when the pair cannot run it, "n/a" when no ok row measured the
+ * metric, a dagger when the cell
  * is too noisy to compare (CV > 5%) or has n < 3. LaTeX output uses booktabs rules and
  * escapes LaTeX special characters in every data string. */
 #include <stdio.h>
@@ -24,9 +25,9 @@ static void help(FILE *out) {
           "\n"
           "Rows: workload (params, scale when they vary) and threads; columns: collector/allocator.\n"
           "Entries: median [95%% CI] of status=ok repetitions (percentile bootstrap, %d\n"
-          "resamples, fixed seed, as in gclab summary); '-' the pair did not run that row;\n"
-          "'n/a' no measured value; a dagger marks a cell too noisy to compare\n"
-          "(CV > %g%%) or with n < %d.\n"
+          "resamples, fixed seed, as in gclab summary); '-' no row of that pair there;\n"
+          "'invalid' the pair cannot run that row; 'n/a' no ok row measured the metric;\n"
+          "a dagger marks a cell too noisy to compare (CV > %g%%) or with n < %d.\n"
           "\n"
           "  --markdown         GitHub Markdown (default)\n"
           "  --latex            a LaTeX tabular with booktabs rules (\\usepackage{booktabs})\n"
@@ -135,7 +136,7 @@ static void print_metric(const struct gcl_data *d, const char *path, size_t m,
       struct gcl_stat st;
       gcl_stat_of(&cell->s[m], &st);
       if (st.n == 0) {
-        gcl_tab_put(&t, "n/a");
+        gcl_tab_put(&t, cell->invalid == cell->rows ? "invalid" : "n/a");
         continue;
       }
       int dec = gcl_decimals(st.median, cell->s[m].integral);

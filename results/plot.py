@@ -1,0 +1,447 @@
+#!/usr/bin/python3
+"""results/plot.py - figures from a CSV written by `gclab run`.
+
+    python3 results/plot.py FILE.csv --kind bars|scaling|pauses [--metric wall_s]
+                            --out fig.png|fig.pdf|fig.svg [--print-stats]
+
+Kinds:
+  bars     grouped bars: one group per (workload, params, scale, threads), one bar per
+           collector/allocator pair; bar = median of the metric, whisker = its 95% CI;
+           hatched bars are too noisy to compare (CV > 5%) or have n < 3.
+  scaling  metric against threads, one line per collector/allocator pair, one panel per
+           (workload, params, scale); whiskers = 95% CI.
+  pauses   pause-time percentiles (pause_p50_us, p90, p99, p99.9, max; the median of each
+           over the cell's ok repetitions) on a log scale, HdrHistogram style, one line per
+           cell (pair and threads), one panel per (workload, params, scale). --metric is
+           not used. Cells whose collector recorded no pauses (empty fields) are left out.
+           Minimum mutator utilisation (MMU) curves are not offered: they need a per-pause
+           event log, which the CSV does not have.
+
+Statistics are those of `gclab summary` (harness/analysis/resample.c), computed the same
+way so the numbers agree to the last digit: only status=ok rows with a non-empty value
+count (empty = not measured, never 0); the CI is a percentile bootstrap of the median,
+2000 resamples of the sorted sample drawn by splitmix64 from the fixed seed
+0x67636c6162000001, quantiles by linear interpolation (type 7). --print-stats writes the
+plotted numbers as CSV on standard output.
+
+Input is checked like gclab does (RFC 4180, header with the required columns,
+schema_version 1 on every row, every row as long as the header, numbers well formed);
+bad input prints one line and exits with status 2. Needs Debian's python3-matplotlib;
+otherwise only the standard library.
+"""
+import argparse
+import csv
+import math
+import os
+import sys
+
+SCHEMA_VERSION = 1
+RESAMPLES = 2000
+SEED = 0x67636C6162000001
+LEVEL = 0.95
+NOISY_CV = 0.05
+MIN_N = 3
+KEY = ("collector", "allocator", "workload", "params", "threads", "scale")
+NOT_METRICS = {"schema_version", "run_id", "timestamp", "gclab_version", "host", "cpu_model",
+               "collector", "allocator", "workload", "params", "threads", "rep", "seed",
+               "scale", "status", "checksum", "config"}
+PAUSE_COLS = ("pause_p50_us", "pause_p90_us", "pause_p99_us", "pause_p999_us", "pause_max_us")
+PAUSE_LABELS = ("p50", "p90", "p99", "p99.9", "max")
+# x position of each percentile: -log10(1 - p); max is drawn one decade past p99.9.
+PAUSE_X = (math.log10(2), 1.0, 2.0, 3.0, 4.0)
+MASK = (1 << 64) - 1
+PROG = "plot.py"
+
+
+class BadInput(Exception):
+    """One line for the user; the program exits with status 2."""
+
+
+# --- statistics: the same algorithms as harness/analysis/resample.c ----------------------
+
+class SplitMix64:
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def next(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def below(self, n):
+        return (self.next() * n) >> 64
+
+
+def median_sorted(x):
+    n = len(x)
+    return x[n // 2] if n % 2 else (x[n // 2 - 1] + x[n // 2]) / 2
+
+
+def quantile_sorted(x, p):
+    h = (len(x) - 1) * p
+    i = int(math.floor(h))
+    if i + 1 >= len(x):
+        return x[-1]
+    return x[i] + (h - i) * (x[i + 1] - x[i])
+
+
+def boot_median_ci(x, stream=0):
+    """95% percentile-bootstrap CI of the median of the sorted sample x (len >= 2)."""
+    n = len(x)
+    rng = SplitMix64(SEED + stream)
+    stats = []
+    for _ in range(RESAMPLES):
+        counts = [0] * n
+        for _ in range(n):
+            counts[rng.below(n)] += 1
+        res = [v for v, c in zip(x, counts) for _ in range(c)]
+        stats.append(median_sorted(res))
+    stats.sort()
+    return quantile_sorted(stats, (1 - LEVEL) / 2), quantile_sorted(stats, 1 - (1 - LEVEL) / 2)
+
+
+def cv_of(x):
+    n = len(x)
+    if n < 2:
+        return None
+    mean = sum(x) / n
+    if mean == 0:
+        return None
+    ss = sum((v - mean) ** 2 for v in x)
+    return math.sqrt(ss / (n - 1)) / abs(mean)
+
+
+class Stat:
+    """Median, CI and noise flags of one sample (values from status=ok rows)."""
+
+    def __init__(self, values):
+        x = sorted(values)
+        self.n = len(x)
+        self.median = median_sorted(x) if x else None
+        self.lo, self.hi = boot_median_ci(x) if self.n >= 2 else (None, None)
+        self.cv = cv_of(x)
+        self.noisy = (self.cv is not None and self.cv > NOISY_CV) or self.n < MIN_N
+
+
+# --- input -------------------------------------------------------------------------------
+
+def number(text, path, line, col):
+    """Empty -> None (not measured); a decimal number -> float; anything else -> BadInput."""
+    if text == "":
+        return None
+    ok = all(ch in "0123456789+-.eE" for ch in text)
+    try:
+        v = float(text) if ok else None
+    except ValueError:
+        v = None
+    if v is None or not math.isfinite(v):
+        raise BadInput("%s:%d: column %s: '%s' is not a number (expected a decimal number, "
+                       "or an empty field for not measured)" % (path, line, col, text))
+    return v
+
+
+def num_or_str(s):
+    try:
+        v = float(s)
+        return (0, v, s) if math.isfinite(v) else (1, 0.0, s)
+    except ValueError:
+        return (1, 0.0, s)
+
+
+def load(path, metrics):
+    """Rows of PATH as dicts, each with '_line' (the line it starts on)."""
+    try:
+        f = open(path, newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise BadInput("cannot read '%s': %s" % (path, e.strerror or e))
+    rows = []
+    with f:
+        reader = csv.reader(f, strict=True)
+        header = None
+        prev_end = 0
+        try:
+            for rec in reader:
+                start, prev_end = prev_end + 1, reader.line_num
+                if not rec:
+                    continue
+                if header is None:
+                    header = rec
+                    if len(set(header)) != len(header):
+                        dup = next(h for h in header if header.count(h) > 1)
+                        raise BadInput("%s:%d: duplicate column '%s' in the header"
+                                       % (path, start, dup))
+                    need = ("schema_version",) + KEY + ("status",) + tuple(metrics)
+                    for col in need:
+                        if col not in header:
+                            if "schema_version" not in header and header and \
+                                    num_or_str(header[0])[0] == 0:
+                                raise BadInput("%s:1: no header row (the first row starts with "
+                                               "'%s'; expected column names such as "
+                                               "schema_version)" % (path, header[0]))
+                            raise BadInput("%s:1: the header has no column '%s'" % (path, col))
+                    continue
+                if len(rec) != len(header):
+                    raise BadInput("%s:%d: row has %d fields, the header has %d (truncated or "
+                                   "malformed row)" % (path, start, len(rec), len(header)))
+                row = dict(zip(header, rec))
+                row["_line"] = start
+                try:
+                    version = int(row["schema_version"])
+                except ValueError:
+                    version = None
+                if version != SCHEMA_VERSION:
+                    raise BadInput("%s:%d: schema_version is '%s'; this plot.py reads "
+                                   "schema_version %d only"
+                                   % (path, start, row["schema_version"], SCHEMA_VERSION))
+                for m in metrics:
+                    row[m] = number(row[m], path, start, m)
+                rows.append(row)
+        except csv.Error as e:
+            raise BadInput("%s:%d: malformed CSV: %s" % (path, reader.line_num, e))
+        except UnicodeDecodeError as e:
+            raise BadInput("%s: not UTF-8 text: %s" % (path, e))
+    if header is None:
+        raise BadInput("%s: empty file (expected a header row and data rows)" % path)
+    return rows
+
+
+def cells_of(rows):
+    """{key tuple: [rows]}, keys sorted like gclab (workload, params, scale, pair, threads)."""
+    cells = {}
+    for r in rows:
+        cells.setdefault(tuple(r[k] for k in KEY), []).append(r)
+    order = lambda k: (k[2], k[3], num_or_str(k[5]), k[0], k[1], num_or_str(k[4]))
+    return {k: cells[k] for k in sorted(cells, key=order)}
+
+
+def ok_values(rows, col):
+    return [r[col] for r in rows if r["status"] == "ok" and r[col] is not None]
+
+
+def group_label(key, show_params, show_scale):
+    c, a, w, p, t, s = key
+    parts = [w]
+    if show_params and p:
+        parts.append(p)
+    if show_scale:
+        parts.append("scale " + s)
+    return " ".join(parts)
+
+
+# --- figures -----------------------------------------------------------------------------
+
+def pair_colors(pairs, plt):
+    cmap = plt.get_cmap("tab10")
+    return {p: cmap(i % 10) for i, p in enumerate(pairs)}
+
+
+def plot_bars(cells, metric, plt, stats_out):
+    from matplotlib.patches import Patch
+    show_params = any(k[3] for k in cells)
+    show_scale = len({k[5] for k in cells}) > 1
+    groups = []
+    for k in cells:
+        if (k[2], k[3], k[5], k[4]) not in groups:
+            groups.append((k[2], k[3], k[5], k[4]))
+    pairs = sorted({(k[0], k[1]) for k in cells})
+    stats = {k: Stat(ok_values(v, metric)) for k, v in cells.items()}
+    if not any(s.n for s in stats.values()):
+        raise BadInput("no ok row has a value for %s: nothing to plot" % metric)
+    colors = pair_colors(pairs, plt)
+    # Each group holds only the pairs that have a value there, centred on the group's tick.
+    present = [[pr for pr in pairs if stats.get((pr[0], pr[1], w, p, t, s)) is not None
+                and stats[(pr[0], pr[1], w, p, t, s)].n > 0] for (w, p, s, t) in groups]
+    width = 0.8 / max(len(ps) for ps in present)
+    nbars = sum(len(ps) for ps in present)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.5 + nbars * 0.45 + len(groups) * 0.4), 4.5))
+    hatched = False
+    for i, ((w, p, s, t), ps) in enumerate(zip(groups, present)):
+        for j, pr in enumerate(ps):
+            st = stats[(pr[0], pr[1], w, p, t, s)]
+            x = i - width * len(ps) / 2 + width * (j + 0.5)
+            err = [[st.median - st.lo], [st.hi - st.median]] if st.lo is not None else None
+            ax.bar([x], [st.median], width, yerr=err, capsize=2, color=colors[pr],
+                   edgecolor="black", linewidth=0.5, hatch="///" if st.noisy else None)
+            hatched |= st.noisy
+    labels = []
+    for (w, p, s, t) in groups:
+        lines = [w]
+        if show_params and p:
+            lines.append(p)
+        if show_scale:
+            lines.append("scale " + s)
+        lines.append("%s thread%s" % (t, "" if t == "1" else "s"))
+        labels.append("\n".join(lines))
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(labels, fontsize=8)
+    ax.set_ylabel("%s (median, 95%% CI)" % metric)
+    handles = [Patch(facecolor=colors[pr], edgecolor="black", label="%s/%s" % pr)
+               for pr in pairs]
+    if hatched:
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch="///",
+                             label="too noisy (CV > 5% or n < 3)"))
+    ax.legend(handles=handles, fontsize=8, title="collector/allocator", title_fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    stats_out.extend((k, st) for k, st in stats.items())
+    return fig
+
+
+def plot_scaling(cells, metric, plt, stats_out):
+    panels = []
+    for k in cells:
+        if (k[2], k[3], k[5]) not in panels:
+            panels.append((k[2], k[3], k[5]))
+    for k in cells:
+        if num_or_str(k[4])[0] != 0:
+            raise BadInput("threads '%s' is not a number: cannot plot scaling" % k[4])
+    pairs = sorted({(k[0], k[1]) for k in cells})
+    colors = pair_colors(pairs, plt)
+    stats = {k: Stat(ok_values(v, metric)) for k, v in cells.items()}
+    if not any(s.n for s in stats.values()):
+        raise BadInput("no ok row has a value for %s: nothing to plot" % metric)
+    show_scale = len({k[5] for k in cells}) > 1
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4), squeeze=False)
+    for ax, (w, p, s) in zip(axes[0], panels):
+        threads_seen = set()
+        for pair in pairs:
+            pts = sorted((float(k[4]), st) for k, st in stats.items()
+                         if (k[0], k[1], k[2], k[3], k[5]) == (pair[0], pair[1], w, p, s)
+                         and st.n > 0)
+            if not pts:
+                continue
+            xs = [t for t, _ in pts]
+            threads_seen.update(xs)
+            ys = [st.median for _, st in pts]
+            lo = [st.median - st.lo if st.lo is not None else 0 for _, st in pts]
+            hi = [st.hi - st.median if st.hi is not None else 0 for _, st in pts]
+            ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, color=colors[pair],
+                        label="%s/%s" % pair)
+        ax.set_xticks(sorted(threads_seen))
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("threads")
+        ax.set_ylabel("%s (median, 95%% CI)" % metric)
+        ax.set_title(group_label(("", "", w, p, "", s), True, show_scale), fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    stats_out.extend((k, st) for k, st in stats.items())
+    return fig
+
+
+def plot_pauses(cells, plt, stats_out):
+    panels = {}
+    for k, rows in cells.items():
+        meds = []
+        for col in PAUSE_COLS:
+            v = sorted(ok_values(rows, col))
+            meds.append(median_sorted(v) if v else None)
+        if all(m is None for m in meds):
+            continue
+        panels.setdefault((k[2], k[3], k[5]), []).append((k, meds))
+    if not panels:
+        raise BadInput("no ok row has pause percentiles (%s..%s are empty: the collectors in "
+                       "this file recorded no pauses)" % (PAUSE_COLS[0], PAUSE_COLS[-1]))
+    show_scale = len({k[5] for k in cells}) > 1
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, ((w, p, s), lines) in zip(axes[0], panels.items()):
+        for k, meds in lines:
+            pts = [(x, m) for x, m in zip(PAUSE_X, meds) if m is not None and m > 0]
+            ax.plot([x for x, _ in pts], [m for _, m in pts], marker="o",
+                    label="%s/%s, %s thread%s" % (k[0], k[1], k[4], "" if k[4] == "1" else "s"))
+            for col, m in zip(PAUSE_COLS, meds):
+                stats_out.append((k + (col,), m))
+        ax.set_xticks(PAUSE_X)
+        ax.set_xticklabels(PAUSE_LABELS)
+        ax.set_yscale("log")
+        ax.set_xlabel("percentile of pauses")
+        ax.set_ylabel("pause (us, median over repetitions)")
+        ax.set_title(group_label(("", "", w, p, "", s), True, show_scale), fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    return fig
+
+
+def fmt(v):
+    return "" if v is None else "%.10g" % v
+
+
+def print_stats(kind, metric, stats_out):
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    if kind == "pauses":
+        out.writerow(list(KEY) + ["column", "median"])
+        for key, m in stats_out:
+            out.writerow(list(key) + [fmt(m)])
+        return
+    out.writerow(list(KEY) + ["metric", "n", "median", "ci_low", "ci_high", "cv"])
+    for k, st in stats_out:
+        out.writerow(list(k) + [metric, st.n, fmt(st.median), fmt(st.lo), fmt(st.hi),
+                                fmt(st.cv)])
+
+
+# --- command line ------------------------------------------------------------------------
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        sys.stderr.write("%s: %s (try --help)\n" % (PROG, message))
+        sys.exit(2)
+
+
+def main(argv):
+    ap = OneLineParser(prog=PROG, description=__doc__.split("\n\n", 2)[2],
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("csv", metavar="FILE.csv", help="CSV written by gclab run")
+    ap.add_argument("--kind", required=True, choices=("bars", "scaling", "pauses"))
+    ap.add_argument("--metric", default="wall_s",
+                    help="numeric column to plot (default wall_s; not used by pauses)")
+    ap.add_argument("--out", required=True, metavar="FIG",
+                    help="output file; its extension picks the format: .png, .pdf or .svg")
+    ap.add_argument("--print-stats", action="store_true",
+                    help="also write the plotted numbers as CSV on standard output")
+    args = ap.parse_args(argv)
+    ext = os.path.splitext(args.out)[1].lower()
+    if ext not in (".png", ".pdf", ".svg"):
+        raise BadInput("bad --out '%s': the name must end in .png, .pdf or .svg" % args.out)
+    if args.kind != "pauses" and args.metric in NOT_METRICS:
+        raise BadInput("bad --metric '%s': not a measurement column (metrics are numeric "
+                       "columns such as wall_s, gc_s, max_rss_kb)" % args.metric)
+    metrics = list(PAUSE_COLS) if args.kind == "pauses" else [args.metric]
+    rows = load(args.csv, metrics)
+    if not rows:
+        raise BadInput("%s: no data rows" % args.csv)
+    cells = cells_of(rows)
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise BadInput("matplotlib is not importable by %s (Debian: apt-get install "
+                       "python3-matplotlib)" % sys.executable)
+    plt.rcParams["svg.hashsalt"] = "gclab"  # reproducible SVG ids
+    stats_out = []
+    if args.kind == "bars":
+        fig = plot_bars(cells, args.metric, plt, stats_out)
+    elif args.kind == "scaling":
+        fig = plot_scaling(cells, args.metric, plt, stats_out)
+    else:
+        fig = plot_pauses(cells, plt, stats_out)
+    fig.tight_layout()
+    # No timestamps in the file, so the same CSV gives the same bytes.
+    meta = {".png": {"Software": None}, ".pdf": {"CreationDate": None, "ModDate": None},
+            ".svg": {"Date": None}}[ext]
+    try:
+        fig.savefig(args.out, metadata=meta)
+    except OSError as e:
+        raise BadInput("cannot write '%s': %s" % (args.out, e.strerror or e))
+    if args.print_stats:
+        print_stats(args.kind, args.metric, stats_out)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except BadInput as e:
+        sys.stderr.write("%s: %s\n" % (PROG, e))
+        sys.exit(2)
