@@ -3,8 +3,9 @@
  *
  * A cell is the set of rows sharing (collector, allocator, workload, params, threads,
  * scale); its rows are the repetitions. Only rows with status "ok" and a non-empty value
- * enter a metric's sample; rows with status "invalid:reason" (a pair that cannot run that
- * cell, so nothing ran) are counted apart from failed rows (wrong:*, timeout, crash, error): an empty field means "not measured" and is never read as 0.
+ * enter a metric's sample: an empty field means "not measured" and is never read as 0.
+ * Rows with status "invalid:reason" (a pair that cannot run that cell, so nothing ran) are
+ * counted apart from failed rows (wrong:*, timeout, crash, error).
  * Loading validates the file: the header, the required columns (the cell key, status,
  * schema_version and every requested metric), schema_version 1 on every row, and every
  * metric field of every row (empty or a decimal number). Cells are sorted by workload,

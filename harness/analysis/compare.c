@@ -9,8 +9,8 @@
  *   no significant change                                      otherwise
  * The improvement bound mirrors the regression bound, so swapping BASE and NEW swaps the
  * verdicts. Cells without a ratio interval (n < 2 on a side, a metric not measured, a
- * base median of 0) get verdict n/a and never count as regressions. Exit status: 1 when
- * any cell is a regression, 0 otherwise, 2 on bad input. */
+ * base median of 0, an invalid pair) get verdict n/a and never count as regressions.
+ * Exit status: 1 when any cell is a regression, 0 otherwise, 2 on bad input. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -44,8 +44,8 @@ static void help(FILE *out) {
           "So a cell is flagged only when even the low end of its interval exceeds the\n"
           "threshold: noise within the threshold never alarms, and a noisy cell whose\n"
           "interval straddles 1 + t is not flagged (its note says it is noisy; rerun with\n"
-          "more repetitions). Cells with n < 2 on a side, a metric not measured, or a base\n"
-          "median of 0 get verdict n/a.\n"
+          "more repetitions). Cells with n < 2 on a side, a metric not measured, a base\n"
+          "median of 0, or an invalid pair get verdict n/a (never a regression).\n"
           "\n"
           "  --metric M[,M...]  numeric CSV columns to compare (default wall_s); a larger\n"
           "                     value is taken to be worse\n"

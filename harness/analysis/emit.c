@@ -1,4 +1,5 @@
 /* harness/analysis/emit.c — tables, escaping and number formatting (see emit.h). */
+#define _GNU_SOURCE /* vasprintf */
 #include "emit.h"
 
 #include <math.h>
@@ -33,13 +34,14 @@ static void push(struct gcl_tab *t, char *s) {
 
 void gcl_tab_put(struct gcl_tab *t, const char *fmt, ...) {
   va_list ap;
+  char *s;
   va_start(ap, fmt);
-  int n = vsnprintf(NULL, 0, fmt, ap);
+  int n = vasprintf(&s, fmt, ap);
   va_end(ap);
-  char *s = xrealloc(NULL, (size_t)(n < 0 ? 0 : n) + 1);
-  va_start(ap, fmt);
-  vsnprintf(s, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
-  va_end(ap);
+  if (n < 0) {
+    fputs("gclab: out of memory\n", stderr);
+    abort();
+  }
   push(t, s);
 }
 

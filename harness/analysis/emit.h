@@ -35,8 +35,9 @@ void gcl_tab_print(const struct gcl_tab *t, FILE *out);
 void gcl_tab_free(struct gcl_tab *t);
 
 /* A malloc'd copy of RAW escaped for FMT: text replaces control characters by spaces;
- * Markdown also backslash-escapes \ | * ` and writes < as &lt; where it could open a tag; LaTeX escapes
- * # $ % & _ { } ~ ^ \ < >. JSON is handled by gcl_json_str. Never NULL (aborts on OOM). */
+ * Markdown also backslash-escapes \ | * ` and writes < as &lt; where it could open a
+ * tag; LaTeX escapes # $ % & _ { } ~ ^ \ < >. JSON is handled by gcl_json_str. Never
+ * NULL (aborts on OOM). */
 char *gcl_escape(enum gcl_fmt fmt, const char *raw);
 
 /* Write RAW as a JSON string literal, quotes included. */

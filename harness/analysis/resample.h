@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GCL_BOOT_RESAMPLES 2000                 /* bootstrap resamples per interval */
-#define GCL_BOOT_SEED UINT64_C(0x67636c6162000001) /* "gclab" + stream 1 */
-#define GCL_BOOT_LEVEL 0.95                     /* two-sided confidence level */
+#define GCL_BOOT_RESAMPLES 2000                    /* bootstrap resamples per interval */
+#define GCL_BOOT_SEED UINT64_C(0x67636c6162000001) /* ASCII "gclab", then 000001 */
+#define GCL_BOOT_LEVEL 0.95                        /* two-sided confidence level */
 
 /* splitmix64 (Steele, Lea, Flood 2014): state advances by a fixed odd constant; the output
  * is a bijective mix of the state. */
