@@ -417,7 +417,8 @@ def main(argv):
         import matplotlib.pyplot as plt
     except ImportError:
         raise BadInput("matplotlib is not importable by %s (Debian: apt-get install "
-                       "python3-matplotlib)" % sys.executable)
+                       "python3-matplotlib, then run this with /usr/bin/python3)"
+                       % sys.executable)
     plt.rcParams["svg.hashsalt"] = "gclab"  # reproducible SVG ids
     stats_out = []
     if args.kind == "bars":
