@@ -3,7 +3,7 @@
 #
 #   gcl_add_collector(NAME SOURCES f.c... [REQUIRES cap...] [MAX_THREADS n])
 #   gcl_add_allocator(NAME SOURCES f.c... [PROVIDES cap...])
-#   gcl_add_workload(NAME SOURCE f.c)
+#   gcl_add_workload(NAME SOURCE f.c...)
 #   gcl_generate_pairs()
 #
 # A collector's attrs header is <folder>/<NAME>-attrs.h, found next to its first source
@@ -40,9 +40,9 @@ function(gcl_add_allocator name)
 endfunction()
 
 function(gcl_add_workload name)
-  cmake_parse_arguments(A "" "SOURCE" "" ${ARGN})
+  cmake_parse_arguments(A "" "" "SOURCE" ${ARGN}) # one file, or several (a workload's helpers)
   set_property(GLOBAL APPEND PROPERTY GCL_WORKLOADS ${name})
-  set_property(GLOBAL PROPERTY GCL_WORKLOAD_${name}_SOURCE ${A_SOURCE})
+  set_property(GLOBAL PROPERTY GCL_WORKLOAD_${name}_SOURCE "${A_SOURCE}")
 endfunction()
 
 # The workload registry every runner links: a NULL-terminated array of descriptors.

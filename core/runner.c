@@ -180,6 +180,8 @@ int main(int argc, char **argv) {
   gcl_report_f64(&rep, "wall_s", (double)(t1 - t0) * 1e-9);
   gcl_report_f64(&rep, "cpu_s", cpu1 - cpu0);
   if (ctx.cyclic_garbage >= 0) gcl_report_i64(&rep, "cyclic_garbage", ctx.cyclic_garbage);
+  for (unsigned i = 0; i < GCL_MAX_FIGURES; i++)
+    if (ctx.figures[i].set) gcl_report_f64(&rep, ctx.figures[i].key, ctx.figures[i].value);
   if (!ctx.workload->bypasses_heap) {
     /* A baseline that bypasses the object model has no heap figures of its own. */
     report_heap(&rep);

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mutator.h"
 
@@ -29,6 +30,16 @@ struct gcl_param_def {
 
 struct gcl_workload;
 
+#define GCL_MAX_FIGURES 8
+
+/* A figure the workload measured itself, written to the record as key=value when `set`;
+ * the key must be a RECORD column of harness/schema.h. Unset figures stay empty fields. */
+struct gcl_figure {
+  const char *key; /* record key (CSV column), a string literal */
+  double value;    /* the measurement */
+  bool set;        /* measured: write it */
+};
+
 struct gcl_workload_ctx {
   const struct gcl_workload *workload; /* what runs */
   double params[GCL_MAX_PARAMS];       /* values, in the order of workload->params */
@@ -39,6 +50,7 @@ struct gcl_workload_ctx {
   int64_t cyclic_garbage;              /* out: objects left as cyclic garbage, -1 if none made */
   bool wrong;                          /* out: a self-check inside the workload failed */
   char why[160];                       /* out: what failed */
+  struct gcl_figure figures[GCL_MAX_FIGURES]; /* out: workload-reported figures (gcl_figure_set) */
 };
 
 struct gcl_workload {
@@ -50,6 +62,14 @@ struct gcl_workload {
   /* Runs the workload; 0 on success (the self-check decides ok/wrong), else -errno. */
   int (*run)(struct gcl_workload_ctx *ctx);
 };
+
+/* Report figure `key` = v (replaces an earlier value of the same key). Cold path. */
+static inline void gcl_figure_set(struct gcl_workload_ctx *ctx, const char *key, double v) {
+  unsigned i = 0;
+  while (i < GCL_MAX_FIGURES && ctx->figures[i].key && strcmp(ctx->figures[i].key, key) != 0) i++;
+  GCL_ASSERT_ALWAYS(i < GCL_MAX_FIGURES && "more than GCL_MAX_FIGURES workload figures");
+  ctx->figures[i] = (struct gcl_figure){key, v, true};
+}
 
 /* The value of parameter `name` (which must exist: a typo is a bug, caught by assert). */
 double gcl_param(const struct gcl_workload_ctx *ctx, const char *name);

@@ -68,6 +68,9 @@
   X(alloc_fragmentation_peak, RECORD)  \
   X(alloc_arenas_end, RECORD)          \
   X(alloc_large_allocs, RECORD)        \
+  X(pyheap_tracked, RECORD)            \
+  X(gc_full_ns_per_tracked, RECORD)    \
+  X(cpython_full_ns_per_tracked, RECORD) \
   X(config, RECORD)
 
 enum gcl_col_origin { GCL_ORIGIN_HARNESS, GCL_ORIGIN_RECORD, GCL_ORIGIN_CHILD };

@@ -11,7 +11,7 @@ pause_p90_us,pause_p99_us,pause_p999_us,pause_max_us,objects_allocated,bytes_all
 objects_freed,objects_leaked,cyclic_garbage,peak_heap_bytes,deferred_frees,header_bytes,\
 max_rss_kb,minflt,majflt,nvcsw,nivcsw,alloc_footprint_end_kb,alloc_arenas_peak,\
 alloc_pools_peak,alloc_footprint_peak_kb,alloc_fragmentation_peak,alloc_arenas_end,\
-alloc_large_allocs,config
+alloc_large_allocs,pyheap_tracked,gc_full_ns_per_tracked,cpython_full_ns_per_tracked,config
 
 list=$("$GCLAB" list) || fail "gclab list failed"
 ncells=$(( $(echo "$list" | pairs_of | wc -l) * $(echo "$list" | workloads_of | wc -l) * 2 ))

@@ -1,0 +1,458 @@
+/* workloads/pyheap/pyheap.c — replay of a real CPython heap from a `pyheap` snapshot.
+ *
+ * The snapshot (FORMAT.md; made by pyheap-dump.py) is read and validated once. Each thread
+ * then rebuilds the whole graph in gclab's object model and runs `rounds * scale` rounds of
+ * churn + full collection on it:
+ *
+ *  - Node: one var-sized object per snapshot object (struct pyobj): its references first,
+ *    then padding words up to its CPython size: sys.getsizeof minus CPython's GC head for
+ *    container types (the collector's prefix stands for that head; gclab's own header and
+ *    prefix are reported apart, as header_bytes). Objects CPython tracked are
+ *    GCL_TYPE_CONTAINER; untracked ones are not (their references, if any, stay real
+ *    references that the cycle collector sees as external, as CPython's does).
+ *  - Roots: objects with external references (> 0) are held by one root table (a
+ *    container in a root frame), one slot each. Objects unreachable from every root were
+ *    garbage in CPython when dumped; they are not rebuilt.
+ *  - Regions: a multi-source breadth-first search from all roots at once gives every
+ *    reachable object the region of the nearest root (ties: the lower root index). Every
+ *    object of a region is reachable from its root through region objects only (its BFS
+ *    parent is in the same region), and the root comes first in the region's BFS order.
+ *  - Building a region: allocate its root (stored into its root-table slot, which drops
+ *    the old copy), then each object in BFS order stored into its parent's tree slot — so
+ *    every new object is reachable from the root table the moment it exists — then fill the
+ *    remaining slots: a target in the region is its new copy, a target elsewhere is that
+ *    object's current copy. cur[i] (per thread) is the current copy of object i, a borrowed
+ *    pointer that stays valid because the current copy of every object is reachable from
+ *    its region's root through current copies.
+ *  - A round: each region is rebuilt with probability `churn` (the old copy becomes
+ *    garbage, minus whatever other regions still reference: those parts die when the
+ *    referencing regions are rebuilt, often as cycles), then gcl_collect(m, -1) is timed.
+ *
+ * Figures: pyheap_tracked (tracked objects in the snapshot), cpython_full_ns_per_tracked
+ * (the snapshot's median gc.collect() time / objects tracked then), and — only for a
+ * collector that collects cycles — gc_full_ns_per_tracked: the median over every round of
+ * every thread of the timed collection / (tracked objects rebuilt x threads). With churn 0
+ * both sides scan exactly the dumped live graph; with churn > 0 gclab's collections also
+ * free garbage, which only makes its figure larger.
+ *
+ * Checksum (per thread, summed): mixes, per round, the regions, objects and references
+ * rebuilt; at the end every current copy is checked against the snapshot (index, reference
+ * count, each target's index) and its index and targets are added. It depends only on the
+ * snapshot, parameters, scale, seed and threads. cyclic_garbage is not set: how many
+ * copies end up in garbage cycles is not known to the workload.
+ *
+ * Snapshot choice: parameter `snapshot` indexes the shipped list below (snapshots/ next to
+ * this file, located through __FILE__); the environment variable GCLAB_PYHEAP=path replaces
+ * it with any snapshot file. A missing or malformed file is a usage error: one line on
+ * stderr, exit status 2. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pause.h"
+#include "snapshot.h"
+#include "workload.h"
+
+#define NONE UINT32_MAX       /* no region / no parent */
+#define SAFEPOINT_EVERY 1024  /* objects built between safepoints */
+
+static const char *const shipped[] = {
+    "stdlib-tour.pyheap",  /* 0: a program that imports and exercises much of the stdlib */
+    "ast-pydecimal.pyheap", /* 1: the AST of _pydecimal.py with parent links */
+};
+#define NSHIPPED (sizeof shipped / sizeof shipped[0])
+
+/* One rebuilt CPython object. */
+struct pyobj {
+  struct gcl_varobject var;  /* common header; len = words in slot[] (references + padding) */
+  uint32_t index;            /* the snapshot object it copies */
+  uint32_t nrefs;            /* reference slots at the start of slot[] */
+  struct gcl_object *slot[]; /* nrefs references, then padding words */
+};
+
+/* The root table: one slot per region root. */
+struct root_table {
+  struct gcl_varobject var;  /* common header; len = regions */
+  struct gcl_object *slot[]; /* current copy of each region's root */
+};
+
+#define PYOBJ(o) ((struct pyobj *)(o))
+#define TABLE(o) ((struct root_table *)(o))
+
+static void pyobj_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
+  struct pyobj *p = PYOBJ(o);
+  for (uint32_t i = 0; i < p->nrefs; i++) visit(&p->slot[i], ctx);
+}
+
+static void table_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
+  struct root_table *t = TABLE(o);
+  for (size_t i = 0; i < t->var.len; i++) visit(&t->slot[i], ctx);
+}
+
+static const struct gcl_type tracked_type = {
+    .name = "pyheap-tracked",
+    .size = sizeof(struct pyobj),
+    .item_size = sizeof(struct gcl_object *),
+    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER,
+    .trace = pyobj_trace,
+};
+
+/* Untracked in CPython but holding references (an untracked tuple or dict). */
+static const struct gcl_type untracked_type = {
+    .name = "pyheap-untracked",
+    .size = sizeof(struct pyobj),
+    .item_size = sizeof(struct gcl_object *),
+    .flags = GCL_TYPE_VAR,
+    .trace = pyobj_trace,
+};
+
+static const struct gcl_type leaf_type = {
+    .name = "pyheap-leaf",
+    .size = sizeof(struct pyobj),
+    .item_size = sizeof(struct gcl_object *),
+    .flags = GCL_TYPE_VAR,
+};
+
+static const struct gcl_type table_type = {
+    .name = "pyheap-root-table",
+    .size = sizeof(struct root_table),
+    .item_size = sizeof(struct gcl_object *),
+    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER,
+    .trace = table_trace,
+};
+
+/* What every thread replays: the snapshot and its region decomposition (read-only). */
+struct plan {
+  struct gcl_pyheap h;        /* the snapshot */
+  uint32_t nregions;          /* roots = regions */
+  uint32_t *region_of;        /* per object: its region, NONE if unreachable */
+  uint32_t *parent;           /* per object: BFS parent, NONE for a root or unreachable */
+  uint32_t *tree_slot;        /* per object: the parent's reference slot that is the tree edge */
+  uint32_t *region_start;     /* nregions + 1 offsets into region_nodes */
+  uint32_t *region_nodes;     /* each region's objects in BFS order, its root first */
+  uint32_t *words;            /* per object: slot[] words of its copy */
+  uint32_t reachable;         /* objects in some region (rebuilt) */
+  uint32_t reachable_tracked; /* of which tracked */
+  uint64_t rounds;            /* rounds per thread */
+  uint32_t churn_threshold;   /* a region is rebuilt when a 32-bit draw is below this */
+  uint64_t *collect_ns;       /* threads x rounds timed collections */
+};
+
+/* The plan of the running replay, for the threads (one workload runs per process). */
+static const struct plan *running_plan;
+
+struct replay {
+  struct gcl_workload_ctx *ctx; /* for the wrong flag */
+  const struct plan *plan;      /* shared */
+  struct gcl_object **cur;      /* per object: its current copy (borrowed) */
+  struct gcl_object *table;     /* the root table (owned, in a root frame) */
+  struct gcl_rng rng;           /* this thread's stream */
+  uint64_t built;               /* objects built since the last safepoint */
+  uint64_t sum;                 /* checksum so far */
+};
+
+static void set_wrong(struct gcl_workload_ctx *ctx, uint32_t index, const char *what) {
+  bool was = __atomic_exchange_n(&ctx->wrong, true, __ATOMIC_ACQ_REL);
+  if (!was) snprintf(ctx->why, sizeof ctx->why, "pyheap: object %u: %s", index, what);
+}
+
+static inline uint64_t mix(uint64_t sum, uint64_t v) {
+  return (sum ^ v) * 0x100000001B3ull + 0x9E3779B97F4A7C15ull;
+}
+
+/* --- loading and planning (once, before the threads) ------------------------------------ */
+
+/* Slot words of object i's copy: its references, and padding up to its CPython size. */
+static uint32_t copy_words(const struct gcl_pyheap *h, uint32_t i) {
+  const struct gcl_pyheap_object *o = &h->objects[i];
+  uint64_t target = o->size;
+  if (h->types[o->type].container) target = target > h->gc_head ? target - h->gc_head : 0;
+  uint64_t words = target > sizeof(struct pyobj) ? (target - sizeof(struct pyobj) + 7) / 8 : 0;
+  return words > o->nrefs ? (uint32_t)words : o->nrefs;
+}
+
+static int make_plan(struct plan *p) {
+  const struct gcl_pyheap *h = &p->h;
+  uint32_t n = h->nobjects;
+  p->region_of = malloc(n * sizeof *p->region_of);
+  p->parent = malloc(n * sizeof *p->parent);
+  p->tree_slot = malloc(n * sizeof *p->tree_slot);
+  p->words = malloc(n * sizeof *p->words);
+  uint32_t *queue = malloc(n * sizeof *queue);
+  if (!p->region_of || !p->parent || !p->tree_slot || !p->words || !queue) {
+    free(queue);
+    return -ENOMEM;
+  }
+  /* Multi-source BFS. Invariant: queue[0..tail) are the reached objects in discovery
+   * order (all roots first, in index order); region_of and parent are set exactly for
+   * them; an object's parent precedes it in the queue and shares its region. */
+  uint32_t tail = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    p->words[i] = copy_words(h, i);
+    p->parent[i] = NONE;
+    p->tree_slot[i] = 0;
+    p->region_of[i] = NONE;
+    if (h->objects[i].ext > 0) {
+      p->region_of[i] = tail;
+      queue[tail++] = i;
+    }
+  }
+  p->nregions = tail;
+  for (uint32_t head = 0; head < tail; head++) {
+    uint32_t i = queue[head];
+    const struct gcl_pyheap_object *o = &h->objects[i];
+    for (uint32_t s = 0; s < o->nrefs; s++) {
+      uint32_t j = h->refs[o->ref_start + s];
+      if (p->region_of[j] != NONE) continue;
+      p->region_of[j] = p->region_of[i];
+      p->parent[j] = i;
+      p->tree_slot[j] = s;
+      queue[tail++] = j;
+    }
+  }
+  p->reachable = tail;
+  p->region_start = calloc((size_t)p->nregions + 1, sizeof *p->region_start);
+  p->region_nodes = malloc((tail ? tail : 1) * sizeof *p->region_nodes);
+  if (!p->region_start || !p->region_nodes) {
+    free(queue);
+    return -ENOMEM;
+  }
+  /* Bucket the BFS order by region (a stable counting sort keeps BFS order within each). */
+  for (uint32_t k = 0; k < tail; k++) p->region_start[p->region_of[queue[k]] + 1]++;
+  for (uint32_t r = 0; r < p->nregions; r++) p->region_start[r + 1] += p->region_start[r];
+  uint32_t *fill = malloc(((size_t)p->nregions + 1) * sizeof *fill);
+  if (!fill) {
+    free(queue);
+    return -ENOMEM;
+  }
+  memcpy(fill, p->region_start, ((size_t)p->nregions + 1) * sizeof *fill);
+  p->reachable_tracked = 0;
+  for (uint32_t k = 0; k < tail; k++) {
+    uint32_t i = queue[k];
+    p->region_nodes[fill[p->region_of[i]]++] = i;
+    p->reachable_tracked += h->objects[i].tracked;
+  }
+  free(fill);
+  free(queue);
+  return 0;
+}
+
+static void free_plan(struct plan *p) {
+  free(p->region_of);
+  free(p->parent);
+  free(p->tree_slot);
+  free(p->words);
+  free(p->region_start);
+  free(p->region_nodes);
+  free(p->collect_ns);
+  gcl_pyheap_free(&p->h);
+}
+
+/* The shipped snapshot `index`: snapshots/<name> in this source file's folder. */
+static void shipped_path(unsigned index, char *out, size_t len) {
+  const char *file = __FILE__;
+  const char *slash = strrchr(file, '/');
+  int dir = slash ? (int)(slash - file) : 1;
+  snprintf(out, len, "%.*s/snapshots/%s", dir, slash ? file : ".", shipped[index]);
+}
+
+/* --- building --------------------------------------------------------------------------- */
+
+static struct gcl_object *new_copy(struct gcl_mutator *m, const struct plan *p, uint32_t i) {
+  const struct gcl_pyheap_object *o = &p->h.objects[i];
+  const struct gcl_type *t = o->tracked ? &tracked_type : o->nrefs ? &untracked_type : &leaf_type;
+  struct gcl_object *c = gcl_new_var(m, t, p->words[i]);
+  PYOBJ(c)->index = i;
+  PYOBJ(c)->nrefs = o->nrefs;
+  return c;
+}
+
+static inline void built_one(struct gcl_mutator *m, struct replay *t) {
+  if (++t->built == SAFEPOINT_EVERY) {
+    t->built = 0;
+    gcl_safepoint(m);
+  }
+}
+
+/* Allocate new copies of region r along its BFS tree: the root into its table slot (the
+ * old copy is released there), every other object into its parent's tree slot. */
+static void build_tree(struct gcl_mutator *m, struct replay *t, uint32_t r) {
+  const struct plan *p = t->plan;
+  const uint32_t *list = &p->region_nodes[p->region_start[r]];
+  uint32_t n = p->region_start[r + 1] - p->region_start[r];
+  struct gcl_object *node = NULL;
+  GCL_FRAME(m, f, &node);
+  node = new_copy(m, p, list[0]);
+  t->cur[list[0]] = node;
+  gcl_store_move(m, t->table, &TABLE(t->table)->slot[r], node);
+  built_one(m, t);
+  for (uint32_t k = 1; k < n; k++) {
+    uint32_t i = list[k];
+    node = new_copy(m, p, i);
+    struct gcl_object *parent = t->cur[p->parent[i]];
+    gcl_store_move(m, parent, &PYOBJ(parent)->slot[p->tree_slot[i]], node);
+    t->cur[i] = node;
+    built_one(m, t);
+  }
+  node = NULL;
+  GCL_FRAME_POP(m, f);
+}
+
+/* Fill every slot of region r's new copies that the tree left empty; returns how many. */
+static uint64_t wire(struct gcl_mutator *m, struct replay *t, uint32_t r) {
+  const struct plan *p = t->plan;
+  uint64_t wired = 0;
+  for (uint32_t k = p->region_start[r]; k < p->region_start[r + 1]; k++) {
+    uint32_t i = p->region_nodes[k];
+    const struct gcl_pyheap_object *o = &p->h.objects[i];
+    struct gcl_object *c = t->cur[i];
+    for (uint32_t s = 0; s < o->nrefs; s++) {
+      struct gcl_object **slot = &PYOBJ(c)->slot[s];
+      if (gcl_load(m, c, slot)) continue; /* a tree edge */
+      gcl_store(m, c, slot, t->cur[p->h.refs[o->ref_start + s]]);
+      wired++;
+    }
+  }
+  return wired;
+}
+
+/* Check every current copy against the snapshot; returns the check's checksum part. */
+static uint64_t check_all(struct gcl_mutator *m, struct replay *t) {
+  const struct plan *p = t->plan;
+  uint64_t sum = 0;
+  for (uint32_t r = 0; r < p->nregions; r++) {
+    uint32_t root = p->region_nodes[p->region_start[r]];
+    if (gcl_load(m, t->table, &TABLE(t->table)->slot[r]) != t->cur[root]) {
+      set_wrong(t->ctx, root, "the root table does not hold the current copy");
+      return sum;
+    }
+  }
+  for (uint32_t k = 0; k < p->reachable; k++) {
+    uint32_t i = p->region_nodes[k];
+    const struct gcl_pyheap_object *o = &p->h.objects[i];
+    struct gcl_object *c = t->cur[i];
+    if (PYOBJ(c)->index != i || PYOBJ(c)->nrefs != o->nrefs) {
+      set_wrong(t->ctx, i, "its copy has another index or reference count");
+      return sum;
+    }
+    sum = mix(sum, i);
+    for (uint32_t s = 0; s < o->nrefs; s++) {
+      struct gcl_object *target = gcl_load(m, c, &PYOBJ(c)->slot[s]);
+      uint32_t want = p->h.refs[o->ref_start + s];
+      if (!target || PYOBJ(target)->index != want) {
+        set_wrong(t->ctx, i, "a reference does not lead to a copy of its snapshot target");
+        return sum;
+      }
+      sum += want;
+    }
+  }
+  return sum;
+}
+
+static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index) {
+  const struct plan *p = running_plan;
+  struct replay t = {.ctx = ctx, .plan = p};
+  gcl_rng_seed(&t.rng, ctx->seed, index);
+  t.cur = calloc(p->h.nobjects, sizeof *t.cur);
+  if (!t.cur) gcl_alloc_failed(p->h.nobjects * sizeof *t.cur);
+
+  t.table = gcl_new_var(m, &table_type, p->nregions);
+  GCL_FRAME(m, f, &t.table);
+
+  /* The initial heap: every region's tree, then every region's other references. */
+  uint64_t edges = 0;
+  for (uint32_t r = 0; r < p->nregions; r++) build_tree(m, &t, r);
+  for (uint32_t r = 0; r < p->nregions; r++) edges += wire(m, &t, r);
+  t.sum = mix(mix(t.sum, p->reachable), edges);
+  gcl_checkpoint(m);
+
+  uint64_t *times = &p->collect_ns[(uint64_t)index * p->rounds];
+  for (uint64_t round = 0; round < p->rounds; round++) {
+    uint64_t regions = 0, objects = 0;
+    edges = 0;
+    for (uint32_t r = 0; r < p->nregions; r++) {
+      if ((uint32_t)gcl_rng_next(&t.rng) >= p->churn_threshold) continue;
+      build_tree(m, &t, r);
+      edges += wire(m, &t, r);
+      regions++;
+      objects += p->region_start[r + 1] - p->region_start[r];
+    }
+    t.sum = mix(mix(mix(t.sum, regions), objects), edges);
+    uint64_t t0 = gcl_now_ns();
+    gcl_collect(m, -1);
+    times[round] = gcl_now_ns() - t0;
+    gcl_safepoint(m);
+    gcl_checkpoint(m);
+  }
+  t.sum = mix(t.sum, check_all(m, &t));
+
+  GCL_FRAME_POP(m, f);
+  gcl_release(m, t.table);
+  free(t.cur);
+  return t.sum;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int run(struct gcl_workload_ctx *ctx) {
+  struct plan p = {0};
+  char path[4096], err[512];
+  const char *env = getenv("GCLAB_PYHEAP");
+  if (env && *env) {
+    snprintf(path, sizeof path, "%s", env);
+  } else {
+    unsigned k = (unsigned)gcl_param(ctx, "snapshot");
+    shipped_path(k, path, sizeof path);
+  }
+  int rc = gcl_pyheap_load(path, &p.h, err, sizeof err);
+  if (rc == -ENOMEM) gcl_alloc_failed(0);
+  if (rc != 0) {
+    fprintf(stderr, "gclab-run: pyheap: bad snapshot%s: %s\n",
+            env && *env ? " (from GCLAB_PYHEAP)" : "", err);
+    exit(2);
+  }
+  if (make_plan(&p) != 0) gcl_alloc_failed(0);
+  double total = gcl_param(ctx, "rounds") * ctx->scale;
+  p.rounds = total < 1 ? 1 : (uint64_t)llround(total);
+  double churn = gcl_param(ctx, "churn");
+  p.churn_threshold = churn >= 1 ? UINT32_MAX : (uint32_t)(churn * 4294967296.0);
+  p.collect_ns = calloc(p.rounds * ctx->threads, sizeof *p.collect_ns);
+  if (!p.collect_ns) gcl_alloc_failed(p.rounds * ctx->threads * sizeof *p.collect_ns);
+
+  running_plan = &p;
+  ctx->checksum = gcl_run_threads(ctx, thread_body);
+  running_plan = NULL;
+
+  gcl_figure_set(ctx, "pyheap_tracked", p.h.ntracked);
+  if (p.h.collect_tracked > 0)
+    gcl_figure_set(ctx, "cpython_full_ns_per_tracked", p.h.collect_s * 1e9 / (double)p.h.collect_tracked);
+  uint64_t nt = p.rounds * ctx->threads;
+  if (gcl_collects_cycles() && p.reachable_tracked > 0) {
+    qsort(p.collect_ns, nt, sizeof *p.collect_ns, cmp_u64);
+    double median = nt % 2 ? (double)p.collect_ns[nt / 2]
+                           : 0.5 * ((double)p.collect_ns[nt / 2 - 1] + (double)p.collect_ns[nt / 2]);
+    gcl_figure_set(ctx, "gc_full_ns_per_tracked", median / ((double)p.reachable_tracked * ctx->threads));
+  }
+  free_plan(&p);
+  return 0;
+}
+
+static const struct gcl_param_def params[] = {
+    {"snapshot", 0, 0, NSHIPPED - 1, true,
+     "shipped snapshot: 0 stdlib-tour, 1 ast-pydecimal (GCLAB_PYHEAP=path overrides)"},
+    {"rounds", 40, 1, 1e9, true, "churn + full collection rounds per thread at scale 1"},
+    {"churn", 0.1, 0, 1, false, "fraction of root regions rebuilt each round"},
+};
+
+const struct gcl_workload gcl_workload_pyheap = {
+    .name = "pyheap",
+    .description = "replay of a real CPython heap snapshot: churn root regions, time full collections",
+    .params = params,
+    .nparams = sizeof params / sizeof params[0],
+    .run = run,
+};
