@@ -29,6 +29,7 @@
 
 #define DEFAULT_OUT_DIR "results"
 #define DEFAULT_OUT DEFAULT_OUT_DIR "/gclab.csv"
+#define GCL_CELLS_MAX 1000000 /* more in one run is surely a typo */
 
 static const char *const col_names[GCL_NCOLS] = {
 #define GCL_SCHEMA_NAME(name, origin) #name,
@@ -53,8 +54,7 @@ struct run_opts {
   struct axis collectors;  /* --collector */
   struct axis allocators;  /* --allocator */
   struct axis workloads;   /* --workload */
-  struct axis threads;     /* --threads, as text */
-  unsigned *nthreads;      /* --threads, as numbers */
+  struct axis threads;     /* --threads, canonical whole numbers as text */
   char **params;           /* every --param, raw */
   unsigned nparams;
   double repeat;           /* --repeat */
@@ -209,16 +209,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o) {
       *set = true;
     }
   }
-  o->nthreads = gcl_must_realloc(NULL, (o->threads.n ? o->threads.n : 1) * sizeof *o->nthreads);
+  /* Thread counts as canonical text ("2", not "2.0" or "02"), each once. */
   for (unsigned i = 0; i < o->threads.n; i++) {
     double v = 0;
     if (number_opt("threads", o->threads.v[i], 1, GCL_THREADS_MAX, true, false, &v)) return 2;
-    o->nthreads[i] = (unsigned)v;
+    char canon[16];
+    snprintf(canon, sizeof canon, "%u", (unsigned)v);
+    for (unsigned j = 0; j < i; j++)
+      if (strcmp(o->threads.v[j], canon) == 0)
+        return bad_input("--threads: %s is given twice (as '%s')", canon, o->threads.v[i]);
+    o->threads.v[i] = gcl_must_strdup(canon);
   }
-  if (o->threads.n == 0) {
-    axis_add(&o->threads, "threads", "1");
-    o->nthreads[0] = 1;
-  }
+  if (o->threads.n == 0) axis_add(&o->threads, "threads", "1");
   if (o->seed + o->repeat - 1 > GCL_SEED_MAX)
     return bad_input("--seed %.0f with --repeat %.0f: the last seed would pass %.0f", o->seed,
                      o->repeat, GCL_SEED_MAX);
@@ -679,6 +681,10 @@ int gcl_cmd_run(int argc, char **argv) {
         return 1;
       }
     }
+
+  double cells = (double)o.collectors.n * o.allocators.n * o.workloads.n * o.threads.n * o.repeat;
+  if (cells > GCL_CELLS_MAX)
+    return bad_input("the matrix has %.0f cells; at most %d in one run", cells, GCL_CELLS_MAX);
 
   int fd = open_output(o.out, !o.set_out);
   if (fd < 0) return -fd;

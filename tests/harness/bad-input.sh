@@ -40,6 +40,7 @@ for out in "--out $csv" ""; do
   refuse x $out --threads 1,x
   refuse empty $out --threads 1,,2
   refuse twice $out --threads 1,1
+  refuse twice $out --threads 2,2.0
   refuse 5000 $out --threads 5000
   refuse 0 $out --repeat 0
   refuse 2.5 $out --repeat 2.5

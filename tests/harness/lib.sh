@@ -3,7 +3,7 @@
 # copy of the runners ($RUNNERS, so process checks only ever see this test's runners) and
 # helpers. Every check that fails prints one FAIL line and exits 1.
 set -u
-GCLAB=$1
+GCLAB=$(realpath -- "$1")
 [ -x "$GCLAB" ] || { echo "FAIL: gclab executable '$GCLAB' not found" >&2; exit 1; }
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TMP=$(mktemp -d /tmp/gclab-test.XXXXXX)
