@@ -7,7 +7,9 @@
  *
  * Supported: Test(suite, name, .init, .fini, .timeout, .disabled), cr_assert, cr_assert_not,
  * cr_assert_{eq,neq,lt,leq,gt,geq}, cr_assert_null, cr_assert_not_null, cr_assert_str_eq,
- * cr_assert_float_eq, cr_expect* (treated as asserts), cr_skip_test, cr_log_info. */
+ * cr_assert_float_eq, the cr_expect_* twins of all these (they fail at once), cr_skip_test,
+ * cr_log_info. Anything else fails to compile: the TSan build makes implicit declarations
+ * errors. */
 #ifndef GCL_TSAN_SHIM_CRITERION_H
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #define GCL_TSAN_SHIM_CRITERION_H
@@ -63,13 +65,20 @@ static inline void gcl_shim_fail(const char *file, int line, const char *expr) {
 #define cr_assert_not_null(p, ...) cr_assert((p) != NULL, __VA_ARGS__)
 #define cr_assert_str_eq(a, b, ...) cr_assert(strcmp((a), (b)) == 0, __VA_ARGS__)
 #define cr_assert_float_eq(a, b, eps, ...) cr_assert(fabs((double)(a) - (double)(b)) <= (eps), __VA_ARGS__)
+/* Expectations fail the test at once here (Criterion would continue and fail at the end):
+ * the verdict is the same. */
 #define cr_expect cr_assert
+#define cr_expect_not cr_assert_not
 #define cr_expect_eq cr_assert_eq
 #define cr_expect_neq cr_assert_neq
 #define cr_expect_gt cr_assert_gt
 #define cr_expect_geq cr_assert_geq
 #define cr_expect_lt cr_assert_lt
 #define cr_expect_leq cr_assert_leq
+#define cr_expect_null cr_assert_null
+#define cr_expect_not_null cr_assert_not_null
+#define cr_expect_str_eq cr_assert_str_eq
+#define cr_expect_float_eq cr_assert_float_eq
 #define cr_log_info(...) (fprintf(stderr, __VA_ARGS__), fprintf(stderr, "\n"))
 #define cr_skip_test(...) (fprintf(stderr, "skipped: " __VA_ARGS__), fprintf(stderr, "\n"), _exit(77))
 
