@@ -12,7 +12,9 @@
 #ifndef GCL_COLLECTOR_H
 #define GCL_COLLECTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mutator.h"
 #include "report.h"
@@ -22,6 +24,12 @@ void gcl_collector_thread_attach(struct gcl_mutator *m);
 void gcl_collector_thread_detach(struct gcl_mutator *m);
 /* An explicit collection request; generation -1 means a full collection. */
 void gcl_collector_collect(struct gcl_mutator *m, int generation);
+/* gc.freeze() (freeze true) / gc.unfreeze(): see gcl_freeze in core/mutator.h. Returns how
+ * many objects moved; a collector that tracks nothing returns 0. */
+uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze);
+/* gc.enable() / gc.disable(): returns the previous setting; a collector without automatic
+ * collections returns false and ignores the call. */
+bool gcl_collector_set_auto(struct gcl_mutator *m, bool on);
 /* After the last thread detached: a final collection where the collector has one. */
 void gcl_collector_finish(void);
 /* 0 if the collector can run `threads` mutator threads; else -EINVAL and a reason. */

@@ -17,6 +17,7 @@
 #include "mutator.h"
 #include "stats.h"
 #include "tsan.h"
+#include "weakref.h"
 
 void *gcl_alloc_failed(size_t bytes) {
   fprintf(stderr, "gclab: out of memory allocating %zu bytes\n", bytes);
@@ -132,6 +133,8 @@ static inline void kill(struct gcl_mutator *m, struct gcl_object *d) {
     t->finalize(m, d);
     if (!gcl_rc_dec_is_zero(d, gcl_rc_kind())) return;
   }
+  /* Weak references read NULL from here on; their callbacks run before d loses anything. */
+  if (GCL_UNLIKELY(gcl_obj_flags(d) & GCL_OBJ_WEAKREFD)) gcl_weakref_clear(m, d);
   if (t->nrefs) {
     struct gcl_object **s = gcl_ref_slots(d, t);
     for (unsigned i = 0; i < t->nrefs; i++) release_ref(m, s[i]);
@@ -171,3 +174,6 @@ void gcl_heap_finish(void) {
 }
 
 void gcl_collect(struct gcl_mutator *m, int generation) { gcl_collector_collect(m, generation); }
+uint64_t gcl_freeze(struct gcl_mutator *m) { return gcl_collector_freeze(m, true); }
+uint64_t gcl_unfreeze(struct gcl_mutator *m) { return gcl_collector_freeze(m, false); }
+bool gcl_set_auto_collect(struct gcl_mutator *m, bool on) { return gcl_collector_set_auto(m, on); }

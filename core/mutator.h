@@ -104,6 +104,16 @@ void gcl_visit_global_roots(gcl_visit_fn visit, void *ctx);
 
 /* Ask the collector for a collection of `generation` (-1: the largest it has). */
 void gcl_collect(struct gcl_mutator *m, int generation);
+/* gc.freeze(): move every object the collector tracks into a permanent generation that no
+ * collection examines (so none of it is ever collected); gcl_unfreeze moves them back into
+ * the oldest generation. Both return how many objects moved (0 under a collector that
+ * tracks nothing). Cold: they stop the world. */
+uint64_t gcl_freeze(struct gcl_mutator *m);
+uint64_t gcl_unfreeze(struct gcl_mutator *m);
+/* gc.enable() / gc.disable(): switch automatic collections on or off (explicit gcl_collect
+ * still runs). Returns whether they were on; a collector without automatic collections
+ * returns false and ignores the call. */
+bool gcl_set_auto_collect(struct gcl_mutator *m, bool on);
 
 /* Slow paths. */
 void *gcl_alloc_failed(size_t bytes); /* aborts with a message: out of memory */

@@ -55,6 +55,7 @@ struct gcl_type {
 /* Object flags, in the low bits of the type word (types are at least 8-byte aligned). */
 #define GCL_OBJ_SHARED 0x1u    /* published to other threads: memory reuse waits for QSBR */
 #define GCL_OBJ_FINALIZED 0x2u /* finalizer has run (PEP 442: at most once) */
+#define GCL_OBJ_WEAKREFD 0x4u  /* has weak references in core/weakref.c's side table */
 #define GCL_OBJ_FLAG_MASK 0x7u
 
 struct gcl_object {

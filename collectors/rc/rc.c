@@ -16,6 +16,16 @@ void gcl_collector_thread_detach(struct gcl_mutator *m) { (void)m; }
 /* Pure RC has nothing to collect: unreachable cycles stay (and are counted as leaked). */
 void gcl_collector_collect(struct gcl_mutator *m, int generation) { (void)m, (void)generation; }
 void gcl_collector_finish(void) {}
+/* Nothing is tracked, so there is nothing to freeze; there are no automatic collections to
+ * switch on or off. */
+uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze) {
+  (void)m, (void)freeze;
+  return 0;
+}
+bool gcl_collector_set_auto(struct gcl_mutator *m, bool on) {
+  (void)m, (void)on;
+  return false;
+}
 
 int gcl_collector_check_threads(unsigned threads, char *why, size_t why_len) {
   if (gcl_rc_kind() == GCL_RC_PLAIN && threads > 1) {
