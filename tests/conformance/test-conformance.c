@@ -102,6 +102,8 @@ static const struct tiny tiny_table[] = {
      {11769364625164793729ull, 17352801616859988576ull, 6417483398075421080ull}, {true, true, true}},
     {"cycles", {{"rounds", 400}, {"ring_max", 16}, {"list_len", 16}, {"keep", 4}}, 1,
      {5200602468091057646ull, 2249066183899981467ull, 13210976023505164727ull}, {true, true, true}},
+    {"pyheap", {{"snapshot", 2}, {"rounds", 8}, {"churn", 0.5}}, 1,
+     {14190756758621774371ull, 14547604231986879041ull, 2088583068767007003ull}, {true, true, true}},
 };
 
 static const struct tiny *tiny_find(const char *name) {

@@ -38,8 +38,12 @@
  * Checksum (per thread, summed): mixes, per round, the regions, objects and references
  * rebuilt; at the end every current copy is checked against the snapshot (index, reference
  * count, each target's index) and its index and targets are added. It depends only on the
- * snapshot, parameters, scale, seed and threads. cyclic_garbage is not set: how many
- * copies end up in garbage cycles is not known to the workload.
+ * snapshot, parameters, scale, seed and threads.
+ *
+ * cyclic_garbage: the exact number of copies pure RC leaks (on a garbage cycle or reachable
+ * only from one), counted by a model of reference counting over copy ids that mirrors
+ * every reference the workload creates and drops (struct shadow). Not timed; it costs
+ * some 10 bytes per live copy and per reference.
  *
  * Snapshot choice: parameter `snapshot` indexes the shipped list below (snapshots/ next to
  * this file, located through __FILE__); the environment variable GCLAB_PYHEAP=path replaces
@@ -61,6 +65,7 @@
 static const char *const shipped[] = {
     "stdlib-tour.pyheap",  /* 0: a program that imports and exercises much of the stdlib */
     "ast-pydecimal.pyheap", /* 1: the AST of _pydecimal.py with parent links */
+    "tiny-synthetic.pyheap", /* 2: 15 hand-written objects, for tests */
 };
 #define NSHIPPED (sizeof shipped / sizeof shipped[0])
 
@@ -143,11 +148,31 @@ struct plan {
 /* The plan of the running replay, for the threads (one workload runs per process). */
 static const struct plan *running_plan;
 
+/* A model of pure reference counting over the copies, kept beside the heap so that the
+ * workload knows exactly how many copies pure RC leaks (ctx->cyclic_garbage) whatever the
+ * collector. Every copy has an id; the model mirrors each reference the workload creates
+ * or drops. Ids of dead copies are reused for new copies of the same snapshot object (they
+ * have as many edges), so the model grows only with live-or-leaked copies. */
+struct shadow {
+  uint32_t *rc;          /* per id: references to the copy (0: dead, its id is free) */
+  uint32_t *of;          /* per id: the snapshot object it copies */
+  uint64_t *base;        /* per id: its edges are edges[base .. base + nrefs) */
+  uint32_t *next_free;   /* per id: next free id of the same snapshot object */
+  uint32_t *free_head;   /* per snapshot object: a free id, or NONE */
+  uint32_t *edges;       /* target ids */
+  uint32_t *stack;       /* worklist of ids whose count hit zero */
+  uint64_t nids, cap_ids;     /* ids in use, allocated */
+  uint64_t nedges, cap_edges; /* edge entries in use, allocated */
+  uint64_t depth, cap_stack;  /* worklist depth, allocated */
+};
+
 struct replay {
   struct gcl_workload_ctx *ctx; /* for the wrong flag */
   const struct plan *plan;      /* shared */
   struct gcl_object **cur;      /* per object: its current copy (borrowed) */
+  uint32_t *cur_id;             /* per object: the shadow id of its current copy */
   struct gcl_object *table;     /* the root table (owned, in a root frame) */
+  struct shadow sh;             /* the pure-RC model */
   struct gcl_rng rng;           /* this thread's stream */
   uint64_t built;               /* objects built since the last safepoint */
   uint64_t sum;                 /* checksum so far */
@@ -258,6 +283,81 @@ static void shipped_path(unsigned index, char *out, size_t len) {
   snprintf(out, len, "%.*s/snapshots/%s", dir, slash ? file : ".", shipped[index]);
 }
 
+/* --- the pure-RC model ------------------------------------------------------------------ */
+
+static void *grow(void *p, uint64_t *cap, uint64_t need, size_t elem) {
+  if (need <= *cap) return p;
+  uint64_t c = *cap ? *cap : 1024;
+  while (c < need) c *= 2;
+  void *q = realloc(p, c * elem);
+  if (!q) gcl_alloc_failed(c * elem);
+  *cap = c;
+  return q;
+}
+
+/* A new copy of snapshot object i, owned by one reference. */
+static uint32_t shadow_new(struct shadow *sh, const struct plan *p, uint32_t i) {
+  uint32_t id = sh->free_head[i];
+  if (id != NONE) {
+    sh->free_head[i] = sh->next_free[id];
+  } else {
+    uint64_t cap = sh->cap_ids;
+    sh->rc = grow(sh->rc, &cap, sh->nids + 1, sizeof *sh->rc);
+    cap = sh->cap_ids;
+    sh->of = grow(sh->of, &cap, sh->nids + 1, sizeof *sh->of);
+    cap = sh->cap_ids;
+    sh->base = grow(sh->base, &cap, sh->nids + 1, sizeof *sh->base);
+    sh->next_free = grow(sh->next_free, &sh->cap_ids, sh->nids + 1, sizeof *sh->next_free);
+    GCL_ASSERT_ALWAYS(sh->nids < NONE);
+    id = (uint32_t)sh->nids++;
+    sh->of[id] = i;
+    sh->base[id] = sh->nedges;
+    sh->nedges += p->h.objects[i].nrefs;
+    sh->edges = grow(sh->edges, &sh->cap_edges, sh->nedges, sizeof *sh->edges);
+  }
+  sh->rc[id] = 1;
+  return id;
+}
+
+/* Drop one reference to id; a copy whose count hits zero drops its edges (RC death). */
+static void shadow_release(struct shadow *sh, const struct plan *p, uint32_t id) {
+  if (--sh->rc[id] != 0) return;
+  sh->depth = 0;
+  sh->stack = grow(sh->stack, &sh->cap_stack, 1, sizeof *sh->stack);
+  sh->stack[sh->depth++] = id;
+  while (sh->depth > 0) {
+    uint32_t x = sh->stack[--sh->depth];
+    uint32_t i = sh->of[x];
+    uint32_t n = p->h.objects[i].nrefs;
+    for (uint32_t s = 0; s < n; s++) {
+      uint32_t y = sh->edges[sh->base[x] + s];
+      if (--sh->rc[y] == 0) {
+        sh->stack = grow(sh->stack, &sh->cap_stack, sh->depth + 1, sizeof *sh->stack);
+        sh->stack[sh->depth++] = y;
+      }
+    }
+    sh->next_free[x] = sh->free_head[i];
+    sh->free_head[i] = x;
+  }
+}
+
+/* Copies still counted: what pure RC leaks once every reference was dropped. */
+static uint64_t shadow_leaked(const struct shadow *sh) {
+  uint64_t n = 0;
+  for (uint64_t id = 0; id < sh->nids; id++) n += sh->rc[id] != 0;
+  return n;
+}
+
+static void shadow_free(struct shadow *sh) {
+  free(sh->rc);
+  free(sh->of);
+  free(sh->base);
+  free(sh->next_free);
+  free(sh->free_head);
+  free(sh->edges);
+  free(sh->stack);
+}
+
 /* --- building --------------------------------------------------------------------------- */
 
 static struct gcl_object *new_copy(struct gcl_mutator *m, const struct plan *p, uint32_t i) {
@@ -285,15 +385,22 @@ static void build_tree(struct gcl_mutator *m, struct replay *t, uint32_t r) {
   struct gcl_object *node = NULL;
   GCL_FRAME(m, f, &node);
   node = new_copy(m, p, list[0]);
+  bool had_root = gcl_load(m, t->table, &TABLE(t->table)->slot[r]) != NULL;
+  uint32_t old_id = t->cur_id[list[0]];
   t->cur[list[0]] = node;
+  t->cur_id[list[0]] = shadow_new(&t->sh, p, list[0]);
   gcl_store_move(m, t->table, &TABLE(t->table)->slot[r], node);
+  if (had_root) shadow_release(&t->sh, p, old_id);
   built_one(m, t);
   for (uint32_t k = 1; k < n; k++) {
     uint32_t i = list[k];
     node = new_copy(m, p, i);
-    struct gcl_object *parent = t->cur[p->parent[i]];
+    uint32_t pi = p->parent[i];
+    struct gcl_object *parent = t->cur[pi];
     gcl_store_move(m, parent, &PYOBJ(parent)->slot[p->tree_slot[i]], node);
     t->cur[i] = node;
+    t->cur_id[i] = shadow_new(&t->sh, p, i);
+    t->sh.edges[t->sh.base[t->cur_id[pi]] + p->tree_slot[i]] = t->cur_id[i];
     built_one(m, t);
   }
   node = NULL;
@@ -311,7 +418,10 @@ static uint64_t wire(struct gcl_mutator *m, struct replay *t, uint32_t r) {
     for (uint32_t s = 0; s < o->nrefs; s++) {
       struct gcl_object **slot = &PYOBJ(c)->slot[s];
       if (gcl_load(m, c, slot)) continue; /* a tree edge */
-      gcl_store(m, c, slot, t->cur[p->h.refs[o->ref_start + s]]);
+      uint32_t j = p->h.refs[o->ref_start + s];
+      gcl_store(m, c, slot, t->cur[j]);
+      t->sh.edges[t->sh.base[t->cur_id[i]] + s] = t->cur_id[j];
+      t->sh.rc[t->cur_id[j]]++;
       wired++;
     }
   }
@@ -356,7 +466,10 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   struct replay t = {.ctx = ctx, .plan = p};
   gcl_rng_seed(&t.rng, ctx->seed, index);
   t.cur = calloc(p->h.nobjects, sizeof *t.cur);
-  if (!t.cur) gcl_alloc_failed(p->h.nobjects * sizeof *t.cur);
+  t.cur_id = calloc(p->h.nobjects, sizeof *t.cur_id);
+  t.sh.free_head = malloc(p->h.nobjects * sizeof *t.sh.free_head);
+  if (!t.cur || !t.cur_id || !t.sh.free_head) gcl_alloc_failed(p->h.nobjects * 16);
+  memset(t.sh.free_head, 0xff, p->h.nobjects * sizeof *t.sh.free_head); /* all NONE */
 
   t.table = gcl_new_var(m, &table_type, p->nregions);
   GCL_FRAME(m, f, &t.table);
@@ -390,7 +503,12 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
 
   GCL_FRAME_POP(m, f);
   gcl_release(m, t.table);
+  for (uint32_t r = 0; r < p->nregions; r++)
+    shadow_release(&t.sh, p, t.cur_id[p->region_nodes[p->region_start[r]]]);
+  __atomic_fetch_add(&ctx->cyclic_garbage, (int64_t)shadow_leaked(&t.sh), __ATOMIC_RELAXED);
+  shadow_free(&t.sh);
   free(t.cur);
+  free(t.cur_id);
   return t.sum;
 }
 
@@ -425,6 +543,7 @@ static int run(struct gcl_workload_ctx *ctx) {
   if (!p.collect_ns) gcl_alloc_failed(p.rounds * ctx->threads * sizeof *p.collect_ns);
 
   running_plan = &p;
+  ctx->cyclic_garbage = 0;
   ctx->checksum = gcl_run_threads(ctx, thread_body);
   running_plan = NULL;
 
@@ -444,7 +563,7 @@ static int run(struct gcl_workload_ctx *ctx) {
 
 static const struct gcl_param_def params[] = {
     {"snapshot", 0, 0, NSHIPPED - 1, true,
-     "shipped snapshot: 0 stdlib-tour, 1 ast-pydecimal (GCLAB_PYHEAP=path overrides)"},
+     "shipped snapshot: 0 stdlib-tour, 1 ast-pydecimal, 2 tiny-synthetic (GCLAB_PYHEAP=path overrides)"},
     {"rounds", 40, 1, 1e9, true, "churn + full collection rounds per thread at scale 1"},
     {"churn", 0.1, 0, 1, false, "fraction of root regions rebuilt each round"},
 };
