@@ -103,7 +103,7 @@ static const struct tiny tiny_table[] = {
     {"cycles", {{"rounds", 400}, {"ring_max", 16}, {"list_len", 16}, {"keep", 4}}, 1,
      {5200602468091057646ull, 2249066183899981467ull, 13210976023505164727ull}, {true, true, true}},
     {"pyheap", {{"snapshot", 2}, {"rounds", 8}, {"churn", 0.5}}, 1,
-     {14190756758621774371ull, 14547604231986879041ull, 2088583068767007003ull}, {true, true, true}},
+     {7344148752463448610ull, 4366234283744920078ull, 14416247783403047075ull}, {true, true, true}},
 };
 
 static const struct tiny *tiny_find(const char *name) {
