@@ -30,6 +30,11 @@ difference, possible only if a type's tp_traverse reports a reference it does no
 clamped to 0 and counted in the report on stderr); immortal objects (CPython >= 3.12)
 count as having one external reference.
 
+While the snapshot is taken, automatic collection is disabled and the GIL switch interval
+is raised so that no other Python thread runs (the snapshot does no I/O). The dumper's own
+modules (argparse, runpy, ...) are part of the heap it dumps, as any module a program
+imported.
+
 Timing (stored in the header): gc.collect() is run --repeats times on the same heap, with
 the dump data already serialized into one bytes object so that the dumper adds almost
 nothing to what the collector scans; the median, the first run, the number of tracked
@@ -140,7 +145,7 @@ def _snapshot():
     x = r = None
     del index
 
-    types = {}          # type object -> index (the types are dumped objects too: no count change now)
+    types = {}          # id(type) -> index: no user __hash__/__eq__ runs (types stay alive in objs)
     type_lines = []
     lines = []
     total_bytes = 0
@@ -148,9 +153,9 @@ def _snapshot():
     for i in range(n):
         x = objs[i]
         t = type(x)
-        ti = types.get(t)
+        ti = types.get(id(t))
         if ti is None:
-            ti = types[t] = len(type_lines)
+            ti = types[id(t)] = len(type_lines)
             container = 1 if t.__flags__ & Py_TPFLAGS_HAVE_GC else 0
             type_lines.append("%d %s\n" % (container, _type_name(t)))
         tracked = 1 if i < ntracked else 0
@@ -200,11 +205,16 @@ def dump(path, repeats=7, keep_garbage=False, program=None, quiet=False):
     if repeats < 1:
         raise ValueError("repeats must be >= 1, got %r" % (repeats,))
     pre_collected = None if keep_garbage else gc.collect()
+    # No collection and no other Python thread may run while the snapshot is taken (it
+    # does no I/O, so holding the GIL for the whole switch interval keeps it atomic).
     was_enabled = gc.isenabled()
+    interval = sys.getswitchinterval()
     gc.disable()
+    sys.setswitchinterval(1e6)
     try:
         body, info = _snapshot()
     finally:
+        sys.setswitchinterval(interval)
         if was_enabled:
             gc.enable()
 
