@@ -2,8 +2,11 @@
 #include "pause.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SUB (1u << GCL_PAUSE_SUB_BITS)
 
@@ -63,10 +66,115 @@ uint64_t gcl_pause_hist_quantile(const struct gcl_pause_hist *h, double q) {
 static pthread_mutex_t recorder_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gcl_pause_hist recorder; /* guarded by recorder_lock */
 
+static struct gcl_pause_event *log_ev; /* guarded by recorder_lock; capacity log_cap */
+static uint32_t log_cap, log_n;       /* capacity and events kept */
+static uint64_t log_dropped;          /* events not kept because the log was full */
+
+static void log_add(const char *kind, uint64_t start, uint64_t dur) {
+  if (!log_cap) return;
+  if (log_n == log_cap) {
+    log_dropped++;
+    return;
+  }
+  log_ev[log_n++] = (struct gcl_pause_event){start, dur, kind, (uint32_t)syscall(SYS_gettid)};
+}
+
 void gcl_pause_record(uint64_t ns) {
+  uint64_t end = gcl_now_ns();
   pthread_mutex_lock(&recorder_lock);
   gcl_pause_hist_add(&recorder, ns);
+  log_add("pause", end - ns, ns);
   pthread_mutex_unlock(&recorder_lock);
+}
+
+void gcl_pause_log_enable(uint32_t capacity) {
+  pthread_mutex_lock(&recorder_lock);
+  free(log_ev);
+  log_ev = capacity ? calloc(capacity, sizeof *log_ev) : NULL;
+  log_cap = log_ev ? capacity : 0;
+  log_n = 0;
+  log_dropped = 0;
+  pthread_mutex_unlock(&recorder_lock);
+}
+
+void gcl_phase_record(const char *kind, uint64_t start_ns, uint64_t duration_ns) {
+  pthread_mutex_lock(&recorder_lock);
+  log_add(kind, start_ns, duration_ns);
+  pthread_mutex_unlock(&recorder_lock);
+}
+
+const struct gcl_pause_event *gcl_pause_log(uint32_t *n, uint64_t *dropped) {
+  pthread_mutex_lock(&recorder_lock);
+  *n = log_n;
+  *dropped = log_dropped;
+  pthread_mutex_unlock(&recorder_lock);
+  return log_ev;
+}
+
+struct span {
+  uint64_t a, b; /* [a, b) */
+};
+
+static int span_cmp(const void *pa, const void *pb) {
+  const struct span *x = pa, *y = pb;
+  return (x->a > y->a) - (x->a < y->a);
+}
+
+/* Pause time in [0, x) given merged sorted spans and prefix sums pre[i] = length of
+ * spans[0..i). */
+static uint64_t paused_before(const struct span *s, const uint64_t *pre, uint32_t n, uint64_t x) {
+  /* The last span starting before x: lo = number of spans with a < x. */
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (s[mid].a < x) lo = mid + 1; else hi = mid;
+  }
+  if (!lo) return 0;
+  const struct span *l = &s[lo - 1];
+  return pre[lo - 1] + ((x < l->b ? x : l->b) - l->a);
+}
+
+double gcl_mmu(const struct gcl_pause_event *ev, uint32_t n, uint64_t t0, uint64_t t1,
+               uint64_t w) {
+  if (t1 < t0 || t1 - t0 < w || w == 0) return -1;
+  struct span *s = malloc((n ? n : 1) * sizeof *s);
+  uint64_t *pre = malloc(((size_t)n + 1) * sizeof *pre);
+  if (!s || !pre) abort();
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (strcmp(ev[i].kind, "pause") != 0) continue;
+    uint64_t a = ev[i].start_ns, b = ev[i].start_ns + ev[i].duration_ns;
+    if (a < t0) a = t0;
+    if (b > t1) b = t1;
+    if (b > a) s[m++] = (struct span){a, b};
+  }
+  qsort(s, m, sizeof *s, span_cmp);
+  /* Merge overlaps; invariant: s[0..k) are disjoint and sorted. */
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < m; i++) {
+    if (k && s[i].a <= s[k - 1].b) {
+      if (s[i].b > s[k - 1].b) s[k - 1].b = s[i].b;
+    } else {
+      s[k++] = s[i];
+    }
+  }
+  pre[0] = 0;
+  for (uint32_t i = 0; i < k; i++) pre[i + 1] = pre[i] + (s[i].b - s[i].a);
+  /* The worst window starts at a pause start or ends at a pause end (the paused time in
+   * a sliding window is piecewise linear, extreme at those points); clamp to [t0, t1-w]. */
+  uint64_t worst = 0;
+  for (uint32_t i = 0; i < k; i++) {
+    uint64_t starts[2] = {s[i].a, s[i].b >= t0 + w ? s[i].b - w : t0};
+    for (int j = 0; j < 2; j++) {
+      uint64_t x = starts[j] > t1 - w ? t1 - w : starts[j];
+      if (x < t0) x = t0;
+      uint64_t p = paused_before(s, pre, k, x + w) - paused_before(s, pre, k, x);
+      if (p > worst) worst = p;
+    }
+  }
+  free(s);
+  free(pre);
+  return (double)(w - worst) / (double)w;
 }
 
 void gcl_pause_snapshot(struct gcl_pause_hist *out) {

@@ -34,4 +34,30 @@ void gcl_pause_reset(void);
 
 uint64_t gcl_now_ns(void); /* CLOCK_MONOTONIC */
 
+/* --- the pause/phase log ---------------------------------------------------------------
+ * A bounded, process-wide log of (start, duration, kind, thread): every gcl_pause_record
+ * adds a "pause" event (start = now - duration, thread = the recording thread), and a
+ * collector may add named phases with gcl_phase_record (not counted as pauses). Once the
+ * log is full, further events are counted in `dropped` and not kept; the histogram above
+ * still sees every pause. Disabled (capacity 0) until gcl_pause_log_enable. */
+struct gcl_pause_event {
+  uint64_t start_ns;    /* CLOCK_MONOTONIC */
+  uint64_t duration_ns; /* length */
+  const char *kind;     /* "pause" or a phase name (a string literal) */
+  uint32_t thread;      /* kernel thread id of the recording thread */
+};
+
+void gcl_pause_log_enable(uint32_t capacity);
+void gcl_phase_record(const char *kind, uint64_t start_ns, uint64_t duration_ns);
+/* The log so far: *n events (in recording order) and how many were dropped. The pointer
+ * stays valid until the next record; call when the mutators are done. */
+const struct gcl_pause_event *gcl_pause_log(uint32_t *n, uint64_t *dropped);
+
+/* Minimum mutator utilization over windows of window_ns within [t0, t1], from `pause`
+ * events of the log (overlapping pauses are merged): min over every window of
+ * (window - pause time inside it) / window. 1.0 without pauses. Returns -1 when the run is
+ * shorter than the window (not measured). Pure: the events are passed in. */
+double gcl_mmu(const struct gcl_pause_event *ev, uint32_t n, uint64_t t0, uint64_t t1,
+               uint64_t window_ns);
+
 #endif

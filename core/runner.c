@@ -1,19 +1,30 @@
 /* core/runner.c — main() of every runner binary gclab-run-<collector>-<allocator>.
  *
  *   gclab-run-C-A --workload W [--threads N] [--scale S] [--seed K] [--param k=v]...
- *                 [--record-fd FD]
+ *                 [--record-fd FD] [--placement P] [--iterations N] [--events-out FILE]
  *   gclab-run-C-A --describe      workloads and parameters, one line each (for gclab)
  *
  * Runs one matrix cell in this process and writes its record (core/report.h) to the
  * record fd: status, checksum, times and heap figures. The front end adds what only the
  * parent can measure (rusage of the child, exit status, timeouts). Exit status: 0 when a
- * record was written (whatever the cell's status), 2 for bad usage with one line on stderr. */
+ * record was written (whatever the cell's status), 2 for bad usage with one line on stderr.
+ *
+ * --placement binds mutator threads (core/placement.h); --iterations runs the workload N
+ * times in this heap (wall_s and cpu_s are the totals, iter_wall_s the ';'-list of each);
+ * the pause log (core/pause.h) gives mmu_* and, with --events-out, one line per event
+ * "start_ns,duration_ns,kind,thread" (start relative to the first iteration's start).
+ * Hardware and software perf counters are read around the workload where perf_event_open
+ * is allowed; otherwise their fields stay empty. */
 #include <errno.h>
+#include <linux/perf_event.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,7 +32,107 @@
 #include "collector.h"
 #include "options.h"
 #include "pause.h"
+#include "placement.h"
 #include "workload.h"
+
+#define GCL_ITERATIONS_MAX 100000
+#define GCL_PAUSE_LOG_CAP (1u << 20) /* events kept per process (24 MiB at most) */
+
+/* perf_event_open counters around the workload; fd -1 when not permitted/supported. */
+struct counter {
+  const char *key; /* record key */
+  uint32_t type;   /* PERF_TYPE_* */
+  uint64_t config; /* PERF_COUNT_* */
+  int fd;          /* the counter, or -1 */
+};
+
+static struct counter counters[] = {
+    {"hw_cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, -1},
+    {"hw_instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, -1},
+    {"hw_cache_misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, -1},
+    {"cpu_migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, -1},
+};
+#define NCOUNTERS (sizeof counters / sizeof counters[0])
+
+/* Open every counter disabled, user space only, inherited by the threads started later
+ * (their counts are added to ours when they exit). */
+static void counters_open(void) {
+  for (unsigned i = 0; i < NCOUNTERS; i++) {
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof a);
+    a.size = sizeof a;
+    a.type = counters[i].type;
+    a.config = counters[i].config;
+    a.disabled = 1;
+    a.inherit = 1;
+    a.exclude_kernel = 1;
+    a.exclude_hv = 1;
+    counters[i].fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+  }
+}
+
+static void counters_ctl(unsigned long req) {
+  for (unsigned i = 0; i < NCOUNTERS; i++)
+    if (counters[i].fd >= 0) ioctl(counters[i].fd, req, 0);
+}
+
+static void counters_report(struct gcl_report *r) {
+  for (unsigned i = 0; i < NCOUNTERS; i++) {
+    uint64_t v;
+    if (counters[i].fd >= 0 && read(counters[i].fd, &v, sizeof v) == (ssize_t)sizeof v)
+      gcl_report_u64(r, counters[i].key, v);
+  }
+}
+
+/* Placement fields: the topology summary always, the PUs and nodes when bound. */
+static void report_placement(struct gcl_report *r) {
+  const struct gcl_topo_summary *ts = gcl_placement_topology();
+  if (!ts) return;
+  unsigned n;
+  const struct gcl_place *plan = gcl_placement_current(&n);
+  if (plan) {
+    char pus[4096];
+    size_t len = 0;
+    pus[0] = 0;
+    for (unsigned i = 0; i < n && len < sizeof pus - 16; i++)
+      len += (size_t)snprintf(pus + len, sizeof pus - len, "%s%d", i ? ";" : "", plan[i].pu);
+    gcl_report_str(r, "pus", pus);
+    gcl_report_u64(r, "numa_nodes_used", gcl_placement_nodes_used(plan, n));
+  }
+  if (ts->packages) gcl_report_u64(r, "topo_packages", ts->packages);
+  if (ts->numa_nodes) gcl_report_u64(r, "topo_numa_nodes", ts->numa_nodes);
+  if (ts->cores) gcl_report_u64(r, "topo_cores", ts->cores);
+  gcl_report_u64(r, "topo_pus", ts->pus);
+}
+
+/* mmu_* from the pause log over [t0, t1]; nothing when the log dropped events. */
+static void report_mmu(struct gcl_report *r, uint64_t t0, uint64_t t1) {
+  uint32_t n;
+  uint64_t dropped;
+  const struct gcl_pause_event *ev = gcl_pause_log(&n, &dropped);
+  if (dropped) return;
+  static const struct { const char *key; uint64_t ns; } w[] = {
+      {"mmu_1ms", 1000000}, {"mmu_10ms", 10000000}, {"mmu_100ms", 100000000}};
+  for (unsigned i = 0; i < 3; i++) {
+    double m = gcl_mmu(ev, n, t0, t1, w[i].ns);
+    if (m >= 0) gcl_report_f64(r, w[i].key, m);
+  }
+}
+
+/* The pause log as "start_ns,duration_ns,kind,thread" lines, start relative to t0.
+ * Returns 0, or -errno. A dropped-events count goes in a final "#dropped N" line. */
+static int write_events(const char *path, uint64_t t0) {
+  FILE *f = fopen(path, "w");
+  if (!f) return -errno;
+  uint32_t n;
+  uint64_t dropped;
+  const struct gcl_pause_event *ev = gcl_pause_log(&n, &dropped);
+  for (uint32_t i = 0; i < n; i++)
+    fprintf(f, "%lld,%llu,%s,%u\n", (long long)(ev[i].start_ns - t0),
+            (unsigned long long)ev[i].duration_ns, ev[i].kind, ev[i].thread);
+  if (dropped) fprintf(f, "#dropped %llu\n", (unsigned long long)dropped);
+  return fclose(f) == 0 ? 0 : -errno;
+}
 
 static void describe(void) {
   printf("pair %s %s %zu\n", GCL_COLLECTOR_NAME, GCL_ALLOCATOR_NAME, (size_t)GCL_HEADER_BYTES);
@@ -105,7 +216,31 @@ int main(int argc, char **argv) {
   struct gcl_workload_ctx ctx = {.cyclic_garbage = -1};
   const char *params[64];
   unsigned nparams = 0;
+  enum gcl_placement placement = GCL_PLACE_NONE;
+  unsigned iterations = 1;
+  const char *events_out = NULL;
   for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--placement") == 0 || strcmp(argv[i], "--iterations") == 0 ||
+        strcmp(argv[i], "--events-out") == 0) {
+      const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+      if (!v) return usage_error();
+      if (argv[i][2] == 'p' && gcl_placement_parse(v, &placement) != 0) {
+        fprintf(stderr, "gclab-run: bad --placement '%s': expected one of " GCL_PLACEMENT_NAMES "\n", v);
+        return 2;
+      }
+      if (argv[i][2] == 'i') {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || !*v || n < 1 || n > GCL_ITERATIONS_MAX) {
+          fprintf(stderr, "gclab-run: bad --iterations '%s': expected a whole number in [1, %d]\n", v, GCL_ITERATIONS_MAX);
+          return 2;
+        }
+        iterations = (unsigned)n;
+      }
+      if (argv[i][2] == 'e') events_out = v;
+      i++;
+      continue;
+    }
     if (strcmp(argv[i], "--describe") == 0) {
       describe();
       return 0;
@@ -113,7 +248,9 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--help") == 0) {
       printf("gclab-run-%s-%s: runs one gclab matrix cell\n", GCL_COLLECTOR_NAME, GCL_ALLOCATOR_NAME);
       gcl_options_print_help(stdout);
-      printf("  --param k=v      a workload parameter (repeatable)\n  --describe       list workloads\n");
+      printf("  --param k=v      a workload parameter (repeatable)\n  --describe       list workloads\n"
+             "  --placement P    %s (default none)\n  --iterations N   runs of the workload in this process\n"
+             "  --events-out F   write the pause/phase log to F\n", GCL_PLACEMENT_NAMES);
       return 0;
     }
     if (strcmp(argv[i], "--param") == 0 || strncmp(argv[i], "--param=", 8) == 0) {
@@ -161,16 +298,57 @@ int main(int argc, char **argv) {
     return 0;
   }
 
+  if (gcl_placement_setup(placement, ctx.threads, why, sizeof why) != 0) {
+    fprintf(out, "status=error:placement %s: %s\nend\n", gcl_placement_name(placement), why);
+    fclose(out);
+    return 0;
+  }
+  gcl_pause_log_enable(GCL_PAUSE_LOG_CAP);
+  counters_open();
+
+  /* Each iteration runs the whole workload; its checksum must not change. */
+  char *iters = NULL; /* "s;s;...": each iteration's wall time */
+  size_t iters_len = 0;
+  FILE *itf = open_memstream(&iters, &iters_len);
+  if (!itf) gcl_alloc_failed(0);
+  int64_t cyclic = -1;
+  uint64_t first_checksum = 0;
+  bool checksum_moved = false;
   double cpu0 = cpu_seconds();
   uint64_t t0 = gcl_now_ns();
-  rc = ctx.workload->run(&ctx);
+  counters_ctl(PERF_EVENT_IOC_ENABLE);
+  for (unsigned it = 0; it < iterations && rc == 0 && !ctx.wrong; it++) {
+    uint64_t i0 = gcl_now_ns();
+    ctx.cyclic_garbage = -1;
+    rc = ctx.workload->run(&ctx);
+    fprintf(itf, "%s%.9g", it ? ";" : "", (double)(gcl_now_ns() - i0) * 1e-9);
+    if (ctx.cyclic_garbage >= 0) cyclic = (cyclic < 0 ? 0 : cyclic) + ctx.cyclic_garbage;
+    if (it == 0) first_checksum = ctx.checksum;
+    else if (ctx.checksum != first_checksum) checksum_moved = true;
+  }
+  counters_ctl(PERF_EVENT_IOC_DISABLE);
   uint64_t t1 = gcl_now_ns();
   double cpu1 = cpu_seconds();
+  fclose(itf);
+  ctx.cyclic_garbage = cyclic;
   gcl_heap_finish();
+  if (checksum_moved && !ctx.wrong) {
+    ctx.wrong = true;
+    snprintf(ctx.why, sizeof ctx.why, "checksum changed between iterations");
+  }
+  int ev_err = events_out ? write_events(events_out, t0) : 0;
 
   if (rc != 0)
     gcl_report_str(&rep, "status", "error:workload failed");
-  else if (ctx.wrong) {
+  else if (ev_err != 0) {
+    char s[300];
+    snprintf(s, sizeof s, "error:cannot write events to %s: %s", events_out, strerror(-ev_err));
+    gcl_report_str(&rep, "status", s);
+  } else if (gcl_placement_failures()) {
+    char s[100];
+    snprintf(s, sizeof s, "error:CPU binding refused for %u threads", gcl_placement_failures());
+    gcl_report_str(&rep, "status", s);
+  } else if (ctx.wrong) {
     char s[200];
     snprintf(s, sizeof s, "wrong:%s", ctx.why);
     gcl_report_str(&rep, "status", s);
@@ -179,6 +357,11 @@ int main(int argc, char **argv) {
   gcl_report_u64(&rep, "checksum", ctx.checksum);
   gcl_report_f64(&rep, "wall_s", (double)(t1 - t0) * 1e-9);
   gcl_report_f64(&rep, "cpu_s", cpu1 - cpu0);
+  gcl_report_str(&rep, "iter_wall_s", iters);
+  free(iters);
+  report_placement(&rep);
+  report_mmu(&rep, t0, t1);
+  counters_report(&rep);
   if (ctx.cyclic_garbage >= 0) gcl_report_i64(&rep, "cyclic_garbage", ctx.cyclic_garbage);
   for (unsigned i = 0; i < GCL_MAX_FIGURES; i++)
     if (ctx.figures[i].set) gcl_report_f64(&rep, ctx.figures[i].key, ctx.figures[i].value);

@@ -1,5 +1,8 @@
-/* core/workload.c — workload helpers: parameters, thread start-up, random numbers. */
+/* core/workload.c — workload helpers: parameters, thread start-up, random numbers.
+ * Mutator thread i binds itself by the runner's placement plan before it attaches. */
 #include "workload.h"
+
+#include "placement.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -27,6 +30,7 @@ struct thread_arg {
 
 static void *thread_main(void *p) {
   struct thread_arg *a = p;
+  gcl_placement_apply_thread(a->index);
   struct gcl_mutator *m = gcl_thread_attach();
   a->result = a->body(m, a->ctx, a->index);
   gcl_thread_detach(m);

@@ -132,6 +132,8 @@ void gcl_cell_run(char *const argv[], double timeout_s, struct gcl_cell_result *
 
 int gcl_cmd_list(int argc, char **argv);
 int gcl_cmd_run(int argc, char **argv);
+int gcl_cmd_topo(int argc, char **argv);  /* harness/topo.c */
+int gcl_cmd_merge(int argc, char **argv); /* harness/merge.c */
 extern const char *const gcl_version; /* git describe --always --dirty of the build */
 
 /* Axis limits shared by `run` and `list` (the runner's own ranges, core/options.h). */
@@ -140,6 +142,7 @@ extern const char *const gcl_version; /* git describe --always --dirty of the bu
 #define GCL_SCALE_MAX 10000.0
 #define GCL_SEED_MAX 9007199254740992.0 /* 2^53: every seed is exact in a double */
 #define GCL_REPEAT_MAX 1000000
+#define GCL_ITERATIONS_MAX 100000       /* core/runner.c's limit */
 #define GCL_TIMEOUT_MAX 10000000.0      /* seconds, about 115 days */
 
 #endif

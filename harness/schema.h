@@ -14,7 +14,8 @@
 #ifndef GCL_SCHEMA_H
 #define GCL_SCHEMA_H
 
-#define GCL_SCHEMA_VERSION 1
+#define GCL_SCHEMA_VERSION 2
+#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..2 */
 
 #define GCL_SCHEMA(X)                  \
   X(schema_version, HARNESS)           \
@@ -31,6 +32,8 @@
   X(rep, HARNESS)                      \
   X(seed, HARNESS)                     \
   X(scale, HARNESS)                    \
+  X(placement, HARNESS)                \
+  X(iterations, HARNESS)               \
   X(status, RECORD)                    \
   X(checksum, RECORD)                  \
   X(wall_s, RECORD)                    \
@@ -71,6 +74,20 @@
   X(pyheap_tracked, RECORD)            \
   X(gc_full_ns_per_tracked, RECORD)    \
   X(cpython_full_ns_per_tracked, RECORD) \
+  X(iter_wall_s, RECORD)               \
+  X(pus, RECORD)                       \
+  X(numa_nodes_used, RECORD)           \
+  X(topo_packages, RECORD)             \
+  X(topo_numa_nodes, RECORD)           \
+  X(topo_cores, RECORD)                \
+  X(topo_pus, RECORD)                  \
+  X(mmu_1ms, RECORD)                   \
+  X(mmu_10ms, RECORD)                  \
+  X(mmu_100ms, RECORD)                 \
+  X(cpu_migrations, RECORD)            \
+  X(hw_cycles, RECORD)                 \
+  X(hw_instructions, RECORD)           \
+  X(hw_cache_misses, RECORD)           \
   X(config, RECORD)
 
 enum gcl_col_origin { GCL_ORIGIN_HARNESS, GCL_ORIGIN_RECORD, GCL_ORIGIN_CHILD };

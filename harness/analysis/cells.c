@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,23 @@
 #include "resample.h"
 
 const char *const gcl_key_names[GCL_KEY_N] = {"collector", "allocator", "workload",
-                                              "params",    "threads",   "scale"};
+                                              "params",    "threads",   "scale",
+                                              "placement", "iterations"};
+
+const char *gcl_threads_label(const struct gcl_cell *c, char *buf, size_t len) {
+  const char *p = c->key[GCL_KEY_PLACEMENT], *it = c->key[GCL_KEY_ITERATIONS];
+  bool pl = strcmp(p, "none") != 0, its = strcmp(it, "1") != 0;
+  if (!pl && !its) snprintf(buf, len, "%s", c->key[GCL_KEY_THREADS]);
+  else if (!its) snprintf(buf, len, "%s@%s", c->key[GCL_KEY_THREADS], p);
+  else snprintf(buf, len, "%s@%s/i%s", c->key[GCL_KEY_THREADS], p, it);
+  return buf;
+}
 
 /* Columns that identify or describe a run rather than measure it. */
 static const char *const not_metrics[] = {
     "schema_version", "run_id", "timestamp", "gclab_version", "host", "cpu_model",
     "collector", "allocator", "workload", "params", "threads", "rep", "seed", "scale",
-    "status", "checksum", "config", NULL};
+    "status", "checksum", "config", "placement", "iterations", "iter_wall_s", "pus", NULL};
 
 static int num_or_str_cmp(const char *a, const char *b) {
   char *ea, *eb;
@@ -28,10 +39,11 @@ static int num_or_str_cmp(const char *a, const char *b) {
 int gcl_key_cmp(const char *const *a, const char *const *b) {
   static const enum gcl_key order[GCL_KEY_N] = {GCL_KEY_WORKLOAD, GCL_KEY_PARAMS,
                                                 GCL_KEY_SCALE, GCL_KEY_COLLECTOR,
-                                                GCL_KEY_ALLOCATOR, GCL_KEY_THREADS};
+                                                GCL_KEY_ALLOCATOR, GCL_KEY_THREADS,
+                                                GCL_KEY_PLACEMENT, GCL_KEY_ITERATIONS};
   for (int i = 0; i < GCL_KEY_N; i++) {
     enum gcl_key k = order[i];
-    int c = k == GCL_KEY_THREADS || k == GCL_KEY_SCALE ? num_or_str_cmp(a[k], b[k])
+    int c = k == GCL_KEY_THREADS || k == GCL_KEY_SCALE || k == GCL_KEY_ITERATIONS ? num_or_str_cmp(a[k], b[k])
                                                        : strcmp(a[k], b[k]);
     if (c) return c;
   }
@@ -62,9 +74,16 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
 
   int kcol[GCL_KEY_N], mcol[GCL_MAX_METRICS];
   int scol = gcl_csv_require(c, "schema_version");
-  if (scol < 0 || gcl_csv_check_version(c, "schema_version", GCL_SCHEMA_VERSION) < 0) goto fail;
-  for (int k = 0; k < GCL_KEY_N; k++)
-    if ((kcol[k] = gcl_csv_require(c, gcl_key_names[k])) < 0) goto fail;
+  if (scol < 0 || gcl_csv_check_version(c, "schema_version", GCL_SCHEMA_OLDEST_READ,
+                                        GCL_SCHEMA_VERSION) < 0)
+    goto fail;
+  long version = c->nrows ? strtol(gcl_csv_get(c, 0, (size_t)scol), NULL, 10) : GCL_SCHEMA_VERSION;
+  for (int k = 0; k < GCL_KEY_N; k++) {
+    /* Key columns added in schema 2 are absent from schema-1 files (defaults below). */
+    bool since2 = k == GCL_KEY_PLACEMENT || k == GCL_KEY_ITERATIONS;
+    if (since2 && version < 2) kcol[k] = -1;
+    else if ((kcol[k] = gcl_csv_require(c, gcl_key_names[k])) < 0) goto fail;
+  }
   int stcol = gcl_csv_require(c, "status");
   if (stcol < 0) goto fail;
   for (size_t m = 0; m < nmetrics; m++)
@@ -90,7 +109,9 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
         goto fail;
       }
     }
-    for (int k = 0; k < GCL_KEY_N; k++) refs[r].key[k] = gcl_csv_get(c, r, (size_t)kcol[k]);
+    for (int k = 0; k < GCL_KEY_N; k++)
+      refs[r].key[k] = kcol[k] >= 0 ? gcl_csv_get(c, r, (size_t)kcol[k])
+                                    : k == GCL_KEY_PLACEMENT ? "none" : "1";
     refs[r].row = r;
   }
   qsort(refs, nr, sizeof *refs, row_ref_cmp);

@@ -177,7 +177,8 @@ static void put_key(struct gcl_tab *t, const struct gcl_cell *c) {
   gcl_tab_put_str(t, c->key[GCL_KEY_SCALE]);
   gcl_tab_put_str(t, c->key[GCL_KEY_COLLECTOR]);
   gcl_tab_put_str(t, c->key[GCL_KEY_ALLOCATOR]);
-  gcl_tab_put_str(t, c->key[GCL_KEY_THREADS]);
+  char tl[128];
+  gcl_tab_put_str(t, gcl_threads_label(c, tl, sizeof tl));
 }
 
 static const char *host_of(const struct gcl_data *d) {

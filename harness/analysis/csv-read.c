@@ -282,16 +282,24 @@ int gcl_csv_number(const struct gcl_csv *c, size_t row, size_t col, double *out)
   return 1;
 }
 
-int gcl_csv_check_version(const struct gcl_csv *c, const char *name, long want) {
+int gcl_csv_check_version(const struct gcl_csv *c, const char *name, long lo, long hi) {
   int col = gcl_csv_require(c, name);
   if (col < 0) return -1;
+  long first = 0;
   for (size_t r = 0; r < c->nrows; r++) {
     const char *s = gcl_csv_get(c, r, (size_t)col);
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (!*s || *end || errno || v != want)
-      return fail(c, c->line[r], "%s is '%s'; this gclab reads %s %ld only", name, s, name, want);
+    if (!*s || *end || errno || v < lo || v > hi) {
+      if (lo == hi)
+        return fail(c, c->line[r], "%s is '%s'; this gclab reads %s %ld only", name, s, name, lo);
+      return fail(c, c->line[r], "%s is '%s'; this gclab reads %s %ld to %ld", name, s, name, lo, hi);
+    }
+    if (r == 0) first = v;
+    else if (v != first)
+      return fail(c, c->line[r], "%s is '%ld' but the first row's is '%ld': one file, one "
+                                 "schema (gclab merge refuses to mix them)", name, v, first);
   }
   return 0;
 }

@@ -45,8 +45,9 @@ static inline const char *gcl_csv_get(const struct gcl_csv *csv, size_t row, siz
  * file:line:column and the bad text. */
 int gcl_csv_number(const struct gcl_csv *csv, size_t row, size_t col, double *out);
 
-/* Check that column NAME holds the whole number WANT on every row; otherwise print one
- * line naming the file, the row and the value found, and return -1. */
-int gcl_csv_check_version(const struct gcl_csv *csv, const char *name, long want);
+/* Check that column NAME holds one whole number in [LO, HI] on every row (the same on
+ * every row); otherwise print one line naming the file, the row and the value found, and
+ * return -1. */
+int gcl_csv_check_version(const struct gcl_csv *csv, const char *name, long lo, long hi);
 
 #endif

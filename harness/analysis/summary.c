@@ -65,7 +65,8 @@ static void print_table(const struct gcl_data *d, size_t m, enum gcl_fmt fmt) {
     gcl_tab_put_str(&t, c->key[GCL_KEY_SCALE]);
     gcl_tab_put_str(&t, c->key[GCL_KEY_COLLECTOR]);
     gcl_tab_put_str(&t, c->key[GCL_KEY_ALLOCATOR]);
-    gcl_tab_put_str(&t, c->key[GCL_KEY_THREADS]);
+    char tl[128];
+    gcl_tab_put_str(&t, gcl_threads_label(c, tl, sizeof tl));
     gcl_tab_put(&t, "%zu", st.n);
     gcl_tab_put(&t, "%zu", c->failed);
     int dec = gcl_decimals(st.median, c->s[m].integral);

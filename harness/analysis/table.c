@@ -46,7 +46,9 @@ static int same_row(const struct gcl_cell *a, const struct gcl_cell *b) {
   return strcmp(a->key[GCL_KEY_WORKLOAD], b->key[GCL_KEY_WORKLOAD]) == 0 &&
          strcmp(a->key[GCL_KEY_PARAMS], b->key[GCL_KEY_PARAMS]) == 0 &&
          strcmp(a->key[GCL_KEY_SCALE], b->key[GCL_KEY_SCALE]) == 0 &&
-         strcmp(a->key[GCL_KEY_THREADS], b->key[GCL_KEY_THREADS]) == 0;
+         strcmp(a->key[GCL_KEY_THREADS], b->key[GCL_KEY_THREADS]) == 0 &&
+         strcmp(a->key[GCL_KEY_PLACEMENT], b->key[GCL_KEY_PLACEMENT]) == 0 &&
+         strcmp(a->key[GCL_KEY_ITERATIONS], b->key[GCL_KEY_ITERATIONS]) == 0;
 }
 
 static int same_col(const struct gcl_cell *a, const struct gcl_cell *b) {
@@ -124,7 +126,8 @@ static void print_metric(const struct gcl_data *d, const char *path, size_t m,
     gcl_tab_put_str(&t, rc->key[GCL_KEY_WORKLOAD]);
     if (show_params) gcl_tab_put_str(&t, rc->key[GCL_KEY_PARAMS]);
     if (show_scale) gcl_tab_put_str(&t, rc->key[GCL_KEY_SCALE]);
-    gcl_tab_put_str(&t, rc->key[GCL_KEY_THREADS]);
+    char tl[128];
+    gcl_tab_put_str(&t, gcl_threads_label(rc, tl, sizeof tl));
     for (size_t c = 0; c < ncols; c++) {
       const struct gcl_cell *cell = NULL;
       for (size_t i = 0; i < d->ncells && !cell; i++)

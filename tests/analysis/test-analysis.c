@@ -119,13 +119,13 @@ Test(csv, schema_version_checked_on_every_row) {
   struct gcl_csv c;
   char *path;
   cr_assert_eq(read_text(&c, "schema_version,x\n1,a\n1,b\n", &path), 0);
-  cr_expect_eq(gcl_csv_check_version(&c, "schema_version", 1), 0);
+  cr_expect_eq(gcl_csv_check_version(&c, "schema_version", 1, 1), 0);
   done(&c, path);
   const char *bad[] = {"schema_version,x\n1,a\n2,b\n", "schema_version,x\n1,a\n,b\n",
                        "schema_version,x\n1.0,a\n", "x\n1\n"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cr_assert_eq(read_text(&c, bad[i], &path), 0);
-    cr_expect_eq(gcl_csv_check_version(&c, "schema_version", 1), -1, "case %zu accepted", i);
+    cr_expect_eq(gcl_csv_check_version(&c, "schema_version", 1, 1), -1, "case %zu accepted", i);
     done(&c, path);
   }
 }

@@ -5,13 +5,15 @@
 . "$(dirname "$0")/lib.sh" "$@"
 
 expected_header=schema_version,run_id,timestamp,gclab_version,host,cpu_model,collector,\
-allocator,workload,params,threads,rep,seed,scale,status,checksum,wall_s,process_wall_s,\
+allocator,workload,params,threads,rep,seed,scale,placement,iterations,status,checksum,wall_s,process_wall_s,\
 user_s,sys_s,cpu_s,mutator_s,gc_s,collections,pause_count,pause_total_s,pause_p50_us,\
 pause_p90_us,pause_p99_us,pause_p999_us,pause_max_us,objects_allocated,bytes_allocated,\
 objects_freed,objects_leaked,cyclic_garbage,peak_heap_bytes,deferred_frees,header_bytes,\
 max_rss_kb,minflt,majflt,nvcsw,nivcsw,alloc_footprint_end_kb,alloc_arenas_peak,\
 alloc_pools_peak,alloc_footprint_peak_kb,alloc_fragmentation_peak,alloc_arenas_end,\
-alloc_large_allocs,pyheap_tracked,gc_full_ns_per_tracked,cpython_full_ns_per_tracked,config
+alloc_large_allocs,pyheap_tracked,gc_full_ns_per_tracked,cpython_full_ns_per_tracked,\
+iter_wall_s,pus,numa_nodes_used,topo_packages,topo_numa_nodes,topo_cores,topo_pus,mmu_1ms,\
+mmu_10ms,mmu_100ms,cpu_migrations,hw_cycles,hw_instructions,hw_cache_misses,config
 
 list=$("$GCLAB" list) || fail "gclab list failed"
 ncells=$(( $(echo "$list" | pairs_of | wc -l) * $(echo "$list" | workloads_of | wc -l) * 2 ))
@@ -39,7 +41,7 @@ while IFS='|' read -r c a w rep seed st sum rid ver scale gc mut pw rss wall par
   *) fail "row for unknown pair $c $a" ;;
   esac
   [ "$seed" -eq $((rep + 1)) ] || fail "rep $rep has seed $seed, expected $((rep + 1))"
-  [ "$ver" = 1 ] || fail "schema_version '$ver'"
+  [ "$ver" = 2 ] || fail "schema_version '$ver'"
   [ "$scale" = 0.01 ] || fail "scale '$scale'"
   [ "$st" = ok ] || continue
   [ -n "$sum" ] && [ -n "$pw" ] && [ -n "$rss" ] && [ -n "$wall" ] ||

@@ -1,0 +1,247 @@
+/* harness/matrix-file.c — reading the YAML matrix file (see matrix-file.h) with libyaml's
+ * document API: the whole file becomes a node tree whose marks give the lines.
+ *
+ * Invariant: on success every string in *mf is a private copy (the yaml document is gone);
+ * on failure *mf holds nothing (it is freed before returning). */
+#include "matrix-file.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* Reader state: the document and where errors go. */
+struct reader {
+  yaml_document_t *doc; /* the loaded document */
+  const char *path;     /* for messages */
+  char *err;            /* message buffer */
+  size_t err_len;       /* its size */
+};
+
+static __attribute__((format(printf, 3, 4))) int fail(struct reader *r, yaml_node_t *at,
+                                                      const char *fmt, ...) {
+  int n = snprintf(r->err, r->err_len, "%s:%lu: ", r->path,
+                   at ? (unsigned long)at->start_mark.line + 1 : 1ul);
+  if (n < 0 || (size_t)n >= r->err_len) return -1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->err + n, r->err_len - (size_t)n, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static char *dup_scalar(yaml_node_t *n) {
+  char *s = malloc(n->data.scalar.length + 1);
+  if (!s) abort();
+  memcpy(s, n->data.scalar.value, n->data.scalar.length);
+  s[n->data.scalar.length] = 0;
+  return s;
+}
+
+static unsigned line_of(yaml_node_t *n) { return (unsigned)n->start_mark.line + 1; }
+
+/* A scalar with no NUL byte inside (libyaml allows "\0" escapes). */
+static int scalar(struct reader *r, yaml_node_t *n, const char *what, struct gcl_mf_value *out) {
+  if (!n || n->type != YAML_SCALAR_NODE)
+    return fail(r, n, "%s must be a single value (a scalar), not a %s", what,
+                n && n->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
+  if (strlen((const char *)n->data.scalar.value) != n->data.scalar.length)
+    return fail(r, n, "%s contains a NUL byte", what);
+  if (!n->data.scalar.length) return fail(r, n, "%s is empty", what);
+  out->text = dup_scalar(n);
+  out->line = line_of(n);
+  return 0;
+}
+
+static int list(struct reader *r, yaml_node_t *n, const char *key, struct gcl_mf_list *out) {
+  out->set = true;
+  if (n->type == YAML_SCALAR_NODE) {
+    out->v = calloc(1, sizeof *out->v);
+    if (!out->v) abort();
+    out->n = 1;
+    return scalar(r, n, key, &out->v[0]);
+  }
+  if (n->type != YAML_SEQUENCE_NODE)
+    return fail(r, n, "'%s' must be a list such as [a, b] (or one value), not a mapping", key);
+  size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+  if (!cnt) return fail(r, n, "'%s' is an empty list (omit the key for the default)", key);
+  out->v = calloc(cnt, sizeof *out->v);
+  if (!out->v) abort();
+  for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+    char what[64];
+    snprintf(what, sizeof what, "an item of '%s'", key);
+    if (scalar(r, yaml_document_get_node(r->doc, *it), what, &out->v[out->n]) < 0) return -1;
+    out->n++;
+  }
+  return 0;
+}
+
+static void add_param(struct gcl_mf_param **v, unsigned *n, char *w, char *name, char *value,
+                      unsigned line) {
+  *v = realloc(*v, (*n + 1) * sizeof **v);
+  if (!*v) abort();
+  (*v)[(*n)++] = (struct gcl_mf_param){w, name, value, line};
+}
+
+/* params: {workload: {name: value, ...}, ...} */
+static int params(struct reader *r, yaml_node_t *n, struct gcl_matrix_file *mf) {
+  if (n->type != YAML_MAPPING_NODE)
+    return fail(r, n, "'params' must be a mapping: workload: {parameter: value, ...}");
+  for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
+    yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
+    struct gcl_mf_value w;
+    if (scalar(r, k, "a workload name under 'params'", &w) < 0) return -1;
+    if (v->type != YAML_MAPPING_NODE) {
+      free(w.text);
+      return fail(r, v, "params of '%.*s' must be a mapping {parameter: value, ...}",
+                  (int)k->data.scalar.length, (const char *)k->data.scalar.value);
+    }
+    for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < v->data.mapping.pairs.top; q++) {
+      struct gcl_mf_value pn, pv;
+      if (scalar(r, yaml_document_get_node(r->doc, q->key), "a parameter name", &pn) < 0) {
+        free(w.text);
+        return -1;
+      }
+      if (scalar(r, yaml_document_get_node(r->doc, q->value), "a parameter value", &pv) < 0) {
+        free(w.text);
+        free(pn.text);
+        return -1;
+      }
+      add_param(&mf->params, &mf->nparams, strdup(w.text), pn.text, pv.text, pv.line);
+    }
+    free(w.text);
+  }
+  return 0;
+}
+
+/* timeouts: {workload: seconds, ...} */
+static int timeouts(struct reader *r, yaml_node_t *n, struct gcl_matrix_file *mf) {
+  if (n->type != YAML_MAPPING_NODE)
+    return fail(r, n, "'timeouts' must be a mapping: workload: seconds");
+  for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    struct gcl_mf_value w, v;
+    if (scalar(r, yaml_document_get_node(r->doc, p->key), "a workload name under 'timeouts'", &w) < 0)
+      return -1;
+    if (scalar(r, yaml_document_get_node(r->doc, p->value), "a timeout", &v) < 0) {
+      free(w.text);
+      return -1;
+    }
+    add_param(&mf->timeouts, &mf->ntimeouts, w.text, NULL, v.text, v.line);
+  }
+  return 0;
+}
+
+static const char *const keys[] = {"name",  "collectors", "allocators", "workloads",
+                                   "threads", "placement", "repeat",    "scale",
+                                   "seed",    "timeout",   "iterations", "params",
+                                   "timeouts"};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static int top(struct reader *r, yaml_node_t *root, struct gcl_matrix_file *mf) {
+  if (!root) return 0; /* empty document */
+  if (root->type != YAML_MAPPING_NODE)
+    return fail(r, root, "a matrix file is a mapping of keys (%s, ...), not a %s", keys[1],
+                root->type == YAML_SEQUENCE_NODE ? "list" : "single value");
+  bool seen[NKEYS] = {0};
+  for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
+    yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
+    if (k->type != YAML_SCALAR_NODE) return fail(r, k, "a key must be a plain name");
+    const char *name = (const char *)k->data.scalar.value;
+    size_t i = 0;
+    while (i < NKEYS && (strlen(keys[i]) != k->data.scalar.length || strcmp(keys[i], name) != 0)) i++;
+    if (i == NKEYS)
+      return fail(r, k, "unknown key '%.60s' (expected name, collectors, allocators, workloads, "
+                  "threads, placement, repeat, scale, seed, timeout, iterations, params, timeouts)", name);
+    if (seen[i]) return fail(r, k, "key '%s' is given twice", keys[i]);
+    seen[i] = true;
+    int rc = 0;
+    switch (i) {
+    case 0: rc = scalar(r, v, "'name'", &mf->name); break;
+    case 1: rc = list(r, v, keys[i], &mf->collectors); break;
+    case 2: rc = list(r, v, keys[i], &mf->allocators); break;
+    case 3: rc = list(r, v, keys[i], &mf->workloads); break;
+    case 4: rc = list(r, v, keys[i], &mf->threads); break;
+    case 5: rc = list(r, v, keys[i], &mf->placement); break;
+    case 6: rc = scalar(r, v, "'repeat'", &mf->repeat); break;
+    case 7: rc = scalar(r, v, "'scale'", &mf->scale); break;
+    case 8: rc = scalar(r, v, "'seed'", &mf->seed); break;
+    case 9: rc = scalar(r, v, "'timeout'", &mf->timeout); break;
+    case 10: rc = scalar(r, v, "'iterations'", &mf->iterations); break;
+    case 11: rc = params(r, v, mf); break;
+    case 12: rc = timeouts(r, v, mf); break;
+    }
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+int gcl_matrix_parse(const char *path, const char *text, size_t len, struct gcl_matrix_file *mf,
+                     char *err, size_t err_len) {
+  memset(mf, 0, sizeof *mf);
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  if (!yaml_parser_initialize(&parser)) abort();
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  if (!yaml_parser_load(&parser, &doc)) {
+    snprintf(err, err_len, "%s:%lu: malformed YAML: %s%s%s", path,
+             (unsigned long)(parser.problem_mark.line + 1),
+             parser.problem ? parser.problem : "parse error", parser.context ? " " : "",
+             parser.context ? parser.context : "");
+    yaml_parser_delete(&parser);
+    return -1;
+  }
+  struct reader r = {&doc, path, err, err_len};
+  int rc = top(&r, yaml_document_get_root_node(&doc), mf);
+  if (rc == 0) {
+    /* One document only: a second one is most likely a mistake. */
+    yaml_document_t more;
+    if (!yaml_parser_load(&parser, &more)) {
+      snprintf(err, err_len, "%s:%lu: malformed YAML: %s", path,
+               (unsigned long)(parser.problem_mark.line + 1),
+               parser.problem ? parser.problem : "parse error");
+      rc = -1;
+    } else {
+      yaml_node_t *root2 = yaml_document_get_root_node(&more);
+      if (root2) rc = fail(&r, root2, "a second YAML document; a matrix file holds one");
+      yaml_document_delete(&more);
+    }
+  }
+  yaml_document_delete(&doc);
+  yaml_parser_delete(&parser);
+  if (rc) gcl_matrix_free(mf);
+  return rc;
+}
+
+static void free_list(struct gcl_mf_list *l) {
+  for (unsigned i = 0; i < l->n; i++) free(l->v[i].text);
+  free(l->v);
+}
+
+void gcl_matrix_free(struct gcl_matrix_file *mf) {
+  free(mf->name.text);
+  free_list(&mf->collectors);
+  free_list(&mf->allocators);
+  free_list(&mf->workloads);
+  free_list(&mf->threads);
+  free_list(&mf->placement);
+  free(mf->repeat.text);
+  free(mf->scale.text);
+  free(mf->seed.text);
+  free(mf->timeout.text);
+  free(mf->iterations.text);
+  for (unsigned i = 0; i < mf->nparams; i++) {
+    free(mf->params[i].workload);
+    free(mf->params[i].name);
+    free(mf->params[i].value);
+  }
+  free(mf->params);
+  for (unsigned i = 0; i < mf->ntimeouts; i++) {
+    free(mf->timeouts[i].workload);
+    free(mf->timeouts[i].value);
+  }
+  free(mf->timeouts);
+  memset(mf, 0, sizeof *mf);
+}

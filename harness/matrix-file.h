@@ -1,0 +1,58 @@
+/* harness/matrix-file.h — the YAML matrix file of `gclab run --matrix FILE` (libyaml).
+ *
+ *   name: gc-vs-alloc              # a label, echoed by --dry-run
+ *   collectors: [rc, rc-plain]     # each axis: a sequence or one scalar
+ *   allocators: [sys, pool]
+ *   workloads: [binary-trees, churn]
+ *   threads: [1, 2]
+ *   placement: [none, compact]
+ *   repeat: 5                      # scalars: repeat scale seed timeout iterations
+ *   scale: 0.1
+ *   params:                        # per-workload parameters
+ *     binary-trees: {depth: 12}
+ *   timeouts: {binary-trees: 60}   # per-workload timeout (seconds), over `timeout`
+ *
+ * The reader checks only the shape (known keys, no duplicates, scalars where scalars
+ * belong); names and numbers are checked by `gclab run` like flags, and every item keeps
+ * its line so a bad value is reported as FILE:LINE. Nothing here exits or prints. */
+#ifndef GCL_MATRIX_FILE_H
+#define GCL_MATRIX_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gcl_mf_value {
+  char *text;    /* the scalar, NULL when the key is absent */
+  unsigned line; /* 1-based line of the scalar */
+};
+
+struct gcl_mf_list {
+  struct gcl_mf_value *v; /* items in file order */
+  unsigned n;             /* how many */
+  bool set;               /* the key is present */
+};
+
+struct gcl_mf_param {
+  char *workload;       /* the workload the parameter is for */
+  char *name;           /* parameter name */
+  char *value;          /* its value as written */
+  unsigned line;        /* line of the value */
+};
+
+struct gcl_matrix_file {
+  struct gcl_mf_value name;                                          /* name: */
+  struct gcl_mf_list collectors, allocators, workloads, threads, placement; /* axes */
+  struct gcl_mf_value repeat, scale, seed, timeout, iterations;      /* scalars */
+  struct gcl_mf_param *params;                                       /* params: */
+  unsigned nparams;
+  struct gcl_mf_param *timeouts; /* timeouts: (name unused, value = seconds) */
+  unsigned ntimeouts;
+};
+
+/* Parse `len` bytes of YAML. Returns 0, or -1 with "PATH:LINE: what" in err. The file is
+ * one mapping; an empty document is an empty matrix (every axis at its default). */
+int gcl_matrix_parse(const char *path, const char *text, size_t len, struct gcl_matrix_file *mf,
+                     char *err, size_t err_len);
+void gcl_matrix_free(struct gcl_matrix_file *mf);
+
+#endif
