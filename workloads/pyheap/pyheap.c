@@ -10,8 +10,9 @@
  *    prefix are reported apart, as header_bytes). Objects CPython tracked are
  *    GCL_TYPE_CONTAINER; untracked ones are not (their references, if any, stay real
  *    references, which a cycle collector sees as external, as CPython's does).
- *  - Roots: objects with external references (> 0) are held by one root table (a
- *    container in a root frame), one slot each. Objects unreachable from every root were
+ *  - Roots: objects with external references (> 0) are held by one root table (in a
+ *    root frame; not a container, so a cycle collector sees its references as external,
+ *    as CPython's sees those from frames and C globals), one slot each. Objects unreachable from every root were
  *    garbage in CPython when dumped; they are not rebuilt.
  *  - Regions: a multi-source breadth-first search from all roots at once gives every
  *    reachable object the region of the nearest root (ties: the lower root index). Every
@@ -127,11 +128,13 @@ static const struct gcl_type leaf_type = {
     .flags = GCL_TYPE_VAR,
 };
 
+/* Not a container: like the frames and C globals that hold CPython's roots, the table is
+ * outside what a cycle collector tracks, so its references count as external ones. */
 static const struct gcl_type table_type = {
     .name = "pyheap-root-table",
     .size = sizeof(struct root_table),
     .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER,
+    .flags = GCL_TYPE_VAR,
     .trace = table_trace,
 };
 
