@@ -15,4 +15,11 @@ void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am);
 void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am);
 void gcl_allocator_report(struct gcl_report *r);
 
+/* Capability heap-walk (an allocator whose CMake line says PROVIDES heap-walk defines it;
+ * a collector that calls it says REQUIRES heap-walk): call visit once for every block
+ * allocated and not yet freed, with the address the allocator returned and the block's
+ * usable size. Cold; the caller stops every mutator first, and visit must neither
+ * allocate nor free through this allocator (it may run under the allocator's lock). */
+void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx);
+
 #endif

@@ -116,7 +116,7 @@ static inline void dealloc_push(struct gcl_mutator *m, struct gcl_object *o) {
 /* Drop one reference held by a dying object; a child whose count hits zero joins the
  * worklist. */
 static inline void release_ref(struct gcl_mutator *m, struct gcl_object *c) {
-  if (c && gcl_rc_dec_is_zero(c, gcl_rc_kind())) dealloc_push(m, c);
+  if (c && gcl_rc_thread_dec(m, c, true)) dealloc_push(m, c);
 }
 
 static void release_child(struct gcl_object **slot, void *ctx) { release_ref(ctx, *slot); }
@@ -129,9 +129,9 @@ static inline void kill(struct gcl_mutator *m, struct gcl_object *d) {
     /* PEP 442 under RC: the finalizer runs once, on a temporarily revived object; if it
      * stored a new reference somewhere, the object is resurrected and lives on. */
     gcl_obj_set_flag(d, GCL_OBJ_FINALIZED);
-    gcl_rc_init(d, gcl_rc_kind());
+    gcl_rc_thread_revive(m, d);
     t->finalize(m, d);
-    if (!gcl_rc_dec_is_zero(d, gcl_rc_kind())) return;
+    if (!gcl_rc_thread_dec(m, d, true)) return;
   }
   /* Weak references read NULL from here on; their callbacks run before d loses anything. */
   if (GCL_UNLIKELY(gcl_obj_flags(d) & GCL_OBJ_WEAKREFD)) gcl_weakref_clear(m, d);

@@ -72,10 +72,16 @@ struct gcl_mutator {
   struct gcl_deferred_batch *deferred;     /* shared objects awaiting a QSBR grace period */
   struct gcl_mutator *next;                /* registry list, under the world lock */
   unsigned blocking_depth;                 /* nesting of gcl_blocking_enter */
+  int safepoint_work;                      /* atomic: nonzero asks the next safepoint to
+                                            * call gcl_safepoint_handler (collector bits) */
 };
 
 /* Set while a stop-the-world is requested; polled by every safepoint. */
 extern int gcl_stop_requested;
+/* Per-thread collector work (BRC merge queues, a scheduled collection): a collector that
+ * sets m->safepoint_work installs this handler once (cold: called from the safepoint slow
+ * path); the handler clears the bits it serves. NULL when no collector uses it. */
+extern void (*gcl_safepoint_handler)(struct gcl_mutator *m);
 
 /* --- heap and threads (core/heap.c, core/world.c) ---------------------------------- */
 
@@ -127,6 +133,63 @@ void gcl_verify_on_alloc(struct gcl_object *o);
 void gcl_verify_on_free(struct gcl_object *o);
 void gcl_verify_checkpoint(struct gcl_mutator *m);
 
+/* --- reference-count operations of the current thread --------------------------------
+ * Each is the core/rc-ops.h primitive of the collector's kind or, under GCL_RC_BIASED,
+ * the collector's own (biased counts need the thread; its attrs header defines
+ * GCL_RC_BIASED_OPS and the gcl_rc_biased_* functions; for every other collector the stubs
+ * below are never called and fold away). `heap` says who holds the reference: an object's
+ * slot (true) or the thread itself — a local, a root frame, a global root (false). Under
+ * brc the latter are not counted for deferred objects (gcl_make_deferred). */
+#ifndef GCL_RC_BIASED_OPS
+static inline void gcl_rc_biased_inc(struct gcl_collector_mutator *cm, struct gcl_object *o, bool heap) {
+  (void)cm, (void)o, (void)heap;
+}
+static inline bool gcl_rc_biased_dec(struct gcl_collector_mutator *cm, struct gcl_object *o, bool heap) {
+  (void)cm, (void)o, (void)heap;
+  return false;
+}
+static inline bool gcl_rc_biased_try_inc(struct gcl_collector_mutator *cm, struct gcl_object *o) {
+  (void)cm, (void)o;
+  return false;
+}
+static inline void gcl_rc_biased_revive(struct gcl_collector_mutator *cm, struct gcl_object *o) { (void)cm, (void)o; }
+static inline void gcl_rc_biased_to_heap(struct gcl_collector_mutator *cm, struct gcl_object *o) { (void)cm, (void)o; }
+static inline void gcl_rc_biased_publish(struct gcl_collector_mutator *cm, struct gcl_object *o) { (void)cm, (void)o; }
+static inline void gcl_rc_biased_make_immortal(struct gcl_collector_mutator *cm, struct gcl_object *o) { (void)cm, (void)o; }
+static inline void gcl_rc_biased_make_deferred(struct gcl_collector_mutator *cm, struct gcl_object *o) { (void)cm, (void)o; }
+#endif
+
+static inline void gcl_rc_thread_inc(struct gcl_mutator *m, struct gcl_object *o, bool heap) {
+  if (gcl_rc_kind() == GCL_RC_BIASED) gcl_rc_biased_inc(&m->collector, o, heap);
+  else gcl_rc_inc(o, gcl_rc_kind());
+}
+
+/* True when the count reached zero: the caller now owns the object's death. */
+static inline bool gcl_rc_thread_dec(struct gcl_mutator *m, struct gcl_object *o, bool heap) {
+  if (gcl_rc_kind() == GCL_RC_BIASED) return gcl_rc_biased_dec(&m->collector, o, heap);
+  return gcl_rc_dec_is_zero(o, gcl_rc_kind());
+}
+
+/* Take a (thread-held) reference unless o is dying; gcl_load_strong and weak references. */
+static inline bool gcl_rc_thread_try_inc(struct gcl_mutator *m, struct gcl_object *o) {
+  if (gcl_rc_kind() == GCL_RC_BIASED) return gcl_rc_biased_try_inc(&m->collector, o);
+  return gcl_rc_try_inc(o, gcl_rc_kind());
+}
+
+/* Give a dead object (count zero) one reference again, for its finalizer (core/heap.c). */
+static inline void gcl_rc_thread_revive(struct gcl_mutator *m, struct gcl_object *o) {
+  if (gcl_rc_kind() == GCL_RC_BIASED) gcl_rc_biased_revive(&m->collector, o);
+  else gcl_rc_init(o, gcl_rc_kind());
+}
+
+/* o may be reached by other threads' gcl_rc_thread_try_inc from now on (gcl_share, a
+ * weak reference): under brc its count must not die unsynchronised (CPython's
+ * _PyObject_SetMaybeWeakref). No-op for the other kinds. */
+static inline void gcl_rc_thread_publish(struct gcl_mutator *m, struct gcl_object *o) {
+  if (gcl_rc_kind() == GCL_RC_BIASED) gcl_rc_biased_publish(&m->collector, o);
+  (void)m, (void)o;
+}
+
 /* --- the inline fast paths ------------------------------------------------------------ */
 
 static inline void gcl_count_alloc(struct gcl_mutator *m, size_t bytes) {
@@ -166,28 +229,50 @@ static inline struct gcl_object *gcl_new_var(struct gcl_mutator *m, const struct
 }
 
 static inline void gcl_retain(struct gcl_mutator *m, struct gcl_object *o) {
-  (void)m;
-  if (o) gcl_rc_inc(o, gcl_rc_kind());
+  if (o) gcl_rc_thread_inc(m, o, false);
 }
 
 /* Drop an owned reference (NULL is allowed). */
 static inline void gcl_release(struct gcl_mutator *m, struct gcl_object *o) {
-  if (o && gcl_rc_dec_is_zero(o, gcl_rc_kind())) gcl_dealloc(m, o);
+  if (o && gcl_rc_thread_dec(m, o, false)) gcl_dealloc(m, o);
 }
 
 /* Publish o to other threads: from now on its memory is reused only after every thread
  * passed a quiescent state, so gcl_load_strong may read its header optimistically. */
 static inline void gcl_share(struct gcl_mutator *m, struct gcl_object *o) {
-  (void)m;
-  if (o) gcl_obj_set_flag(o, GCL_OBJ_SHARED);
+  if (o) {
+    gcl_obj_set_flag(o, GCL_OBJ_SHARED);
+    gcl_rc_thread_publish(m, o);
+  }
+}
+
+/* Immortal (PEP 683): retain and release of o do nothing from now on and it is never
+ * freed. Call it on a new object (yours, not yet stored or shared). Under brc a sentinel
+ * local count; under the other collectors a no-op (o lives by its count as before). */
+static inline void gcl_make_immortal(struct gcl_mutator *m, struct gcl_object *o) {
+  if (gcl_rc_kind() == GCL_RC_BIASED) gcl_rc_biased_make_immortal(&m->collector, o);
+  (void)m, (void)o;
+}
+
+/* Deferred reference counting (PEP 703): references the thread holds to o (locals, root
+ * frames, global roots: gcl_new, gcl_retain, gcl_load_strong) are not counted, only those
+ * held by object slots; o is freed only by a collection that finds no root frame, global
+ * root or object referencing it. Call it on a new object (yours, not yet stored or shared)
+ * and keep every thread-held reference to o in a root frame or global root. Under brc
+ * only; a no-op (plain counting) for the other collectors. */
+static inline void gcl_make_deferred(struct gcl_mutator *m, struct gcl_object *o) {
+  if (gcl_rc_kind() == GCL_RC_BIASED) gcl_rc_biased_make_deferred(&m->collector, o);
+  (void)m, (void)o;
 }
 
 static inline void gcl_store_move(struct gcl_mutator *m, struct gcl_object *obj,
                                   struct gcl_object **slot, struct gcl_object *val) {
   (void)obj;
+  /* The caller's reference becomes the slot's (counted even for a deferred object). */
+  if (gcl_rc_kind() == GCL_RC_BIASED && val) gcl_rc_biased_to_heap(&m->collector, val);
   struct gcl_object *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
   __atomic_store_n(slot, val, __ATOMIC_RELEASE);
-  gcl_release(m, old);
+  if (old && gcl_rc_thread_dec(m, old, true)) gcl_dealloc(m, old);
 }
 
 static inline void gcl_store(struct gcl_mutator *m, struct gcl_object *obj,
@@ -213,7 +298,7 @@ static inline struct gcl_object *gcl_load_strong(struct gcl_mutator *m, struct g
     struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
     if (!o) return NULL;
     if (gcl_rc_kind() == GCL_RC_NONE) return o;
-    if (!gcl_rc_try_inc(o, gcl_rc_kind())) continue;
+    if (!gcl_rc_thread_try_inc(m, o)) continue;
     if (__atomic_load_n(slot, __ATOMIC_ACQUIRE) == o) return o;
     gcl_release(m, o);
   }
@@ -222,7 +307,8 @@ static inline struct gcl_object *gcl_load_strong(struct gcl_mutator *m, struct g
 void gcl_quiescent_state(void);
 
 static inline void gcl_safepoint(struct gcl_mutator *m) {
-  if (GCL_UNLIKELY(__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED)))
+  if (GCL_UNLIKELY(__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) |
+                   __atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED)))
     gcl_safepoint_slow(m);
   gcl_quiescent_state();
 }

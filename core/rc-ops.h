@@ -4,6 +4,9 @@
  * GCL_RC_NONE    tracing collector: counts do not exist, retain/release compile to nothing.
  * GCL_RC_PLAIN   non-atomic counts; correct only with a single mutator thread.
  * GCL_RC_ATOMIC  atomic counts in the collector word (the naive thread-safe baseline).
+ * GCL_RC_BIASED  biased counts (owner-local + shared, BRC): they need the current thread,
+ *                so core/mutator.h routes them to the collector's attrs header (which
+ *                defines GCL_RC_BIASED_OPS); the functions below never run for this kind.
  *
  * Orders: an increment needs no ordering (the caller already holds a reference); a
  * decrement is acq_rel so that every write made through a reference happens-before the
@@ -15,10 +18,10 @@
 
 #include "object.h"
 
-enum gcl_rc_kind { GCL_RC_NONE, GCL_RC_PLAIN, GCL_RC_ATOMIC };
+enum gcl_rc_kind { GCL_RC_NONE, GCL_RC_PLAIN, GCL_RC_ATOMIC, GCL_RC_BIASED };
 
 static inline void gcl_rc_init(struct gcl_object *o, enum gcl_rc_kind kind) {
-  if (kind != GCL_RC_NONE) o->gcl_word = 1;
+  if (kind == GCL_RC_PLAIN || kind == GCL_RC_ATOMIC) o->gcl_word = 1;
 }
 
 static inline void gcl_rc_inc(struct gcl_object *o, enum gcl_rc_kind kind) {
@@ -26,6 +29,7 @@ static inline void gcl_rc_inc(struct gcl_object *o, enum gcl_rc_kind kind) {
   case GCL_RC_NONE: break;
   case GCL_RC_PLAIN: o->gcl_word++; break;
   case GCL_RC_ATOMIC: __atomic_fetch_add(&o->gcl_word, 1, __ATOMIC_RELAXED); break;
+  case GCL_RC_BIASED: break;
   }
 }
 
@@ -35,6 +39,7 @@ static inline bool gcl_rc_dec_is_zero(struct gcl_object *o, enum gcl_rc_kind kin
   case GCL_RC_NONE: return false;
   case GCL_RC_PLAIN: GCL_ASSERT(o->gcl_word > 0); return --o->gcl_word == 0;
   case GCL_RC_ATOMIC: return __atomic_sub_fetch(&o->gcl_word, 1, __ATOMIC_ACQ_REL) == 0;
+  case GCL_RC_BIASED: return false;
   }
   return false;
 }
@@ -55,6 +60,7 @@ static inline bool gcl_rc_try_inc(struct gcl_object *o, enum gcl_rc_kind kind) {
                                           __ATOMIC_RELAXED));
     return true;
   }
+  case GCL_RC_BIASED: return false;
   }
   return false;
 }

@@ -111,18 +111,18 @@ struct gcl_weakref *gcl_weakref_new(struct gcl_mutator *m, struct gcl_object *ob
   w->next = e->chain;
   e->chain = w;
   gcl_obj_set_flag(obj, GCL_OBJ_WEAKREFD);
+  gcl_rc_thread_publish(m, obj); /* brc: weakref_get may now race with its death */
   pthread_mutex_unlock(&wr_lock);
   return w;
 }
 
 struct gcl_object *gcl_weakref_get(struct gcl_mutator *m, struct gcl_weakref *w) {
-  (void)m;
   pthread_mutex_lock(&wr_lock);
   struct gcl_object *o = w->referent;
   /* A referent whose count already reached zero is dying on some thread's worklist: it is
    * dead to us. Its memory is safe to read: it is freed only after its handles are
    * cleared, which needs wr_lock. */
-  if (o && gcl_rc_kind() != GCL_RC_NONE && !gcl_rc_try_inc(o, gcl_rc_kind())) o = NULL;
+  if (o && gcl_rc_kind() != GCL_RC_NONE && !gcl_rc_thread_try_inc(m, o)) o = NULL;
   pthread_mutex_unlock(&wr_lock);
   return o;
 }

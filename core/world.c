@@ -34,6 +34,7 @@
 
 int gcl_stop_requested;
 char gcl_qsbr_token;
+void (*gcl_safepoint_handler)(struct gcl_mutator *m);
 
 static pthread_mutex_t stw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -152,6 +153,8 @@ void gcl_thread_detach(struct gcl_mutator *m) {
 }
 
 void gcl_safepoint_slow(struct gcl_mutator *m) {
+  if (__atomic_load_n(&m->safepoint_work, __ATOMIC_ACQUIRE) && gcl_safepoint_handler)
+    gcl_safepoint_handler(m);
   if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) return;
   go_offline();
   suspend_self(m);

@@ -184,8 +184,8 @@ static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p,
   GCL_ASSERT(p != NULL);
   struct gcl_pool_header *pool = gcl_pool_of(p);
   size_t size = GCL_POOL_CLASS_SIZE(GCL_POOL_CLASS_OF(bytes));
-  GCL_POOL_POISON(p, size);
   gcl_pool_lock();
+  GCL_POOL_POISON(p, size); /* under the lock: a heap walk never reads a poisoned live block */
   GCL_ASSERT(pool->szidx == GCL_POOL_CLASS_OF(bytes) && pool->ref > 0);
   void *last = pool->freeblock;
   gcl_pool_link_set(p, last);

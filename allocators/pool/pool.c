@@ -311,23 +311,48 @@ void gcl_pool_free_slow(struct gcl_pool_header *pool, int was_full) {
 
 /* --- requests routed to malloc ------------------------------------------------------------- */
 
+/* Each malloc-routed block starts with this header (32 bytes, so the caller's memory stays
+ * 16-byte aligned) and is on the `large_blocks` list, under the lock, so that the heap walk
+ * can find it. Its bytes are not counted in large_bytes (requested bytes only). */
+struct large_header {
+  struct large_header *next; /* large_blocks list */
+  struct large_header *prev; /* NULL for the first */
+  size_t bytes;              /* the request */
+  size_t unused;             /* keeps the header a multiple of 16 bytes */
+};
+_Static_assert(sizeof(struct large_header) % GCL_POOL_ALIGNMENT == 0, "large header alignment");
+
+static struct large_header *large_blocks; /* every live malloc-routed block */
+
 void *gcl_pool_large_alloc(size_t bytes) {
-  void *p = malloc(bytes);
-  if (!p) return NULL;
+  struct large_header *h = malloc(sizeof *h + bytes);
+  if (!h) return NULL;
+  h->bytes = bytes;
+  h->unused = 0;
+  h->prev = NULL;
   gcl_pool_lock();
+  h->next = large_blocks;
+  if (large_blocks) large_blocks->prev = h;
+  large_blocks = h;
   nlarge++;
   large_bytes += bytes;
   update_footprint();
   gcl_pool_unlock();
-  return p;
+  return h + 1;
 }
 
 void gcl_pool_large_free(void *p, size_t bytes) {
-  free(p);
   if (!p) return;
+  struct large_header *h = (struct large_header *)p - 1;
   gcl_pool_lock();
+  if (h->prev)
+    h->prev->next = h->next;
+  else
+    large_blocks = h->next;
+  if (h->next) h->next->prev = h->prev;
   large_bytes -= bytes;
   gcl_pool_unlock();
+  free(h);
 }
 
 /* --- the allocator contract ---------------------------------------------------------------- */
@@ -349,6 +374,37 @@ void gcl_pool_stats_get(struct gcl_pool_stats *out) {
   out->footprint_peak = footprint_peak;
   out->fragmentation_peak = frag_at_peak;
   out->lock_contended = lock_contended;
+  gcl_pool_unlock();
+}
+
+/* Capability heap-walk (core/allocator.h): every block handed out and not freed, under the
+ * lock. A pool's free blocks are found from its free list (a bitmap of at most 1021 bits,
+ * on the stack); every other carved block (offset below nextoffset) is allocated. */
+void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
+  enum { MAXBLOCKS = (GCL_POOL_POOL_SIZE - GCL_POOL_OVERHEAD) / GCL_POOL_ALIGNMENT };
+  gcl_pool_lock();
+  for (unsigned i = 0; i < arenas_allocated; i++) {
+    struct gcl_pool_arena *a = &arenas[i];
+    if (!a->address) continue;
+    uint64_t freemask = 0;
+    for (struct gcl_pool_header *p = a->freepools; p; p = p->nextpool)
+      freemask |= (uint64_t)1 << (((uintptr_t)p - a->address) / GCL_POOL_POOL_SIZE);
+    unsigned carved = (unsigned)(((uintptr_t)a->pool_address - a->address) / GCL_POOL_POOL_SIZE);
+    for (unsigned k = 0; k < carved; k++) {
+      if (freemask >> k & 1) continue;
+      struct gcl_pool_header *p = (struct gcl_pool_header *)(a->address + k * GCL_POOL_POOL_SIZE);
+      size_t size = GCL_POOL_CLASS_SIZE(p->szidx);
+      uint64_t isfree[(MAXBLOCKS + 63) / 64] = {0};
+      for (void *b = p->freeblock; b; b = gcl_pool_link_get(b)) {
+        size_t n = ((uintptr_t)b - (uintptr_t)p - GCL_POOL_OVERHEAD) / size;
+        isfree[n / 64] |= (uint64_t)1 << (n % 64);
+      }
+      size_t n = 0;
+      for (uint32_t off = GCL_POOL_OVERHEAD; off < p->nextoffset; off += (uint32_t)size, n++)
+        if (!(isfree[n / 64] >> (n % 64) & 1)) visit((char *)p + off, size, ctx);
+    }
+  }
+  for (struct large_header *h = large_blocks; h; h = h->next) visit(h + 1, h->bytes, ctx);
   gcl_pool_unlock();
 }
 

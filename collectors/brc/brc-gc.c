@@ -1,0 +1,363 @@
+/* collectors/brc/brc-gc.c — the cycle collector of free-threaded CPython
+ * (Python/gc_free_threading.c, 3.13/3.14), not generational:
+ *
+ *   stop the world
+ *   1. merge every thread's queue (each queue reference goes; a count may reach zero, and
+ *      such an object is simply found unreachable below, as CPython does);
+ *   2. heap walk: gc_refs = true count (minus the bias of a deferred object); immortal
+ *      objects are alive; frozen objects with references are skipped (gc.freeze);
+ *   3. mark alive from the roots: every thread's root frames, the global roots, immortal
+ *      objects, and everything they reach (this is where deferred objects' uncounted
+ *      references are accounted for);
+ *   4. heap walk: subtract, from each child, the references of candidates (not alive);
+ *   5. heap walk: a candidate with gc_refs > 0 is referenced from outside: mark it and what
+ *      it reaches alive;
+ *   6. heap walk: the rest is unreachable: merge its counts plus one reference of ours
+ *      (deferred objects stop being deferred) and list it; clear its weak references;
+ *   start the world; run weak reference callbacks and finalizers (once each, PEP 442);
+ *   if any finalizer ran: stop the world, recompute gc_refs within the unreachable set and
+ *   take back whatever a finalizer resurrected; start the world;
+ *   clear every unreachable object's references and drop our reference: reference counting
+ *   frees the set.
+ *
+ * "The whole heap" is found by walking the allocator's blocks (capability heap-walk,
+ * core/allocator.h); no object list is kept. Blocks whose owner is GCL_BRC_OWNER_FREED are
+ * dead memory still held back (QSBR grace period, verifier quarantine) and are skipped.
+ * Only one collection runs at a time (gcl_brc.gc_lock). Memory: a mark stack and the
+ * unreachable list (malloc'd), nothing proportional to the live heap.
+ *
+ * Loop invariants of the marking (steps 3 and 5): every object with the ALIVE bit is
+ * either on the work stack or has had all its children marked ALIVE (or SKIP); an object
+ * enters the stack only when it gets the bit, so each is traced at most once. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "allocator.h"
+#include "brc-internal.h"
+#include "collector.h"
+#include "pause.h"
+#include "weakref.h"
+
+#define GC_ALIVE 0x1u       /* reachable: from a root, or from outside the candidates */
+#define GC_SKIP 0x2u        /* frozen, with references: not examined */
+#define GC_UNREACHABLE 0x4u /* on the unreachable list, not (yet) resurrected */
+
+struct objstack {
+  struct gcl_object **a; /* the objects */
+  size_t n, cap;         /* in use, allocated */
+};
+
+static void push(struct objstack *s, struct gcl_object *o) {
+  if (s->n == s->cap) {
+    s->cap = s->cap ? 2 * s->cap : 1024;
+    s->a = realloc(s->a, s->cap * sizeof *s->a);
+    if (!s->a) gcl_alloc_failed(s->cap * sizeof *s->a);
+  }
+  s->a[s->n++] = o;
+}
+
+struct gc_state {
+  struct gcl_mutator *m;   /* the collecting thread */
+  struct objstack work;    /* marking worklist */
+  struct objstack garbage; /* unreachable objects, each with one reference of ours */
+  uint64_t merged;         /* queued objects merged in step 1 */
+  uint64_t survivors;      /* containers alive after the collection */
+  uint64_t failures;       /* broken invariants (a bug somewhere) */
+};
+
+static void fail(struct gc_state *st, const char *what, struct gcl_object *o) {
+  if (st->failures++ == 0)
+    fprintf(stderr, "gclab brc collection: %s (object %p, shared %#llx, owner %u, local %#x)\n",
+            what, (void *)o, (unsigned long long)gcl_brc_shared(o), gcl_brc_prefix_of(o)->owner,
+            gcl_brc_prefix_of(o)->ref_local);
+}
+
+static uint32_t *bits_of(struct gcl_object *o) { return &gcl_brc_prefix_of(o)->u.gc.bits; }
+
+/* --- the heap walk ------------------------------------------------------------------------ */
+
+struct walk {
+  void (*fn)(struct gcl_object *o, void *ctx); /* per live object */
+  void *ctx;                                   /* its argument */
+};
+
+static void walk_block(void *mem, size_t bytes, void *ctx) {
+  (void)bytes;
+  struct walk *w = ctx;
+  struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
+  if (__atomic_load_n(&gcl_brc_prefix_of(o)->owner, __ATOMIC_RELAXED) == GCL_BRC_OWNER_FREED) return;
+  w->fn(o, w->ctx);
+}
+
+void gcl_brc_walk(void (*fn)(struct gcl_object *o, void *ctx), void *ctx) {
+  struct walk w = {fn, ctx};
+  gcl_allocator_walk(walk_block, &w);
+}
+
+/* --- steps -------------------------------------------------------------------------------- */
+
+static void merge_queued(struct gcl_object *o, void *ctx) {
+  struct gc_state *st = ctx;
+  st->merged++;
+  gcl_brc_merge(o, -1);
+}
+
+static void merge_thread(struct gcl_mutator *t, void *ctx) {
+  if (t->collector.thread) gcl_brc_drain(t->collector.thread, merge_queued, ctx);
+}
+
+static void init_refs(struct gcl_object *o, void *ctx) {
+  struct gc_state *st = ctx;
+  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  p->u.gc.bits = 0;
+  if (gcl_brc_is_immortal(p, p->owner)) {
+    push(&st->work, o); /* alive: marked when the roots are */
+    return;
+  }
+  if ((gcl_brc_shared(o) & GCL_BRC_STATE_MASK) == GCL_BRC_QUEUED)
+    fail(st, "an object is still queued after every queue was merged", o);
+  intptr_t count = gcl_brc_true_count(o);
+  if (count < 0) {
+    fail(st, "negative true count", o);
+    count = 0;
+  }
+  if ((p->ref_local & GCL_BRC_LOCAL_FROZEN) && count > 0) {
+    p->u.gc.bits = GC_SKIP;
+    return;
+  }
+  p->u.gc.refs = count > INT32_MAX ? INT32_MAX : (int32_t)count;
+}
+
+/* Marking pushes every non-NULL child unexamined (reading its header would stall on a
+ * cache miss) and prefetches it; drain_marks examines objects through a FIFO window of
+ * PREFETCH_WINDOW entries, so each header has arrived by the time it is read (CPython
+ * 3.14's gc_mark_buffer does the same). */
+#define PREFETCH_WINDOW 16
+
+static void mark_slot(struct gcl_object **slot, void *ctx) {
+  struct gc_state *st = ctx;
+  struct gcl_object *o = *slot;
+  if (!o) return;
+  __builtin_prefetch(gcl_brc_prefix_of(o), 1);
+  push(&st->work, o);
+}
+
+/* Mark o alive if it is not yet; true if it must be traced. */
+static bool mark_one(struct gc_state *st, struct gcl_object *o) {
+  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  if (p->owner == GCL_BRC_OWNER_FREED) {
+    fail(st, "a root or a live object references a freed object", o);
+    return false;
+  }
+  if (p->u.gc.bits & (GC_ALIVE | GC_SKIP)) return false;
+  p->u.gc.bits |= GC_ALIVE;
+  return true;
+}
+
+/* Mark and trace everything on the work stack (entries need not be examined yet). */
+static void drain_marks(struct gc_state *st) {
+  struct gcl_object *window[PREFETCH_WINDOW];
+  unsigned head = 0, n = 0;
+  for (;;) {
+    while (n < PREFETCH_WINDOW && st->work.n > 0) {
+      window[(head + n) % PREFETCH_WINDOW] = st->work.a[--st->work.n];
+      n++;
+    }
+    if (n == 0) return;
+    struct gcl_object *o = window[head];
+    head = (head + 1) % PREFETCH_WINDOW;
+    n--;
+    if (mark_one(st, o)) gcl_trace(o, mark_slot, st);
+  }
+}
+
+static void mark_thread_roots(struct gcl_mutator *t, void *ctx) { gcl_visit_roots(t, mark_slot, ctx); }
+
+static void subtract_slot(struct gcl_object **slot, void *ctx) {
+  (void)ctx;
+  struct gcl_object *c = *slot;
+  if (!c || (*bits_of(c) & (GC_ALIVE | GC_SKIP))) return;
+  gcl_brc_prefix_of(c)->u.gc.refs--;
+}
+
+static void subtract_refs(struct gcl_object *o, void *ctx) {
+  if (*bits_of(o) & (GC_ALIVE | GC_SKIP)) return;
+  gcl_trace(o, subtract_slot, ctx);
+}
+
+static void mark_referenced(struct gcl_object *o, void *ctx) {
+  struct gc_state *st = ctx;
+  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  if (p->u.gc.bits & (GC_ALIVE | GC_SKIP)) return;
+  if (p->u.gc.refs < 0) fail(st, "more references from the heap than counted", o);
+  if (p->u.gc.refs <= 0) return;
+  push(&st->work, o);
+  drain_marks(st);
+}
+
+static void collect_unreachable(struct gcl_object *o, void *ctx) {
+  struct gc_state *st = ctx;
+  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  if (p->u.gc.bits & (GC_ALIVE | GC_SKIP)) {
+    if (gcl_type_of(o)->flags & GCL_TYPE_CONTAINER) st->survivors++;
+    return;
+  }
+  p->u.gc.bits |= GC_UNREACHABLE;
+  push(&st->garbage, o);
+  /* Hold one reference, so that clearing other garbage frees nothing before we let go. */
+  if (p->owner == GCL_BRC_OWNER_DEFERRED) {
+    intptr_t count = gcl_brc_true_count(o) + 1;
+    __atomic_store_n((intptr_t *)&o->gcl_word, count * GCL_BRC_SHARED_ONE | GCL_BRC_MERGED,
+                     __ATOMIC_RELAXED);
+    p->ref_local &= GCL_BRC_LOCAL_FROZEN;
+    __atomic_store_n(&p->owner, GCL_BRC_OWNER_NONE, __ATOMIC_RELEASE);
+  } else {
+    gcl_brc_merge(o, 1);
+  }
+}
+
+/* After finalizers ran (world stopped again): which unreachable objects are referenced
+ * from outside the set now? They, and what they reach in the set, are resurrected. */
+static void resurrect_slot(struct gcl_object **slot, void *ctx) {
+  struct gc_state *st = ctx;
+  struct gcl_object *c = *slot;
+  if (!c || !(*bits_of(c) & GC_UNREACHABLE)) return;
+  *bits_of(c) &= ~GC_UNREACHABLE;
+  push(&st->work, c);
+}
+
+static void subtract_unreachable(struct gcl_object **slot, void *ctx) {
+  (void)ctx;
+  struct gcl_object *c = *slot;
+  if (c && (*bits_of(c) & GC_UNREACHABLE)) gcl_brc_prefix_of(c)->u.gc.refs--;
+}
+
+static uint64_t handle_resurrected(struct gc_state *st) {
+  struct objstack *g = &st->garbage;
+  for (size_t i = 0; i < g->n; i++) {
+    intptr_t count = gcl_brc_true_count(g->a[i]) - 1; /* without ours */
+    gcl_brc_prefix_of(g->a[i])->u.gc.refs = count > INT32_MAX ? INT32_MAX : (int32_t)count;
+  }
+  for (size_t i = 0; i < g->n; i++) gcl_trace(g->a[i], subtract_unreachable, st);
+  uint64_t before = 0, after = 0;
+  for (size_t i = 0; i < g->n; i++) before += (*bits_of(g->a[i]) & GC_UNREACHABLE) != 0;
+  for (size_t i = 0; i < g->n; i++) {
+    struct gcl_object *o = g->a[i];
+    if (!(*bits_of(o) & GC_UNREACHABLE) || gcl_brc_prefix_of(o)->u.gc.refs <= 0) continue;
+    *bits_of(o) &= ~GC_UNREACHABLE;
+    push(&st->work, o);
+    while (st->work.n > 0) gcl_trace(st->work.a[--st->work.n], resurrect_slot, st);
+  }
+  for (size_t i = 0; i < g->n; i++) after += (*bits_of(g->a[i]) & GC_UNREACHABLE) != 0;
+  return before - after;
+}
+
+/* Clearing a garbage object's slot: the reference goes, which may free the child. */
+static void clear_slot(struct gcl_object **slot, void *ctx) {
+  struct gc_state *st = ctx;
+  struct gcl_object *c = *slot;
+  if (!c) return;
+  __atomic_store_n(slot, NULL, __ATOMIC_RELEASE);
+  if (gcl_rc_thread_dec(st->m, c, true)) gcl_dealloc(st->m, c);
+}
+
+/* --- one collection ---------------------------------------------------------------------- */
+
+bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
+  /* Objects on this thread's dealloc worklist have zero counts: not a time to look. */
+  if (m->dealloc_draining) return false;
+  if (pthread_mutex_trylock(&gcl_brc.gc_lock) != 0) {
+    if (!explicit) return false;
+    gcl_blocking_enter(m); /* never wait for the lock while others may wait for us */
+    pthread_mutex_lock(&gcl_brc.gc_lock);
+    gcl_blocking_leave(m);
+  }
+  uint64_t t0 = gcl_now_ns();
+  struct gc_state st = {.m = m};
+  struct gcl_weakref_pending weak = {NULL, NULL};
+
+  gcl_stop_the_world(m);
+  gcl_for_each_mutator(merge_thread, &st);
+  gcl_brc_walk(init_refs, &st);
+  gcl_for_each_mutator(mark_thread_roots, &st);
+  gcl_visit_global_roots(mark_slot, &st);
+  drain_marks(&st);
+  gcl_brc_walk(subtract_refs, &st);
+  gcl_brc_walk(mark_referenced, &st);
+  gcl_brc_walk(collect_unreachable, &st);
+  for (size_t i = 0; i < st.garbage.n; i++) gcl_weakref_clear_deferred(st.garbage.a[i], &weak);
+  gcl_start_the_world(m);
+
+  gcl_weakref_run_callbacks(m, &weak);
+  uint64_t finalized = 0, resurrected = 0;
+  for (size_t i = 0; i < st.garbage.n; i++) {
+    struct gcl_object *o = st.garbage.a[i];
+    const struct gcl_type *t = gcl_type_of(o);
+    if (!t->finalize || (gcl_obj_flags(o) & GCL_OBJ_FINALIZED)) continue;
+    gcl_obj_set_flag(o, GCL_OBJ_FINALIZED);
+    t->finalize(m, o);
+    finalized++;
+  }
+  if (finalized) {
+    gcl_stop_the_world(m);
+    resurrected = handle_resurrected(&st);
+    gcl_start_the_world(m);
+  }
+
+  uint64_t collected = 0;
+  for (size_t i = 0; i < st.garbage.n; i++) {
+    struct gcl_object *o = st.garbage.a[i];
+    if (*bits_of(o) & GC_UNREACHABLE) {
+      collected++;
+      gcl_trace(o, clear_slot, &st);
+    }
+    if (gcl_rc_thread_dec(m, o, true)) gcl_dealloc(m, o);
+  }
+  free(st.work.a);
+  free(st.garbage.a);
+
+  __atomic_store_n(&gcl_brc.young_count, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&gcl_brc.long_lived_total, st.survivors, __ATOMIC_RELAXED);
+  uint64_t t1 = gcl_now_ns();
+  pthread_mutex_lock(&gcl_brc.stats_lock);
+  gcl_brc.stats.collections++;
+  gcl_brc.stats.collected += collected;
+  gcl_brc.stats.finalizers_run += finalized;
+  gcl_brc.stats.resurrected += resurrected;
+  gcl_brc.stats.merged_by_gc += st.merged;
+  gcl_brc.stats.invariant_failures += st.failures;
+  gcl_brc.stats.gc_ns += t1 - t0;
+  pthread_mutex_unlock(&gcl_brc.stats_lock);
+  pthread_mutex_unlock(&gcl_brc.gc_lock);
+  GCL_ASSERT(st.failures == 0);
+  return true;
+}
+
+/* --- gc.freeze / gc.unfreeze --------------------------------------------------------------- */
+
+struct freeze_state {
+  bool freeze;    /* set or clear the bit */
+  uint64_t moved; /* containers whose bit changed */
+};
+
+static void freeze_object(struct gcl_object *o, void *ctx) {
+  struct freeze_state *fs = ctx;
+  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  if (gcl_brc_is_immortal(p, p->owner)) return;
+  bool frozen = p->ref_local & GCL_BRC_LOCAL_FROZEN;
+  if (frozen == fs->freeze) return;
+  p->ref_local ^= GCL_BRC_LOCAL_FROZEN;
+  if (gcl_type_of(o)->flags & GCL_TYPE_CONTAINER) fs->moved++;
+}
+
+uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze) {
+  struct freeze_state fs = {freeze, 0};
+  gcl_blocking_enter(m);
+  pthread_mutex_lock(&gcl_brc.gc_lock);
+  gcl_blocking_leave(m);
+  gcl_stop_the_world(m);
+  gcl_brc_walk(freeze_object, &fs);
+  gcl_start_the_world(m);
+  pthread_mutex_unlock(&gcl_brc.gc_lock);
+  return fs.moved;
+}

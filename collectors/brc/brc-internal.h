@@ -1,0 +1,64 @@
+/* collectors/brc/brc-internal.h — what brc.c (threads, merge queues, counts) and brc-gc.c
+ * (the cycle collector) share. Not for workloads or tests: they use brc-attrs.h. */
+#ifndef GCL_BRC_INTERNAL_H
+#define GCL_BRC_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <urcu/wfcqueue.h>
+
+#include "mutator.h"
+
+/* One attached thread: its id in the registry and the queue of objects other threads
+ * handed to it. Enqueued by any online thread (wait-free); dequeued only by its thread at
+ * a safepoint or at detach, or by a collector while the world is stopped (never both). */
+struct gcl_brc_thread {
+  struct __cds_wfcq_head head; /* merge queue (liburcu wait-free concurrent queue) */
+  struct cds_wfcq_tail tail;   /* its tail */
+  struct gcl_mutator *m;       /* the thread's mutator */
+  uint32_t tid;                /* its id */
+};
+
+/* Process-wide state of the collector (brc.c owns it; fields are atomic or under the
+ * named lock). */
+struct gcl_brc_global {
+  pthread_mutex_t gc_lock;     /* one collection at a time; held across the whole of it */
+  int64_t young_count;         /* atomic: container allocations - frees since a collection */
+  uint64_t long_lived_total;   /* atomic: containers that survived the last collection */
+  int auto_collect;            /* atomic: automatic collections on (gc.enable) */
+  pthread_mutex_t stats_lock;  /* guards stats (never held across anything else) */
+  struct gcl_brc_stats stats;  /* figures since the process started */
+};
+extern struct gcl_brc_global gcl_brc;
+
+static inline struct gcl_mutator *gcl_brc_mutator_of(struct gcl_collector_mutator *cm) {
+  return (struct gcl_mutator *)((char *)cm - offsetof(struct gcl_mutator, collector));
+}
+
+/* The true count of a live object (not immortal), queue references included. Exact only
+ * when no other thread changes it: the world is stopped. */
+static inline intptr_t gcl_brc_true_count(const struct gcl_object *o) {
+  const struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  intptr_t c = gcl_brc_shared(o) >> GCL_BRC_SHARED_SHIFT;
+  if (p->owner == GCL_BRC_OWNER_DEFERRED) return c - GCL_BRC_DEFERRED_BIAS;
+  return c + (intptr_t)(p->ref_local & GCL_BRC_LOCAL_MASK);
+}
+
+/* Merge o's counts into its shared word (state merged, no owner), adding `extra`; returns
+ * the true count after it. Only by the owner, by a thread that found the owner gone, or
+ * with the world stopped. */
+intptr_t gcl_brc_merge(struct gcl_object *o, intptr_t extra);
+
+/* Dequeue every object queued to t and pass each to fn. */
+void gcl_brc_drain(struct gcl_brc_thread *t, void (*fn)(struct gcl_object *o, void *ctx), void *ctx);
+
+/* A full collection by m (brc-gc.c). explicit: wait for a collection in progress, then run
+ * one; otherwise give up if one is running. Returns false if none ran. */
+bool gcl_brc_collect(struct gcl_mutator *m, bool explicit);
+
+/* Walk every object the allocator holds that is not dead (brc-gc.c); world stopped. */
+void gcl_brc_walk(void (*fn)(struct gcl_object *o, void *ctx), void *ctx);
+
+#endif
