@@ -77,20 +77,23 @@ void gcl_heap_thread_flush(struct gcl_mutator *m) {
 /* --- object death --------------------------------------------------------------------- */
 
 /* Release o's memory (its references were already dropped or belong to the caller). */
-static inline void free_object(struct gcl_mutator *m, struct gcl_object *o) {
-  size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size(o);
-  bool shared = gcl_obj_flags(o) & GCL_OBJ_SHARED;
+/* Release o's memory (its references were already dropped or belong to the caller); t and
+ * flags are o's type and flag bits, read once by the caller. */
+static inline void free_object(struct gcl_mutator *m, struct gcl_object *o,
+                               const struct gcl_type *t, uintptr_t flags) {
+  size_t bytes = GCL_COLLECTOR_PREFIX_SIZE +
+                 ((t->flags & GCL_TYPE_VAR) ? gcl_type_instance_size(t, ((struct gcl_varobject *)o)->len)
+                                            : t->size);
   void *mem = (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
   gcl_collector_on_free(&m->collector, o);
   m->stats.objects_freed++;
-  m->stats.bytes_freed += bytes;
   m->stats.live_bytes_delta -= (int64_t)bytes;
   if (GCL_UNLIKELY(m->stats.live_bytes_delta < -GCL_HEAP_BYTES_BATCH)) gcl_heap_bytes_flush(m);
   if (GCL_VERIFY) {
     /* The verifier quarantines the memory so that a dangling reference stays detectable;
      * it releases it only while no mutator runs, which also covers shared objects. */
     gcl_verify_on_free(o);
-  } else if (GCL_UNLIKELY(shared)) {
+  } else if (GCL_UNLIKELY(flags & GCL_OBJ_SHARED)) {
     m->stats.deferred_frees++;
     deferred_add(m, mem, bytes);
   } else {
@@ -98,7 +101,9 @@ static inline void free_object(struct gcl_mutator *m, struct gcl_object *o) {
   }
 }
 
-void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o) { free_object(m, o); }
+void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o) {
+  free_object(m, o, gcl_type_of(o), gcl_obj_flags(o));
+}
 
 static void dealloc_grow(struct gcl_mutator *m) {
   size_t cap = m->dealloc_cap ? 2 * m->dealloc_cap : 256;
@@ -121,11 +126,20 @@ static inline void release_ref(struct gcl_mutator *m, struct gcl_object *c) {
 
 static void release_child(struct gcl_object **slot, void *ctx) { release_ref(ctx, *slot); }
 
-/* Kill one object whose count is zero: finalize (it may resurrect), drop its references,
- * free its memory. */
-static inline void kill(struct gcl_mutator *m, struct gcl_object *d) {
-  const struct gcl_type *t = gcl_type_of(d);
-  if (GCL_UNLIKELY(t->finalize != NULL) && !(gcl_obj_flags(d) & GCL_OBJ_FINALIZED)) {
+/* Drop every reference d holds. */
+static inline void release_refs(struct gcl_mutator *m, struct gcl_object *d,
+                                const struct gcl_type *t) {
+  if (t->nrefs) {
+    struct gcl_object **s = gcl_ref_slots(d, t);
+    for (unsigned i = 0; i < t->nrefs; i++) release_ref(m, s[i]);
+  } else if (t->trace) {
+    t->trace(d, release_child, m);
+  }
+}
+
+/* The rare deaths: a finalizer to run (it may resurrect d), weak references to clear. */
+static void kill_slow(struct gcl_mutator *m, struct gcl_object *d, const struct gcl_type *t) {
+  if (t->finalize && !(gcl_obj_flags(d) & GCL_OBJ_FINALIZED)) {
     /* PEP 442 under RC: the finalizer runs once, on a temporarily revived object; if it
      * stored a new reference somewhere, the object is resurrected and lives on. */
     gcl_obj_set_flag(d, GCL_OBJ_FINALIZED);
@@ -134,14 +148,22 @@ static inline void kill(struct gcl_mutator *m, struct gcl_object *d) {
     if (!gcl_rc_thread_dec(m, d, true)) return;
   }
   /* Weak references read NULL from here on; their callbacks run before d loses anything. */
-  if (GCL_UNLIKELY(gcl_obj_flags(d) & GCL_OBJ_WEAKREFD)) gcl_weakref_clear(m, d);
-  if (t->nrefs) {
-    struct gcl_object **s = gcl_ref_slots(d, t);
-    for (unsigned i = 0; i < t->nrefs; i++) release_ref(m, s[i]);
-  } else if (t->trace) {
-    t->trace(d, release_child, m);
+  if (gcl_obj_flags(d) & GCL_OBJ_WEAKREFD) gcl_weakref_clear(m, d);
+  release_refs(m, d, t);
+  free_object(m, d, t, gcl_obj_flags(d));
+}
+
+/* Kill one object whose count is zero: drop its references, free its memory. The type
+ * word is read once; finalizers and weak references take the slow path. */
+static inline void kill(struct gcl_mutator *m, struct gcl_object *d) {
+  uintptr_t word = __atomic_load_n(&d->gcl_type_word, __ATOMIC_RELAXED);
+  const struct gcl_type *t = (const struct gcl_type *)(word & ~(uintptr_t)GCL_OBJ_FLAG_MASK);
+  if (GCL_UNLIKELY(t->finalize != NULL || (word & GCL_OBJ_WEAKREFD))) {
+    kill_slow(m, d, t);
+    return;
   }
-  free_object(m, d);
+  release_refs(m, d, t);
+  free_object(m, d, t, word & GCL_OBJ_FLAG_MASK);
 }
 
 void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {

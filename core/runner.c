@@ -12,7 +12,8 @@
  * --placement binds mutator threads (core/placement.h); --iterations runs the workload N
  * times in this heap (wall_s and cpu_s are the totals, iter_wall_s the ';'-list of each);
  * the pause log (core/pause.h) gives mmu_* and, with --events-out, one line per event
- * "start_ns,duration_ns,kind,thread" (start relative to the first iteration's start).
+ * "start_ns,duration_ns,kind,thread" (start relative to the first iteration's start; a
+ * last "run" event spans the measured window).
  * Hardware and software perf counters are read around the workload where perf_event_open
  * is allowed; otherwise their fields stay empty. */
 #include <errno.h>
@@ -119,9 +120,10 @@ static void report_mmu(struct gcl_report *r, uint64_t t0, uint64_t t1) {
   }
 }
 
-/* The pause log as "start_ns,duration_ns,kind,thread" lines, start relative to t0.
+/* The pause log as "start_ns,duration_ns,kind,thread" lines, start relative to t0, then
+ * one "run" event spanning [t0, t1] (the measured window, for MMU from the file).
  * Returns 0, or -errno. A dropped-events count goes in a final "#dropped N" line. */
-static int write_events(const char *path, uint64_t t0) {
+static int write_events(const char *path, uint64_t t0, uint64_t t1) {
   FILE *f = fopen(path, "w");
   if (!f) return -errno;
   uint32_t n;
@@ -130,6 +132,7 @@ static int write_events(const char *path, uint64_t t0) {
   for (uint32_t i = 0; i < n; i++)
     fprintf(f, "%lld,%llu,%s,%u\n", (long long)(ev[i].start_ns - t0),
             (unsigned long long)ev[i].duration_ns, ev[i].kind, ev[i].thread);
+  fprintf(f, "0,%llu,run,%u\n", (unsigned long long)(t1 - t0), (unsigned)getpid());
   if (dropped) fprintf(f, "#dropped %llu\n", (unsigned long long)dropped);
   return fclose(f) == 0 ? 0 : -errno;
 }
@@ -336,7 +339,7 @@ int main(int argc, char **argv) {
     ctx.wrong = true;
     snprintf(ctx.why, sizeof ctx.why, "checksum changed between iterations");
   }
-  int ev_err = events_out ? write_events(events_out, t0) : 0;
+  int ev_err = events_out ? write_events(events_out, t0, t1) : 0;
 
   if (rc != 0)
     gcl_report_str(&rep, "status", "error:workload failed");

@@ -25,7 +25,6 @@ void gcl_stats_merge(const struct gcl_thread_stats *s) {
   totals.objects_allocated += s->objects_allocated;
   totals.bytes_allocated += s->bytes_allocated;
   totals.objects_freed += s->objects_freed;
-  totals.bytes_freed += s->bytes_freed;
   totals.deferred_frees += s->deferred_frees;
   pthread_mutex_unlock(&totals_lock);
 }

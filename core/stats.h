@@ -17,7 +17,6 @@ struct gcl_thread_stats {
   uint64_t objects_allocated; /* objects this thread allocated */
   uint64_t bytes_allocated;   /* their bytes, prefix and header included */
   uint64_t objects_freed;     /* objects this thread freed (logically: count hit zero) */
-  uint64_t bytes_freed;       /* their bytes */
   uint64_t deferred_frees;    /* of those, how many waited for a QSBR grace period */
   int64_t live_bytes_delta;   /* allocated - freed bytes not yet added to the global total */
 };
@@ -26,7 +25,6 @@ struct gcl_heap_stats {
   uint64_t objects_allocated; /* sums over every detached thread */
   uint64_t bytes_allocated;
   uint64_t objects_freed;
-  uint64_t bytes_freed;
   uint64_t deferred_frees;
   int64_t peak_heap_bytes; /* highest live-bytes total observed */
 };

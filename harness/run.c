@@ -971,6 +971,9 @@ static void collect_events(const char *tmp, const char *const id[7], const char 
     unsigned long long dur;
     unsigned tid;
     char kind[64];
+    if (strncmp(line, "#dropped ", 9) == 0)
+      fprintf(stderr, "gclab run: %s: the pause log was full; %s events were not recorded "
+              "(mmu_* left empty)\n", cell, strtok(line + 9, "\n"));
     if (line[0] == '#') continue;
     if (sscanf(line, "%lld,%llu,%63[a-z0-9_-],%u", &start, &dur, kind, &tid) != 4) continue;
     if (rows) {

@@ -3,6 +3,7 @@
 
     python3 results/plot.py FILE.csv --kind bars|scaling|pauses [--metric wall_s]
                             --out fig.png|fig.pdf|fig.svg [--print-stats]
+    python3 results/plot.py EVENTS.csv --kind mmu --out fig.png|fig.pdf|fig.svg
 
 Kinds:
   bars     grouped bars: one group per (workload, params, scale, threads), one bar per
@@ -14,8 +15,12 @@ Kinds:
            over the cell's ok repetitions) on a log scale, HdrHistogram style, one line per
            cell (pair and threads), one panel per (workload, params, scale). --metric is
            not used. Cells whose collector recorded no pauses (empty fields) are left out.
-           Minimum mutator utilisation (MMU) curves are not offered: they need a per-pause
-           event log, which the CSV does not have.
+  mmu      minimum mutator utilisation curves from an events file (`gclab run --events`):
+           for windows from 0.1 ms to the run's length (log-spaced), the worst window's
+           fraction not spent in a `pause` event; one line per cell (pair, workload,
+           threads, placement: the median over its repetitions at each window), one panel
+           per workload. The run's length is its `run` event. Same method as the mmu_*
+           columns (core/pause.c gcl_mmu).
 
 Statistics are those of `gclab summary` (harness/analysis/resample.c), computed the same
 way so the numbers agree to the last digit: only status=ok rows with a non-empty value
@@ -25,7 +30,9 @@ count (empty = not measured, never 0); the CI is a percentile bootstrap of the m
 plotted numbers as CSV on standard output.
 
 Input is checked like gclab does (RFC 4180, header with the required columns,
-schema_version 1 on every row, every row as long as the header, numbers well formed);
+schema_version 1 or 2, the same on every row, every row as long as the header, numbers
+well formed; version-2 rows whose placement is not none or iterations not 1 are separate
+cells labelled threads@placement[/iN], as gclab summary prints them);
 bad input prints one line and exits with status 2. Needs Debian's python3-matplotlib;
 otherwise only the standard library.
 """
@@ -35,7 +42,10 @@ import math
 import os
 import sys
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+SCHEMA_OLDEST_READ = 1
+EVENTS_HEADER = ["run_id", "collector", "allocator", "workload", "threads", "placement", "rep",
+                 "cell", "thread", "start_ns", "duration_ns", "kind"]
 RESAMPLES = 2000
 SEED = 0x67636C6162000001
 LEVEL = 0.95
@@ -191,10 +201,19 @@ def load(path, metrics):
                     version = int(row["schema_version"])
                 except ValueError:
                     version = None
-                if version != SCHEMA_VERSION:
+                if version is None or not SCHEMA_OLDEST_READ <= version <= SCHEMA_VERSION:
                     raise BadInput("%s:%d: schema_version is '%s'; this plot.py reads "
-                                   "schema_version %d only"
-                                   % (path, start, row["schema_version"], SCHEMA_VERSION))
+                                   "schema_version %d to %d"
+                                   % (path, start, row["schema_version"], SCHEMA_OLDEST_READ,
+                                      SCHEMA_VERSION))
+                if rows and version != int(rows[0]["schema_version"]):
+                    raise BadInput("%s:%d: schema_version is '%s' but the first row's is '%s' "
+                                   "(one file, one schema)"
+                                   % (path, start, row["schema_version"], rows[0]["schema_version"]))
+                pl, it = row.get("placement", "none"), row.get("iterations", "1")
+                row["_threads_n"] = row["threads"]
+                if pl != "none" or it != "1":
+                    row["threads"] = row["threads"] + "@" + pl + ("" if it == "1" else "/i" + it)
                 for m in metrics:
                     row[m] = number(row[m], path, start, m)
                 rows.append(row)
@@ -363,12 +382,117 @@ def plot_pauses(cells, plt, stats_out):
     return fig
 
 
+def load_events(path):
+    """{(collector, allocator, workload, threads, placement): {(run_id, rep): [span, pauses]}}"""
+    try:
+        f = open(path, newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise BadInput("cannot read '%s': %s" % (path, e.strerror or e))
+    runs = {}
+    with f:
+        reader = csv.reader(f, strict=True)
+        try:
+            header = next(reader, None)
+            if header != EVENTS_HEADER:
+                raise BadInput("%s:1: not a gclab events file (expected the header %s)"
+                               % (path, ",".join(EVENTS_HEADER)))
+            for rec in reader:
+                if not rec:
+                    continue
+                if len(rec) != len(header):
+                    raise BadInput("%s:%d: row has %d fields, the header has %d"
+                                   % (path, reader.line_num, len(rec), len(header)))
+                r = dict(zip(header, rec))
+                try:
+                    start, dur = int(r["start_ns"]), int(r["duration_ns"])
+                except ValueError:
+                    raise BadInput("%s:%d: start_ns/duration_ns are not whole numbers"
+                                   % (path, reader.line_num))
+                cell = (r["collector"], r["allocator"], r["workload"], r["threads"], r["placement"])
+                run = runs.setdefault(cell, {}).setdefault((r["run_id"], r["rep"]), [None, []])
+                if r["kind"] == "run":
+                    run[0] = (start, start + dur)
+                elif r["kind"] == "pause":
+                    run[1].append((start, start + dur))
+        except csv.Error as e:
+            raise BadInput("%s:%d: malformed CSV: %s" % (path, reader.line_num, e))
+    return runs
+
+
+def mmu(span, pauses, w):
+    """Minimum mutator utilisation over windows of w ns within span (gcl_mmu's method)."""
+    t0, t1 = span
+    if t1 - t0 < w:
+        return None
+    iv = sorted((max(a, t0), min(b, t1)) for a, b in pauses if min(b, t1) > max(a, t0))
+    merged = []
+    for a, b in iv:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+
+    def paused(x, y):
+        return sum(max(0, min(b, y) - max(a, x)) for a, b in merged)
+
+    worst = 0
+    for a, b in merged:
+        for x in (a, b - w):
+            x = min(max(x, t0), t1 - w)
+            worst = max(worst, paused(x, x + w))
+    return (w - worst) / w
+
+
+def plot_mmu(runs, plt, stats_out):
+    panels = {}
+    for cell, reps in sorted(runs.items()):
+        spans = [v for v in reps.values() if v[0] is not None]
+        if not spans:
+            continue
+        longest = max(s[1] - s[0] for s, _ in spans)
+        ws, w = [], 100000
+        while w <= longest:
+            ws.append(w)
+            w = int(w * 1.5) + 1
+        pts = []
+        for w in ws:
+            vals = sorted(v for v in (mmu(s, p, w) for s, p in spans) if v is not None)
+            if vals:
+                m = median_sorted(vals)
+                pts.append((w / 1e6, m))
+                stats_out.append((cell + (str(w),), m))
+        if pts:
+            panels.setdefault(cell[2], []).append((cell, pts))
+    if not panels:
+        raise BadInput("no cell has a run event with a window of 0.1 ms or more (an events file "
+                       "from gclab run --events is needed)")
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
+    for ax, (wl, lines) in zip(axes[0], panels.items()):
+        for cell, pts in lines:
+            ax.plot([x for x, _ in pts], [y for _, y in pts],
+                    label="%s/%s, %s threads, %s" % (cell[0], cell[1], cell[3], cell[4]))
+        ax.set_xscale("log")
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("window (ms)")
+        ax.set_ylabel("minimum mutator utilisation")
+        ax.set_title(wl, fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    return fig
+
+
 def fmt(v):
     return "" if v is None else "%.10g" % v
 
 
 def print_stats(kind, metric, stats_out):
     out = csv.writer(sys.stdout, lineterminator="\n")
+    if kind == "mmu":
+        out.writerow(["collector", "allocator", "workload", "threads", "placement",
+                      "window_ns", "mmu"])
+        for key, m in stats_out:
+            out.writerow(list(key) + [fmt(m)])
+        return
     if kind == "pauses":
         out.writerow(list(KEY) + ["column", "median"])
         for key, m in stats_out:
@@ -392,7 +516,7 @@ def main(argv):
     ap = OneLineParser(prog=PROG, description=__doc__.split("\n\n", 2)[2],
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("csv", metavar="FILE.csv", help="CSV written by gclab run")
-    ap.add_argument("--kind", required=True, choices=("bars", "scaling", "pauses"))
+    ap.add_argument("--kind", required=True, choices=("bars", "scaling", "pauses", "mmu"))
     ap.add_argument("--metric", default="wall_s",
                     help="numeric column to plot (default wall_s; not used by pauses)")
     ap.add_argument("--out", required=True, metavar="FIG",
@@ -406,11 +530,14 @@ def main(argv):
     if args.kind != "pauses" and args.metric in NOT_METRICS:
         raise BadInput("bad --metric '%s': not a measurement column (metrics are numeric "
                        "columns such as wall_s, gc_s, max_rss_kb)" % args.metric)
-    metrics = list(PAUSE_COLS) if args.kind == "pauses" else [args.metric]
-    rows = load(args.csv, metrics)
-    if not rows:
-        raise BadInput("%s: no data rows" % args.csv)
-    cells = cells_of(rows)
+    if args.kind == "mmu":
+        runs = load_events(args.csv)
+    else:
+        metrics = list(PAUSE_COLS) if args.kind == "pauses" else [args.metric]
+        rows = load(args.csv, metrics)
+        if not rows:
+            raise BadInput("%s: no data rows" % args.csv)
+        cells = cells_of(rows)
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -425,6 +552,8 @@ def main(argv):
         fig = plot_bars(cells, args.metric, plt, stats_out)
     elif args.kind == "scaling":
         fig = plot_scaling(cells, args.metric, plt, stats_out)
+    elif args.kind == "mmu":
+        fig = plot_mmu(runs, plt, stats_out)
     else:
         fig = plot_pauses(cells, plt, stats_out)
     fig.tight_layout()

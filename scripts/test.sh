@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the README's second command: every test, as CI runs them.
-#   1. plain Release build: all suites (unit, conformance, harness, analysis);
+#   1. plain Release build: all suites (unit, conformance, harness, analysis), then the
+#      regression check of results/ci-regression.sh (a small matrix vs. its baseline);
 #   2. ASan+UBSan build: unit and conformance suites;
 #   3. TSan build: the multi-threaded unit tests and the conformance suites (which run
 #      workloads with 2 and 4 threads).
@@ -13,6 +14,9 @@ jobs=$(nproc)
 echo "== plain build: all tests"
 scripts/build.sh build
 ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== CI regression check: small matrix against results/baselines/ci.csv"
+results/ci-regression.sh build
 
 echo "== ASan+UBSan build: unit and conformance"
 scripts/build.sh build-asan -DGCL_SANITIZE=address -DCMAKE_BUILD_TYPE=RelWithDebInfo
