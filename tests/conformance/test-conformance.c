@@ -104,6 +104,11 @@ static const struct tiny tiny_table[] = {
      {5200602468091057646ull, 2249066183899981467ull, 13210976023505164727ull}, {true, true, true}},
     {"pyheap", {{"snapshot", 2}, {"rounds", 8}, {"churn", 0.5}}, 1,
      {7344148752463448610ull, 4366234283744920078ull, 14416247783403047075ull}, {true, true, true}},
+    {"handoff", {{"messages", 200}, {"width", 4}, {"queue_cap", 4}}, 1,
+     {16934406645922692022ull, 16934406645922692022ull, 17829257074963684073ull}, {true, true, true}},
+    {"shared-reads", {{"ops", 2000}, {"shared_objects", 64}, {"private_objects", 64}, {"write_pct", 20},
+                      {"deferred", 1}}, 1,
+     {31185448541223730ull, 61760668145270526ull, 123159596960265610ull}, {true, true, true}},
 };
 
 static const struct tiny *tiny_find(const char *name) {
