@@ -68,13 +68,29 @@ expect_bad "truncated row" 'bad-truncated\.csv:23: row has 19 fields' "$D/bad-tr
 expect_bad "malformed number" "bad-number\.csv:9: column wall_s: '0\.6x'" "$D/bad-number.csv" --kind bars --out "$T/x.png"
 expect_bad "missing file" "cannot read" "$T/nonexistent.csv" --kind bars --out "$T/x.png"
 expect_bad "bad extension" "bad --out .*\.png, \.pdf or \.svg" "$D/sample.csv" --kind bars --out "$T/x.jpg"
-expect_bad "bad kind" "invalid choice: 'mmu'" "$D/sample.csv" --kind mmu --out "$T/x.png"
+expect_bad "bad kind" "invalid choice: 'pie'" "$D/sample.csv" --kind pie --out "$T/x.png"
+expect_bad "mmu from a results CSV" "not a gclab events file" "$D/sample.csv" --kind mmu --out "$T/x.png"
 expect_bad "no kind" "required" "$D/sample.csv" --out "$T/x.png"
 expect_bad "non-metric" "bad --metric 'status'" "$D/sample.csv" --kind bars --metric status --out "$T/x.png"
 expect_bad "unknown metric" "no column 'nosuch'" "$D/sample.csv" --kind scaling --metric nosuch --out "$T/x.png"
 expect_bad "no pauses" "no ok row has pause percentiles" "$T/nopause.csv" --kind pauses --out "$T/x.png"
 "$PY" "$PLOT" --help >"$T/out" 2>&1 || fail "--help: exit $?"
-grep -q "MMU" "$T/out" || fail "--help does not say why MMU curves are missing"
+grep -q "mmu " "$T/out" || fail "--help does not describe the mmu kind"
+
+# MMU curves from an events file: one 2 ms pause in a 20 ms run.
+printf '%s\n' run_id,collector,allocator,workload,threads,placement,rep,cell,thread,start_ns,duration_ns,kind \
+  r,rc-gen,sys,cycles,1,none,0,c,7,1000000,2000000,pause r,rc-gen,sys,cycles,1,none,0,c,9,0,20000000,run >"$T/ev.csv"
+"$PY" "$PLOT" "$T/ev.csv" --kind mmu --out "$T/mmu.png" --print-stats >"$T/mmu.csv" || fail "mmu: exit $?"
+[ -s "$T/mmu.png" ] || fail "mmu: no figure"
+"$PY" - "$T/mmu.csv" <<'EOF' || fail "mmu: wrong values: $(cat "$T/mmu.csv")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert rows and float(rows[0]["mmu"]) == 0.0, rows[0]  # a 0.1 ms window inside the pause
+for r in rows:
+    w = int(r["window_ns"])
+    want = max(0.0, (w - 2000000) / w)
+    assert abs(float(r["mmu"]) - want) < 1e-9, (r, want)
+EOF
 
 # The same intervals as gclab summary, to the printed digit.
 for m in wall_s max_rss_kb; do
