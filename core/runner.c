@@ -55,8 +55,8 @@ static struct counter counters[] = {
 };
 #define NCOUNTERS (sizeof counters / sizeof counters[0])
 
-/* Open every counter disabled, user space only, inherited by the threads started later
- * (their counts are added to ours when they exit). */
+/* Open every counter disabled, inherited by the threads started later (their counts are
+ * added to ours when they exit). */
 static void counters_open(void) {
   for (unsigned i = 0; i < NCOUNTERS; i++) {
     struct perf_event_attr a;
@@ -66,7 +66,9 @@ static void counters_open(void) {
     a.config = counters[i].config;
     a.disabled = 1;
     a.inherit = 1;
-    a.exclude_kernel = 1;
+    /* Hardware counts are user space only (allowed at perf_event_paranoid 2); a software
+     * event such as a migration happens in the kernel, so excluding it would count 0. */
+    a.exclude_kernel = counters[i].type == PERF_TYPE_HARDWARE;
     a.exclude_hv = 1;
     counters[i].fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
   }
