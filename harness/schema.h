@@ -14,8 +14,8 @@
 #ifndef GCL_SCHEMA_H
 #define GCL_SCHEMA_H
 
-#define GCL_SCHEMA_VERSION 2
-#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..2 */
+#define GCL_SCHEMA_VERSION 3
+#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..3 */
 
 #define GCL_SCHEMA(X)                  \
   X(schema_version, HARNESS)           \
@@ -88,6 +88,13 @@
   X(hw_cycles, RECORD)                 \
   X(hw_instructions, RECORD)           \
   X(hw_cache_misses, RECORD)           \
+  X(gc_collections_gen0, RECORD)       \
+  X(gc_collections_gen1, RECORD)       \
+  X(gc_collections_gen2, RECORD)       \
+  X(gc_objects_scanned, RECORD)        \
+  X(gc_objects_collected, RECORD)      \
+  X(gc_finalizers_run, RECORD)         \
+  X(gc_resurrected, RECORD)            \
   X(config, RECORD)
 
 enum gcl_col_origin { GCL_ORIGIN_HARNESS, GCL_ORIGIN_RECORD, GCL_ORIGIN_CHILD };

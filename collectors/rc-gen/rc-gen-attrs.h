@@ -191,7 +191,7 @@ static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struc
 
 /* --- introspection (cold; tests and experiments) ------------------------------------- */
 
-/* Figures since the process started. */
+/* Figures since the process started, the collections at exit included. */
 struct gcl_rcgen_stats {
   uint64_t collections[3];      /* collections of each generation */
   uint64_t objects_scanned;     /* tracked objects examined (young set sizes, summed) */
