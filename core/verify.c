@@ -55,8 +55,11 @@ void gcl_verify_on_free(struct gcl_object *o) {
   } else {
     /* Keep the size for the later release; then make the object untraceable. */
     size_t bytes = gcl_object_size(o);
-    ((struct gcl_object *)o)->gcl_word = bytes;
-    o->gcl_type_word = (uintptr_t)&freed_type;
+    /* Atomic: a thread that read a pointer to o before it died may still try_inc it
+     * (gcl_load_strong on a shared object); its increment is undone before its next
+     * safepoint, so the size is intact when the quarantine is released. */
+    __atomic_store_n(&o->gcl_word, bytes, __ATOMIC_RELAXED);
+    __atomic_store_n(&o->gcl_type_word, (uintptr_t)&freed_type, __ATOMIC_RELAXED);
     gcl_ptrset_add(&quarantine, o);
   }
   pthread_mutex_unlock(&verify_lock);
