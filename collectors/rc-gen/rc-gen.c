@@ -239,14 +239,32 @@ static void reset_counts(void) {
 /* --- the collection ------------------------------------------------------------------- */
 
 /* Cache misses on children dominate a collection of a heap larger than the cache, so both
- * walks make them overlap instead of following each other. subtract_refs does not depend
- * on the order of its child visits: a trace queues each child, prefetching its prefix, and
- * a child is processed WINDOW visits later. move_unreachable keeps CPython's order
- * (rescuing a child at once keeps survivors in allocation order, which later walks need
- * for locality); it prefetches the children of the object AHEAD places further on. Both
- * prefetch the objects they are about to walk. */
+ * walks make them overlap instead of following each other, and trace each object once.
+ * subtract_refs does not depend on the order of its child visits: a trace queues each
+ * child, prefetching its prefix, and a child is processed WINDOW visits later.
+ * move_unreachable keeps CPython's order (rescuing a child at once keeps survivors in
+ * allocation order, which later walks need for locality): it gathers an object's children
+ * (up to KIDS at a time), prefetching them, then visits them in order. Both prefetch the
+ * objects AHEAD places further on in the list. Young generations, which fit in the cache,
+ * are walked without any of this ("far" false). */
 #define WINDOW 16 /* a power of two */
-#define AHEAD 6
+#define KIDS 64
+#define AHEAD 4
+
+/* Simple-layout types are walked here without an indirect call (as core/heap.c does). */
+#define FOR_EACH_CHILD(o, c, body, visitor, ctx)                                   \
+  do {                                                                               \
+    const struct gcl_type *t_ = gcl_type_of(o);                                      \
+    if (t_->nrefs) {                                                                 \
+      struct gcl_object **s_ = gcl_ref_slots((o), t_);                               \
+      for (unsigned i_ = 0; i_ < t_->nrefs; i_++) {                                  \
+        struct gcl_object *c = __atomic_load_n(&s_[i_], __ATOMIC_RELAXED);           \
+        if (c) body;                                                                 \
+      }                                                                              \
+    } else if (t_->trace) {                                                          \
+      t_->trace((o), (visitor), (ctx));                                              \
+    }                                                                                \
+  } while (0)
 
 struct scan {
   struct gcl_object *ring[WINDOW]; /* queued children, prefetched */
@@ -305,15 +323,28 @@ static inline void prefetch_object(struct gcl_rcgen_head *h) {
   __builtin_prefetch((char *)h + 64, 0);
 }
 
+/* For sets that fit in the cache (young generations) prefetching only costs: direct. */
+static void visit_decref(struct gcl_object **slot, void *ctx) {
+  struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (c) decref_one(c, ctx);
+}
+
 /* Steps 2 and 3 in one walk: afterwards every member has prev = gc_refs | COLLECTING, its
  * references from outside the set (the list is singly linked until move_unreachable
  * restores prev). A member is initialised when first met, as a list element or as a child:
  * with `members` the tags of the set, nothing but the walk is needed. Returns the size. */
-static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members) {
+static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members, bool far) {
+  uint64_t n = 0;
+  if (!far) {
+    for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next)), n++) {
+      if (!(ld(&h->prev) & COLLECTING)) init_refs(h);
+      FOR_EACH_CHILD(obj_of(h), c, decref_one(c, members), visit_decref, (void *)members);
+    }
+    return n;
+  }
   struct scan s;
   s.head = s.n = 0;
   s.members = members;
-  uint64_t n = 0;
   struct gcl_rcgen_head *ahead = first(l);
   for (int i = 0; i < AHEAD && ahead != l; i++) ahead = ptr(ld(&ahead->next));
   for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next)), n++) {
@@ -329,11 +360,8 @@ static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members) {
 }
 
 /* A reachable object references c: if c is in the set and not yet known reachable, make
- * it so (ctx is the young list). */
-static void visit_reachable(struct gcl_object **slot, void *ctx) {
-  struct gcl_rcgen_head *young = ctx;
-  struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (!c) return;
+ * it so. */
+static inline void reach_one(struct gcl_object *c, struct gcl_rcgen_head *young) {
   struct gcl_rcgen_head *h = gcl_rcgen_head_of(c);
   uintptr_t p = ld(&h->prev);
   if (!(p & COLLECTING)) return; /* outside the set, or already scanned as reachable */
@@ -354,10 +382,34 @@ static void visit_reachable(struct gcl_object **slot, void *ctx) {
   }
 }
 
-static void visit_prefetch(struct gcl_object **slot, void *ctx) {
-  (void)ctx;
+static void visit_reachable(struct gcl_object **slot, void *ctx) {
   struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (c) __builtin_prefetch(gcl_rcgen_head_of(c), 1);
+  if (c) reach_one(c, ctx);
+}
+
+
+/* An object's children, gathered for move_unreachable. */
+struct kids {
+  struct gcl_object **slot[KIDS];   /* their slots, in trace order */
+  unsigned n;                       /* how many */
+  struct gcl_rcgen_head *young;     /* the list rescued objects go to */
+};
+
+static void flush_kids(struct kids *k) {
+  for (unsigned i = 0; i < k->n; i++) {
+    struct gcl_object *c = __atomic_load_n(k->slot[i], __ATOMIC_RELAXED);
+    if (c) reach_one(c, k->young);
+  }
+  k->n = 0;
+}
+
+static void gather_kid(struct gcl_object **slot, void *ctx) {
+  struct kids *k = ctx;
+  struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (!c) return;
+  __builtin_prefetch(gcl_rcgen_head_of(c), 1);
+  k->slot[k->n++] = slot;
+  if (k->n == KIDS) flush_kids(k);
 }
 
 /* Step 4: split `young` into the reachable part (left in young, prev restored, COLLECTING
@@ -369,22 +421,31 @@ static void visit_prefetch(struct gcl_object **slot, void *ctx) {
  * was left of gc is in `unreachable`; gc and everything right of it is unscanned, its
  * prev holding gc_refs. young->prev stays the true tail while anything is appended: the
  * tail can only move to `unreachable` as the last object scanned. `ahead` is AHEAD
- * objects right of gc, or young: unscanned objects are never moved, so it stays valid. */
+ * objects right of gc, or young: unscanned objects are never moved, so it stays valid
+ * (an append behind it goes unprefetched, which costs time only). */
 static void move_unreachable(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
-                             unsigned tag) {
+                             unsigned tag, bool far) {
   uintptr_t nbits = tag & 0xF, pbits = (tag >> 4) << 1;
+  struct kids k;
+  k.n = 0;
+  k.young = young;
   struct gcl_rcgen_head *prev = young;
-  struct gcl_rcgen_head *gc = first(young), *ahead = gc;
+  struct gcl_rcgen_head *gc = first(young), *ahead = far ? gc : young;
   for (int i = 0; i < AHEAD && ahead != young; i++) ahead = ptr(ld(&ahead->next));
   while (gc != young) {
     if (ahead != young) {
-      gcl_trace(obj_of(ahead), visit_prefetch, NULL);
+      prefetch_object(ahead);
       ahead = ptr(ld(&ahead->next));
     }
     if (ld(&gc->prev) >= REFS_ONE) {
       /* Referenced from outside, or from something reachable: scan it. Its traversal may
        * append to young and so change gc->next: read it only afterwards. */
-      gcl_trace(obj_of(gc), visit_reachable, young);
+      if (far) {
+        gcl_trace(obj_of(gc), gather_kid, &k);
+        flush_kids(&k);
+      } else {
+        FOR_EACH_CHILD(obj_of(gc), c, reach_one(c, young), visit_reachable, young);
+      }
       st(&gc->prev, (uintptr_t)prev | pbits);
       st(&gc->next, ld(&gc->next) | nbits);
       prev = gc;
@@ -417,10 +478,11 @@ static uint64_t clear_unreachable_mask(struct gcl_rcgen_head *l) {
  * when they are not recognisable by tag (then they are initialised eagerly). Returns the
  * number of unreachable objects; *scanned the set size. */
 static uint64_t deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcgen_head *unreachable,
-                                   const bool *members, unsigned tag, uint64_t *scanned) {
+                                   const bool *members, unsigned tag, bool far,
+                                   uint64_t *scanned) {
   if (!members) update_refs(set);
-  *scanned = subtract_refs(set, members);
-  move_unreachable(set, unreachable, tag);
+  *scanned = subtract_refs(set, members, far);
+  move_unreachable(set, unreachable, tag, far);
   return clear_unreachable_mask(unreachable);
 }
 
@@ -511,7 +573,10 @@ static void collect(struct gcl_mutator *m, int gen, struct pass *out) {
 
   struct gcl_rcgen_head unreachable;
   list_init(&unreachable);
-  uint64_t scanned, nunreachable = deduce_unreachable(young, &unreachable, members, old_tag, &scanned);
+  /* Only full collections walk sets much larger than the cache: prefetch there. */
+  bool far = gen == NGEN - 1;
+  uint64_t scanned,
+      nunreachable = deduce_unreachable(young, &unreachable, members, old_tag, far, &scanned);
   if (young != old) {
     if (gen == NGEN - 2) long_lived_pending += scanned - nunreachable;
     list_merge(young, old);
@@ -530,7 +595,7 @@ static void collect(struct gcl_mutator *m, int gen, struct pass *out) {
     if (p.finalizers > 0) {
       /* Only a finalizer can resurrect (callbacks reach no garbage): recompute. */
       uint64_t set_size;
-      p.collected = deduce_unreachable(&unreachable, &still, NULL, old_tag, &set_size);
+      p.collected = deduce_unreachable(&unreachable, &still, NULL, old_tag, far, &set_size);
       p.resurrected = set_size - p.collected;
       list_merge(&unreachable, old);
       garbage = &still;
