@@ -640,6 +640,26 @@ Test(rc_gen, report_has_every_statistic, .init = setup) {
 
 /* --- threads --------------------------------------------------------------------------- */
 
+/* An acyclic chain of n nodes through a; the head's b is a leaf holding n. */
+static struct gcl_object *make_chain(struct gcl_mutator *m, int n, uint64_t v) {
+  struct gcl_object *head = new_node(m, &node_type, v), *tail = head;
+  for (int i = 1; i < n; i++) {
+    struct gcl_object *x = new_node(m, &node_type, v + (uint64_t)i);
+    gcl_store_move(m, tail, &NODE(tail)->a, x);
+    tail = x;
+  }
+  struct gcl_object *l = gcl_new(m, &leaf_type);
+  LEAF(l)->value = (uint64_t)n;
+  gcl_store_move(m, head, &NODE(head)->b, l);
+  return head;
+}
+
+static int chain_len(struct gcl_object *head, uint64_t v) {
+  int n = 0;
+  for (struct gcl_object *x = head; x; x = NODE(x)->a, n++) cr_assert_eq(NODE(x)->value, v + (uint64_t)n);
+  return n;
+}
+
 #define XCHG 8
 static struct gcl_object *exchange[XCHG]; /* global roots: rings handed between threads */
 
@@ -661,14 +681,20 @@ static void *worker_main(void *p) {
   for (unsigned i = 0; i < w->rounds; i++) {
     seed = seed * 6364136223846793005ull + 1442695040888963407ull;
     int n = 2 + (int)(seed >> 60);
-    struct gcl_object *r = make_ring(m, &node_type, n, 100);
+    /* A ring (garbage only a collection frees) or an acyclic chain (freed by RC by
+     * whichever thread drops it last), headed by a node whose b marks which. */
+    bool ring = (seed >> 38) & 1;
+    struct gcl_object *r = ring ? make_ring(m, &node_type, n, 100) : make_chain(m, n, 100);
     if ((seed >> 40) & 1) {
-      /* Hand it over; free whatever another thread left there (cross-thread frees of
-       * another thread's gen0 objects, or of orphans). The ring stays a cycle: only a
-       * collection frees it once every thread dropped it. */
+      /* Hand it over; free whatever another thread left there: a chain made by another
+       * thread dies here, unlinking objects from that thread's gen0 list (or from the
+       * orphan list) while its owner links new ones. */
       struct gcl_object *old = __atomic_exchange_n(&exchange[(seed >> 20) % XCHG], r, __ATOMIC_ACQ_REL);
       if (old) {
-        cr_assert_geq(ring_len(old, 100), 2);
+        if (NODE(old)->b)
+          cr_assert_eq(chain_len(old, 100), (int)LEAF(NODE(old)->b)->value);
+        else
+          cr_assert_geq(ring_len(old, 100), 2);
         gcl_release(m, old);
       }
     } else {
@@ -701,7 +727,7 @@ static void thread_setup(void) {
     exchange[i] = NULL;
     gcl_global_root_add(&exchange[i]);
   }
-  gcl_rcgen_set_thresholds(500, 3, 3);
+  gcl_rcgen_set_thresholds(2000, 3, 3);
 }
 
 static void drop_exchange_and_finish(void) {
