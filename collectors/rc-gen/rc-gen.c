@@ -242,13 +242,14 @@ static void reset_counts(void) {
  * walks make them overlap instead of following each other, and trace each object once.
  * subtract_refs does not depend on the order of its child visits: a trace queues each
  * child, prefetching its prefix, and a child is processed WINDOW visits later.
- * move_unreachable keeps CPython's order (rescuing a child at once keeps survivors in
- * allocation order, which later walks need for locality): it gathers an object's children
- * (up to KIDS at a time), prefetching them, then visits them in order. Both prefetch the
- * objects AHEAD places further on in the list. Young generations, which fit in the cache,
+ * move_unreachable keeps CPython's order of visits and decisions (which keeps survivors in
+ * allocation order, as later walks need for locality) while letting up to LAG visits wait,
+ * prefetched, behind the scan: see move_unreachable. Both prefetch the objects AHEAD places
+ * further on in the list. Young generations, which fit in the cache,
  * are walked without any of this ("far" false). */
-#define WINDOW 16 /* a power of two */
-#define KIDS 64
+#define WINDOW 32  /* a power of two */
+#define PENDING 64 /* a power of two */
+#define LAG 24     /* visits move_unreachable may leave pending after an object */
 #define AHEAD 4
 
 /* Simple-layout types are walked here without an indirect call (as core/heap.c does). */
@@ -388,28 +389,27 @@ static void visit_reachable(struct gcl_object **slot, void *ctx) {
 }
 
 
-/* An object's children, gathered for move_unreachable. */
-struct kids {
-  struct gcl_object **slot[KIDS];   /* their slots, in trace order */
-  unsigned n;                       /* how many */
+/* Pending child visits of move_unreachable, oldest first. */
+struct pending {
+  struct gcl_object *ring[PENDING]; /* children of scanned objects, prefetched */
+  unsigned head, n;                 /* oldest entry, entries */
   struct gcl_rcgen_head *young;     /* the list rescued objects go to */
 };
 
-static void flush_kids(struct kids *k) {
-  for (unsigned i = 0; i < k->n; i++) {
-    struct gcl_object *c = __atomic_load_n(k->slot[i], __ATOMIC_RELAXED);
-    if (c) reach_one(c, k->young);
-  }
-  k->n = 0;
+static inline void visit_oldest(struct pending *q) {
+  struct gcl_object *c = q->ring[q->head];
+  q->head = (q->head + 1) & (PENDING - 1);
+  q->n--;
+  reach_one(c, q->young);
 }
 
-static void gather_kid(struct gcl_object **slot, void *ctx) {
-  struct kids *k = ctx;
+static void gather_pending(struct gcl_object **slot, void *ctx) {
+  struct pending *q = ctx;
   struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
   if (!c) return;
   __builtin_prefetch(gcl_rcgen_head_of(c), 1);
-  k->slot[k->n++] = slot;
-  if (k->n == KIDS) flush_kids(k);
+  if (q->n == PENDING) visit_oldest(q);
+  q->ring[(q->head + q->n++) & (PENDING - 1)] = c;
 }
 
 /* Step 4: split `young` into the reachable part (left in young, prev restored, COLLECTING
@@ -422,27 +422,40 @@ static void gather_kid(struct gcl_object **slot, void *ctx) {
  * prev holding gc_refs. young->prev stays the true tail while anything is appended: the
  * tail can only move to `unreachable` as the last object scanned. `ahead` is AHEAD
  * objects right of gc, or young: unscanned objects are never moved, so it stays valid
- * (an append behind it goes unprefetched, which costs time only). */
+ * (an append behind it goes unprefetched, which costs time only).
+ *
+ * Far mode lets child visits wait in a FIFO (prefetched) and still reaches CPython's
+ * result and order exactly: visits happen in CPython's order (FIFO); the decision for an
+ * object with gc_refs > 0 does not depend on pending visits (they only raise gc_refs), and
+ * before deciding an object with gc_refs == 0 every pending visit is done. */
 static void move_unreachable(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
                              unsigned tag, bool far) {
   uintptr_t nbits = tag & 0xF, pbits = (tag >> 4) << 1;
-  struct kids k;
-  k.n = 0;
-  k.young = young;
+  struct pending q;
+  q.head = q.n = 0;
+  q.young = young;
   struct gcl_rcgen_head *prev = young;
   struct gcl_rcgen_head *gc = first(young), *ahead = far ? gc : young;
   for (int i = 0; i < AHEAD && ahead != young; i++) ahead = ptr(ld(&ahead->next));
-  while (gc != young) {
+  for (;;) {
+    if (gc == young) {
+      if (q.n == 0) break;
+      while (q.n > 0) visit_oldest(&q); /* may append to young */
+      gc = ptr(ld(&prev->next));
+      continue;
+    }
     if (ahead != young) {
       prefetch_object(ahead);
       ahead = ptr(ld(&ahead->next));
     }
+    if (ld(&gc->prev) < REFS_ONE)
+      while (q.n > 0) visit_oldest(&q); /* a pending visit may rescue gc */
     if (ld(&gc->prev) >= REFS_ONE) {
       /* Referenced from outside, or from something reachable: scan it. Its traversal may
        * append to young and so change gc->next: read it only afterwards. */
       if (far) {
-        gcl_trace(obj_of(gc), gather_kid, &k);
-        flush_kids(&k);
+        gcl_trace(obj_of(gc), gather_pending, &q);
+        while (q.n > LAG) visit_oldest(&q);
       } else {
         FOR_EACH_CHILD(obj_of(gc), c, reach_one(c, young), visit_reachable, young);
       }
