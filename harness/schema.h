@@ -14,8 +14,8 @@
 #ifndef GCL_SCHEMA_H
 #define GCL_SCHEMA_H
 
-#define GCL_SCHEMA_VERSION 3
-#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..3 */
+#define GCL_SCHEMA_VERSION 4
+#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..4 */
 
 #define GCL_SCHEMA(X)                  \
   X(schema_version, HARNESS)           \
@@ -95,6 +95,11 @@
   X(gc_objects_collected, RECORD)      \
   X(gc_finalizers_run, RECORD)         \
   X(gc_resurrected, RECORD)            \
+  X(brc_ops_owner, RECORD)             \
+  X(brc_ops_shared, RECORD)            \
+  X(brc_ops_queued, RECORD)            \
+  X(brc_ops_merged, RECORD)            \
+  X(brc_ops_deferred_skipped, RECORD)  \
   X(config, RECORD)
 
 enum gcl_col_origin { GCL_ORIGIN_HARNESS, GCL_ORIGIN_RECORD, GCL_ORIGIN_CHILD };

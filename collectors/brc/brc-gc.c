@@ -61,6 +61,7 @@ struct gc_state {
   struct objstack work;    /* marking worklist */
   struct objstack garbage; /* unreachable objects, each with one reference of ours */
   uint64_t merged;         /* queued objects merged in step 1 */
+  uint64_t scanned;        /* live objects in the heap walk */
   uint64_t survivors;      /* containers alive after the collection */
   uint64_t failures;       /* broken invariants (a bug somewhere) */
 };
@@ -110,6 +111,7 @@ static void init_refs(struct gcl_object *o, void *ctx) {
   struct gc_state *st = ctx;
   struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
   p->u.gc.bits = 0;
+  st->scanned++;
   if (gcl_brc_is_immortal(p, p->owner)) {
     push(&st->work, o); /* alive: marked when the roots are */
     return;
@@ -321,6 +323,7 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   uint64_t t1 = gcl_now_ns();
   pthread_mutex_lock(&gcl_brc.stats_lock);
   gcl_brc.stats.collections++;
+  gcl_brc.stats.scanned += st.scanned;
   gcl_brc.stats.collected += collected;
   gcl_brc.stats.finalizers_run += finalized;
   gcl_brc.stats.resurrected += resurrected;

@@ -15,7 +15,8 @@ alloc_large_allocs,pyheap_tracked,gc_full_ns_per_tracked,cpython_full_ns_per_tra
 iter_wall_s,pus,numa_nodes_used,topo_packages,topo_numa_nodes,topo_cores,topo_pus,mmu_1ms,\
 mmu_10ms,mmu_100ms,cpu_migrations,hw_cycles,hw_instructions,hw_cache_misses,gc_collections_gen0,\
 gc_collections_gen1,gc_collections_gen2,gc_objects_scanned,gc_objects_collected,gc_finalizers_run,\
-gc_resurrected,config
+gc_resurrected,brc_ops_owner,brc_ops_shared,brc_ops_queued,brc_ops_merged,\
+brc_ops_deferred_skipped,config
 
 list=$("$GCLAB" list) || fail "gclab list failed"
 ncells=$(( $(echo "$list" | pairs_of | wc -l) * $(echo "$list" | workloads_of | wc -l) * 2 ))
@@ -43,7 +44,7 @@ while IFS='|' read -r c a w rep seed st sum rid ver scale gc mut pw rss wall par
   *) fail "row for unknown pair $c $a" ;;
   esac
   [ "$seed" -eq $((rep + 1)) ] || fail "rep $rep has seed $seed, expected $((rep + 1))"
-  [ "$ver" = 3 ] || fail "schema_version '$ver'"
+  [ "$ver" = 4 ] || fail "schema_version '$ver'"
   [ "$scale" = 0.01 ] || fail "scale '$scale'"
   [ "$st" = ok ] || continue
   [ -n "$sum" ] && [ -n "$pw" ] && [ -n "$rss" ] && [ -n "$wall" ] ||
