@@ -90,8 +90,12 @@ static inline bool gcl_collects_cycles(void) { return true; }
 /* --- prefix words: relaxed atomics, because in locking mode a thread reads an object's tag
  * before it holds the lock that orders it (plain loads and stores on x86) --------------- */
 
-static inline uintptr_t gcl_rcgen_ld(const uintptr_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
-static inline void gcl_rcgen_st(uintptr_t *p, uintptr_t v) { __atomic_store_n(p, v, __ATOMIC_RELAXED); }
+static inline uintptr_t gcl_rcgen_ld(const uintptr_t *p) {
+  return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+static inline void gcl_rcgen_st(uintptr_t *p, uintptr_t v) {
+  __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
 static inline struct gcl_rcgen_head *gcl_rcgen_ptr(uintptr_t w) {
   return (struct gcl_rcgen_head *)(w & ~GCL_RCGEN_LOW);
 }

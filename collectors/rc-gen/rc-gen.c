@@ -37,7 +37,7 @@
  *    lock (thread detach retags its list to 127 holding both locks) or with the world
  *    stopped. Prefix words are relaxed atomics, so the unlocked first read is no race.
  *  - Locks are never held across a safepoint, a blocking region or a mutex wait, and the
- *    collector takes none of them, so stop-the-world cannot deadlock on them.
+ *    collection code itself takes none of them, so stop-the-world cannot deadlock on them.
  *  - The registry (attached threads, their counts and limits, slots) is under
  *    registry_lock, never held across a safepoint either.
  *
@@ -57,9 +57,10 @@
  *  5. survivors move to gens[g+1] (gen2 stays); long-lived bookkeeping;
  *  6. weak references to every unreachable object are cleared, then their callbacks run;
  *  7. PEP 442: each unreachable object's finalizer runs once (GCL_OBJ_FINALIZED); if any
- *     ran, steps 2-4 are redone (eagerly) on the unreachable set and whatever an outside reference
- *     reaches now (resurrected objects and their subgraphs) moves to the old generation;
- *     weak references that finalizers created to what is still garbage are cleared too;
+ *     ran, steps 2-4 are redone (update_refs eagerly) on the unreachable set, and whatever
+ *     an outside reference reaches now (resurrected objects and their subgraphs) moves to
+ *     the old generation; weak references that finalizers created to what is still
+ *     garbage are cleared too (callbacks included) before step 8;
  *  8. delete_garbage: each garbage object's slots are cleared with a release of the old
  *     value (tp_clear), which frees the cycles by ordinary RC; an object still alive after
  *     that (someone else holds it) moves to the old generation.
@@ -69,13 +70,9 @@
  * gcl_freeze, or wait for another thread.
  *
  * Statistics are written only by the collecting thread with the world stopped. */
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "collector.h"
 #include "options.h"
@@ -121,9 +118,9 @@ static struct gcl_rcgen_stats final_stats; /* of those, the ones at exit (not re
 
 /* What one collection did. */
 struct pass {
-  uint64_t finalizers; /* finalizers it ran */
+  uint64_t finalizers;  /* finalizers it ran */
   uint64_t resurrected; /* unreachable objects that finalizers resurrected */
-  uint64_t collected;  /* garbage objects it cleared */
+  uint64_t collected;   /* garbage objects it cleared */
 };
 
 /* --- small helpers -------------------------------------------------------------------- */
@@ -770,7 +767,8 @@ void gcl_collector_finish(void) {
     if (p.finalizers == 0 && p.resurrected == 0) break;
   }
   gcl_thread_detach(m);
-  for (int g = 0; g < NGEN; g++) final_stats.collections[g] += stats.collections[g] - before.collections[g];
+  for (int g = 0; g < NGEN; g++)
+    final_stats.collections[g] += stats.collections[g] - before.collections[g];
   final_stats.objects_scanned += stats.objects_scanned - before.objects_scanned;
   final_stats.objects_collected += stats.objects_collected - before.objects_collected;
   final_stats.finalizers_run += stats.finalizers_run - before.finalizers_run;
@@ -807,7 +805,8 @@ bool gcl_collector_set_auto(struct gcl_mutator *m, bool on) {
   bool was = enabled;
   enabled = on;
   int64_t total = gen0_total_locked();
-  for (struct gcl_collector_mutator *cm = registry; cm; cm = cm->reg_next) set_limit_locked(cm, total);
+  for (struct gcl_collector_mutator *cm = registry; cm; cm = cm->reg_next)
+    set_limit_locked(cm, total);
   pthread_mutex_unlock(&registry_lock);
   return was;
 }
@@ -845,7 +844,8 @@ void gcl_rcgen_set_thresholds(int64_t t0, int64_t t1, int64_t t2) {
   if (t1 >= 0) gens[1].threshold = t1;
   if (t2 >= 0) gens[2].threshold = t2;
   int64_t total = gen0_total_locked();
-  for (struct gcl_collector_mutator *cm = registry; cm; cm = cm->reg_next) set_limit_locked(cm, total);
+  for (struct gcl_collector_mutator *cm = registry; cm; cm = cm->reg_next)
+    set_limit_locked(cm, total);
   pthread_mutex_unlock(&registry_lock);
 }
 

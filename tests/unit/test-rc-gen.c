@@ -308,7 +308,8 @@ Test(rc_gen, thresholds_and_the_long_lived_rule_choose_the_generation, .init = s
   /* A long-lived heap of 2000 objects, then thresholds (50, 2, 1). */
   struct gcl_object *keep = gcl_new_var(m, &vec_type, 6000);
   GCL_FRAME(m, f, &keep);
-  for (int i = 0; i < 2000; i++) gcl_store_move(m, keep, &VEC(keep)->slot[i], new_node(m, &node_type, 1));
+  for (int i = 0; i < 2000; i++)
+    gcl_store_move(m, keep, &VEC(keep)->slot[i], new_node(m, &node_type, 1));
   gcl_collect(m, 2);
   uint64_t total, pending;
   gcl_rcgen_long_lived(&total, &pending);
@@ -333,7 +334,8 @@ Test(rc_gen, thresholds_and_the_long_lived_rule_choose_the_generation, .init = s
       continue;
     }
     int want = expected_generation(th, c1, c2, total, pending);
-    cr_assert_eq(ran, want, "allocation %d: counts %lld/%lld/%lld, long-lived %llu/%llu: gen%d ran, gen%d expected",
+    cr_assert_eq(ran, want,
+                 "allocation %d: counts %lld/%lld/%lld, long-lived %llu/%llu: gen%d ran, gen%d expected",
                  i, (long long)c0 + 1, (long long)c1, (long long)c2, (unsigned long long)total,
                  (unsigned long long)pending, ran, want);
     autos[ran]++;
@@ -464,7 +466,8 @@ Test(rc_gen, resurrection_keeps_the_whole_subgraph_valid, .init = setup) {
   cr_assert_eq(fin_runs, 1);
   cr_assert_eq(resurrect_slot, f);
   cr_assert_eq(s1.resurrected - s0.resurrected, tracked, "every tracked object it reaches");
-  cr_assert_eq(s1.objects_collected - s0.objects_collected, 2, "only the 2-ring of node 0's old vec");
+  cr_assert_eq(s1.objects_collected - s0.objects_collected, 2,
+               "only the 2-ring of node 0's old vec");
   expect_clean_heap("after resurrection");
   x = NODE(f)->a;
   cr_assert_eq(ring_len(x, 100), 10);
@@ -532,7 +535,8 @@ Test(rc_gen, weak_references_are_cleared_before_callbacks_and_garbage, .init = s
   struct gcl_object *live = new_node(m, &node_type, 77);
   struct gcl_weakref *wl = gcl_weakref_new(m, live, NULL, NULL);
   struct gcl_object *r = make_ring(m, &node_type, NWR, 1), *x = r;
-  for (int i = 0; i < NWR; i++, x = NODE(x)->a) wrs[i] = gcl_weakref_new(m, x, check_callback, NODE(x)->a);
+  for (int i = 0; i < NWR; i++, x = NODE(x)->a)
+    wrs[i] = gcl_weakref_new(m, x, check_callback, NODE(x)->a);
   cr_assert_eq(gcl_weakref_count(r), 1);
   x = gcl_weakref_get(m, wrs[2]);
   cr_assert_not_null(x);
@@ -656,7 +660,8 @@ static struct gcl_object *make_chain(struct gcl_mutator *m, int n, uint64_t v) {
 
 static int chain_len(struct gcl_object *head, uint64_t v) {
   int n = 0;
-  for (struct gcl_object *x = head; x; x = NODE(x)->a, n++) cr_assert_eq(NODE(x)->value, v + (uint64_t)n);
+  for (struct gcl_object *x = head; x; x = NODE(x)->a, n++)
+    cr_assert_eq(NODE(x)->value, v + (uint64_t)n);
   return n;
 }
 
