@@ -306,6 +306,11 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
     gcl_start_the_world(m);
   }
 
+  /* The RC operations of clearing are the collector's, not the program's: the counters
+   * (GCL_BRC_COUNTERS) leave them out. */
+#if GCL_BRC_COUNTERS
+  struct gcl_brc_counters program_ops = m->collector.ops;
+#endif
   uint64_t collected = 0;
   for (size_t i = 0; i < st.garbage.n; i++) {
     struct gcl_object *o = st.garbage.a[i];
@@ -315,6 +320,9 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
     }
     if (gcl_rc_thread_dec(m, o, true)) gcl_dealloc(m, o);
   }
+#if GCL_BRC_COUNTERS
+  m->collector.ops = program_ops;
+#endif
   free(st.work.a);
   free(st.garbage.a);
 
