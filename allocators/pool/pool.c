@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "allocator.h"
@@ -311,29 +312,39 @@ void gcl_pool_free_slow(struct gcl_pool_header *pool, int was_full) {
 
 /* --- requests routed to malloc ------------------------------------------------------------- */
 
-/* Each malloc-routed block starts with this header (32 bytes, so the caller's memory stays
- * 16-byte aligned) and is on the `large_blocks` list, under the lock, so that the heap walk
- * can find it. Its bytes are not counted in large_bytes (requested bytes only). */
+/* Each malloc-routed block starts with this header (16 bytes, so the caller's memory stays
+ * 16-byte aligned) and is in the `large` array, under the lock, so that the heap walk can
+ * find it (an array, not a list: the walk reads it sequentially instead of chasing
+ * pointers). Its bytes are not counted in large_bytes (requested bytes only). */
 struct large_header {
-  struct large_header *next; /* large_blocks list */
-  struct large_header *prev; /* NULL for the first */
-  size_t bytes;              /* the request */
-  size_t unused;             /* keeps the header a multiple of 16 bytes */
+  size_t index; /* its position in large.blocks */
+  size_t bytes; /* the request */
 };
 _Static_assert(sizeof(struct large_header) % GCL_POOL_ALIGNMENT == 0, "large header alignment");
 
-static struct large_header *large_blocks; /* every live malloc-routed block */
+static struct {
+  struct large_header **blocks; /* every live malloc-routed block, in no order */
+  size_t n, cap;                /* in use, allocated */
+} large;
 
 void *gcl_pool_large_alloc(size_t bytes) {
   struct large_header *h = malloc(sizeof *h + bytes);
   if (!h) return NULL;
   h->bytes = bytes;
-  h->unused = 0;
-  h->prev = NULL;
   gcl_pool_lock();
-  h->next = large_blocks;
-  if (large_blocks) large_blocks->prev = h;
-  large_blocks = h;
+  if (large.n == large.cap) {
+    size_t cap = large.cap ? 2 * large.cap : 64;
+    struct large_header **b = realloc(large.blocks, cap * sizeof *b);
+    if (!b) {
+      gcl_pool_unlock();
+      free(h);
+      return NULL;
+    }
+    large.blocks = b;
+    large.cap = cap;
+  }
+  h->index = large.n;
+  large.blocks[large.n++] = h;
   nlarge++;
   large_bytes += bytes;
   update_footprint();
@@ -345,11 +356,9 @@ void gcl_pool_large_free(void *p, size_t bytes) {
   if (!p) return;
   struct large_header *h = (struct large_header *)p - 1;
   gcl_pool_lock();
-  if (h->prev)
-    h->prev->next = h->next;
-  else
-    large_blocks = h->next;
-  if (h->next) h->next->prev = h->prev;
+  struct large_header *last = large.blocks[--large.n];
+  large.blocks[h->index] = last;
+  last->index = h->index;
   large_bytes -= bytes;
   gcl_pool_unlock();
   free(h);
@@ -394,17 +403,26 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
       if (freemask >> k & 1) continue;
       struct gcl_pool_header *p = (struct gcl_pool_header *)(a->address + k * GCL_POOL_POOL_SIZE);
       size_t size = GCL_POOL_CLASS_SIZE(p->szidx);
-      uint64_t isfree[(MAXBLOCKS + 63) / 64] = {0};
-      for (void *b = p->freeblock; b; b = gcl_pool_link_get(b)) {
-        size_t n = ((uintptr_t)b - (uintptr_t)p - GCL_POOL_OVERHEAD) / size;
+      char *b = (char *)p + GCL_POOL_OVERHEAD, *end = (char *)p + p->nextoffset;
+      if (!p->freeblock) { /* full: every carved block is allocated */
+        for (; b < end; b += size) visit(b, size, ctx);
+        continue;
+      }
+      uint64_t isfree[(MAXBLOCKS + 63) / 64];
+      size_t nblocks = (size_t)(end - b) / size;
+      memset(isfree, 0, (nblocks + 63) / 64 * sizeof *isfree);
+      for (void *f = p->freeblock; f; f = gcl_pool_link_get(f)) {
+        size_t n = ((uintptr_t)f - (uintptr_t)b) / size;
         isfree[n / 64] |= (uint64_t)1 << (n % 64);
       }
-      size_t n = 0;
-      for (uint32_t off = GCL_POOL_OVERHEAD; off < p->nextoffset; off += (uint32_t)size, n++)
-        if (!(isfree[n / 64] >> (n % 64) & 1)) visit((char *)p + off, size, ctx);
+      for (size_t n = 0; n < nblocks; n++, b += size)
+        if (!(isfree[n / 64] >> (n % 64) & 1)) visit(b, size, ctx);
     }
   }
-  for (struct large_header *h = large_blocks; h; h = h->next) visit(h + 1, h->bytes, ctx);
+  for (size_t i = 0; i < large.n; i++) {
+    if (i + 8 < large.n) __builtin_prefetch(large.blocks[i + 8]);
+    visit(large.blocks[i] + 1, large.blocks[i]->bytes, ctx);
+  }
   gcl_pool_unlock();
 }
 
