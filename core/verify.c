@@ -12,6 +12,14 @@
 static pthread_mutex_t verify_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gcl_ptrset live;        /* objects allocated and not freed */
 static struct gcl_ptrset quarantine;  /* freed objects whose memory is held back */
+/* What to give back when the quarantine is released. The verifier never writes into a freed
+ * object: a shared one may still be read optimistically (gcl_load_strong) until the world
+ * stops, and must keep looking dead to such a reader. */
+static struct held {
+  void *obj;    /* the object pointer */
+  size_t bytes; /* its size, prefix included */
+} *held;
+static size_t nheld, held_cap;
 static bool initialised;
 static uint64_t errors;
 static char first_error[256];
@@ -34,9 +42,6 @@ static void report_error(const char *fmt, ...) {
   }
 }
 
-/* A freed object keeps this type so that nothing traces through it. */
-static const struct gcl_type freed_type = {.name = "<freed>", .size = sizeof(struct gcl_object)};
-
 void gcl_verify_on_alloc(struct gcl_object *o) {
   pthread_mutex_lock(&verify_lock);
   ensure_init();
@@ -49,17 +54,18 @@ void gcl_verify_on_free(struct gcl_object *o) {
   pthread_mutex_lock(&verify_lock);
   ensure_init();
   if (!gcl_ptrset_remove(&live, o)) {
-    report_error("%s %p (type %s) freed again or never allocated",
+    report_error("%s %p freed again or never allocated",
                  gcl_ptrset_contains(&quarantine, o) ? "freed object" : "unknown object",
-                 (void *)o, gcl_ptrset_contains(&quarantine, o) ? "<freed>" : "?");
+                 (void *)o);
   } else {
-    /* Keep the size for the later release; then make the object untraceable. */
-    size_t bytes = gcl_object_size(o);
-    /* Atomic: a thread that read a pointer to o before it died may still try_inc it
-     * (gcl_load_strong on a shared object); its increment is undone before its next
-     * safepoint, so the size is intact when the quarantine is released. */
-    __atomic_store_n(&o->gcl_word, bytes, __ATOMIC_RELAXED);
-    __atomic_store_n(&o->gcl_type_word, (uintptr_t)&freed_type, __ATOMIC_RELAXED);
+    if (nheld == held_cap) {
+      held_cap = held_cap ? 2 * held_cap : 1024;
+      held = realloc(held, held_cap * sizeof *held);
+      if (!held) gcl_alloc_failed(held_cap * sizeof *held);
+    }
+    held[nheld].obj = o;
+    held[nheld].bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size(o);
+    nheld++;
     gcl_ptrset_add(&quarantine, o);
   }
   pthread_mutex_unlock(&verify_lock);
@@ -94,13 +100,9 @@ static void visit(struct gcl_object **slot, void *ctx) {
 static void visit_thread_roots(struct gcl_mutator *m, void *ctx) { gcl_visit_roots(m, visit, ctx); }
 
 static void release_quarantine(void) {
-  size_t cursor = 0;
-  void *p;
-  while (gcl_ptrset_next(&quarantine, &cursor, &p)) {
-    struct gcl_object *o = p;
-    size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + o->gcl_word;
-    gcl_allocator_free(NULL, (char *)o - GCL_COLLECTOR_PREFIX_SIZE, bytes);
-  }
+  for (size_t i = 0; i < nheld; i++)
+    gcl_allocator_free(NULL, (char *)held[i].obj - GCL_COLLECTOR_PREFIX_SIZE, held[i].bytes);
+  nheld = 0;
   gcl_ptrset_destroy(&quarantine);
   gcl_ptrset_init(&quarantine);
 }
