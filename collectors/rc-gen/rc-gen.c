@@ -294,7 +294,7 @@ static inline void decref_one(struct gcl_object *c, const bool *members) {
   uintptr_t p = ld(&h->prev);
   if (!(p & COLLECTING)) {
     /* Not a member (untracked, older, permanent, new), or one not initialised yet. */
-    if (!members || !members[gcl_rcgen_tag_of(h)]) return;
+    if (!p || !members || !members[gcl_rcgen_tag_of(h)]) return;
     p = init_refs(h);
   }
   /* More references from inside the set than the count says: the count is broken. */
