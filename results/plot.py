@@ -30,8 +30,8 @@ count (empty = not measured, never 0); the CI is a percentile bootstrap of the m
 plotted numbers as CSV on standard output.
 
 Input is checked like gclab does (RFC 4180, header with the required columns,
-schema_version 1 or 2, the same on every row, every row as long as the header, numbers
-well formed; version-2 rows whose placement is not none or iterations not 1 are separate
+schema_version 1 to 4, the same on every row, every row as long as the header, numbers
+well formed; rows (version 2 on) whose placement is not none or iterations not 1 are separate
 cells labelled threads@placement[/iN], as gclab summary prints them);
 bad input prints one line and exits with status 2. Needs Debian's python3-matplotlib;
 otherwise only the standard library.
@@ -42,7 +42,7 @@ import math
 import os
 import sys
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
 SCHEMA_OLDEST_READ = 1
 EVENTS_HEADER = ["run_id", "collector", "allocator", "workload", "threads", "placement", "rep",
                  "cell", "thread", "start_ns", "duration_ns", "kind"]

@@ -29,6 +29,13 @@ fail() {
   fails=$((fails + 1))
 }
 
+# plot.py must read the schema gclab writes now.
+want=$(sed -n 's/^#define GCL_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$D/../../harness/schema.h")
+have=$(sed -n 's/^SCHEMA_VERSION = \([0-9]*\).*/\1/p' "$PLOT")
+[ -n "$want" ] && [ "$want" = "$have" ] ||
+  fail "plot.py reads schema_version up to '$have' but gclab writes '$want' (harness/schema.h)"
+
+
 magic_ok() { # FILE EXT
   case $2 in
   png) [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' ')" = 89504e47 ] ;;
