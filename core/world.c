@@ -75,9 +75,18 @@ static void wait_while_suspended(struct gcl_mutator *m) {
   while (load_state(m) == GCL_THREAD_SUSPENDED) pthread_cond_wait(&world_cond, &world_lock);
 }
 
-/* Suspend the calling (attached) thread for a stop in progress; returns detached. */
+/* Suspend the calling (attached) thread for a stop in progress; returns detached. The flag
+ * is read again under world_lock, which gcl_start_the_world holds while it clears the flag
+ * and releases the suspended: a thread that saw the flag, but was not in the list when the
+ * requester last looked at it (it was attaching), may arrive after the restart, and must
+ * then not wait for a wake-up that already happened. */
 static void suspend_self(struct gcl_mutator *m) {
   pthread_mutex_lock(&world_lock);
+  if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) {
+    store_state(m, GCL_THREAD_DETACHED);
+    pthread_mutex_unlock(&world_lock);
+    return;
+  }
   store_state(m, GCL_THREAD_SUSPENDED);
   pthread_cond_broadcast(&world_cond);
   wait_while_suspended(m);
