@@ -139,18 +139,31 @@ static inline void release_refs(struct gcl_mutator *m, struct gcl_object *d,
 
 /* The rare deaths: a finalizer to run (it may resurrect d), weak references to clear. */
 static void kill_slow(struct gcl_mutator *m, struct gcl_object *d, const struct gcl_type *t) {
+  /* The callbacks below may block or reach a safepoint, and another thread may collect
+   * meanwhile: d is no longer on the worklist, so gcl_visit_dying names it. */
+  struct gcl_object *outer = m->dying;
+  m->dying = d;
   if (t->finalize && !(gcl_obj_flags(d) & GCL_OBJ_FINALIZED)) {
     /* PEP 442 under RC: the finalizer runs once, on a temporarily revived object; if it
      * stored a new reference somewhere, the object is resurrected and lives on. */
     gcl_obj_set_flag(d, GCL_OBJ_FINALIZED);
     gcl_rc_thread_revive(m, d);
     t->finalize(m, d);
-    if (!gcl_rc_thread_dec(m, d, true)) return;
+    if (!gcl_rc_thread_dec(m, d, true)) {
+      m->dying = outer;
+      return;
+    }
   }
   /* Weak references read NULL from here on; their callbacks run before d loses anything. */
   if (gcl_obj_flags(d) & GCL_OBJ_WEAKREFD) gcl_weakref_clear(m, d);
+  m->dying = outer;
   release_refs(m, d, t);
   free_object(m, d, t, gcl_obj_flags(d));
+}
+
+void gcl_visit_dying(struct gcl_mutator *t, void (*fn)(struct gcl_object *o, void *ctx), void *ctx) {
+  for (size_t i = 0; i < t->dealloc_top; i++) fn(t->dealloc_stack[i], ctx);
+  if (t->dying) fn(t->dying, ctx);
 }
 
 /* Kill one object whose count is zero: drop its references, free its memory. The type

@@ -69,6 +69,8 @@ struct gcl_mutator {
   struct gcl_object **dealloc_stack;       /* worklist of objects whose count hit zero */
   size_t dealloc_top, dealloc_cap;         /* its depth and capacity */
   bool dealloc_draining;                   /* gcl_dealloc is running on this thread */
+  struct gcl_object *dying;                /* popped object whose finalizer or weak-reference
+                                            * callbacks run now (count may be zero) */
   struct gcl_deferred_batch *deferred;     /* shared objects awaiting a QSBR grace period */
   struct gcl_mutator *next;                /* registry list, under the world lock */
   unsigned blocking_depth;                 /* nesting of gcl_blocking_enter */
@@ -127,6 +129,11 @@ void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o); /* count hit zero
 void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o); /* memory only */
 void gcl_heap_bytes_flush(struct gcl_mutator *m);
 void gcl_heap_thread_flush(struct gcl_mutator *m); /* deferred frees and byte counts */
+/* Visit the objects thread t is in the middle of killing: its dealloc worklist and the one
+ * whose finalizer or weak-reference callbacks run. Their counts may be zero, yet they hold
+ * their references until t kills them, so a collector running while t is stopped inside a
+ * finalizer must treat each as referenced from outside. World stopped only. */
+void gcl_visit_dying(struct gcl_mutator *t, void (*fn)(struct gcl_object *o, void *ctx), void *ctx);
 
 /* Verifier hooks (core/verify.c), called only in GCL_VERIFY builds. */
 void gcl_verify_on_alloc(struct gcl_object *o);

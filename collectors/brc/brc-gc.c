@@ -136,6 +136,18 @@ static void init_refs(struct gcl_object *o, void *ctx) {
  * 3.14's gc_mark_buffer does the same). */
 #define PREFETCH_WINDOW 16
 
+/* An object another thread is in the middle of killing (stopped inside a finalizer of
+ * that death): it holds its references until that thread kills it, so count it as
+ * referenced from outside; it and what it reaches survive this collection. */
+static void keep_dying(struct gcl_object *o, void *ctx) {
+  (void)ctx;
+  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  if ((p->u.gc.bits & GC_SKIP) || gcl_brc_is_immortal(p, p->owner)) return;
+  p->u.gc.refs++;
+}
+
+static void keep_thread_dying(struct gcl_mutator *t, void *ctx) { gcl_visit_dying(t, keep_dying, ctx); }
+
 static void mark_slot(struct gcl_object **slot, void *ctx) {
   struct gc_state *st = ctx;
   struct gcl_object *o = *slot;
@@ -281,6 +293,7 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   gcl_stop_the_world(m);
   gcl_for_each_mutator(merge_thread, &st);
   gcl_brc_walk(init_refs, &st);
+  gcl_for_each_mutator(keep_thread_dying, &st);
   gcl_for_each_mutator(mark_thread_roots, &st);
   gcl_visit_global_roots(mark_slot, &st);
   drain_marks(&st);
