@@ -181,6 +181,15 @@ void gcl_collector_thread_detach(struct gcl_mutator *m) {
   struct gcl_collector_mutator *cm = &m->collector;
   struct gcl_brc_thread *t = cm->thread;
   gcl_brc_drain(t, owner_merge, m);
+  /* No owner fast path from here on: once our registry entry is gone another thread may
+   * merge one of our objects by itself (it writes ref_local), so every count operation we
+   * still make (the second drain's deaths) must go through the shared count, as CPython
+   * makes none after a thread leaves its table. GCL_BRC_MAX_THREADS is never handed out.
+   * (An object a finalizer allocates during this drain would get that owner id: such
+   * objects are treated as ownerless by everyone else, but this thread would still take
+   * the fast path on them; finalizers that allocate while their thread exits are not
+   * supported.) */
+  cm->tid = GCL_BRC_MAX_THREADS;
   /* From here a thread that looks our id up merges by itself; one that found us before
    * may still be enqueueing until it passes a quiescent state. */
   registry_set(t->tid, NULL);
