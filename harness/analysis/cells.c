@@ -223,3 +223,17 @@ const char *gcl_opt_value(int argc, char **argv, int *i, const char *name, int *
   }
   return argv[++*i];
 }
+
+int gcl_metric_arg_keep(struct gcl_metric_arg *ma, const char *who, const char *value) {
+  if (strlen(value) >= sizeof ma->text) {
+    fprintf(stderr, "%s: --metric value too long (at most %zu characters)\n", who,
+            sizeof ma->text - 1);
+    return -1;
+  }
+  strcpy(ma->text, value);
+  return 0;
+}
+
+int gcl_metric_arg_parse(struct gcl_metric_arg *ma, const char *who) {
+  return gcl_parse_metrics(who, ma->text, ma->names, &ma->n);
+}

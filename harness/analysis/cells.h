@@ -92,6 +92,19 @@ const char *gcl_threads_label(const struct gcl_cell *c, char *buf, size_t len);
  * Returns 0, or -1 after one line. */
 int gcl_parse_metrics(const char *who, char *arg, char **names, size_t *n);
 
+/* A --metric option as the three commands take it: the last value given wins, and it is
+ * split into names only once every option has been read. */
+struct gcl_metric_arg {
+  char text[1024];              /* the value, split in place by gcl_metric_arg_parse */
+  char *names[GCL_MAX_METRICS]; /* the metric names, after parsing */
+  size_t n;                     /* how many */
+};
+
+/* Keep VALUE as the option's text; -1 after one line when it is too long. */
+int gcl_metric_arg_keep(struct gcl_metric_arg *ma, const char *who, const char *value);
+/* Split the kept text with gcl_parse_metrics; 0, or -1 after one line. */
+int gcl_metric_arg_parse(struct gcl_metric_arg *ma, const char *who);
+
 /* Whether a metric is a time (its name ends in _s or _us): verdicts then say
  * slower/faster instead of higher/lower. */
 int gcl_metric_is_time(const char *metric);

@@ -304,7 +304,7 @@ static size_t print_json(struct match *mt, const struct gcl_data *db, const stru
 int gcl_cmd_compare(int argc, char **argv) {
   const char *paths[2] = {NULL, NULL};
   size_t npaths = 0;
-  char metric_buf[1024] = "wall_s";
+  struct gcl_metric_arg ma = {.text = "wall_s"};
   double t = 0.05;
   enum gcl_fmt fmt = GCL_FMT_TEXT;
   for (int i = 1; i < argc; i++) {
@@ -314,12 +314,7 @@ int gcl_cmd_compare(int argc, char **argv) {
       help(stdout);
       return 0;
     } else if ((v = gcl_opt_value(argc, argv, &i, "--metric", &bad, WHO))) {
-      if (strlen(v) >= sizeof metric_buf) {
-        fprintf(stderr, WHO ": --metric value too long (at most %zu characters)\n",
-                sizeof metric_buf - 1);
-        return 2;
-      }
-      strcpy(metric_buf, v);
+      if (gcl_metric_arg_keep(&ma, WHO, v) < 0) return 2;
     } else if ((v = gcl_opt_value(argc, argv, &i, "--threshold", &bad, WHO))) {
       if (parse_threshold(v, &t) < 0) {
         fprintf(stderr, WHO ": bad --threshold '%s': expected a percentage such as 5%% or 2.5 "
@@ -346,12 +341,10 @@ int gcl_cmd_compare(int argc, char **argv) {
                     "[--format text|markdown|json]\n");
     return 2;
   }
-  char *metrics[GCL_MAX_METRICS];
-  size_t nmetrics;
-  if (gcl_parse_metrics(WHO, metric_buf, metrics, &nmetrics) < 0) return 2;
+  if (gcl_metric_arg_parse(&ma, WHO) < 0) return 2;
   struct gcl_data db, dn;
-  if (gcl_data_load(&db, WHO, paths[0], nmetrics, metrics) < 0) return 2;
-  if (gcl_data_load(&dn, WHO, paths[1], nmetrics, metrics) < 0) {
+  if (gcl_data_load(&db, WHO, paths[0], ma.n, ma.names) < 0) return 2;
+  if (gcl_data_load(&dn, WHO, paths[1], ma.n, ma.names) < 0) {
     gcl_data_free(&db);
     return 2;
   }
@@ -372,9 +365,9 @@ int gcl_cmd_compare(int argc, char **argv) {
     if (strcmp(host_of(&db), host_of(&dn)) != 0)
       printf("note: BASE ran on host '%s', NEW on '%s': ratios include the machine difference\n",
              host_of(&db), host_of(&dn));
-    for (size_t m = 0; m < nmetrics; m++) {
+    for (size_t m = 0; m < ma.n; m++) {
       putchar('\n');
-      regressions += print_metric(&mt, metrics[m], m, t, fmt);
+      regressions += print_metric(&mt, ma.names[m], m, t, fmt);
     }
     print_only("BASE", mt.only_b, mt.nonly_b, fmt);
     print_only("NEW", mt.only_n, mt.nonly_n, fmt);

@@ -128,7 +128,7 @@ static void print_json(const struct gcl_data *d, const char *path) {
 
 int gcl_cmd_summary(int argc, char **argv) {
   const char *path = NULL;
-  char metric_buf[1024] = "wall_s";
+  struct gcl_metric_arg ma = {.text = "wall_s"};
   enum gcl_fmt fmt = GCL_FMT_TEXT;
   for (int i = 1; i < argc; i++) {
     int bad = 0;
@@ -137,12 +137,7 @@ int gcl_cmd_summary(int argc, char **argv) {
       help(stdout);
       return 0;
     } else if ((v = gcl_opt_value(argc, argv, &i, "--metric", &bad, WHO))) {
-      if (strlen(v) >= sizeof metric_buf) {
-        fprintf(stderr, WHO ": --metric value too long (at most %zu characters)\n",
-                sizeof metric_buf - 1);
-        return 2;
-      }
-      strcpy(metric_buf, v);
+      if (gcl_metric_arg_keep(&ma, WHO, v) < 0) return 2;
     } else if ((v = gcl_opt_value(argc, argv, &i, "--format", &bad, WHO))) {
       if (gcl_parse_format(WHO, v, &fmt) < 0) return 2;
     } else if (bad) {
@@ -162,15 +157,13 @@ int gcl_cmd_summary(int argc, char **argv) {
     fprintf(stderr, "usage: gclab summary FILE.csv [--metric M,...] [--format text|markdown|json]\n");
     return 2;
   }
-  char *metrics[GCL_MAX_METRICS];
-  size_t nmetrics;
-  if (gcl_parse_metrics(WHO, metric_buf, metrics, &nmetrics) < 0) return 2;
+  if (gcl_metric_arg_parse(&ma, WHO) < 0) return 2;
   struct gcl_data d;
-  if (gcl_data_load(&d, WHO, path, nmetrics, metrics) < 0) return 2;
+  if (gcl_data_load(&d, WHO, path, ma.n, ma.names) < 0) return 2;
   if (fmt == GCL_FMT_JSON) {
     print_json(&d, path);
   } else {
-    for (size_t m = 0; m < nmetrics; m++) {
+    for (size_t m = 0; m < ma.n; m++) {
       if (m) putchar('\n');
       print_table(&d, m, fmt);
     }

@@ -177,7 +177,7 @@ static void print_metric(const struct gcl_data *d, const char *path, size_t m,
 
 int gcl_cmd_table(int argc, char **argv) {
   const char *path = NULL;
-  char metric_buf[1024] = "wall_s";
+  struct gcl_metric_arg ma = {.text = "wall_s"};
   enum gcl_fmt fmt = GCL_FMT_MARKDOWN;
   int chose = 0;
   for (int i = 1; i < argc; i++) {
@@ -195,12 +195,7 @@ int gcl_cmd_table(int argc, char **argv) {
       fmt = f;
       chose = 1;
     } else if ((v = gcl_opt_value(argc, argv, &i, "--metric", &bad, WHO))) {
-      if (strlen(v) >= sizeof metric_buf) {
-        fprintf(stderr, WHO ": --metric value too long (at most %zu characters)\n",
-                sizeof metric_buf - 1);
-        return 2;
-      }
-      strcpy(metric_buf, v);
+      if (gcl_metric_arg_keep(&ma, WHO, v) < 0) return 2;
     } else if (bad) {
       return 2;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -218,11 +213,9 @@ int gcl_cmd_table(int argc, char **argv) {
     fprintf(stderr, "usage: gclab table FILE.csv [--latex|--markdown] [--metric wall_s]\n");
     return 2;
   }
-  char *metrics[GCL_MAX_METRICS];
-  size_t nmetrics;
-  if (gcl_parse_metrics(WHO, metric_buf, metrics, &nmetrics) < 0) return 2;
+  if (gcl_metric_arg_parse(&ma, WHO) < 0) return 2;
   struct gcl_data d;
-  if (gcl_data_load(&d, WHO, path, nmetrics, metrics) < 0) return 2;
+  if (gcl_data_load(&d, WHO, path, ma.n, ma.names) < 0) return 2;
   struct axis rows = {0}, cols = {0};
   if (build_axis(&d, &rows, same_row, row_cmp) < 0 || build_axis(&d, &cols, same_col, col_cmp) < 0) {
     fprintf(stderr, WHO ": out of memory\n");
@@ -231,7 +224,7 @@ int gcl_cmd_table(int argc, char **argv) {
     gcl_data_free(&d);
     return 2;
   }
-  for (size_t m = 0; m < nmetrics; m++) {
+  for (size_t m = 0; m < ma.n; m++) {
     if (m) putchar('\n');
     print_metric(&d, path, m, &rows, &cols, fmt);
   }
