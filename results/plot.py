@@ -284,11 +284,16 @@ def plot_bars(cells, metric, plt, stats_out):
             ax.bar([x], [st.median], width, yerr=err, capsize=2, color=colors[pr],
                    edgecolor="black", linewidth=0.5, hatch="///" if st.noisy else None)
             hatched |= st.noisy
+    # Parameters label a group only where they tell cells of one workload apart, one
+    # parameter per line (a full params string is wider than its group).
+    params_of = {}
+    for (w, p, s, t) in groups:
+        params_of.setdefault(w, set()).add(p)
     labels = []
     for (w, p, s, t) in groups:
         lines = [w]
-        if show_params and p:
-            lines.append(p)
+        if show_params and p and len(params_of[w]) > 1:
+            lines.extend(p.split(";"))
         if show_scale:
             lines.append("scale " + s)
         lines.append("%s thread%s" % (t, "" if t == "1" else "s"))
