@@ -158,17 +158,23 @@ static const struct gcl_type holder_type = {
     .ref_offset = offsetof(struct holder, slot), .nrefs = 1};
 
 static struct gcl_object *the_holder;
-static int writer_done;
+static int writer_done, readers_running;
 static unsigned long reads;
+
+static struct gcl_object *new_box(struct gcl_mutator *m) {
+  struct gcl_object *b = gcl_new(m, &box_type);
+  ((struct box *)b)->magic = BOX_MAGIC;
+  gcl_share(m, b);
+  return b;
+}
 
 static void *writer(void *arg) {
   (void)arg;
   struct gcl_mutator *m = gcl_thread_attach();
+  /* Overwrite only while both readers read: the race under test must happen. */
+  while (load(&readers_running) < 2) gcl_safepoint(m);
   for (int i = 0; i < 20000; i++) {
-    struct gcl_object *b = gcl_new(m, &box_type);
-    ((struct box *)b)->magic = BOX_MAGIC;
-    gcl_share(m, b);
-    gcl_store_move(m, the_holder, &((struct holder *)the_holder)->slot, b);
+    gcl_store_move(m, the_holder, &((struct holder *)the_holder)->slot, new_box(m));
     gcl_safepoint(m);
   }
   store(&writer_done, 1);
@@ -179,7 +185,8 @@ static void *writer(void *arg) {
 static void *reader(void *arg) {
   (void)arg;
   struct gcl_mutator *m = gcl_thread_attach();
-  while (!load(&writer_done)) {
+  __atomic_fetch_add(&readers_running, 1, __ATOMIC_SEQ_CST);
+  do {
     for (int i = 0; i < 64; i++) {
       struct gcl_object *b = gcl_load_strong(m, the_holder, &((struct holder *)the_holder)->slot);
       if (b) {
@@ -189,7 +196,7 @@ static void *reader(void *arg) {
       }
     }
     gcl_safepoint(m);
-  }
+  } while (!load(&writer_done));
   gcl_thread_detach(m);
   return NULL;
 }
@@ -199,6 +206,8 @@ Test(world, load_strong_against_a_concurrent_writer, .init = setup, .timeout = 1
   struct gcl_mutator *m = gcl_thread_attach();
   the_holder = gcl_new(m, &holder_type);
   gcl_share(m, the_holder);
+  /* The slot is never empty: every read finds a box. */
+  gcl_store_move(m, the_holder, &((struct holder *)the_holder)->slot, new_box(m));
   pthread_t w, r[2];
   for (int i = 0; i < 2; i++) pthread_create(&r[i], NULL, reader, NULL);
   pthread_create(&w, NULL, writer, NULL);
@@ -211,7 +220,7 @@ Test(world, load_strong_against_a_concurrent_writer, .init = setup, .timeout = 1
   gcl_heap_finish();
   struct gcl_heap_stats hs;
   gcl_stats_snapshot(&hs);
-  cr_assert_eq(hs.objects_allocated, 20001);
+  cr_assert_eq(hs.objects_allocated, 20002, "the holder and 20001 boxes");
   cr_assert_eq(hs.objects_freed, hs.objects_allocated, "every box and the holder died");
   cr_assert_eq(hs.deferred_frees, hs.objects_freed, "shared objects wait for a grace period");
   cr_assert_gt(__atomic_load_n(&reads, __ATOMIC_RELAXED), 0);
