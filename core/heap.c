@@ -129,9 +129,10 @@ static void release_child(struct gcl_object **slot, void *ctx) { release_ref(ctx
 /* Drop every reference d holds. */
 static inline void release_refs(struct gcl_mutator *m, struct gcl_object *d,
                                 const struct gcl_type *t) {
-  if (t->nrefs) {
-    struct gcl_object **s = gcl_ref_slots(d, t);
-    for (unsigned i = 0; i < t->nrefs; i++) release_ref(m, s[i]);
+  struct gcl_object **s;
+  size_t n = gcl_ref_range(d, t, &s);
+  if (n) {
+    for (size_t i = 0; i < n; i++) release_ref(m, s[i]);
   } else if (t->trace) {
     t->trace(d, release_child, m);
   }

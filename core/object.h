@@ -35,6 +35,8 @@ typedef void (*gcl_visit_fn)(struct gcl_object **slot, void *ctx);
 /* Type flags. */
 #define GCL_TYPE_CONTAINER 0x1u /* may reference other objects (cycle collectors track it) */
 #define GCL_TYPE_VAR 0x2u       /* variable-sized: starts with struct gcl_varobject */
+#define GCL_TYPE_REF_ITEMS 0x4u /* with VAR: the len items are the reference slots, from
+                                 * ref_offset on (a table of references); no trace hook */
 
 struct gcl_type {
   const char *name;          /* for diagnostics and the verifier's reports */
@@ -42,8 +44,9 @@ struct gcl_type {
   size_t item_size;          /* bytes per item of a VAR type, 0 otherwise */
   unsigned flags;            /* GCL_TYPE_* */
   /* Simple layout: the object's references are exactly `nrefs` consecutive slots starting
-   * `ref_offset` bytes into the object. Core walks them without an indirect call; trace
-   * may then be NULL. Types whose references are elsewhere leave nrefs 0 and use trace. */
+   * `ref_offset` bytes into the object (or, with GCL_TYPE_REF_ITEMS, its `len` items from
+   * there). Core walks them without an indirect call; trace may then be NULL. Types whose
+   * references are elsewhere leave nrefs 0, do not set REF_ITEMS, and use trace. */
   unsigned short ref_offset; /* byte offset of the first reference slot */
   unsigned short nrefs;      /* number of reference slots, 0: see trace */
   void (*trace)(struct gcl_object *obj, gcl_visit_fn visit, void *ctx); /* NULL: none */
@@ -94,17 +97,23 @@ static inline size_t gcl_object_size(const struct gcl_object *o) {
   return t->size;
 }
 
-/* The simple-layout reference slots of o (t->nrefs of them). */
-static inline struct gcl_object **gcl_ref_slots(struct gcl_object *o, const struct gcl_type *t) {
-  return (struct gcl_object **)((char *)o + t->ref_offset);
+/* The reference slots core walks without the trace hook: the simple layout (t->nrefs
+ * slots) or a table of references (GCL_TYPE_REF_ITEMS: len slots), both from
+ * t->ref_offset. Returns how many (0: none, or see t->trace) and sets *slots. */
+static inline size_t gcl_ref_range(struct gcl_object *o, const struct gcl_type *t,
+                                   struct gcl_object ***slots) {
+  *slots = (struct gcl_object **)((char *)o + t->ref_offset);
+  if (t->flags & GCL_TYPE_REF_ITEMS) return ((struct gcl_varobject *)o)->len;
+  return t->nrefs;
 }
 
 /* Visit every reference slot of o (no-op for pointer-free types). */
 static inline void gcl_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
   const struct gcl_type *t = gcl_type_of(o);
-  if (t->nrefs) {
-    struct gcl_object **s = gcl_ref_slots(o, t);
-    for (unsigned i = 0; i < t->nrefs; i++) visit(&s[i], ctx);
+  struct gcl_object **s;
+  size_t n = gcl_ref_range(o, t, &s);
+  if (n) {
+    for (size_t i = 0; i < n; i++) visit(&s[i], ctx);
   } else if (t->trace) {
     t->trace(o, visit, ctx);
   }

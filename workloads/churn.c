@@ -63,11 +63,6 @@ struct churn_table {
 #define BOX(o) ((struct churn_box *)(o))
 #define TABLE(o) ((struct churn_table *)(o))
 
-static void table_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
-  struct churn_table *t = TABLE(o);
-  for (size_t i = 0; i < t->var.len; i++) visit(&t->slot[i], ctx);
-}
-
 static const struct gcl_type leaf_type = {
     .name = "churn-leaf",
     .size = sizeof(struct churn_leaf),
@@ -88,8 +83,8 @@ static const struct gcl_type table_type = {
     .name = "churn-table",
     .size = sizeof(struct churn_table),
     .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER,
-    .trace = table_trace,
+    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER | GCL_TYPE_REF_ITEMS,
+    .ref_offset = offsetof(struct churn_table, slot),
 };
 
 _Static_assert(sizeof(struct churn_leaf) == 32, "a leaf's base size is the 32 B class");

@@ -65,11 +65,6 @@ struct keep_table {
 #define LIST(o) ((struct list_node *)(o))
 #define KEEP(o) ((struct keep_table *)(o))
 
-static void keep_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
-  struct keep_table *k = KEEP(o);
-  for (size_t i = 0; i < k->var.len; i++) visit(&k->slot[i], ctx);
-}
-
 static const struct gcl_type ring_type = {
     .name = "cycles-ring-node",
     .size = sizeof(struct ring_node),
@@ -90,8 +85,8 @@ static const struct gcl_type keep_type = {
     .name = "cycles-keep-table",
     .size = sizeof(struct keep_table),
     .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER,
-    .trace = keep_trace,
+    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER | GCL_TYPE_REF_ITEMS,
+    .ref_offset = offsetof(struct keep_table, slot),
 };
 
 enum shape { SHAPE_RING, SHAPE_LIST, SHAPE_CHAIN };

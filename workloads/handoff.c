@@ -50,14 +50,6 @@ struct queue_obj {
 #define LEAF(o) ((struct leaf *)(o))
 #define QOBJ(o) ((struct queue_obj *)(o))
 
-static void message_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
-  for (size_t i = 0; i < MSG(o)->var.len; i++) visit(&MSG(o)->leaf[i], ctx);
-}
-
-static void queue_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
-  for (size_t i = 0; i < QOBJ(o)->var.len; i++) visit(&QOBJ(o)->slot[i], ctx);
-}
-
 static const struct gcl_type leaf_type = {
     .name = "handoff-leaf",
     .size = sizeof(struct leaf),
@@ -67,16 +59,16 @@ static const struct gcl_type message_type = {
     .name = "handoff-message",
     .size = sizeof(struct message),
     .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER,
-    .trace = message_trace,
+    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER | GCL_TYPE_REF_ITEMS,
+    .ref_offset = offsetof(struct message, leaf),
 };
 
 static const struct gcl_type queue_type = {
     .name = "handoff-queue",
     .size = sizeof(struct queue_obj),
     .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER,
-    .trace = queue_trace,
+    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER | GCL_TYPE_REF_ITEMS,
+    .ref_offset = offsetof(struct queue_obj, slot),
 };
 
 /* A leaf's value: 48 bits derived from (seed, id, position, stage) and a 16-bit check. */

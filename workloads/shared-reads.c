@@ -49,10 +49,6 @@ struct table {
 #define VALUE(o) ((struct value *)(o))
 #define TABLE(o) ((struct table *)(o))
 
-static void table_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
-  for (size_t i = 0; i < TABLE(o)->var.len; i++) visit(&TABLE(o)->slot[i], ctx);
-}
-
 static const struct gcl_type value_type = {
     .name = "shared-reads-value",
     .size = sizeof(struct value),
@@ -65,8 +61,8 @@ static const struct gcl_type table_type = {
     .name = "shared-reads-table",
     .size = sizeof(struct table),
     .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER,
-    .trace = table_trace,
+    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER | GCL_TYPE_REF_ITEMS,
+    .ref_offset = offsetof(struct table, slot),
 };
 
 static uint16_t check16(uint64_t high) {

@@ -249,13 +249,15 @@ static void reset_counts(void) {
 #define LAG 24     /* visits move_unreachable may leave pending after an object */
 #define AHEAD 4
 
-/* Simple-layout types are walked here without an indirect call (as core/heap.c does). */
+/* Simple-layout and reference-table types are walked here without an indirect call (as
+ * core/heap.c does), through gcl_ref_range. */
 #define FOR_EACH_CHILD(o, c, body, visitor, ctx)                                   \
   do {                                                                               \
     const struct gcl_type *t_ = gcl_type_of(o);                                      \
-    if (t_->nrefs) {                                                                 \
-      struct gcl_object **s_ = gcl_ref_slots((o), t_);                               \
-      for (unsigned i_ = 0; i_ < t_->nrefs; i_++) {                                  \
+    struct gcl_object **s_;                                                          \
+    size_t n_ = gcl_ref_range((o), t_, &s_);                                         \
+    if (n_) {                                                                        \
+      for (size_t i_ = 0; i_ < n_; i_++) {                                           \
         struct gcl_object *c = __atomic_load_n(&s_[i_], __ATOMIC_RELAXED);           \
         if (c) body;                                                                 \
       }                                                                              \
@@ -545,13 +547,7 @@ static void delete_garbage(struct gcl_mutator *m, struct gcl_rcgen_head *garbage
     struct gcl_object *o = obj_of(h);
     if (gcl_rc_count(o, gcl_rc_kind()) > 0) {
       gcl_rc_inc(o, gcl_rc_kind());
-      const struct gcl_type *t = gcl_type_of(o);
-      if (t->nrefs) {
-        struct gcl_object **sl = gcl_ref_slots(o, t);
-        for (unsigned i = 0; i < t->nrefs; i++) visit_clear(&sl[i], m);
-      } else if (t->trace) {
-        t->trace(o, visit_clear, m);
-      }
+      gcl_trace(o, visit_clear, m);
       gcl_release(m, o);
     }
     /* Still here: someone holds it (or it waits on our dealloc worklist, a collection

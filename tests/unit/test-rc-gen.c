@@ -46,16 +46,13 @@ struct leaf {
 #define VEC(o) ((struct vec *)(o))
 #define LEAF(o) ((struct leaf *)(o))
 
-static void vec_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
-  for (size_t i = 0; i < VEC(o)->var.len; i++) visit(&VEC(o)->slot[i], ctx);
-}
-
 static const struct gcl_type node_type = {
     .name = "node", .size = sizeof(struct node), .flags = GCL_TYPE_CONTAINER,
     .ref_offset = offsetof(struct node, a), .nrefs = 2};
 static const struct gcl_type vec_type = {
     .name = "vec", .size = sizeof(struct vec), .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_CONTAINER | GCL_TYPE_VAR, .trace = vec_trace};
+    .flags = GCL_TYPE_CONTAINER | GCL_TYPE_VAR | GCL_TYPE_REF_ITEMS,
+    .ref_offset = offsetof(struct vec, slot)};
 static const struct gcl_type leaf_type = {.name = "leaf", .size = sizeof(struct leaf)};
 
 /* Finalizable nodes: fin_runs counts finalizer calls; a node whose value has RESURRECT

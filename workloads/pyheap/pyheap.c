@@ -57,6 +57,7 @@
  * this file, located through __FILE__); the environment variable GCLAB_PYHEAP=path replaces
  * it with any snapshot file. A missing or malformed file is a usage error: one line on
  * stderr, exit status 2. */
+#include <stddef.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -99,11 +100,6 @@ static void pyobj_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
   for (uint32_t i = 0; i < p->nrefs; i++) visit(&p->slot[i], ctx);
 }
 
-static void table_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
-  struct root_table *t = TABLE(o);
-  for (size_t i = 0; i < t->var.len; i++) visit(&t->slot[i], ctx);
-}
-
 static const struct gcl_type tracked_type = {
     .name = "pyheap-tracked",
     .size = sizeof(struct pyobj),
@@ -134,8 +130,8 @@ static const struct gcl_type table_type = {
     .name = "pyheap-root-table",
     .size = sizeof(struct root_table),
     .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_VAR,
-    .trace = table_trace,
+    .flags = GCL_TYPE_VAR | GCL_TYPE_REF_ITEMS,
+    .ref_offset = offsetof(struct root_table, slot),
 };
 
 /* What every thread replays: the snapshot and its region decomposition (read-only). */
