@@ -81,9 +81,7 @@ void gcl_heap_thread_flush(struct gcl_mutator *m) {
  * flags are o's type and flag bits, read once by the caller. */
 static inline void free_object(struct gcl_mutator *m, struct gcl_object *o,
                                const struct gcl_type *t, uintptr_t flags) {
-  size_t bytes = GCL_COLLECTOR_PREFIX_SIZE +
-                 ((t->flags & GCL_TYPE_VAR) ? gcl_type_instance_size(t, ((struct gcl_varobject *)o)->len)
-                                            : t->size);
+  size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size_as(o, t);
   void *mem = (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
   gcl_collector_on_free(&m->collector, o);
   m->stats.objects_freed++;

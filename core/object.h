@@ -91,10 +91,13 @@ static inline size_t gcl_type_instance_size(const struct gcl_type *t, size_t n) 
   return (t->flags & GCL_TYPE_VAR) ? t->size + n * t->item_size : t->size;
 }
 
+/* Size in bytes of o, whose type t the caller has already read. */
+static inline size_t gcl_object_size_as(const struct gcl_object *o, const struct gcl_type *t) {
+  return gcl_type_instance_size(t, (t->flags & GCL_TYPE_VAR) ? ((const struct gcl_varobject *)o)->len : 0);
+}
+
 static inline size_t gcl_object_size(const struct gcl_object *o) {
-  const struct gcl_type *t = gcl_type_of(o);
-  if (t->flags & GCL_TYPE_VAR) return t->size + ((const struct gcl_varobject *)o)->len * t->item_size;
-  return t->size;
+  return gcl_object_size_as(o, gcl_type_of(o));
 }
 
 /* The reference slots core walks without the trace hook: the simple layout (t->nrefs
@@ -103,8 +106,8 @@ static inline size_t gcl_object_size(const struct gcl_object *o) {
 static inline size_t gcl_ref_range(struct gcl_object *o, const struct gcl_type *t,
                                    struct gcl_object ***slots) {
   *slots = (struct gcl_object **)((char *)o + t->ref_offset);
-  if (t->flags & GCL_TYPE_REF_ITEMS) return ((struct gcl_varobject *)o)->len;
-  return t->nrefs;
+  if (t->nrefs) return t->nrefs; /* the common case first: one test, as before tables */
+  return (t->flags & GCL_TYPE_REF_ITEMS) ? ((struct gcl_varobject *)o)->len : 0;
 }
 
 /* Visit every reference slot of o (no-op for pointer-free types). */
