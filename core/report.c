@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 
 void gcl_report_u64(struct gcl_report *r, const char *key, uint64_t v) {
   fprintf(r->out, "%s=%" PRIu64 "\n", key, v);
@@ -19,4 +20,18 @@ void gcl_report_str(struct gcl_report *r, const char *key, const char *v) {
   fprintf(r->out, "%s=", key);
   for (const char *c = v; *c; c++) fputc(*c == '\n' || *c == '\r' ? ' ' : *c, r->out);
   fputc('\n', r->out);
+}
+
+void gcl_report_strf(struct gcl_report *r, const char *key, const char *fmt, ...) {
+  char v[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v, sizeof v, fmt, ap);
+  va_end(ap);
+  gcl_report_str(r, key, v);
+}
+
+void gcl_report_end(struct gcl_report *r) {
+  fprintf(r->out, "end\n");
+  fclose(r->out);
 }

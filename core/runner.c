@@ -292,20 +292,20 @@ int main(int argc, char **argv) {
   struct gcl_report rep = {out};
   char why[200];
   if (gcl_collector_check_threads(ctx.threads, why, sizeof why) != 0) {
-    fprintf(out, "status=invalid:%s\nend\n", why);
-    fclose(out);
+    gcl_report_strf(&rep, "status", "invalid:%s", why);
+    gcl_report_end(&rep);
     return 0;
   }
   int rc = gcl_heap_init();
   if (rc != 0) {
-    fprintf(out, "status=error:heap init failed (%s)\nend\n", strerror(-rc));
-    fclose(out);
+    gcl_report_strf(&rep, "status", "error:heap init failed (%s)", strerror(-rc));
+    gcl_report_end(&rep);
     return 0;
   }
 
   if (gcl_placement_setup(placement, ctx.threads, why, sizeof why) != 0) {
-    fprintf(out, "status=error:placement %s: %s\nend\n", gcl_placement_name(placement), why);
-    fclose(out);
+    gcl_report_strf(&rep, "status", "error:placement %s: %s", gcl_placement_name(placement), why);
+    gcl_report_end(&rep);
     return 0;
   }
   gcl_pause_log_enable(GCL_PAUSE_LOG_CAP);
@@ -345,19 +345,13 @@ int main(int argc, char **argv) {
 
   if (rc != 0)
     gcl_report_str(&rep, "status", "error:workload failed");
-  else if (ev_err != 0) {
-    char s[300];
-    snprintf(s, sizeof s, "error:cannot write events to %s: %s", events_out, strerror(-ev_err));
-    gcl_report_str(&rep, "status", s);
-  } else if (gcl_placement_failures()) {
-    char s[100];
-    snprintf(s, sizeof s, "error:CPU binding refused for %u threads", gcl_placement_failures());
-    gcl_report_str(&rep, "status", s);
-  } else if (ctx.wrong) {
-    char s[200];
-    snprintf(s, sizeof s, "wrong:%s", ctx.why);
-    gcl_report_str(&rep, "status", s);
-  } else
+  else if (ev_err != 0)
+    gcl_report_strf(&rep, "status", "error:cannot write events to %s: %s", events_out, strerror(-ev_err));
+  else if (gcl_placement_failures())
+    gcl_report_strf(&rep, "status", "error:CPU binding refused for %u threads", gcl_placement_failures());
+  else if (ctx.wrong)
+    gcl_report_strf(&rep, "status", "wrong:%s", ctx.why);
+  else
     gcl_report_str(&rep, "status", "ok");
   gcl_report_u64(&rep, "checksum", ctx.checksum);
   gcl_report_f64(&rep, "wall_s", (double)(t1 - t0) * 1e-9);
@@ -379,7 +373,6 @@ int main(int argc, char **argv) {
   char config[512];
   gcl_options_echo(config, sizeof config);
   gcl_report_str(&rep, "config", config);
-  fprintf(out, "end\n");
-  fclose(out);
+  gcl_report_end(&rep);
   return 0;
 }
