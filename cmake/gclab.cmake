@@ -90,7 +90,7 @@ function(_gcl_pair_library collector allocator verify target)
               "${CMAKE_BINARY_DIR}/generated/workload-registry.c")
   target_compile_definitions(${target} PUBLIC
     "GCL_COLLECTOR_ATTRS=\"${cattrs}\"" "GCL_ALLOCATOR_ATTRS=\"${aattrs}\"" GCL_VERIFY=${verify})
-  target_include_directories(${target} PUBLIC "${PROJECT_SOURCE_DIR}/core")
+  target_include_directories(${target} PUBLIC "${PROJECT_SOURCE_DIR}/core" "${PROJECT_SOURCE_DIR}/runner")
   target_link_libraries(${target} PUBLIC gclab-base ${alibs})
 endfunction()
 
@@ -111,7 +111,7 @@ function(gcl_generate_pairs)
       endif()
       list(APPEND valid_pairs "${c}-${a}")
       _gcl_pair_library(${c} ${a} 0 gclab-pair-${c}-${a})
-      add_executable(gclab-run-${c}-${a} core/runner.c)
+      add_executable(gclab-run-${c}-${a} runner/runner.c)
       target_link_libraries(gclab-run-${c}-${a} PRIVATE gclab-pair-${c}-${a})
       set_target_properties(gclab-run-${c}-${a} PROPERTIES
         RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/runners")

@@ -1,4 +1,4 @@
-/* core/report.c — writes the key=value lines of a runner's record (see report.h). */
+/* runner/report.c — writes the key=value lines of a runner's record (see report.h). */
 #include "report.h"
 
 #include <inttypes.h>

@@ -1,4 +1,4 @@
-/* core/report.h — the record a runner hands to the gclab front end.
+/* runner/report.h — the record a runner hands to the gclab front end.
  *
  * A record is a sequence of `key=value` lines ended by `end`; keys are CSV column names
  * (harness/schema.h lists them all). A value that was not measured is simply not written:

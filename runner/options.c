@@ -1,4 +1,4 @@
-/* core/options.c — parser, help and echo generated from the X-macro table. */
+/* runner/options.c — parser, help and echo generated from the X-macro table. */
 #include "options.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* core/options.h — the runner's options as one X-macro table. From it come the parser,
+/* runner/options.h — the runner's options as one X-macro table. From it come the parser,
  * the --help text and the `config` echo written into every CSV row. A collector adds its
  * own options by defining GCL_COLLECTOR_OPTIONS(X) in its attrs header.
  *

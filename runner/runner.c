@@ -1,4 +1,4 @@
-/* core/runner.c — main() of every runner binary gclab-run-<collector>-<allocator>.
+/* runner/runner.c — main() of every runner binary gclab-run-<collector>-<allocator>.
  *
  *   gclab-run-C-A --workload W [--threads N] [--scale S] [--seed K] [--param k=v]...
  *                 [--record-fd FD] [--placement P] [--iterations N] [--events-out FILE]
