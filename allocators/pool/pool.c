@@ -370,8 +370,8 @@ void gcl_pool_large_free(void *p, size_t bytes) {
 static const struct gcl_fig_decl figures[] = {
     {"arenas_peak", "count", "most 1 MiB arenas mapped at once"},
     {"pools_peak", "count", "most 16 KiB pools in use at once"},
-    {"footprint_peak_kb", "kb", "most memory held at once (arenas + large blocks)"},
-    {"fragmentation_peak", "ratio", "footprint / live block bytes at the footprint peak"},
+    {"footprint_peak_kb", "kb", "most KiB held at once: arenas x 1 MiB + live malloc-routed bytes"},
+    {"fragmentation_peak", "ratio", "1 - allocated block bytes / arena bytes, at the fullest moment of the arena peak"},
     {"arenas_end", "count", "arenas still mapped at exit"},
     {"large_allocs", "count", "requests above 512 bytes sent to malloc"},
 };

@@ -33,7 +33,7 @@
  *  - A round: each region is rebuilt with probability `churn`, then gcl_collect(m, -1) is
  *    timed (a checkpoint for the verifier follows).
  *
- * Figures: pyheap_tracked (tracked objects in the snapshot); cpython_full_ns_per_tracked
+ * Figures (CSV columns pyheap.NAME): tracked (tracked objects in the snapshot); cpython_full_ns_per_tracked
  * (the snapshot's median gc.collect() time / objects tracked then); and, only for a
  * collector that collects cycles, gc_full_ns_per_tracked: the median, over every round of
  * every thread, of the timed collection divided by the tracked objects in the heap when it
