@@ -12,7 +12,7 @@
  *
  * Invariants: names are [a-z0-9_] (options and figures) and unique within a module; a
  * module reports only figures it declared (runner/report.c asserts it); an option's
- * default text is valid under the option's own rule (runner/typed-option.c), checked by
+ * default text is valid under the option's own rule (core/typed-option.c), checked by
  * `--describe` and the unit tests. This header has no macros that change it. */
 #ifndef GCL_MODULE_H
 #define GCL_MODULE_H

@@ -1,4 +1,4 @@
-/* runner/typed-option.h — the one rule for option values (core/module.h's types): parsing,
+/* core/typed-option.h — the one rule for option values (core/module.h's types): parsing,
  * range checks, formatting and type names. The runner uses it for every option it
  * accepts; the harness links the same file to check `--opt` values and matrix-file values
  * against the declarations it learned from `--describe`, so a value is judged the same way

@@ -1,4 +1,4 @@
-/* runner/typed-option.c — the value rule of every option type (see typed-option.h).
+/* core/typed-option.c — the value rule of every option type (see typed-option.h).
  *
  * Integers (INT, SIZE) are parsed into a 128-bit intermediate so that the whole range
  * [-2^63, 2^64-1] is exact, then checked against the declared range (decimal text, parsed
