@@ -63,9 +63,9 @@ static void print_table(const struct gcl_data *d, size_t m, enum gcl_fmt fmt) {
     gcl_tab_put_str(&t, c->key[GCL_KEY_WORKLOAD]);
     gcl_tab_put_str(&t, c->key[GCL_KEY_PARAMS]);
     gcl_tab_put_str(&t, c->key[GCL_KEY_SCALE]);
-    gcl_tab_put_str(&t, c->key[GCL_KEY_COLLECTOR]);
+    char cl[1024], tl[128];
+    gcl_tab_put_str(&t, gcl_collector_label(c, cl, sizeof cl));
     gcl_tab_put_str(&t, c->key[GCL_KEY_ALLOCATOR]);
-    char tl[128];
     gcl_tab_put_str(&t, gcl_threads_label(c, tl, sizeof tl));
     gcl_tab_put(&t, "%zu", st.n);
     gcl_tab_put(&t, "%zu", c->failed);
