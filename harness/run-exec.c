@@ -61,8 +61,12 @@ static void runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m
 static void cell_line(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                       const struct gcl_run_cell *x, unsigned k, const char *seed_s,
                       const char *status, const char *const vals[]) {
-  fprintf(stderr, "gclab: [%u/%u] %s %s %s threads=%s", k + 1, m->ncells, o->collectors.v[x->c],
-          o->allocators.v[x->a], m->sel[x->w].info->name, o->threads.v[x->t]);
+  const char *opts = gcl_cell_options(o, m, x);
+  fprintf(stderr, "gclab: [%u/%u] %s %s %s", k + 1, m->ncells, o->collectors.v[x->c],
+          o->allocators.v[x->a], m->sel[x->w].info->name);
+  if (m->sel[x->w].nsets > 1) fprintf(stderr, " params=%s", gcl_cell_params(m, x));
+  if (*opts) fprintf(stderr, " options=%s", opts);
+  fprintf(stderr, " threads=%s", o->threads.v[x->t]);
   if (strcmp(o->placement.v[x->p], "none") != 0) fprintf(stderr, " placement=%s", o->placement.v[x->p]);
   fprintf(stderr, " rep=%u seed=%s: %s", x->rep, seed_s, status);
   if (vals[GCL_COL_wall_s]) fprintf(stderr, ", wall %s s", vals[GCL_COL_wall_s]);
@@ -107,7 +111,8 @@ static int exec_cell(const struct gcl_run_opts *o, struct gcl_matrix *m, struct 
     status = gcl_cell_status(m, o, x, &res, vals, stbuf, sizeof stbuf);
   }
   struct gcl_buf row = {0};
-  gcl_row_build(&s->row, o, m, x, status, &res, ran, vals, &row);
+  struct gcl_row_bufs bufs;
+  gcl_row_build(&s->row, o, m, x, status, &res, ran, vals, &bufs, &row);
   ssize_t wr = write(s->fd, row.p, row.len);
   if (wr != (ssize_t)row.len) {
     fprintf(stderr, "gclab run: writing a row to '%s' failed: %s\n", o->out,

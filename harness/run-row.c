@@ -293,7 +293,7 @@ void gcl_row_ctx_init(struct gcl_row_ctx *x) {
   x->yaml_version = yaml_get_version_string();
 }
 
-/* The CHILD columns from wait4's rusage, into bufs (24 bytes each). */
+/* The CHILD columns from wait4's rusage, into bufs (32 bytes each). */
 static void child_columns(const struct gcl_cell_result *res, bool ran, const char *vals[],
                           char bufs[][32]) {
   if (ran && res->end != GCL_CELL_SPAWN_FAILED) {
@@ -316,15 +316,14 @@ static void child_columns(const struct gcl_cell_result *res, bool ran, const cha
 void gcl_row_build(const struct gcl_row_ctx *x, const struct gcl_run_opts *o,
                    const struct gcl_matrix *m, const struct gcl_run_cell *cell,
                    const char *status, const struct gcl_cell_result *res, bool ran,
-                   const char *vals[], struct gcl_buf *row) {
-  char timestamp[32], seed_s[24], rep_s[16], mut[32], bufs[8][32];
+                   const char *vals[], struct gcl_row_bufs *b, struct gcl_buf *row) {
   time_t tnow = time(NULL);
-  strftime(timestamp, sizeof timestamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&tnow));
-  snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)(o->seed + cell->rep));
-  snprintf(rep_s, sizeof rep_s, "%u", cell->rep);
+  strftime(b->timestamp, sizeof b->timestamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&tnow));
+  snprintf(b->seed, sizeof b->seed, "%llu", (unsigned long long)(o->seed + cell->rep));
+  snprintf(b->rep, sizeof b->rep, "%u", cell->rep);
   vals[GCL_COL_schema_version] = x->version;
   vals[GCL_COL_run_id] = x->run_id;
-  vals[GCL_COL_timestamp] = timestamp;
+  vals[GCL_COL_timestamp] = b->timestamp;
   vals[GCL_COL_gclab_version] = gcl_version;
   vals[GCL_COL_host] = x->host[0] ? x->host : NULL;
   vals[GCL_COL_cpu_model] = x->cpu_model;
@@ -335,18 +334,18 @@ void gcl_row_build(const struct gcl_row_ctx *x, const struct gcl_run_opts *o,
   vals[GCL_COL_options] = gcl_cell_options(o, m, cell);
   vals[GCL_COL_yaml_version] = x->yaml_version;
   vals[GCL_COL_threads] = o->threads.v[cell->t];
-  vals[GCL_COL_rep] = rep_s;
-  vals[GCL_COL_seed] = seed_s;
+  vals[GCL_COL_rep] = b->rep;
+  vals[GCL_COL_seed] = b->seed;
   vals[GCL_COL_scale] = m->scale;
   vals[GCL_COL_placement] = o->placement.v[cell->p];
   vals[GCL_COL_iterations] = m->iters;
   vals[GCL_COL_status] = status;
-  child_columns(res, ran, vals, bufs);
+  child_columns(res, ran, vals, b->child);
   double wall, gc;
   if (vals[GCL_COL_wall_s] && vals[GCL_COL_gc_s] && gcl_num_parse(vals[GCL_COL_wall_s], &wall) &&
       gcl_num_parse(vals[GCL_COL_gc_s], &gc)) {
-    snprintf(mut, sizeof mut, "%.9g", wall - gc);
-    vals[GCL_COL_mutator_s] = mut;
+    snprintf(b->mutator, sizeof b->mutator, "%.9g", wall - gc);
+    vals[GCL_COL_mutator_s] = b->mutator;
   }
   for (unsigned i = 0; i < m->ncols; i++) {
     if (i) gcl_buf_puts(row, ",");

@@ -210,10 +210,18 @@ const char *gcl_cell_status(const struct gcl_matrix *m, const struct gcl_run_opt
                             const char *vals[], char *buf, size_t len);
 /* The row of one cell: the record's values in vals[] (may be all NULL) completed with
  * what gclab knows, as one CSV line appended to *row. */
+/* The texts gclab formats for one row (vals[] points into them: they live as long). */
+struct gcl_row_bufs {
+  char timestamp[32]; /* timestamp */
+  char seed[24];      /* seed */
+  char rep[16];       /* rep */
+  char mutator[32];   /* mutator_s */
+  char child[8][32];  /* process_wall_s and the wait4 rusage columns */
+};
 void gcl_row_build(const struct gcl_row_ctx *x, const struct gcl_run_opts *o,
                    const struct gcl_matrix *m, const struct gcl_run_cell *cell,
                    const char *status, const struct gcl_cell_result *res, bool ran,
-                   const char *vals[], struct gcl_buf *row);
+                   const char *vals[], struct gcl_row_bufs *bufs, struct gcl_buf *row);
 
 /* --- run-events.c --- */
 /* The --events and --trace outputs of one run. */
