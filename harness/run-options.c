@@ -128,8 +128,8 @@ int gcl_run_options(const struct gcl_run_opts *o, struct gcl_matrix *m) {
     if (j == m->noptaxes) m->optaxes[m->noptaxes++] = x;
     else m->optaxes[j].values = x.values; /* a later one wins */
     if (!selected(o, x.mod))
-      fprintf(stderr, "gclab run: note: --opt '%s' applies to no cell (%s %s is not selected)\n",
-              o->opts.v[i], x.mod->kind, x.mod->name);
+      gcl_buf_printf(&m->notes, "gclab run: note: --opt '%s' applies to no cell (%s %s is not "
+                     "selected)\n", o->opts.v[i], x.mod->kind, x.mod->name);
   }
   gcl_run_where = NULL;
   /* Module (union) order, then declaration order: the options column's order. */

@@ -120,6 +120,7 @@ struct gcl_matrix {
   struct gcl_valset **optsets;   /* per pair (c * nallocators + a): its option sets */
   unsigned *noptsets;            /* per pair: how many (1 when no option applies) */
   unsigned ncols;                /* columns of a row: GCL_NCOLS + cat.nfigcols */
+  struct gcl_buf notes;          /* lines for stderr once everything is validated */
   struct gcl_run_cell *cells;    /* the cells to run, in run order */
   unsigned ncells;               /* how many */
   unsigned nall;                 /* cells of the whole matrix (before shard and resume) */
