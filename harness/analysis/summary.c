@@ -18,7 +18,8 @@ static void help(FILE *out) {
   fprintf(out,
           "usage: gclab summary FILE.csv [--metric wall_s,max_rss_kb] [--format text|markdown|json]\n"
           "\n"
-          "Per cell (collector, allocator, workload, params, threads, scale) and metric:\n"
+          "Per cell (collector, allocator, options, workload, params, threads, scale,\n"
+          "placement, iterations) and metric (any numeric column, MODULE.FIGURE included):\n"
           "  n        repetitions with status ok and a measured value (empty = not measured)\n"
           "  failed   rows whose status is wrong:*, timeout, crash or error (never part of\n"
           "           the statistics; rows of an invalid pair are not counted as failed)\n"
