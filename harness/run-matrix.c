@@ -293,6 +293,13 @@ int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m) {
                 p->collector, p->allocator, p->runner);
         return 1;
       }
+      /* Its figures are known only from its own --describe: without it, no row could be
+       * trusted (every figure key would be refused). */
+      if (!p->invalid_reason[0] && !p->described) {
+        fprintf(stderr, "gclab run: runner for %s x %s cannot describe itself: %s (rebuild it)\n",
+                p->collector, p->allocator, p->why);
+        return 1;
+      }
     }
   return 0;
 }

@@ -101,6 +101,17 @@ last=$(awk -v mode=row -v n=14 -f "$HERE/csv.awk" m.csv)
 echo "$last" | grep -qx 'fake-ok.iters2=3' && echo "$last" | grep -qx 'fake-ok.iters=' &&
   echo "$last" | grep -qx 'pool.peak_kb=0' || fail "merged row of b.csv: $(echo "$last" | grep '\.')"
 [ "$(awk -v mode=row -v n=1 -f "$HERE/csv.awk" m.csv | sed -n 's/^pool.extra=//p')" = "" ] || fail "a missing cell is not empty"
+# A runner whose --describe is malformed is refused before any cell runs (its figures are
+# unknown, so none of its rows could be trusted).
+f=$RUNNERS/gclab-run-rc-pool
+cp "$f" "$TMP/good"
+sed -i 's/^  echo "figure $A peak_kb kb most memory held"$/  echo "figure nomodule x count bad"/' "$f"
+"$GCLAB" run --collector rc --allocator pool --workload fake-ok --repeat 1 --out never.csv >o 2>e
+[ $? -eq 1 ] && grep -q "runner for rc x pool cannot describe itself: malformed --describe output, line" e ||
+  fail "a runner with a malformed describe: $(cat e)"
+[ -e never.csv ] && fail "a run with a broken runner created its output"
+cp "$TMP/good" "$f"
+
 if command -v python3 >/dev/null; then
   python3 - m.csv <<'PY' || fail "python's csv module does not read the merged file cleanly"
 import csv, sys
