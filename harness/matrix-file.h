@@ -8,9 +8,17 @@
  *   placement: [none, compact]
  *   repeat: 5                      # scalars: repeat scale seed timeout iterations
  *   scale: 0.1
- *   params:                        # per-workload parameters
- *     binary-trees: {depth: 12}
+ *   params:                        # workload parameters: one value or a list (an axis)
+ *     binary-trees: {depth: [12, 14]}  # ... for one workload
+ *     live: 1000                   # ... or for every selected workload that has it
+ *   rc-gen: {threshold0: [700, 2000]}  # a module's options (any other key with a mapping)
  *   timeouts: {binary-trees: 60}   # per-workload timeout (seconds), over `timeout`
+ *
+ * Keys may be written as the flags are (collector, allocator, workload, thread, placements,
+ * param: the other number of the word), but a file that gives both spellings of one key is
+ * refused. `timeout` (seconds) and `timeouts` (per workload) are two different keys.
+ * A list value of params or options is stored joined by commas ("12,14"): an item that
+ * holds a comma itself is refused.
  *
  * The reader checks only the shape (known keys, no duplicates, scalars where scalars
  * belong); names and numbers are checked by `gclab run` like flags, and every item keeps
@@ -33,9 +41,9 @@ struct gcl_mf_list {
 };
 
 struct gcl_mf_param {
-  char *workload;       /* the workload the parameter is for */
-  char *name;           /* parameter name */
-  char *value;          /* its value as written */
+  char *workload;       /* the workload (params) or module (opts) it is for; NULL: any */
+  char *name;           /* parameter or option name */
+  char *value;          /* its value as written; a list joined by commas */
   unsigned line;        /* line of the value */
 };
 
@@ -47,6 +55,8 @@ struct gcl_matrix_file {
   unsigned nparams;
   struct gcl_mf_param *timeouts; /* timeouts: (name unused, value = seconds) */
   unsigned ntimeouts;
+  struct gcl_mf_param *opts;     /* MODULE: {option: value} (workload = the module) */
+  unsigned nopts;
 };
 
 /* Parse `len` bytes of YAML. Returns 0, or -1 with "PATH:LINE: what" in err. The file is

@@ -30,9 +30,11 @@ count (empty = not measured, never 0); the CI is a percentile bootstrap of the m
 plotted numbers as CSV on standard output.
 
 Input is checked like gclab does (RFC 4180, header with the required columns,
-schema_version 1 to 4, the same on every row, every row as long as the header, numbers
+schema_version 1 to 5, the same on every row, every row as long as the header, numbers
 well formed; rows (version 2 on) whose placement is not none or iterations not 1 are separate
-cells labelled threads@placement[/iN], as gclab summary prints them);
+cells labelled threads@placement[/iN], and rows (version 5 on) with chosen module options
+are separate cells labelled collector[options], as gclab summary prints them; module
+columns MODULE.FIGURE are metrics like any other);
 bad input prints one line and exits with status 2. Needs Debian's python3-matplotlib;
 otherwise only the standard library.
 """
@@ -42,7 +44,7 @@ import math
 import os
 import sys
 
-SCHEMA_VERSION = 4  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
+SCHEMA_VERSION = 5  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
 SCHEMA_OLDEST_READ = 1
 EVENTS_HEADER = ["run_id", "collector", "allocator", "workload", "threads", "placement", "rep",
                  "cell", "thread", "start_ns", "duration_ns", "kind"]
@@ -54,7 +56,10 @@ MIN_N = 3
 KEY = ("collector", "allocator", "workload", "params", "threads", "scale")
 NOT_METRICS = {"schema_version", "run_id", "timestamp", "gclab_version", "host", "cpu_model",
                "collector", "allocator", "workload", "params", "threads", "rep", "seed",
-               "scale", "status", "checksum", "config"}
+               "scale", "status", "checksum", "config", "options", "placement", "iterations",
+               "compiler", "build_type", "build_flags", "sanitizer", "kernel", "libc",
+               "hwloc_version", "urcu_version", "malloc_lib", "malloc_env", "thp",
+               "cpu_governor", "yaml_version"}
 PAUSE_COLS = ("pause_p50_us", "pause_p90_us", "pause_p99_us", "pause_p999_us", "pause_max_us")
 PAUSE_LABELS = ("p50", "p90", "p99", "p99.9", "max")
 # x position of each percentile: -log10(1 - p); max is drawn one decade past p99.9.
@@ -212,6 +217,8 @@ def load(path, metrics):
                                    % (path, start, row["schema_version"], rows[0]["schema_version"]))
                 pl, it = row.get("placement", "none"), row.get("iterations", "1")
                 row["_threads_n"] = row["threads"]
+                if row.get("options"):  # schema 5: chosen options are part of the cell
+                    row["collector"] = row["collector"] + "[" + row["options"] + "]"
                 if pl != "none" or it != "1":
                     row["threads"] = row["threads"] + "@" + pl + ("" if it == "1" else "/i" + it)
                 for m in metrics:
