@@ -141,7 +141,7 @@ function(gcl_generate_pairs)
       endif()
       list(APPEND valid_pairs "${c}-${a}")
       _gcl_pair_library(${c} ${a} 0 gclab-pair-${c}-${a})
-      add_executable(gclab-run-${c}-${a} runner/runner.c)
+      add_executable(gclab-run-${c}-${a} runner/runner.c runner/sampler.c)
       target_link_libraries(gclab-run-${c}-${a} PRIVATE gclab-pair-${c}-${a})
       set_target_properties(gclab-run-${c}-${a} PROPERTIES
         RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/runners")

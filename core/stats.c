@@ -43,3 +43,5 @@ void gcl_stats_reset(void) {
   __atomic_store_n(&live_bytes, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&peak_bytes, 0, __ATOMIC_RELAXED);
 }
+
+int64_t gcl_stats_live_bytes(void) { return __atomic_load_n(&live_bytes, __ATOMIC_RELAXED); }

@@ -196,6 +196,10 @@ void gcl_opt_format(const struct gcl_opt_decl *d, const union gcl_opt_value *v, 
     return;
   }
   case GCL_OPT_DOUBLE:
+    if (v->d == floor(v->d) && fabs(v->d) < 9007199254740992.0) { /* whole: plain digits */
+      snprintf(out, len, "%.0f", v->d);
+      return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
       snprintf(out, len, "%.*g", prec, v->d);
       if (strtod(out, NULL) == v->d) return;

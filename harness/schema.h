@@ -60,6 +60,10 @@
   X(pause_p99_us, RECORD)              \
   X(pause_p999_us, RECORD)             \
   X(pause_max_us, RECORD)              \
+  X(ttsp_count, RECORD)                \
+  X(ttsp_p50_us, RECORD)               \
+  X(ttsp_p99_us, RECORD)               \
+  X(ttsp_max_us, RECORD)               \
   X(objects_allocated, RECORD)         \
   X(bytes_allocated, RECORD)           \
   X(objects_freed, RECORD)             \
@@ -69,6 +73,7 @@
   X(deferred_frees, RECORD)            \
   X(header_bytes, RECORD)              \
   X(max_rss_kb, CHILD)                 \
+  X(rss_mean_kb, RECORD)               \
   X(minflt, CHILD)                     \
   X(majflt, CHILD)                     \
   X(nvcsw, CHILD)                      \

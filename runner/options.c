@@ -13,7 +13,7 @@
 
 /* Indices of core_opts, in table order. */
 enum core_opt { OPT_WORKLOAD, OPT_THREADS, OPT_SCALE, OPT_SEED, OPT_PLACEMENT, OPT_ITERATIONS,
-                OPT_RECORD_FD, OPT_EVENTS_OUT, NCORE };
+                OPT_RECORD_FD, OPT_EVENTS_OUT, OPT_SAMPLE_MS, NCORE };
 
 static const struct gcl_opt_decl core_opts[NCORE] = {
     [OPT_WORKLOAD] = {"workload", GCL_OPT_STRING, "", NULL, NULL, NULL,
@@ -31,6 +31,8 @@ static const struct gcl_opt_decl core_opts[NCORE] = {
                        "file descriptor the result record is written to"},
     [OPT_EVENTS_OUT] = {"events_out", GCL_OPT_STRING, "", NULL, NULL, NULL,
                         "write the pause/phase log to this file"},
+    [OPT_SAMPLE_MS] = {"sample_ms", GCL_OPT_DOUBLE, "10", "0", "10000", NULL,
+                       "memory sampler period in ms (RSS, live and committed bytes); 0: off"},
 };
 
 static void store_core(struct gcl_run_options *o, enum core_opt k, const union gcl_opt_value *v) {
@@ -48,6 +50,7 @@ static void store_core(struct gcl_run_options *o, enum core_opt k, const union g
   case OPT_ITERATIONS: o->iterations = (unsigned)v->i; break;
   case OPT_RECORD_FD: o->record_fd = (int)v->i; break;
   case OPT_EVENTS_OUT: o->events_out = *v->s ? v->s : NULL; break;
+  case OPT_SAMPLE_MS: o->sample_ms = v->d; break;
   case NCORE: break;
   }
 }
@@ -223,6 +226,8 @@ void gcl_run_options_echo(const struct gcl_run_options *o, char *buf, size_t len
   if (used_i > 0 && (size_t)used_i < len - used) used += (size_t)used_i;
   v.i = o->iterations;
   echo_one(buf, len, &used, "", &core_opts[OPT_ITERATIONS], &v);
+  v.d = o->sample_ms;
+  echo_one(buf, len, &used, "", &core_opts[OPT_SAMPLE_MS], &v);
   const struct gcl_module *mods[2] = {&gcl_collector_module, &gcl_allocator_module};
   const union gcl_opt_value *vals[2] = {o->collector_opts, o->allocator_opts};
   for (unsigned k = 0; k < 2; k++) {

@@ -28,6 +28,7 @@ struct gcl_run_options {
   enum gcl_placement placement; /* --placement */
   unsigned iterations;         /* --iterations */
   const char *events_out;      /* --events-out, NULL when not given */
+  double sample_ms;            /* --sample-ms: memory sampler period, 0 = off */
   const char *params[GCL_RUN_MAX_PARAMS]; /* the --param NAME=VALUE texts, in order */
   unsigned nparams;            /* how many */
   union gcl_opt_value collector_opts[GCL_MODULE_MAX_OPTS]; /* gcl_collector_module's values */

@@ -37,6 +37,7 @@
 #include "options.h"
 #include "pause.h"
 #include "placement.h"
+#include "sampler.h"
 #include "workload.h"
 
 #define GCL_PAUSE_LOG_CAP (1u << 20) /* events kept per process (24 MiB at most) */
@@ -300,6 +301,7 @@ int main(int argc, char **argv) {
   int64_t cyclic = -1;
   uint64_t first_checksum = 0;
   bool checksum_moved = false;
+  int sampler_err = gcl_sampler_start((uint64_t)(o.sample_ms * 1e6));
   double cpu0 = cpu_seconds();
   uint64_t t0 = gcl_now_ns();
   counters_ctl(PERF_EVENT_IOC_ENABLE);
@@ -315,6 +317,8 @@ int main(int argc, char **argv) {
   counters_ctl(PERF_EVENT_IOC_DISABLE);
   uint64_t t1 = gcl_now_ns();
   double cpu1 = cpu_seconds();
+  uint32_t nsamples;
+  const struct gcl_sample *samples = gcl_sampler_stop(&nsamples);
   fclose(itf);
   ctx.cyclic_garbage = cyclic;
   gcl_heap_finish();
@@ -341,6 +345,8 @@ int main(int argc, char **argv) {
   free(iters);
   report_placement(&rep);
   report_mmu(&rep, t0, t1);
+  double rss_mean = sampler_err == 0 ? gcl_sampler_mean_rss(samples, nsamples, t0, t1) : -1;
+  if (rss_mean >= 0) gcl_report_f64(&rep, "rss_mean_kb", rss_mean / 1024);
   counters_report(&rep);
   if (ctx.cyclic_garbage >= 0) gcl_report_i64(&rep, "cyclic_garbage", ctx.cyclic_garbage);
   report_workload_figures(&rep, &ctx);

@@ -21,6 +21,14 @@ int gcl_allocator_init(const struct gcl_init *init) {
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
 void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { (void)am; }
 
+/* jemalloc's active pages (stats.active) after an epoch refresh. */
+int64_t gcl_allocator_committed_bytes(void) {
+  uint64_t epoch = 1;
+  size_t len = sizeof epoch, v, vlen = sizeof v;
+  if (mallctl("epoch", &epoch, &len, &epoch, len) != 0) return -1;
+  return mallctl("stats.active", &v, &vlen, NULL, 0) == 0 ? (int64_t)v : -1;
+}
+
 void gcl_allocator_report(struct gcl_report *r) {
   uint64_t epoch = 1;
   size_t len = sizeof epoch;

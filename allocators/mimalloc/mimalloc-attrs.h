@@ -21,10 +21,9 @@
  *    (mimalloc links a free block through its first word only). mimalloc does not collect
  *    a cross-thread free into a full page until its owner runs (the heap's delayed-free
  *    list), so mi_heap_visit_blocks can report such a block as live; the walk skips blocks
- *    that carry the mark. A live block never carries it: every gclab object writes its
- *    header (the second word included) before the thread's next safepoint, and the
- *    world-stopped walk runs only with every mutator at a safepoint. Requests are rounded up
- *    to 16 bytes, so the mark always fits.
+ *    that carry the mark. A live block never carries it: allocation clears the word (a
+ *    collector's prefix may leave it unwritten, as brc's queue link is), before the block
+ *    is handed out. Requests are rounded up to 16 bytes, so the mark always fits.
  *
  * Linking libmimalloc replaces malloc for the whole runner (it exports malloc/free): the
  * row's malloc_lib says so. Not built under the sanitizers (their interceptors own malloc). */
@@ -53,7 +52,9 @@ void gcl_mimalloc_free_slow(void *p);  /* free with am == NULL or while orphans 
 
 static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t bytes) {
   GCL_ASSERT(am && am->heap);
-  return mi_heap_malloc(am->heap, bytes < 16 ? 16 : bytes); /* room for the freed mark */
+  uintptr_t *p = mi_heap_malloc(am->heap, bytes < 16 ? 16 : bytes); /* room for the mark */
+  if (GCL_LIKELY(p != NULL)) p[1] = 0; /* a reused block must not keep its freed mark */
+  return p;
 }
 
 static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p, size_t bytes) {

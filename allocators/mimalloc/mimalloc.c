@@ -154,6 +154,12 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
   pthread_mutex_unlock(&registry_lock);
 }
 
+int64_t gcl_allocator_committed_bytes(void) {
+  size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
+  mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);
+  return (int64_t)commit;
+}
+
 void gcl_allocator_report(struct gcl_report *r) {
   size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
   mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);

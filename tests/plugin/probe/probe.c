@@ -22,6 +22,8 @@ int gcl_allocator_init(const struct gcl_init *init) {
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
 void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { (void)am; }
 
+int64_t gcl_allocator_committed_bytes(void) { return -1; } /* malloc does not say */
+
 void gcl_allocator_report(struct gcl_report *r) {
   uint64_t n = __atomic_load_n(&gcl_probe_allocs, __ATOMIC_RELAXED);
   gcl_report_figure_u64(r, "allocs", n);
