@@ -100,18 +100,27 @@ void gcl_join_words(struct gcl_buf *b, char *const *v, unsigned n) {
   for (unsigned i = 0; i < n; i++) gcl_buf_printf(b, "%s%s", i ? " " : "", v[i]);
 }
 
-int gcl_number_opt(const char *opt, const char *s, double min, double max, bool whole,
-                      bool open_min, double *out) {
+bool gcl_num_in_range(const char *s, double min, double max, bool whole, bool open_min,
+                      double *out, char *expected, size_t len) {
   double v;
   if (!gcl_num_parse(s, &v) || (whole && v != floor(v)) || v > max || v < min ||
       (open_min && v == min)) {
     char lo[32], hi[32];
     gcl_num_format(lo, sizeof lo, min);
     gcl_num_format(hi, sizeof hi, max);
-    return gcl_run_bad("bad value '%s' for --%s: expected %s in %c%s, %s]", s, opt,
-                     whole ? "a whole number" : "a number", open_min ? '(' : '[', lo, hi);
+    snprintf(expected, len, "expected %s in %c%s, %s]", whole ? "a whole number" : "a number",
+             open_min ? '(' : '[', lo, hi);
+    return false;
   }
   *out = v;
+  return true;
+}
+
+int gcl_number_opt(const char *opt, const char *s, double min, double max, bool whole,
+                   bool open_min, double *out) {
+  char expected[160];
+  if (!gcl_num_in_range(s, min, max, whole, open_min, out, expected, sizeof expected))
+    return gcl_run_bad("bad value '%s' for --%s: %s", s, opt, expected);
   return 0;
 }
 
