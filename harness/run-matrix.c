@@ -6,7 +6,6 @@
  * Invariant: --param values apply in order (the file's first), so a later one wins; each
  * bad name or value is reported as FILE:LINE when it came from the file. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,14 +170,10 @@ static int set_param(struct gcl_sel_workload *s, unsigned p, const char *raw, co
     char *text = gcl_must_strdup(t), num[32];
     text[strcspn(text, ",")] = 0;
     double v;
-    if (!gcl_num_parse(text, &v) || v < pi->min || v > pi->max || (pi->integer && v != floor(v))) {
-      char lo[32], hi[32];
-      gcl_num_format(lo, sizeof lo, pi->min);
-      gcl_num_format(hi, sizeof hi, pi->max);
-      return gcl_run_bad("--param '%s': bad value '%s' for %s.%s: expected %s in [%s, %s]%s", raw, text,
-                         s->info->name, pi->name, pi->integer ? "a whole number" : "a number", lo, hi,
-                         strchr(list, ',') ? ", or a list a,b of them" : "");
-    }
+    char expected[160];
+    if (!gcl_num_in_range(text, pi->min, pi->max, pi->integer, false, &v, expected, sizeof expected))
+      return gcl_run_bad("--param '%s': bad value '%s' for %s.%s: %s%s", raw, text, s->info->name,
+                         pi->name, expected, strchr(list, ',') ? ", or a list a,b of them" : "");
     gcl_num_format(num, sizeof num, v);
     if (gcl_axis_has(&ax, num))
       return gcl_run_bad("--param '%s': value %s of %s.%s is given twice", raw, num, s->info->name, pi->name);
@@ -248,11 +243,15 @@ static int apply_params(const struct gcl_run_opts *o, const struct gcl_catalog *
 }
 
 /* The parameter sets of each selected workload: the cross product of its axes. */
-static void render_params(struct gcl_sel_workload *s) {
+static int render_params(struct gcl_sel_workload *s) {
   char **names = gcl_must_realloc(NULL, (s->info->nparams + 1) * sizeof *names);
   for (unsigned p = 0; p < s->info->nparams; p++) names[p] = s->info->params[p].name;
   s->sets = gcl_valsets(names, s->values, s->info->nparams, &s->nsets);
   free(names);
+  if (!s->sets)
+    return gcl_run_bad("the parameter axes of %s make more than %d combinations (at most %d "
+                       "cells in one run)", s->info->name, GCL_CELLS_MAX, GCL_CELLS_MAX);
+  return 0;
 }
 
 int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m) {
@@ -274,7 +273,8 @@ int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m) {
     }
   }
   if ((r = apply_params(o, &m->cat, sel))) return r;
-  for (unsigned w = 0; w < o->workloads.n; w++) render_params(&sel[w]);
+  for (unsigned w = 0; w < o->workloads.n; w++)
+    if ((r = render_params(&sel[w]))) return r;
   m->sel = sel;
   if ((r = gcl_run_options(o, m))) return r;
   m->wl_timeout = gcl_must_realloc(NULL, o->workloads.n * sizeof *m->wl_timeout);
