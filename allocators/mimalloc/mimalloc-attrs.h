@@ -25,6 +25,12 @@
  *    collector's prefix may leave it unwritten, as brc's queue link is), before the block
  *    is handed out. Requests are rounded up to 16 bytes, so the mark always fits.
  *
+ *  - gclab's heaps live in an exclusive mimalloc arena (reserved, not committed, at init:
+ *    option `arena`). mimalloc reclaims an exited thread's abandoned pages into whichever
+ *    heap allocates next; with the arena only gclab heaps can take gclab pages, and never
+ *    the C library malloc's, so a walk never meets a block that is not a gclab object.
+ *    A reclaimed orphan met by a walk is re-adopted (leaves the orphan table).
+ *
  * Linking libmimalloc replaces malloc for the whole runner (it exports malloc/free): the
  * row's malloc_lib says so. Not built under the sanitizers (their interceptors own malloc). */
 #ifndef GCL_MIMALLOC_ATTRS_H
@@ -59,11 +65,12 @@ static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t
 
 static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p, size_t bytes) {
   (void)bytes;
-  ((uintptr_t *)p)[1] = GCL_MIMALLOC_FREED;
-  if (GCL_LIKELY(am != NULL) && GCL_LIKELY(!__atomic_load_n(&gcl_mimalloc_slow, __ATOMIC_RELAXED)))
+  if (GCL_LIKELY(am != NULL) && GCL_LIKELY(!__atomic_load_n(&gcl_mimalloc_slow, __ATOMIC_RELAXED))) {
+    ((uintptr_t *)p)[1] = GCL_MIMALLOC_FREED;
     mi_free(p);
-  else
-    gcl_mimalloc_free_slow(p);
+  } else {
+    gcl_mimalloc_free_slow(p); /* writes the mark under the walk's lock */
+  }
 }
 
 #endif

@@ -28,14 +28,15 @@ static void visit(void *mem, size_t bytes, void *ctx) {
 
 /* The walk must find exactly the live entries of blocks[] and extra[] (the heap holds
  * nothing else of ours: the test allocates through the adapter only). */
-static void *extra[N / 2]; /* the main thread's blocks while blocks[] holds a filler's */
+#define EXTRA (8 * N)
+static void *extra[EXTRA]; /* the main thread's blocks while blocks[] holds a filler's */
 
 static void check_walk(void) {
   struct seen s = {.dups = 0};
   gcl_ptrset_init(&s.set);
   gcl_allocator_walk(visit, &s);
   size_t live = 0;
-  for (size_t i = 0; i < N + N / 2; i++) {
+  for (size_t i = 0; i < N + EXTRA; i++) {
     void *p = i < N ? blocks[i] : extra[i - N];
     if (!p) continue;
     live++;
@@ -121,4 +122,35 @@ Test(mimalloc_walk, frees_racing_a_detach_leave_an_exact_orphan_table, .init = s
       if (blocks[i]) gcl_allocator_free(NULL, blocks[i], 0), blocks[i] = NULL;
     check_walk();
   }
+}
+
+/* A thread exits with live blocks; then this thread allocates and frees a lot (mimalloc
+ * may reclaim the exited thread's abandoned pages into our heap) and reuses freed blocks:
+ * the walk still visits every live block once, and nothing that is not ours (a reused
+ * block must not keep its freed mark; a reclaimed orphan must not be walked twice). */
+Test(mimalloc_walk, reclaimed_and_reused_blocks, .init = setup) {
+  struct gcl_mutator *m = gcl_thread_attach();
+  pthread_t t;
+  pthread_create(&t, NULL, fill, NULL);
+  gcl_blocking_enter(m);
+  pthread_join(t, NULL);
+  gcl_blocking_leave(m);
+  check_walk();
+  uint64_t r = 1234567ull;
+  for (int round = 0; round < 4; round++) {
+    /* Enough new blocks that our heap needs fresh segments (and may reclaim). */
+    for (size_t i = 0; i < EXTRA; i++) {
+      if (extra[i]) gcl_allocator_free(&m->allocator, extra[i], 0);
+      extra[i] = gcl_allocator_alloc(&m->allocator, 1 + next(&r) % 600);
+    }
+    for (size_t i = round; i < N; i += 4) /* some orphans die */
+      if (blocks[i]) gcl_allocator_free(&m->allocator, blocks[i], 0), blocks[i] = NULL;
+    check_walk();
+  }
+  for (size_t i = 0; i < N; i++)
+    if (blocks[i]) gcl_allocator_free(NULL, blocks[i], 0), blocks[i] = NULL;
+  for (size_t i = 0; i < EXTRA; i++)
+    if (extra[i]) gcl_allocator_free(&m->allocator, extra[i], 0), extra[i] = NULL;
+  check_walk();
+  gcl_thread_detach(m);
 }
