@@ -76,9 +76,11 @@ static void report_malloc(struct gcl_report *r) {
      * (mimalloc's mi_version, jemalloc's mallctl "version"), found by symbol so that an
      * LD_PRELOADed library is named as well as a linked one. */
     char *real = realpath(info.dli_fname, NULL), lib[512], ver[128] = "";
-    int (*mi_version)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "mi_version");
+    /* The version symbols of the library that defines malloc, not of any other loaded. */
+    void *h = dlopen(info.dli_fname, RTLD_NOLOAD | RTLD_LAZY);
+    int (*mi_version)(void) = h ? (int (*)(void))dlsym(h, "mi_version") : NULL;
     int (*mallctl)(const char *, void *, size_t *, void *, size_t) =
-        (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(RTLD_DEFAULT, "mallctl");
+        h ? (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(h, "mallctl") : NULL;
     const char *jv = NULL;
     size_t jlen = sizeof jv;
     if (mi_version)
@@ -89,6 +91,7 @@ static void report_malloc(struct gcl_report *r) {
     snprintf(lib, sizeof lib, "%s%s", real ? real : info.dli_fname, ver);
     put(r, "malloc_lib", lib);
     free(real);
+    if (h) dlclose(h);
   }
   char env[1024];
   size_t used = 0;

@@ -44,7 +44,7 @@ void gcl_run_options_help(FILE *out);
 /* The `config` echo: "threads=2;scale=1;seed=1;placement=none;iterations=1;M.N=V;..."
  * (every core option but workload, record fd and events file, then every option of the
  * collector and allocator with its effective value). */
-void gcl_run_options_echo(const struct gcl_run_options *o, char *buf, size_t len);
+char *gcl_run_options_echo(const struct gcl_run_options *o); /* malloc'd; never truncated */
 /* --describe's `module`/`option`/`figure` lines of one module (runner/README.md). */
 void gcl_module_describe(FILE *out, const struct gcl_module *m);
 

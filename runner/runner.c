@@ -37,6 +37,7 @@
 #include "options.h"
 #include "pause.h"
 #include "placement.h"
+#include "typed-option.h"
 #include "sampler.h"
 #include "workload.h"
 
@@ -142,7 +143,27 @@ static int write_events(const char *path, uint64_t t0, uint64_t t1) {
   return fclose(f) == 0 ? 0 : -errno;
 }
 
+/* Every module of this runner keeps the declaration rules (gcl_module_check): a broken
+ * declaration is a bug of the module, reported before anything runs. */
+static void check_modules(void) {
+  char why[512];
+  const struct gcl_module *mods[2] = {&gcl_collector_module, &gcl_allocator_module};
+  for (unsigned k = 0; k < 2; k++)
+    if (gcl_module_check(mods[k], why, sizeof why) != 0) {
+      fprintf(stderr, "gclab-run: bad module declaration: %s\n", why);
+      abort();
+    }
+  for (const struct gcl_workload *const *w = gcl_workloads; *w; w++) {
+    struct gcl_module m = {(*w)->name, "workload", NULL, 0, (*w)->figures, (*w)->nfigures};
+    if (gcl_module_check(&m, why, sizeof why) != 0) {
+      fprintf(stderr, "gclab-run: bad module declaration: %s\n", why);
+      abort();
+    }
+  }
+}
+
 static void describe(void) {
+  printf("protocol 2\n");
   printf("pair %s %s %zu\n", GCL_COLLECTOR_NAME, GCL_ALLOCATOR_NAME, (size_t)GCL_HEADER_BYTES);
   gcl_module_describe(stdout, &gcl_collector_module);
   gcl_module_describe(stdout, &gcl_allocator_module);
@@ -166,7 +187,8 @@ static int usage_error(void) {
   return 2;
 }
 
-/* Parse one `name=value` against the workload's declared parameters. */
+/* Parse one `name=value` against the workload's declared parameters, under the one
+ * value rule (core/typed-option.c): whole numbers as INT, others as DOUBLE. */
 static int set_param(struct gcl_workload_ctx *ctx, const char *kv) {
   const struct gcl_workload *w = ctx->workload;
   const char *eq = strchr(kv, '=');
@@ -178,16 +200,17 @@ static int set_param(struct gcl_workload_ctx *ctx, const char *kv) {
   for (unsigned i = 0; i < w->nparams; i++) {
     const struct gcl_param_def *p = &w->params[i];
     if (strlen(p->name) != n || strncmp(p->name, kv, n) != 0) continue;
-    char *end;
-    errno = 0;
-    double v = strtod(eq + 1, &end);
-    if (errno || end == eq + 1 || *end || !isfinite(v) || v < p->min || v > p->max ||
-        (p->integer && v != floor(v))) {
-      fprintf(stderr, "gclab-run: bad value '%s' for parameter %s of %s: expected %s in [%g, %g]\n",
-              eq + 1, p->name, w->name, p->integer ? "a whole number" : "a number", p->min, p->max);
+    char def[64], lo[64], hi[64], why[256];
+    gcl_double_format(p->def, def, sizeof def);
+    gcl_double_format(p->min, lo, sizeof lo);
+    gcl_double_format(p->max, hi, sizeof hi);
+    struct gcl_opt_decl d = {p->name, p->integer ? GCL_OPT_INT : GCL_OPT_DOUBLE, def, lo, hi, NULL, p->help};
+    union gcl_opt_value v;
+    if (gcl_opt_parse(&d, eq + 1, &v, why, sizeof why) != 0) {
+      fprintf(stderr, "gclab-run: bad value '%s' for parameter %s of %s: %s\n", eq + 1, p->name, w->name, why);
       return -1;
     }
-    ctx->params[i] = v;
+    ctx->params[i] = p->integer ? (double)v.i : v.d;
     return 0;
   }
   fprintf(stderr, "gclab-run: workload %s has no parameter '%.*s' (it has:", w->name, (int)n, kv);
@@ -239,6 +262,7 @@ static void report_heap(struct gcl_report *r) {
 int main(int argc, char **argv) {
   struct gcl_workload_ctx ctx = {.cyclic_garbage = -1};
   static struct gcl_run_options o; /* static: module string options point into argv */
+  check_modules();
   if (gcl_run_options_parse(argc, argv, &o) != 0) return 2;
   if (o.describe) {
     describe();
@@ -360,9 +384,9 @@ int main(int argc, char **argv) {
     gcl_allocator_report(&rep);
     rep.module = NULL;
   }
-  char config[2048];
-  gcl_run_options_echo(&o, config, sizeof config);
+  char *config = gcl_run_options_echo(&o);
   gcl_report_str(&rep, "config", config);
+  free(config);
   gcl_report_end(&rep);
   return 0;
 }

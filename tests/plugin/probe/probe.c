@@ -16,7 +16,7 @@ static const struct gcl_fig_decl figures[] = {
 GCL_ALLOCATOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
 int gcl_allocator_init(const struct gcl_init *init) {
-  gcl_probe_pad = (size_t)init->opts[0].i;
+  gcl_probe_pad = (size_t)init->opts[0].u;
   return 0;
 }
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
