@@ -17,10 +17,19 @@ static struct {
 } listeners[GCL_EVENT_MAX_LISTENERS]; /* guarded by listen_lock */
 static unsigned nlisteners;            /* entries in use; atomic, written under listen_lock */
 
+static __thread uint32_t cached_tid; /* this thread's kernel id, 0 until first asked */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A forked child (Criterion runs each test in one) is a new thread: ask again. */
+static void forget_tid(void) { cached_tid = 0; }
+static void install_atfork(void) { pthread_atfork(NULL, NULL, forget_tid); }
+
 uint32_t gcl_event_thread_id(void) {
-  static __thread uint32_t tid; /* 0 until first asked */
-  if (!tid) tid = (uint32_t)syscall(SYS_gettid);
-  return tid;
+  if (!cached_tid) {
+    pthread_once(&atfork_once, install_atfork);
+    cached_tid = (uint32_t)syscall(SYS_gettid);
+  }
+  return cached_tid;
 }
 
 void gcl_event_emit(const struct gcl_event *e) {

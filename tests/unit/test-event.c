@@ -5,6 +5,9 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "event.h"
 #include "mutator.h"
@@ -173,6 +176,16 @@ Test(event, listener_table_is_bounded) {
   for (unsigned i = 0; i < GCL_EVENT_MAX_LISTENERS; i++) cr_assert_eq(gcl_event_listen(record, &t[i]), 0);
   cr_expect_lt(gcl_event_listen(record, &t[GCL_EVENT_MAX_LISTENERS]), 0);
   for (unsigned i = 0; i < GCL_EVENT_MAX_LISTENERS; i++) gcl_event_unlisten(record, &t[i]);
+}
+
+Test(event, thread_id_is_the_callers_even_after_fork) {
+  cr_assert_eq(gcl_event_thread_id(), (uint32_t)syscall(SYS_gettid));
+  pid_t child = fork();
+  cr_assert_geq(child, 0);
+  if (child == 0) _exit(gcl_event_thread_id() == (uint32_t)syscall(SYS_gettid) ? 0 : 1);
+  int st = 0;
+  cr_assert_eq(waitpid(child, &st, 0), child);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child saw its parent's thread id");
 }
 
 /* --- real stops: one pause and one ttsp per stop --------------------------------------------- */
