@@ -13,9 +13,11 @@
  *
  * --placement binds mutator threads (core/placement.h); --iterations runs the workload N
  * times in this heap (wall_s and cpu_s are the totals, iter_wall_s the ';'-list of each);
- * the pause log (core/pause.h) gives mmu_* and, with --events-out, one line per event
- * "start_ns,duration_ns,kind,thread" (start relative to the first iteration's start; a
- * last "run" event spans the measured window).
+ * the pause log (core/pause.h, derived from core/event.h's stream) gives mmu_* and, with
+ * --events-out, one line per event "start_ns,duration_ns,kind,thread" (start relative to
+ * the first iteration's start; kinds pause, ttsp, collector phases, roots-traced and
+ * heap-traced marks; a last "run" event spans the measured window). Pause and ttsp_*
+ * figures come from the recorder's two histograms, fed by the same events.
  * Hardware and software perf counters are read around the workload where perf_event_open
  * is allowed; otherwise their fields stay empty. */
 #include <errno.h>
@@ -127,8 +129,10 @@ static void report_mmu(struct gcl_report *r, uint64_t t0, uint64_t t1) {
 }
 
 /* The pause log as "start_ns,duration_ns,kind,thread" lines, start relative to t0, then
- * one "run" event spanning [t0, t1] (the measured window, for MMU from the file).
- * Returns 0, or -errno. A dropped-events count goes in a final "#dropped N" line. */
+ * one "run" event spanning [t0, t1] (the measured window, for MMU from the file). Entries
+ * that start after t1 (the collector's final collections in gcl_heap_finish, which the
+ * record leaves out too) are not written. Returns 0, or -errno. A dropped-events count
+ * goes in a final "#dropped N" line. */
 static int write_events(const char *path, uint64_t t0, uint64_t t1) {
   FILE *f = fopen(path, "w");
   if (!f) return -errno;
@@ -136,8 +140,9 @@ static int write_events(const char *path, uint64_t t0, uint64_t t1) {
   uint64_t dropped;
   const struct gcl_pause_event *ev = gcl_pause_log(&n, &dropped);
   for (uint32_t i = 0; i < n; i++)
-    fprintf(f, "%lld,%llu,%s,%u\n", (long long)(ev[i].start_ns - t0),
-            (unsigned long long)ev[i].duration_ns, ev[i].kind, ev[i].thread);
+    if (ev[i].start_ns <= t1)
+      fprintf(f, "%lld,%llu,%s,%u\n", (long long)(ev[i].start_ns - t0),
+              (unsigned long long)ev[i].duration_ns, ev[i].kind, ev[i].thread);
   fprintf(f, "0,%llu,run,%u\n", (unsigned long long)(t1 - t0), (unsigned)getpid());
   if (dropped) fprintf(f, "#dropped %llu\n", (unsigned long long)dropped);
   return fclose(f) == 0 ? 0 : -errno;
@@ -245,17 +250,28 @@ static void report_heap(struct gcl_report *r) {
   gcl_report_i64(r, "peak_heap_bytes", hs.peak_heap_bytes);
   gcl_report_u64(r, "deferred_frees", hs.deferred_frees);
   gcl_report_u64(r, "header_bytes", GCL_HEADER_BYTES);
+}
 
-  struct gcl_pause_hist ph;
-  gcl_pause_snapshot(&ph);
-  gcl_report_u64(r, "pause_count", ph.count);
-  if (ph.count > 0) {
-    gcl_report_f64(r, "pause_total_s", (double)ph.total_ns * 1e-9);
-    gcl_report_f64(r, "pause_p50_us", (double)gcl_pause_hist_quantile(&ph, 0.50) * 1e-3);
-    gcl_report_f64(r, "pause_p90_us", (double)gcl_pause_hist_quantile(&ph, 0.90) * 1e-3);
-    gcl_report_f64(r, "pause_p99_us", (double)gcl_pause_hist_quantile(&ph, 0.99) * 1e-3);
-    gcl_report_f64(r, "pause_p999_us", (double)gcl_pause_hist_quantile(&ph, 0.999) * 1e-3);
-    gcl_report_f64(r, "pause_max_us", (double)ph.max_ns * 1e-3);
+/* pause_* and ttsp_* from the recorder's histograms as they were at the end of the
+ * measured window (the final collections of gcl_heap_finish are left out, as from the
+ * events file and the collectors' figures). */
+static void report_pauses(struct gcl_report *r, const struct gcl_pause_hist *ph,
+                          const struct gcl_pause_hist *th) {
+  gcl_report_u64(r, "pause_count", ph->count);
+  if (ph->count > 0) {
+    gcl_report_f64(r, "pause_total_s", (double)ph->total_ns * 1e-9);
+    gcl_report_f64(r, "pause_p50_us", (double)gcl_pause_hist_quantile(ph, 0.50) * 1e-3);
+    gcl_report_f64(r, "pause_p90_us", (double)gcl_pause_hist_quantile(ph, 0.90) * 1e-3);
+    gcl_report_f64(r, "pause_p99_us", (double)gcl_pause_hist_quantile(ph, 0.99) * 1e-3);
+    gcl_report_f64(r, "pause_p999_us", (double)gcl_pause_hist_quantile(ph, 0.999) * 1e-3);
+    gcl_report_f64(r, "pause_max_us", (double)ph->max_ns * 1e-3);
+  }
+  /* Time to safepoint: stop requested -> every other mutator stopped, once per pause. */
+  gcl_report_u64(r, "ttsp_count", th->count);
+  if (th->count > 0) {
+    gcl_report_f64(r, "ttsp_p50_us", (double)gcl_pause_hist_quantile(th, 0.50) * 1e-3);
+    gcl_report_f64(r, "ttsp_p99_us", (double)gcl_pause_hist_quantile(th, 0.99) * 1e-3);
+    gcl_report_f64(r, "ttsp_max_us", (double)th->max_ns * 1e-3);
   }
 }
 
@@ -314,7 +330,9 @@ int main(int argc, char **argv) {
     gcl_report_end(&rep);
     return 0;
   }
-  gcl_pause_log_enable(GCL_PAUSE_LOG_CAP);
+  /* Every kind only for an events file: mmu_* needs the pauses alone, and the log's memory
+   * counts in the cell's RSS. */
+  gcl_pause_log_enable(GCL_PAUSE_LOG_CAP, events_out != NULL);
   counters_open();
 
   /* Each iteration runs the whole workload; its checksum must not change. */
@@ -343,6 +361,9 @@ int main(int argc, char **argv) {
   double cpu1 = cpu_seconds();
   uint32_t nsamples;
   const struct gcl_sample *samples = gcl_sampler_stop(&nsamples);
+  struct gcl_pause_hist pauses, ttsps; /* the measured window's */
+  gcl_pause_snapshot(&pauses);
+  gcl_ttsp_snapshot(&ttsps);
   fclose(itf);
   ctx.cyclic_garbage = cyclic;
   gcl_heap_finish();
@@ -378,6 +399,7 @@ int main(int argc, char **argv) {
   if (!ctx.workload->bypasses_heap) {
     /* A baseline that bypasses the object model has no heap figures of its own. */
     report_heap(&rep);
+    report_pauses(&rep, &pauses, &ttsps);
     rep.module = &gcl_collector_module;
     gcl_collector_report(&rep);
     rep.module = &gcl_allocator_module;

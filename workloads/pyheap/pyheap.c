@@ -154,9 +154,6 @@ struct plan {
   double *collect_ns;         /* threads x rounds: each timed collection / tracked objects */
 };
 
-/* The plan of the running replay, for the threads (one workload runs per process). */
-static const struct plan *running_plan;
-
 /* A model of pure reference counting over the copies, kept beside the heap so that the
  * workload knows exactly how many copies pure RC leaks (ctx->cyclic_garbage) whatever the
  * collector, and how many tracked copies each round leaves to the cycle collector. Every
@@ -188,11 +185,6 @@ struct replay {
   uint64_t built;               /* objects built since the last safepoint */
   uint64_t sum;                 /* checksum so far */
 };
-
-static void set_wrong(struct gcl_workload_ctx *ctx, uint32_t index, const char *what) {
-  bool was = __atomic_exchange_n(&ctx->wrong, true, __ATOMIC_ACQ_REL);
-  if (!was) snprintf(ctx->why, sizeof ctx->why, "pyheap: object %u: %s", index, what);
-}
 
 static inline uint64_t mix(uint64_t sum, uint64_t v) {
   return (sum ^ v) * 0x100000001B3ull + 0x9E3779B97F4A7C15ull;
@@ -490,7 +482,7 @@ static uint64_t check_all(struct gcl_mutator *m, struct replay *t) {
   for (uint32_t r = 0; r < p->nregions; r++) {
     uint32_t root = p->region_nodes[p->region_start[r]];
     if (gcl_load(m, t->table, &TABLE(t->table)->slot[r]) != t->cur[root]) {
-      set_wrong(t->ctx, root, "the root table does not hold the current copy");
+      gcl_workload_fail(t->ctx, "object %u: the root table does not hold the current copy", root);
       return sum;
     }
   }
@@ -499,14 +491,14 @@ static uint64_t check_all(struct gcl_mutator *m, struct replay *t) {
     const struct gcl_pyheap_object *o = &p->h.objects[i];
     struct gcl_object *c = t->cur[i];
     if (PYOBJ(c)->index != i || PYOBJ(c)->nrefs != o->nrefs) {
-      set_wrong(t->ctx, i, "its copy has another index or reference count");
+      gcl_workload_fail(t->ctx, "object %u: its copy has another index or reference count", i);
       return sum;
     }
     sum = mix(sum, i);
     for (uint32_t s = 0; s < o->nrefs; s++) {
       uint32_t want = p->h.refs[o->ref_start + s];
       if (gcl_load(m, c, &PYOBJ(c)->slot[s]) != t->cur[want]) {
-        set_wrong(t->ctx, i, "a reference does not hold its target's current copy");
+        gcl_workload_fail(t->ctx, "object %u: a reference does not hold its target's current copy", i);
         return sum;
       }
       sum += want;
@@ -515,8 +507,9 @@ static uint64_t check_all(struct gcl_mutator *m, struct replay *t) {
   return sum;
 }
 
-static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index) {
-  const struct plan *p = running_plan;
+static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index,
+                            void *arg) {
+  const struct plan *p = arg; /* shared, read-only while the threads run */
   struct replay t = {.ctx = ctx, .plan = p};
   gcl_rng_seed(&t.rng, ctx->seed, index);
   uint32_t n = p->h.nobjects;
@@ -599,10 +592,8 @@ static int run(struct gcl_workload_ctx *ctx) {
   uint64_t nt = p.rounds * ctx->threads;
   p.collect_ns = must_alloc(nt, sizeof *p.collect_ns);
 
-  running_plan = &p;
   ctx->cyclic_garbage = 0;
-  ctx->checksum = gcl_run_threads(ctx, thread_body);
-  running_plan = NULL;
+  ctx->checksum = gcl_run_threads(ctx, thread_body, &p);
 
   gcl_figure_set(ctx, "tracked", p.h.ntracked);
   if (p.h.collect_tracked > 0)
