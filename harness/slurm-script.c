@@ -27,8 +27,8 @@ static void job_name(struct gcl_buf *b, const struct gcl_slurm_opts *s) {
   const char *n = s->name, *slash = strrchr(s->matrix, '/');
   if (!n || !*n) n = slash ? slash + 1 : s->matrix;
   gcl_buf_puts(b, "gclab-");
-  for (; *n && b->len < 64; n++) {
-    char c = *n;
+  for (unsigned i = 0; n[i] && i < 64; i++) {
+    char c = n[i];
     gcl_buf_putn(b, strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", c) ? &c : "_", 1);
   }
 }

@@ -158,7 +158,8 @@ static int check_dir(struct gcl_slurm_opts *s) {
     if (!realpath(parent, pabs) || access(pabs, W_OK | X_OK) != 0)
       return gcl_run_bad("--out '%s' cannot be created: %s: %s (expected a new folder in a "
                          "writable folder)", s->out, parent, strerror(errno));
-    snprintf(abs, sizeof abs, "%s%s%s", pabs, strcmp(pabs, "/") ? "/" : "", base);
+    if ((size_t)snprintf(abs, sizeof abs, "%s%s%.255s", pabs, strcmp(pabs, "/") ? "/" : "", base) >= sizeof abs)
+      return gcl_run_bad("--out '%s': the path is too long", s->out);
     s->create = true;
   }
   if (!sbatch_safe(abs) || strchr(abs, '%'))

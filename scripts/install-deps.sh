@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libhwloc-dev liburcu-dev libcriterion-dev
-          libyaml-dev libmimalloc-dev libjemalloc-dev python3 python3-matplotlib)
+          libyaml-dev libmimalloc-dev libjemalloc-dev python3 python3-matplotlib
+          slurm-wlm munge) # the last two: tests/slurm (a single-node Slurm on localhost)
 
 missing=()
 for p in "${packages[@]}"; do
