@@ -8,11 +8,13 @@
 #
 # Exit 77 (ctest SKIP) with the reason when Slurm cannot run here; GCLAB_SLURM_TEST=require
 # turns a skip into a failure. Every daemon and job process carries GCLAB_SLURM_TEST_TAG in
-# its environment; the EXIT trap kills exactly those (TERM, then KILL) and munged, so
-# nothing is left behind even when a check fails.
+# its environment (slurmstepd, which clears it, is found by its open slurmd.log); the EXIT
+# trap cancels the job, then kills exactly those (TERM, then KILL), so nothing is left
+# behind even when a check fails or the test is stopped by a signal.
 . "$(dirname "$0")/../harness/lib.sh" "$@"
 TAG=$TMP
-PIDS=()
+PIDS=() # munged, slurmctld, slurmd
+job=    # the job id once submitted
 skip() {
   [ "${GCLAB_SLURM_TEST:-}" = require ] && fail "GCLAB_SLURM_TEST=require, but: $*"
   echo "SKIP: $*"
@@ -30,11 +32,28 @@ tagged() {
     [[ " ${env[*]} " == *" GCLAB_SLURM_TEST_TAG=$TAG "* ]] && alive "$p" && echo "$p"
   done
 }
+# stepds: pids of slurmstepd processes of our slurmd (it clears its environment, but keeps
+# our slurmd.log open).
+stepds() {
+  local d comm fd
+  for d in /proc/[0-9]*; do
+    read -r comm 2>/dev/null <"$d/comm" || continue
+    [ "$comm" = slurmstepd ] || continue
+    for fd in "$d"/fd/*; do
+      [[ $(readlink "$fd" 2>/dev/null) == "$TMP"/* ]] && { echo "${d#/proc/}"; break; }
+    done
+  done
+}
 cleanup() {
   local i left
   trap - EXIT
+  # Jobs first, while slurmd can still end their steps cleanly (bounded: 10 s).
+  if [ -n "${job:-}" ] && [ ${#PIDS[@]} -ge 3 ] && alive "${PIDS[1]}"; then
+    scancel "$job" 2>/dev/null
+    for i in $(seq 50); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
+  fi
   for i in $(seq 50); do
-    left="$(tagged) ${PIDS[*]}"
+    left="$(tagged) $(stepds) ${PIDS[*]}"
     left=$(for p in $left; do alive "$p" && echo "$p"; done)
     [ -z "$left" ] && break
     kill $([ "$i" -lt 40 ] && echo -TERM || echo -KILL) $left 2>/dev/null
@@ -51,7 +70,7 @@ trap 'exit 129' HUP
 # Can Slurm run here at all?
 [ "$(id -u)" -eq 0 ] || skip "slurmd must run as root to start jobs (this is uid $(id -u))"
 for tool in munged mungekey slurmctld slurmd sbatch squeue sinfo scontrol setpriv; do
-  command -v $tool >/dev/null || skip "$tool is not installed (scripts/install-deps.sh installs slurm-wlm and munge)"
+  command -v $tool >/dev/null || skip "$tool is not installed (scripts/install-deps.sh --test installs slurm-wlm and munge)"
 done
 id munge >/dev/null 2>&1 || skip "there is no munge user (the munge package creates it)"
 
