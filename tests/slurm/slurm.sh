@@ -3,8 +3,9 @@
 # ports in this test's temporary directory), a small matrix submitted as a 4-task job array
 # (--partition, --constraint and --time given, so sbatch must accept our #SBATCH lines),
 # merge.sh, and the merged CSV compared with a local run: the same cells with the same
-# statuses and checksums, each once. Shard 3 is run locally first, as a requeued task
-# would find it: its array task must add nothing (--resume).
+# statuses and checksums, each once. --resume is checked twice: shard 3 is run locally
+# first, as a requeued task would find it, and its array task must add nothing; task 2 is
+# requeued for real (scontrol requeue) once done, and must run again and add nothing.
 #
 # Exit 77 (ctest SKIP) with the reason when Slurm cannot run here; GCLAB_SLURM_TEST=require
 # turns a skip into a failure. Every daemon and job process carries GCLAB_SLURM_TEST_TAG in
@@ -183,6 +184,16 @@ done
 grep -q "shard 3/4" job/shard-3.log || fail "array task 3 did not run: $(cat job/shard-3.log)"
 job/merge.sh >merge.out 2>&1 || fail "merge.sh exit $?: $(cat merge.out)"
 [ -s job/merged.csv ] || fail "merge.sh wrote no job/merged.csv"
+
+# A real requeue of a finished task: it runs again, finds its shard complete, adds nothing.
+# (Slurm holds a requeued job back for a while: StartTime=now lets it start at once.)
+scontrol requeue "${job}_2" 2>err || fail "scontrol requeue ${job}_2: $(cat err)"
+scontrol update JobId="${job}_2" StartTime=now 2>err || fail "scontrol update ${job}_2 StartTime=now: $(cat err)"
+requeued() { grep -q "shard 2/4 .*(restart 1)" job/shard-2.log && queued; }
+for _ in $(seq 60); do requeued && break; sleep 1; done
+requeued || fail "requeued task 2 did not run again within 60 s: $(squeue -j "$job" 2>&1 | tail -n +2); $(tail -n 2 job/shard-2.log)"
+[ "$(csv_rows job/shard-2.csv)" -eq 2 ] || fail "the requeued task left $(csv_rows job/shard-2.csv) rows, expected 2"
+echo "slurm: requeued task 2 ran again: $(grep -c 'shard 2/4' job/shard-2.log) runs in its log, $(csv_rows job/shard-2.csv) rows"
 
 # The same cells, run here.
 "$GCLAB" run --matrix m.yaml --out local.csv >/dev/null 2>&1 || fail "local run exit $?"
