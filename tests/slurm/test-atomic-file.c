@@ -52,9 +52,7 @@ static const char *slurp(const char *path) {
   return buf;
 }
 
-TestSuite(atomic_file, .init = setup, .fini = teardown);
-
-Test(atomic_file, writes_a_new_file_whole) {
+Test(atomic_file, writes_a_new_file_whole, .init = setup, .fini = teardown) {
   cr_assert_eq(gcl_file_write_new(dir, "job.sbatch", "#!/bin/bash\n", 12, 0755), 0);
   char p[128];
   snprintf(p, sizeof p, "%s/job.sbatch", dir);
@@ -65,7 +63,7 @@ Test(atomic_file, writes_a_new_file_whole) {
   cr_assert_str_eq(entries(), "job.sbatch");
 }
 
-Test(atomic_file, never_replaces_an_existing_file) {
+Test(atomic_file, never_replaces_an_existing_file, .init = setup, .fini = teardown) {
   char p[128];
   snprintf(p, sizeof p, "%s/f", dir);
   cr_assert_eq(gcl_file_write_new(dir, "f", "old", 3, 0644), 0);
@@ -76,7 +74,7 @@ Test(atomic_file, never_replaces_an_existing_file) {
   cr_assert_str_eq(entries(), "f");
 }
 
-Test(atomic_file, never_follows_a_symlink) {
+Test(atomic_file, never_follows_a_symlink, .init = setup, .fini = teardown) {
   char victim[128], link_to_victim[128], dangling[128], gone[128];
   snprintf(victim, sizeof victim, "%s/victim", dir);
   snprintf(link_to_victim, sizeof link_to_victim, "%s/a", dir);
@@ -94,7 +92,7 @@ Test(atomic_file, never_follows_a_symlink) {
   cr_assert_str_eq(entries(), "a b victim");
 }
 
-Test(atomic_file, an_unwritable_folder_fails_cleanly) {
+Test(atomic_file, an_unwritable_folder_fails_cleanly, .init = setup, .fini = teardown) {
   char file[128], under[160];
   snprintf(file, sizeof file, "%s/plain", dir);
   cr_assert_eq(gcl_file_write_new(dir, "plain", "x", 1, 0644), 0);
