@@ -180,6 +180,7 @@ static int matrix_cells(struct gcl_slurm_opts *s) {
     return r;
   s->ncells = m.nall;
   s->name = o.name;
+  s->notes = gcl_must_strdup(gcl_buf_str(&m.notes));
   FILE *f = fopen(s->matrix, "r");
   char chunk[65536];
   size_t n;
@@ -217,5 +218,7 @@ int gcl_cmd_slurm(int argc, char **argv) {
   if ((r = find_tools(&s))) return r;
   time_t now = time(NULL);
   strftime(s.date, sizeof s.date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  return gcl_slurm_write(&s);
+  if ((r = gcl_slurm_write(&s))) return r;
+  fputs(s.notes, stderr); /* only now: bad input is one line */
+  return 0;
 }

@@ -22,6 +22,7 @@ struct gcl_slurm_opts {
   bool create;                /* DIR does not exist yet: make it */
   unsigned ncells;            /* cells of the whole matrix */
   char *name;                 /* the matrix's name:, or NULL */
+  char *notes;                /* gclab run's notes on the matrix ("" if none) */
   struct gcl_buf matrix_text; /* the matrix file's bytes, copied to DIR/matrix.yaml */
   char *gclab;                /* this gclab executable, absolute */
   char *runners;              /* $GCLAB_RUNNERS (absolute where it resolves), or NULL */
