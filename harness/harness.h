@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 
 #include "module.h"
 
@@ -168,12 +169,21 @@ int gcl_stop_signal(void);
  * signal. *res is initialised here; free res->record afterwards. */
 void gcl_cell_run(char *const argv[], double timeout_s, struct gcl_cell_result *res);
 
+/* --- files (atomic-file.c) ------------------------------------------------------------ */
+
+/* Write LEN bytes as the new file DIR/NAME with MODE, whole or not at all (a temporary
+ * file in DIR, then renamed; an existing DIR/NAME, file or symlink, is never replaced or
+ * followed). 0, or -1 with errno (EEXIST when DIR/NAME exists). */
+int gcl_file_write_new(const char *dir, const char *name, const char *data, size_t len,
+                       mode_t mode);
+
 /* --- commands ------------------------------------------------------------------------------ */
 
 int gcl_cmd_list(int argc, char **argv);
 int gcl_cmd_run(int argc, char **argv);
 int gcl_cmd_topo(int argc, char **argv);  /* harness/topo.c */
 int gcl_cmd_merge(int argc, char **argv); /* harness/merge.c */
+int gcl_cmd_slurm(int argc, char **argv); /* harness/slurm.c */
 extern const char *const gcl_version; /* git describe --always --dirty of the build */
 
 /* Axis limits shared by `run` and `list` (the runner's own ranges, core/options.h). */

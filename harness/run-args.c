@@ -15,11 +15,12 @@
 #include "typed-option.h"
 
 const char *gcl_run_where;
+const char *gcl_run_who = "gclab run";
 
 int gcl_run_bad(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("gclab run: ", stderr);
+  fprintf(stderr, "%s: ", gcl_run_who);
   if (gcl_run_where) fprintf(stderr, "%s: ", gcl_run_where);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);

@@ -7,8 +7,7 @@
 #include "run.h"
 
 int gcl_cmd_run(int argc, char **argv) {
-  struct gcl_run_opts o = {.repeat = 3, .scale = 1, .seed = 1, .timeout = 300, .iterations = 1,
-                           .out = GCL_DEFAULT_OUT};
+  struct gcl_run_opts o = GCL_RUN_OPTS_INIT;
   int r = gcl_run_parse_args(argc, argv, &o);
   if (r) return r;
   if (o.matrix && (r = gcl_run_apply_matrix(&o))) return r;

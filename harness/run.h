@@ -42,6 +42,10 @@ struct gcl_axis {
   unsigned n;   /* how many */
 };
 
+/* The defaults of `gclab run` (and of `gclab slurm`, which expands the same matrix). */
+#define GCL_RUN_OPTS_INIT                                                                    \
+  {.repeat = 3, .scale = 1, .seed = 1, .timeout = 300, .iterations = 1, .out = GCL_DEFAULT_OUT}
+
 /* A per-workload timeout from the matrix file. */
 struct gcl_wl_timeout {
   char *workload; /* its name */
@@ -145,7 +149,8 @@ enum { GCL_CLS_OK, GCL_CLS_INVALID, GCL_CLS_BAD };
 
 /* --- run-args.c --- */
 extern const char *gcl_run_where; /* "FILE:LINE" of the matrix-file value being checked */
-/* Print "gclab run: [WHERE: ]MESSAGE" on one line; returns 2. */
+extern const char *gcl_run_who;   /* the command messages name: "gclab run" (or "gclab slurm") */
+/* Print "WHO: [WHERE: ]MESSAGE" on one line; returns 2. */
 int gcl_run_bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool gcl_axis_has(const struct gcl_axis *ax, const char *s);
 void gcl_axis_push(struct gcl_axis *ax, char *item, const char *where);
