@@ -10,19 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emit.h"
 #include "placement.h"
 #include "run.h"
 
 const char *gcl_run_where;
 
 int gcl_run_bad(const char *fmt, ...) {
+  char msg[4096];
   va_list ap;
   va_start(ap, fmt);
-  fputs("gclab run: ", stderr);
-  if (gcl_run_where) fprintf(stderr, "%s: ", gcl_run_where);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  /* Escaped as one line: a name with a newline or an escape sequence is shown, not obeyed. */
+  gcl_msg_line(stderr, "gclab run: %s%s%s", gcl_run_where ? gcl_run_where : "",
+               gcl_run_where ? ": " : "", msg);
   return 2;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "csv-read.h"
+#include "emit.h"
 #include "resample.h" /* gcl_rng_next: splitmix64 */
 #include "run.h"
 
@@ -110,7 +111,9 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
 
 void gcl_run_dry(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                  hwloc_topology_t plan_topo) {
-  printf("matrix%s%s: %u cells", o->name ? " " : "", o->name ? o->name : "", m->nall);
+  char *name = gcl_escape(GCL_FMT_TEXT, o->name ? o->name : ""); /* the file's text, shown */
+  printf("matrix%s%s: %u cells", o->name ? " " : "", name, m->nall);
+  free(name);
   if (o->shard_n) printf(", shard %u/%u", o->shard_k, o->shard_n);
   if (o->resume) printf(", %u already in %s", m->nskipped, o->out);
   printf(", %u to run%s\n", m->ncells, o->shuffle ? " (shuffled)" : "");
