@@ -77,6 +77,8 @@ struct gcl_init {
   const union gcl_opt_value *opts;   /* this module's option values */
 };
 
+#define GCL_MODULE_MAX_OPTS 32 /* options one module may declare */
+
 #define GCL_NONE ((void *)0)
 #define GCL_COUNT(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))
 

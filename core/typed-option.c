@@ -219,3 +219,14 @@ void gcl_opt_format(const struct gcl_opt_decl *d, const union gcl_opt_value *v, 
   }
   snprintf(out, len, "?");
 }
+
+void gcl_module_defaults(const struct gcl_module *m, union gcl_opt_value *out) {
+  for (unsigned i = 0; i < m->nopts; i++) {
+    char why[256];
+    if (gcl_opt_parse(&m->opts[i], m->opts[i].def, &out[i], why, sizeof why) != 0) {
+      fprintf(stderr, "gclab: %s %s: default '%s' of option %s breaks its rule: %s\n", m->kind,
+              m->name, m->opts[i].def, m->opts[i].name, why);
+      abort();
+    }
+  }
+}

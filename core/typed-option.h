@@ -27,6 +27,10 @@ void gcl_opt_format(const struct gcl_opt_decl *d, const union gcl_opt_value *v, 
 const char *gcl_opt_type_name(enum gcl_opt_type t);
 int gcl_opt_type_parse(const char *name, enum gcl_opt_type *out);
 
+/* Fill OUT[0..m->nopts) with the defaults of M's options. A default that breaks its own
+ * rule is a bug in the module: one line on stderr, then abort(). */
+void gcl_module_defaults(const struct gcl_module *m, union gcl_opt_value *out);
+
 /* True when NAME is a valid option or figure name: [a-z0-9_]+, at most 63 bytes. */
 bool gcl_opt_name_ok(const char *name);
 

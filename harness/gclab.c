@@ -1,6 +1,6 @@
 /* harness/gclab.c — main() of the `gclab` front end: dispatches to its subcommands.
  *
- *   gclab list                     what this build can run
+ *   gclab list [--figures|--options]  what this build can run; every module's figures/options
  *   gclab run [options]            run a matrix, append CSV rows (harness/run.c)
  *   gclab topo [options]           topology and placement plans (harness/topo.c)
  *   gclab merge OUT IN...          join CSV files (harness/merge.c)
@@ -22,6 +22,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: gclab COMMAND [args]\n"
           "  list                      collectors, allocators, workloads, parameters, pairs\n"
+          "  list --figures|--options  every module's figures (CSV columns) or options (--opt)\n"
           "  run [options]             run a matrix and append CSV rows (gclab run --help)\n"
           "  topo [options]            the topology and its placement plans (gclab topo --help)\n"
           "  merge OUT IN...           join CSV files of one schema version into OUT\n"

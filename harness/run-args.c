@@ -13,6 +13,7 @@
 #include "emit.h"
 #include "placement.h"
 #include "run.h"
+#include "typed-option.h"
 
 const char *gcl_run_where;
 
@@ -31,8 +32,9 @@ int gcl_run_bad(const char *fmt, ...) {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: gclab run [options]\n"
-          "Runs every cell of collector x allocator x workload x threads x placement x rep in\n"
-          "its own process and appends one CSV row per cell (schema: results/README.md).\n"
+          "Runs every cell of collector x allocator x options x workload x params x threads x\n"
+          "placement x rep in its own process and appends one CSV row per cell (schema:\n"
+          "results/README.md).\n"
           "  --matrix FILE       a YAML matrix file (results/README.md); flags override it\n"
           "  --collector a,b     collectors (default: all; gclab list shows them)\n"
           "  --allocator a,b     allocators (default: all)\n"
@@ -43,9 +45,14 @@ static void usage(FILE *f) {
           "  --iterations N      workload runs in one process, 1..%d (default 1); wall_s is\n"
           "                      their total, iter_wall_s each one\n"
           "  --param k=v         a workload parameter for every selected workload that has k;\n"
-          "  --param w.k=v       ... or for workload w only (repeatable; later ones win)\n"
+          "  --param w.k=v       ... or for workload w only (repeatable; later ones win);\n"
+          "                      k=a,b is an axis: one cell per value\n"
+          "  --opt M.k=v         option k of module M, a collector or an allocator (repeatable;\n"
+          "                      later ones win; M.k=a,b is an axis). It applies only to the\n"
+          "                      cells whose collector or allocator is M; other cells run\n"
+          "                      unchanged. gclab list --options shows every option\n"
           "  --scale S           work multiplier, %g..%g (default 1)\n"
-          "  --seed N            seed of rep 0; rep r uses N + r (default 1)\n"
+          "  --seed N            seed of rep 0, 0..2^64-1; rep r uses N + r (default 1)\n"
           "  --timeout SECONDS   per cell (default 300)\n"
           "  --out FILE          CSV to create or append to (default " GCL_DEFAULT_OUT ")\n"
           "  --resume            skip cells that already have a row in --out\n"
@@ -107,12 +114,86 @@ int gcl_number_opt(const char *opt, const char *s, double min, double max, bool 
   return 0;
 }
 
+int gcl_seed_opt(const char *opt, const char *s, uint64_t *out) {
+  static const struct gcl_opt_decl seed = {"seed", GCL_OPT_INT, "1", "0", "18446744073709551615", NULL, ""};
+  union gcl_opt_value v;
+  char why[160];
+  if (gcl_opt_parse(&seed, s, &v, why, sizeof why) != 0)
+    return gcl_run_bad("bad value '%s' for --%s: %s", s, opt, why);
+  *out = v.u;
+  return 0;
+}
+
+/* The options, in the order of the switch in take_value. */
+enum { A_COLLECTOR, A_ALLOCATOR, A_WORKLOAD, A_THREADS, A_PARAM, A_OPT, A_REPEAT, A_SCALE, A_SEED,
+       A_TIMEOUT, A_OUT, A_PLACEMENT, A_ITERATIONS, A_MATRIX, A_SHARD, A_EVENTS, A_TRACE,
+       A_TOPOLOGY, A_DRY_RUN, A_RESUME, A_SHUFFLE, A_N, A_FIRST_FLAG = A_DRY_RUN };
+static const char *const names[A_N] = {
+    "collector", "allocator", "workload", "threads", "param",    "opt",   "repeat",
+    "scale",     "seed",      "timeout",  "out",     "placement", "iterations", "matrix",
+    "shard",     "events",    "trace",    "topology", "dry-run", "resume", "shuffle"};
+
+/* A file-name option given once: 0, or 2 after one line. */
+static int once(const char **slot, int k, const char *val) {
+  if (*slot) return gcl_run_bad("--%s is given twice", names[k]);
+  if (!*val && k != A_TOPOLOGY) return gcl_run_bad("--%s needs a file name", names[k]);
+  *slot = val;
+  return 0;
+}
+
+static int take_value(struct gcl_run_opts *o, int k, const char *val) {
+  int r = 0;
+  bool *set = NULL;
+  switch (k) {
+  case A_COLLECTOR: r = gcl_axis_add(&o->collectors, names[k], val); break;
+  case A_ALLOCATOR: r = gcl_axis_add(&o->allocators, names[k], val); break;
+  case A_WORKLOAD: r = gcl_axis_add(&o->workloads, names[k], val); break;
+  case A_THREADS: r = gcl_axis_add(&o->threads, names[k], val); break;
+  case A_PARAM: gcl_axis_push(&o->params, (char *)val, NULL); break;
+  case A_OPT: gcl_axis_push(&o->opts, (char *)val, NULL); break;
+  case A_REPEAT: set = &o->set_repeat; r = gcl_number_opt("repeat", val, 1, GCL_REPEAT_MAX, true, false, &o->repeat); break;
+  case A_SCALE: set = &o->set_scale; r = gcl_number_opt("scale", val, GCL_SCALE_MIN, GCL_SCALE_MAX, false, false, &o->scale); break;
+  case A_SEED: set = &o->set_seed; r = gcl_seed_opt("seed", val, &o->seed); break;
+  case A_TIMEOUT: set = &o->set_timeout; r = gcl_number_opt("timeout", val, 0, GCL_TIMEOUT_MAX, false, true, &o->timeout); break;
+  case A_OUT:
+    set = &o->set_out;
+    if (!*val) return gcl_run_bad("--out needs a file name");
+    o->out = val;
+    break;
+  case A_PLACEMENT: r = gcl_axis_add(&o->placement, names[k], val); break;
+  case A_ITERATIONS: set = &o->set_iterations; r = gcl_number_opt("iterations", val, 1, GCL_ITERATIONS_MAX, true, false, &o->iterations); break;
+  case A_MATRIX: r = once(&o->matrix, k, val); break;
+  case A_SHARD: {
+    unsigned kk, nn;
+    int used = 0;
+    if (o->shard_n) return gcl_run_bad("--shard is given twice");
+    if (sscanf(val, "%u/%u%n", &kk, &nn, &used) != 2 || val[used] || !isdigit((unsigned char)val[0]) ||
+        nn < 1 || kk < 1 || kk > nn)
+      return gcl_run_bad("bad value '%s' for --shard: expected K/N with 1 <= K <= N (e.g. 2/4)", val);
+    o->shard_k = kk, o->shard_n = nn;
+    break;
+  }
+  case A_EVENTS: r = once(&o->events, k, val); break;
+  case A_TRACE: r = once(&o->trace, k, val); break;
+  case A_TOPOLOGY: r = once(&o->topology, k, val); break;
+  case A_DRY_RUN: o->dry_run = true; break;
+  case A_RESUME: o->resume = true; break;
+  case A_SHUFFLE:
+    if (o->shuffle) return gcl_run_bad("--shuffle is given twice");
+    o->shuffle = true;
+    o->shuffle_seed = 1;
+    if (val && gcl_seed_opt("shuffle", val, &o->shuffle_seed)) return 2;
+    break;
+  }
+  if (r) return r;
+  if (set) {
+    if (*set) return gcl_run_bad("--%s is given twice", names[k]);
+    *set = true;
+  }
+  return 0;
+}
+
 int gcl_run_parse_args(int argc, char **argv, struct gcl_run_opts *o) {
-  static const char *const names[] = {"collector", "allocator", "workload", "threads", "param",
-                                      "repeat",    "scale",     "seed",     "timeout", "out",
-                                      "placement", "iterations", "matrix",  "shard",   "events",
-                                      "trace",     "topology",  "dry-run",  "resume",  "shuffle"};
-  enum { FIRST_FLAG = 17 }; /* names from here take no value (shuffle: an optional =seed) */
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
@@ -123,11 +204,11 @@ int gcl_run_parse_args(int argc, char **argv, struct gcl_run_opts *o) {
     const char *name = arg + 2, *eq = strchr(name, '='), *val = NULL;
     size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
     int k = -1;
-    for (int j = 0; j < (int)(sizeof names / sizeof names[0]); j++)
+    for (int j = 0; j < A_N; j++)
       if (strlen(names[j]) == nlen && strncmp(names[j], name, nlen) == 0) k = j;
     if (k < 0) return gcl_run_bad("unknown option '%s' (gclab run --help lists them)", arg);
-    if (k >= FIRST_FLAG) {
-      if (eq && k != 19) return gcl_run_bad("--%s takes no value ('%s')", names[k], arg);
+    if (k >= A_FIRST_FLAG) {
+      if (eq && k != A_SHUFFLE) return gcl_run_bad("--%s takes no value ('%s')", names[k], arg);
       val = eq ? eq + 1 : NULL;
     } else if (eq)
       val = eq + 1;
@@ -135,77 +216,8 @@ int gcl_run_parse_args(int argc, char **argv, struct gcl_run_opts *o) {
       val = argv[++i];
     else
       return gcl_run_bad("--%s needs a value", names[k]);
-    int r = 0;
-    bool *set = NULL;
-    double v = 0;
-    switch (k) {
-    case 0: r = gcl_axis_add(&o->collectors, names[k], val); break;
-    case 1: r = gcl_axis_add(&o->allocators, names[k], val); break;
-    case 2: r = gcl_axis_add(&o->workloads, names[k], val); break;
-    case 3: r = gcl_axis_add(&o->threads, names[k], val); break;
-    case 4:
-      o->params = gcl_must_realloc(o->params, (o->nparams + 1) * sizeof *o->params);
-      o->params_where = gcl_must_realloc(o->params_where, (o->nparams + 1) * sizeof *o->params_where);
-      o->params_where[o->nparams] = NULL;
-      o->params[o->nparams++] = (char *)val;
-      break;
-    case 5: set = &o->set_repeat; r = gcl_number_opt("repeat", val, 1, GCL_REPEAT_MAX, true, false, &o->repeat); break;
-    case 6: set = &o->set_scale; r = gcl_number_opt("scale", val, GCL_SCALE_MIN, GCL_SCALE_MAX, false, false, &o->scale); break;
-    case 7: set = &o->set_seed; r = gcl_number_opt("seed", val, 0, GCL_SEED_MAX, true, false, &o->seed); break;
-    case 8: set = &o->set_timeout; r = gcl_number_opt("timeout", val, 0, GCL_TIMEOUT_MAX, false, true, &o->timeout); break;
-    case 9:
-      set = &o->set_out;
-      if (!*val) return gcl_run_bad("--out needs a file name");
-      o->out = val;
-      break;
-    case 10: r = gcl_axis_add(&o->placement, names[k], val); break;
-    case 11: set = &o->set_iterations; r = gcl_number_opt("iterations", val, 1, GCL_ITERATIONS_MAX, true, false, &o->iterations); break;
-    case 12:
-      if (o->matrix) return gcl_run_bad("--matrix is given twice");
-      if (!*val) return gcl_run_bad("--matrix needs a file name");
-      o->matrix = val;
-      break;
-    case 13: {
-      unsigned kk, nn;
-      int used = 0;
-      if (o->shard_n) return gcl_run_bad("--shard is given twice");
-      if (sscanf(val, "%u/%u%n", &kk, &nn, &used) != 2 || val[used] || !isdigit((unsigned char)val[0]) ||
-          nn < 1 || kk < 1 || kk > nn)
-        return gcl_run_bad("bad value '%s' for --shard: expected K/N with 1 <= K <= N (e.g. 2/4)", val);
-      o->shard_k = kk, o->shard_n = nn;
-      break;
-    }
-    case 14:
-      if (o->events) return gcl_run_bad("--events is given twice");
-      if (!*val) return gcl_run_bad("--events needs a file name");
-      o->events = val;
-      break;
-    case 15:
-      if (o->trace) return gcl_run_bad("--trace is given twice");
-      if (!*val) return gcl_run_bad("--trace needs a file name");
-      o->trace = val;
-      break;
-    case 16:
-      if (o->topology) return gcl_run_bad("--topology is given twice");
-      o->topology = val;
-      break;
-    case 17: o->dry_run = true; break;
-    case 18: o->resume = true; break;
-    case 19:
-      if (o->shuffle) return gcl_run_bad("--shuffle is given twice");
-      o->shuffle = true;
-      o->shuffle_seed = 1;
-      if (val) {
-        if (gcl_number_opt("shuffle", val, 0, GCL_SEED_MAX, true, false, &v)) return 2;
-        o->shuffle_seed = (uint64_t)v;
-      }
-      break;
-    }
+    int r = take_value(o, k, val);
     if (r) return r;
-    if (set) {
-      if (*set) return gcl_run_bad("--%s is given twice", names[k]);
-      *set = true;
-    }
   }
   return 0;
 }
@@ -232,9 +244,10 @@ int gcl_run_finish_args(struct gcl_run_opts *o) {
   gcl_run_where = NULL;
   if (o->threads.n == 0) gcl_axis_add(&o->threads, "threads", "1");
   if (o->placement.n == 0) gcl_axis_add(&o->placement, "placement", "none");
-  if (o->seed + o->repeat - 1 > GCL_SEED_MAX)
-    return gcl_run_bad("--seed %.0f with --repeat %.0f: the last seed would pass %.0f", o->seed,
-                     o->repeat, GCL_SEED_MAX);
+  if ((uint64_t)o->repeat - 1 > UINT64_MAX - o->seed)
+    return gcl_run_bad("--seed %llu with --repeat %.0f: the last seed (seed + repeat - 1) would "
+                       "pass 2^64-1 = 18446744073709551615 (seeds do not wrap)",
+                       (unsigned long long)o->seed, o->repeat);
   if (o->topology && !o->dry_run)
     return gcl_run_bad("--topology '%s' plans for another machine: it needs --dry-run (a run uses "
                      "this machine's topology)", o->topology);

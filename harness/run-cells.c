@@ -3,6 +3,9 @@
  * when k mod N = K-1), then --resume (cells with a row in --out are skipped), then
  * --shuffle (Fisher-Yates with splitmix64, seeded); and the --dry-run listing.
  *
+ * The matrix order with axes of parameters and options: collector, allocator, the pair's
+ * option sets, workload, the workload's parameter sets, threads, placement, rep.
+ *
  * Invariant: a cell's identity for --resume is every field that makes a cell
  * (resume_cols); two cells of one matrix never share it. */
 #include <stdio.h>
@@ -18,14 +21,15 @@
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* The identity of a row for --resume: every field that makes a cell. */
-static char *resume_key(const char *const f[10]) {
+static char *resume_key(const char *const f[11]) {
   struct gcl_buf b = {0};
-  for (int i = 0; i < 10; i++) gcl_buf_printf(&b, "%s\x1f", f[i]);
+  for (int i = 0; i < 11; i++) gcl_buf_printf(&b, "%s\x1f", f[i]);
   return b.p;
 }
 
-static const char *const resume_cols[10] = {"collector", "allocator", "workload", "params", "threads",
-                                            "placement", "iterations", "scale", "seed", "rep"};
+static const char *const resume_cols[11] = {"collector", "allocator", "workload", "params",
+                                            "options", "threads", "placement", "iterations",
+                                            "scale", "seed", "rep"};
 
 /* Keys of the rows already in `path` (sorted); 0, or 2 after one line. A missing or
  * empty file has none. */
@@ -36,14 +40,14 @@ static int resume_keys(const char *path, char ***keys, size_t *n) {
   if (stat(path, &st) != 0 || st.st_size == 0) return 0;
   struct gcl_csv csv;
   if (gcl_csv_read(&csv, "gclab run --resume", path) != 0) return 2;
-  int col[10];
-  for (int i = 0; i < 10; i++)
+  int col[11];
+  for (int i = 0; i < 11; i++)
     if ((col[i] = gcl_csv_require(&csv, resume_cols[i])) < 0) return 2;
   if (gcl_csv_check_version(&csv, "schema_version", GCL_SCHEMA_VERSION, GCL_SCHEMA_VERSION) != 0) return 2;
   *keys = gcl_must_realloc(NULL, (csv.nrows + 1) * sizeof **keys);
   for (size_t r = 0; r < csv.nrows; r++) {
-    const char *f[10];
-    for (int i = 0; i < 10; i++) f[i] = gcl_csv_get(&csv, r, (size_t)col[i]);
+    const char *f[11];
+    for (int i = 0; i < 11; i++) f[i] = gcl_csv_get(&csv, r, (size_t)col[i]);
     (*keys)[(*n)++] = resume_key(f);
   }
   qsort(*keys, *n, sizeof **keys, str_cmp);
@@ -52,15 +56,29 @@ static int resume_keys(const char *path, char ***keys, size_t *n) {
 }
 
 
+const char *gcl_cell_params(const struct gcl_matrix *m, const struct gcl_run_cell *x) {
+  return m->sel[x->w].sets[x->v].col;
+}
+
+const struct gcl_valset *gcl_cell_optset(const struct gcl_run_opts *o, const struct gcl_matrix *m,
+                                         const struct gcl_run_cell *x) {
+  return &m->optsets[x->c * o->allocators.n + x->a][x->o];
+}
+
+const char *gcl_cell_options(const struct gcl_run_opts *o, const struct gcl_matrix *m,
+                             const struct gcl_run_cell *x) {
+  return gcl_cell_optset(o, m, x)->col;
+}
+
 /* Whether cell (c, a, w, t, p, rep) has a row in done_keys. */
 static bool already_done(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                          const struct gcl_run_cell *x, char **done_keys, size_t ndone) {
   char seed_s[24], rep_s[16];
-  snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)o->seed + x->rep);
+  snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)(o->seed + x->rep));
   snprintf(rep_s, sizeof rep_s, "%u", x->rep);
-  const char *f[10] = {o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
-                       m->sel[x->w].params_col, o->threads.v[x->t], o->placement.v[x->p], m->iters,
-                       m->scale, seed_s, rep_s};
+  const char *f[11] = {o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
+                       gcl_cell_params(m, x), gcl_cell_options(o, m, x), o->threads.v[x->t],
+                       o->placement.v[x->p], m->iters, m->scale, seed_s, rep_s};
   char *key = resume_key(f);
   bool have = ndone && bsearch(&key, done_keys, ndone, sizeof *done_keys, str_cmp);
   free(key);
@@ -68,8 +86,10 @@ static bool already_done(const struct gcl_run_opts *o, const struct gcl_matrix *
 }
 
 int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
-  double mcells = (double)o->collectors.n * o->allocators.n * o->workloads.n * o->threads.n *
-                  o->placement.n * o->repeat;
+  double npo = 0, nwv = 0; /* pairs x their option sets; workloads x their parameter sets */
+  for (unsigned i = 0; i < o->collectors.n * o->allocators.n; i++) npo += m->noptsets[i];
+  for (unsigned w = 0; w < o->workloads.n; w++) nwv += m->sel[w].nsets;
+  double mcells = npo * nwv * o->threads.n * o->placement.n * o->repeat;
   if (mcells > GCL_CELLS_MAX)
     return gcl_run_bad("the matrix has %.0f cells; at most %d in one run", mcells, GCL_CELLS_MAX);
   unsigned reps = (unsigned)o->repeat, nall = (unsigned)mcells;
@@ -83,20 +103,22 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   m->nall = nall;
   m->ncells = m->nskipped = 0;
   unsigned idx = 0;
-  for (unsigned c = 0; c < o->collectors.n; c++)
-    for (unsigned a = 0; a < o->allocators.n; a++)
-      for (unsigned w = 0; w < o->workloads.n; w++)
-        for (unsigned t = 0; t < o->threads.n; t++)
-          for (unsigned p = 0; p < o->placement.n; p++)
-            for (unsigned rep = 0; rep < reps; rep++, idx++) {
-              if (o->shard_n && idx % o->shard_n != o->shard_k - 1) continue;
-              struct gcl_run_cell x = {c, a, w, t, p, rep};
-              if (o->resume && already_done(o, m, &x, done_keys, ndone)) {
-                m->nskipped++;
-                continue;
-              }
-              m->cells[m->ncells++] = x;
-            }
+  struct gcl_run_cell x;
+  for (x.c = 0; x.c < o->collectors.n; x.c++)
+    for (x.a = 0; x.a < o->allocators.n; x.a++)
+      for (x.o = 0; x.o < m->noptsets[x.c * o->allocators.n + x.a]; x.o++)
+        for (x.w = 0; x.w < o->workloads.n; x.w++)
+          for (x.v = 0; x.v < m->sel[x.w].nsets; x.v++)
+            for (x.t = 0; x.t < o->threads.n; x.t++)
+              for (x.p = 0; x.p < o->placement.n; x.p++)
+                for (x.rep = 0; x.rep < reps; x.rep++, idx++) {
+                  if (o->shard_n && idx % o->shard_n != o->shard_k - 1) continue;
+                  if (o->resume && already_done(o, m, &x, done_keys, ndone)) {
+                    m->nskipped++;
+                    continue;
+                  }
+                  m->cells[m->ncells++] = x;
+                }
   if (o->shuffle) {
     struct gcl_rng st = {o->shuffle_seed};
     for (unsigned i = m->ncells; i > 1; i--) {
@@ -124,10 +146,12 @@ void gcl_run_dry(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   for (unsigned k = 0; k < m->ncells; k++) {
     const struct gcl_run_cell *x = &m->cells[k];
     const struct gcl_pair_info *pair = gcl_catalog_pair(&m->cat, o->collectors.v[x->c], o->allocators.v[x->a]);
-    printf("%u %s %s %s params=%s threads=%s placement=%s rep=%u seed=%llu iterations=%s timeout=%g",
-           k + 1, o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
-           m->sel[x->w].params_col, o->threads.v[x->t], o->placement.v[x->p], x->rep,
-           (unsigned long long)o->seed + x->rep, m->iters, m->wl_timeout[x->w]);
+    const char *opts = gcl_cell_options(o, m, x);
+    printf("%u %s %s %s params=%s%s%s threads=%s placement=%s rep=%u seed=%llu iterations=%s "
+           "timeout=%g", k + 1, o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
+           gcl_cell_params(m, x), *opts ? " options=" : "", opts, o->threads.v[x->t],
+           o->placement.v[x->p], x->rep, (unsigned long long)(o->seed + x->rep), m->iters,
+           m->wl_timeout[x->w]);
     if (pair->invalid_reason[0]) printf(" (invalid: %s)", pair->invalid_reason);
     enum gcl_placement pl;
     gcl_placement_parse(o->placement.v[x->p], &pl);

@@ -110,8 +110,15 @@ int gcl_events_cell(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   char rep_s[16];
   snprintf(rep_s, sizeof rep_s, "%u", x->rep);
   const char *wl = m->sel[x->w].info->name;
-  gcl_buf_printf(&cellname, "%s/%s/%s/t%s/%s/r%u", o->collectors.v[x->c], o->allocators.v[x->a],
-                 wl, o->threads.v[x->t], o->placement.v[x->p], x->rep);
+  /* c[options]/a/w[params]/tT/placement/rR: the options and params only when they tell
+   * this cell apart from others of the run (the events CSV's cell column, the trace's
+   * process name). */
+  const char *opts = gcl_cell_options(o, m, x);
+  gcl_buf_puts(&cellname, o->collectors.v[x->c]);
+  if (*opts) gcl_buf_printf(&cellname, "[%s]", opts);
+  gcl_buf_printf(&cellname, "/%s/%s", o->allocators.v[x->a], wl);
+  if (m->sel[x->w].nsets > 1) gcl_buf_printf(&cellname, "[%s]", gcl_cell_params(m, x));
+  gcl_buf_printf(&cellname, "/t%s/%s/r%u", o->threads.v[x->t], o->placement.v[x->p], x->rep);
   const char *id[7] = {run_id, o->collectors.v[x->c], o->allocators.v[x->a], wl,
                        o->threads.v[x->t], o->placement.v[x->p], rep_s};
   collect_events(ev->ev_tmp, id, gcl_buf_str(&cellname), number, o->events ? &rows : NULL,

@@ -34,7 +34,7 @@ static double mono_s(void) {
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* The runner's command line for cell x into args (at least 24 + 2 * 64 slots). */
+/* The runner's command line for cell x into args (24 + 2 * (params + options) slots). */
 static void runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                         const struct gcl_pair_info *pair, const struct gcl_run_cell *x,
                         const char *seed_s, const char *ev_tmp, char **args) {
@@ -47,7 +47,9 @@ static void runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m
   args[n++] = "--threads", args[n++] = o->threads.v[x->t];
   args[n++] = "--scale", args[n++] = (char *)m->scale;
   args[n++] = "--seed", args[n++] = (char *)seed_s;
-  for (unsigned p = 0; p < s->info->nparams; p++) args[n++] = "--param", args[n++] = s->args[p];
+  const struct gcl_valset *ps = &s->sets[x->v], *os = gcl_cell_optset(o, m, x);
+  for (unsigned p = 0; p < ps->n; p++) args[n++] = "--param", args[n++] = ps->args[p];
+  for (unsigned p = 0; p < os->n; p++) args[n++] = "--opt", args[n++] = os->args[p];
   args[n++] = "--record-fd", args[n++] = rfd;
   if (strcmp(o->placement.v[x->p], "none") != 0) args[n++] = "--placement", args[n++] = o->placement.v[x->p];
   if (o->iterations != 1) args[n++] = "--iterations", args[n++] = (char *)m->iters;
@@ -59,8 +61,12 @@ static void runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m
 static void cell_line(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                       const struct gcl_run_cell *x, unsigned k, const char *seed_s,
                       const char *status, const char *const vals[]) {
-  fprintf(stderr, "gclab: [%u/%u] %s %s %s threads=%s", k + 1, m->ncells, o->collectors.v[x->c],
-          o->allocators.v[x->a], m->sel[x->w].info->name, o->threads.v[x->t]);
+  const char *opts = gcl_cell_options(o, m, x);
+  fprintf(stderr, "gclab: [%u/%u] %s %s %s", k + 1, m->ncells, o->collectors.v[x->c],
+          o->allocators.v[x->a], m->sel[x->w].info->name);
+  if (m->sel[x->w].nsets > 1) fprintf(stderr, " params=%s", gcl_cell_params(m, x));
+  if (*opts) fprintf(stderr, " options=%s", opts);
+  fprintf(stderr, " threads=%s", o->threads.v[x->t]);
   if (strcmp(o->placement.v[x->p], "none") != 0) fprintf(stderr, " placement=%s", o->placement.v[x->p]);
   fprintf(stderr, " rep=%u seed=%s: %s", x->rep, seed_s, status);
   if (vals[GCL_COL_wall_s]) fprintf(stderr, ", wall %s s", vals[GCL_COL_wall_s]);
@@ -82,10 +88,11 @@ static int exec_cell(const struct gcl_run_opts *o, struct gcl_matrix *m, struct 
                      unsigned k) {
   const struct gcl_run_cell *x = &m->cells[k];
   const struct gcl_pair_info *pair = gcl_catalog_pair(&m->cat, o->collectors.v[x->c], o->allocators.v[x->a]);
-  uint64_t seed = (uint64_t)o->seed + x->rep;
+  uint64_t seed = o->seed + x->rep;
   char seed_s[24], stbuf[320];
   snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)seed);
-  const char *vals[GCL_NCOLS] = {0};
+  const char **vals = gcl_must_realloc(NULL, m->ncols * sizeof *vals);
+  memset(vals, 0, m->ncols * sizeof *vals);
   const char *status;
   struct gcl_cell_result res = {0};
   bool ran = false;
@@ -93,16 +100,19 @@ static int exec_cell(const struct gcl_run_opts *o, struct gcl_matrix *m, struct 
     snprintf(stbuf, sizeof stbuf, "invalid:%s", pair->invalid_reason);
     status = stbuf;
   } else {
-    char *args[24 + 2 * 64];
+    char **args = gcl_must_realloc(NULL, (24 + 2 * (m->sel[x->w].sets[x->v].n +
+                                                      gcl_cell_optset(o, m, x)->n)) * sizeof *args);
     if (gcl_events_wanted(o)) gcl_events_reset(&s->ev);
     runner_args(o, m, pair, x, seed_s, gcl_events_wanted(o) ? s->ev.ev_tmp : NULL, args);
     gcl_cell_run(args, m->wl_timeout[x->w], &res);
     ran = true;
     if (res.end == GCL_CELL_INTERRUPTED) return -1;
-    status = gcl_cell_status(&res, vals, stbuf, sizeof stbuf);
+    free(args);
+    status = gcl_cell_status(m, o, x, &res, vals, stbuf, sizeof stbuf);
   }
   struct gcl_buf row = {0};
-  gcl_row_build(&s->row, o, m, x, status, &res, ran, vals, &row);
+  struct gcl_row_bufs bufs;
+  gcl_row_build(&s->row, o, m, x, status, &res, ran, vals, &bufs, &row);
   ssize_t wr = write(s->fd, row.p, row.len);
   if (wr != (ssize_t)row.len) {
     fprintf(stderr, "gclab run: writing a row to '%s' failed: %s\n", o->out,
@@ -116,12 +126,13 @@ static int exec_cell(const struct gcl_run_opts *o, struct gcl_matrix *m, struct 
   if (isatty(2)) fputs("\r\033[K", stderr);
   cell_line(o, m, x, k, seed_s, status, vals);
   gcl_buf_free(&res.record);
+  free(vals);
   return 0;
 }
 
 int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   struct exec_state s = {0};
-  s.fd = gcl_open_output(o->out, !o->set_out);
+  s.fd = gcl_open_output(&m->cat, o->out, !o->set_out);
   if (s.fd < 0) return -s.fd;
   int r = gcl_events_open(o, &s.ev);
   if (r) return r;
@@ -147,7 +158,7 @@ int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   } else {
     close(s.fd);
     bool mismatch = false;
-    if (m->ncells) gcl_print_summary(o, s.sums, m->ncells, &mismatch);
+    if (m->ncells) gcl_print_summary(o, m, s.sums, m->ncells, &mismatch);
     unsigned nok = 0, ninvalid = 0;
     for (unsigned i = 0; i < m->ncells; i++)
       nok += s.sums[i].cls == GCL_CLS_OK, ninvalid += s.sums[i].cls == GCL_CLS_INVALID;

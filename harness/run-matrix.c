@@ -16,6 +16,22 @@
 #include "safe-file.h"
 
 
+/* Put the file's params or options (as "owner.name=value" or "name=value") before the
+ * flags' ones in *ax, each with its FILE:LINE. */
+static void prepend(struct gcl_axis *ax, const struct gcl_mf_param *v, unsigned n, const char *path) {
+  struct gcl_axis all = {0};
+  char where[1100];
+  for (unsigned i = 0; i < n; i++) {
+    struct gcl_buf kv = {0};
+    if (v[i].workload) gcl_buf_printf(&kv, "%s.", v[i].workload);
+    gcl_buf_printf(&kv, "%s=%s", v[i].name, v[i].value);
+    snprintf(where, sizeof where, "%s:%u", path, v[i].line);
+    gcl_axis_push(&all, kv.p, where);
+  }
+  for (unsigned i = 0; i < ax->n; i++) gcl_axis_push(&all, ax->v[i], ax->where[i]);
+  *ax = all;
+}
+
 int gcl_run_apply_matrix(struct gcl_run_opts *o) {
   /* A regular file of at most GCL_MF_MAX_BYTES: /dev/zero or a FIFO is refused unread. */
   char *text, why[1200];
@@ -49,7 +65,6 @@ int gcl_run_apply_matrix(struct gcl_run_opts *o) {
   } scalars[] = {
       {&mf.repeat, &o->set_repeat, "repeat", 1, GCL_REPEAT_MAX, &o->repeat, true, false},
       {&mf.scale, &o->set_scale, "scale", GCL_SCALE_MIN, GCL_SCALE_MAX, &o->scale, false, false},
-      {&mf.seed, &o->set_seed, "seed", 0, GCL_SEED_MAX, &o->seed, true, false},
       {&mf.timeout, &o->set_timeout, "timeout", 0, GCL_TIMEOUT_MAX, &o->timeout, false, true},
       {&mf.iterations, &o->set_iterations, "iterations", 1, GCL_ITERATIONS_MAX, &o->iterations, true, false},
   };
@@ -66,23 +81,16 @@ int gcl_run_apply_matrix(struct gcl_run_opts *o) {
     if (!*scalars[i].set) *scalars[i].out = v; /* the flag wins */
     gcl_run_where = NULL;
   }
-  if (mf.name.text) o->name = gcl_must_strdup(mf.name.text);
-  /* File params go first, so the flags' --param (later) win. */
-  if (mf.nparams) {
-    char **p = gcl_must_realloc(NULL, (mf.nparams + o->nparams) * sizeof *p);
-    char **pw = gcl_must_realloc(NULL, (mf.nparams + o->nparams) * sizeof *pw);
-    for (unsigned i = 0; i < mf.nparams; i++) {
-      struct gcl_buf kv = {0};
-      gcl_buf_printf(&kv, "%s.%s=%s", mf.params[i].workload, mf.params[i].name, mf.params[i].value);
-      p[i] = kv.p;
-      snprintf(where, sizeof where, "%s:%u", o->matrix, mf.params[i].line);
-      pw[i] = gcl_must_strdup(where);
-    }
-    for (unsigned i = 0; i < o->nparams; i++) p[mf.nparams + i] = o->params[i], pw[mf.nparams + i] = o->params_where[i];
-    o->params = p;
-    o->params_where = pw;
-    o->nparams += mf.nparams;
+  if (mf.seed.text && !o->set_seed) {
+    snprintf(where, sizeof where, "%s:%u", o->matrix, mf.seed.line);
+    gcl_run_where = where;
+    if (gcl_seed_opt("seed", mf.seed.text, &o->seed)) return 2;
+    gcl_run_where = NULL;
   }
+  if (mf.name.text) o->name = gcl_must_strdup(mf.name.text);
+  /* File params and options go first, so the flags' --param and --opt (later) win. */
+  prepend(&o->params, mf.params, mf.nparams, o->matrix);
+  prepend(&o->opts, mf.opts, mf.nopts, o->matrix);
   for (unsigned i = 0; i < mf.ntimeouts; i++) {
     snprintf(where, sizeof where, "%s:%u", o->matrix, mf.timeouts[i].line);
     gcl_run_where = where;
@@ -153,27 +161,40 @@ static void param_names(struct gcl_buf *b, const struct gcl_workload_info *w) {
   for (unsigned i = 0; i < w->nparams; i++) gcl_buf_printf(b, "%s%s", i ? " " : "", w->params[i].name);
 }
 
-/* Set parameter p of s from text; 2 after a message naming the bad value. */
-static int set_param(struct gcl_sel_workload *s, unsigned p, const char *raw, const char *text) {
+/* Set the values of parameter p of s from a comma list; 2 after a message naming the bad
+ * value. The list replaces what an earlier --param gave. */
+static int set_param(struct gcl_sel_workload *s, unsigned p, const char *raw, const char *list) {
   const struct gcl_param_info *pi = &s->info->params[p];
-  double v;
-  if (!gcl_num_parse(text, &v) || v < pi->min || v > pi->max || (pi->integer && v != floor(v))) {
-    char lo[32], hi[32];
-    gcl_num_format(lo, sizeof lo, pi->min);
-    gcl_num_format(hi, sizeof hi, pi->max);
-    return gcl_run_bad("--param '%s': bad value '%s' for %s.%s: expected %s in [%s, %s]", raw, text,
-                     s->info->name, pi->name, pi->integer ? "a whole number" : "a number", lo, hi);
+  struct gcl_axis ax = {0};
+  for (const char *t = list;; t += strcspn(t, ",") + 1) {
+    char *text = gcl_must_strdup(t), num[32];
+    text[strcspn(text, ",")] = 0;
+    double v;
+    if (!gcl_num_parse(text, &v) || v < pi->min || v > pi->max || (pi->integer && v != floor(v))) {
+      char lo[32], hi[32];
+      gcl_num_format(lo, sizeof lo, pi->min);
+      gcl_num_format(hi, sizeof hi, pi->max);
+      return gcl_run_bad("--param '%s': bad value '%s' for %s.%s: expected %s in [%s, %s]%s", raw, text,
+                         s->info->name, pi->name, pi->integer ? "a whole number" : "a number", lo, hi,
+                         strchr(list, ',') ? ", or a list a,b of them" : "");
+    }
+    gcl_num_format(num, sizeof num, v);
+    if (gcl_axis_has(&ax, num))
+      return gcl_run_bad("--param '%s': value %s of %s.%s is given twice", raw, num, s->info->name, pi->name);
+    gcl_axis_push(&ax, gcl_must_strdup(num), NULL);
+    free(text);
+    if (!strchr(t, ',')) break;
   }
-  s->values[p] = v;
+  s->values[p] = ax;
   return 0;
 }
 
 /* Apply every --param in order to the selected workloads. */
 static int apply_params(const struct gcl_run_opts *o, const struct gcl_catalog *cat,
                         struct gcl_sel_workload *sel) {
-  for (unsigned i = 0; i < o->nparams; i++) {
-    const char *raw = o->params[i];
-    gcl_run_where = o->params_where[i];
+  for (unsigned i = 0; i < o->params.n; i++) {
+    const char *raw = o->params.v[i];
+    gcl_run_where = o->params.where[i];
     const char *eq = strchr(raw, '=');
     if (!eq || eq == raw)
       return gcl_run_bad("--param '%s': expected name=value or workload.name=value", raw);
@@ -225,25 +246,18 @@ static int apply_params(const struct gcl_run_opts *o, const struct gcl_catalog *
   return 0;
 }
 
-/* The effective parameters of each selected workload, as runner arguments and CSV text. */
+/* The parameter sets of each selected workload: the cross product of its axes. */
 static void render_params(struct gcl_sel_workload *s) {
-  struct gcl_buf col = {0};
-  s->args = gcl_must_realloc(NULL, (s->info->nparams + 1) * sizeof *s->args);
-  for (unsigned p = 0; p < s->info->nparams; p++) {
-    char num[32];
-    gcl_num_format(num, sizeof num, s->values[p]);
-    struct gcl_buf kv = {0};
-    gcl_buf_printf(&kv, "%s=%s", s->info->params[p].name, num);
-    s->args[p] = kv.p;
-    gcl_buf_printf(&col, "%s%s", p ? ";" : "", kv.p);
-  }
-  s->params_col = gcl_must_strdup(gcl_buf_str(&col));
-  gcl_buf_free(&col);
+  char **names = gcl_must_realloc(NULL, (s->info->nparams + 1) * sizeof *names);
+  for (unsigned p = 0; p < s->info->nparams; p++) names[p] = s->info->params[p].name;
+  s->sets = gcl_valsets(names, s->values, s->info->nparams, &s->nsets);
+  free(names);
 }
 
 int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m) {
   int r;
   gcl_catalog_load(&m->cat);
+  m->ncols = GCL_NCOLS + m->cat.nfigcols;
   if ((r = check_names(o, &m->cat))) return r;
   struct gcl_sel_workload *sel = gcl_must_realloc(NULL, o->workloads.n * sizeof *sel);
   for (unsigned w = 0; w < o->workloads.n; w++) {
@@ -252,11 +266,16 @@ int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m) {
       fprintf(stderr, "gclab run: workload %s has too many parameters\n", sel[w].info->name);
       return 1;
     }
-    for (unsigned p = 0; p < sel[w].info->nparams; p++) sel[w].values[p] = sel[w].info->params[p].def;
+    for (unsigned p = 0; p < sel[w].info->nparams; p++) {
+      char num[32];
+      gcl_num_format(num, sizeof num, sel[w].info->params[p].def);
+      gcl_axis_push(&sel[w].values[p], gcl_must_strdup(num), NULL);
+    }
   }
   if ((r = apply_params(o, &m->cat, sel))) return r;
   for (unsigned w = 0; w < o->workloads.n; w++) render_params(&sel[w]);
   m->sel = sel;
+  if ((r = gcl_run_options(o, m))) return r;
   m->wl_timeout = gcl_must_realloc(NULL, o->workloads.n * sizeof *m->wl_timeout);
   for (unsigned w = 0; w < o->workloads.n; w++) {
     m->wl_timeout[w] = o->timeout;

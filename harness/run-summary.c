@@ -24,15 +24,18 @@ static double median_of(double *v, unsigned n) {
 
 static int sum_cmp(const void *pa, const void *pb) {
   const struct gcl_cell_sum *x = pa, *y = pb;
-  const unsigned kx[6] = {x->c, x->a, x->w, x->t, x->p, x->rep}, ky[6] = {y->c, y->a, y->w, y->t, y->p, y->rep};
-  for (int i = 0; i < 6; i++)
+  const unsigned kx[8] = {x->c, x->a, x->o, x->w, x->v, x->t, x->p, x->rep},
+                 ky[8] = {y->c, y->a, y->o, y->w, y->v, y->t, y->p, y->rep};
+  for (int i = 0; i < 8; i++)
     if (kx[i] != ky[i]) return kx[i] < ky[i] ? -1 : 1;
   return 0;
 }
 
-/* The table: one row per (collector, allocator, workload, threads, placement). */
-static void summary_table(const struct gcl_run_opts *o, const struct gcl_cell_sum *cells,
-                          unsigned ncells) {
+/* The table: one row per (collector, allocator, options, workload, params, threads,
+ * placement). A collector with chosen options reads "rc-gen[rc-gen.threshold0=700]", a
+ * workload with a parameter axis "binary-trees[depth=14]". */
+static void summary_table(const struct gcl_run_opts *o, const struct gcl_matrix *m,
+                          const struct gcl_cell_sum *cells, unsigned ncells) {
   enum { NCOL = 9 };
   const char *head[NCOL] = {"collector", "allocator", "workload", "threads", "ok/n",
                             "median_wall_s", "median_max_rss_kb", "objects_leaked", "first_failure"};
@@ -45,7 +48,8 @@ static void summary_table(const struct gcl_run_opts *o, const struct gcl_cell_su
   for (unsigned i = 0; i < ncells;) {
     unsigned j = i;
     while (j < ncells && cells[j].c == cells[i].c && cells[j].a == cells[i].a &&
-           cells[j].w == cells[i].w && cells[j].t == cells[i].t && cells[j].p == cells[i].p)
+           cells[j].o == cells[i].o && cells[j].w == cells[i].w && cells[j].v == cells[i].v &&
+           cells[j].t == cells[i].t && cells[j].p == cells[i].p)
       j++;
     unsigned ok = 0;
     double *walls = gcl_must_realloc(NULL, (j - i) * sizeof *walls), *rss = gcl_must_realloc(NULL, (j - i) * sizeof *rss);
@@ -66,9 +70,13 @@ static void summary_table(const struct gcl_run_opts *o, const struct gcl_cell_su
     }
     char **row = gcl_must_realloc(NULL, NCOL * sizeof *row);
     struct gcl_buf b[NCOL] = {{0}};
+    struct gcl_run_cell x = {cells[i].c, cells[i].a, cells[i].o, cells[i].w, cells[i].v, 0, 0, 0};
+    const char *opts = gcl_cell_options(o, m, &x);
     gcl_buf_puts(&b[0], o->collectors.v[cells[i].c]);
+    if (*opts) gcl_buf_printf(&b[0], "[%s]", opts);
     gcl_buf_puts(&b[1], o->allocators.v[cells[i].a]);
     gcl_buf_puts(&b[2], o->workloads.v[cells[i].w]);
+    if (m->sel[x.w].nsets > 1) gcl_buf_printf(&b[2], "[%s]", gcl_cell_params(m, &x));
     gcl_buf_puts(&b[3], o->threads.v[cells[i].t]);
     if (show_placement) gcl_buf_printf(&b[3], "@%s", o->placement.v[cells[i].p]);
     gcl_buf_printf(&b[4], "%u/%u", ok, j - i);
@@ -97,8 +105,8 @@ static void summary_table(const struct gcl_run_opts *o, const struct gcl_cell_su
       printf("%-*s%s", c < NCOL - 1 ? (int)width[c] : 0, tab[r][c], c < NCOL - 1 ? "  " : "\n");
 }
 
-/* Checksums: every ok row of one workload with the same threads and seed must agree,
- * whatever the collector and allocator. */
+/* Checksums: every ok row of one workload with the same parameters, threads and seed must
+ * agree, whatever the collector, allocator and their options. */
 static void summary_checksums(const struct gcl_run_opts *o, const struct gcl_cell_sum *cells,
                               unsigned ncells, bool *mismatch) {
   for (unsigned w = 0; w < o->workloads.n; w++) {
@@ -107,7 +115,7 @@ static void summary_checksums(const struct gcl_run_opts *o, const struct gcl_cel
       if (cells[i].w != w || cells[i].cls != GCL_CLS_OK) continue;
       nok++;
       for (unsigned j = 0; j < i; j++) {
-        if (cells[j].w != w || cells[j].cls != GCL_CLS_OK || cells[j].t != cells[i].t ||
+        if (cells[j].w != w || cells[j].cls != GCL_CLS_OK || cells[j].t != cells[i].t || cells[j].v != cells[i].v ||
             cells[j].seed != cells[i].seed)
           continue;
         const char *x = cells[i].checksum ? cells[i].checksum : "(none)";
@@ -134,7 +142,7 @@ static void summary_checksums(const struct gcl_run_opts *o, const struct gcl_cel
 
 void gcl_sum_record(struct gcl_cell_sum *s, const struct gcl_run_cell *x, uint64_t seed,
                     const char *status, const char *const vals[]) {
-  *s = (struct gcl_cell_sum){x->c, x->a, x->w, x->t, x->p, x->rep, seed, GCL_CLS_BAD,
+  *s = (struct gcl_cell_sum){x->c, x->a, x->o, x->w, x->v, x->t, x->p, x->rep, seed, GCL_CLS_BAD,
                              gcl_must_strdup(status), NULL, NULL, NAN, NAN};
   if (strcmp(status, "ok") == 0) s->cls = GCL_CLS_OK;
   else if (strncmp(status, "invalid:", 8) == 0) s->cls = GCL_CLS_INVALID;
@@ -144,9 +152,9 @@ void gcl_sum_record(struct gcl_cell_sum *s, const struct gcl_run_cell *x, uint64
   if (vals[GCL_COL_max_rss_kb]) gcl_num_parse(vals[GCL_COL_max_rss_kb], &s->rss);
 }
 
-void gcl_print_summary(const struct gcl_run_opts *o, struct gcl_cell_sum *cells,
-                       unsigned ncells, bool *mismatch) {
+void gcl_print_summary(const struct gcl_run_opts *o, const struct gcl_matrix *m,
+                       struct gcl_cell_sum *cells, unsigned ncells, bool *mismatch) {
   qsort(cells, ncells, sizeof *cells, sum_cmp);
-  summary_table(o, cells, ncells);
+  summary_table(o, m, cells, ncells);
   summary_checksums(o, cells, ncells, mismatch);
 }

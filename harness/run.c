@@ -2,6 +2,8 @@
  * append one CSV row per cell (schema: harness/schema.h, documented in results/README.md).
  * This file is the order of work only (run.h describes it and names the file of each job);
  * it validates everything before anything is opened or started. */
+#include <stdio.h>
+
 #include "run.h"
 
 int gcl_cmd_run(int argc, char **argv) {
@@ -18,6 +20,7 @@ int gcl_cmd_run(int argc, char **argv) {
   struct gcl_matrix m = {0};
   if ((r = gcl_run_select(&o, &m))) return r;
   if ((r = gcl_run_cells(&o, &m))) return r;
+  fputs(gcl_buf_str(&m.notes), stderr); /* only now: bad input is one line */
   if (o.dry_run) {
     gcl_run_dry(&o, &m, plan_topo);
     return 0;

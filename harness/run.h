@@ -55,9 +55,8 @@ struct gcl_run_opts {
   struct gcl_axis workloads;   /* --workload */
   struct gcl_axis threads;     /* --threads, canonical whole numbers as text */
   struct gcl_axis placement;   /* --placement, policy names */
-  char **params;               /* every --param, raw (the matrix file's first) */
-  char **params_where;         /* "FILE:LINE" of a matrix-file param, else NULL */
-  unsigned nparams;            /* how many */
+  struct gcl_axis params;      /* every --param, raw (the matrix file's first) */
+  struct gcl_axis opts;        /* every --opt, raw (the matrix file's first) */
   double iterations;           /* --iterations: workload runs per process */
   const char *matrix;          /* --matrix FILE */
   char *name;                  /* the matrix file's name:, or NULL */
@@ -68,28 +67,47 @@ struct gcl_run_opts {
   unsigned shard_k, shard_n;   /* --shard K/N (0/0: all cells) */
   bool shuffle;                /* --shuffle[=seed] */
   uint64_t shuffle_seed;       /* its seed (default 1) */
+  uint64_t seed;               /* --seed, of rep 0 (rep r uses seed + r; no wrapping) */
   const char *events;          /* --events FILE (CSV), or NULL */
   const char *trace;           /* --trace FILE (Chrome trace JSON), or NULL */
   const char *topology;        /* --topology (with --dry-run only) */
   double repeat;               /* --repeat */
   double scale;                /* --scale */
-  double seed;                 /* --seed, of rep 0 */
   double timeout;              /* --timeout, seconds per cell */
   const char *out;             /* --out */
   bool set_repeat, set_scale, set_seed, set_timeout, set_out, set_iterations; /* given */
 };
 
-/* A selected workload with its effective parameters. */
+/* One combination of values: of a workload's parameters, or of a pair's options. */
+struct gcl_valset {
+  char **args;  /* "k=v" (parameters) or "module.k=v" (options), for the runner */
+  unsigned n;   /* how many */
+  char *col;    /* "k=v;k=v" for the params or options column ("" when none) */
+};
+
+/* A selected workload with its parameter axes. */
 struct gcl_sel_workload {
   const struct gcl_workload_info *info; /* from the catalog */
-  double values[64];                    /* effective value of each parameter */
-  char **args;                          /* "k=v" for each parameter, for the runner */
-  char *params_col;                     /* "k=v;k=v", for the CSV */
+  struct gcl_axis values[64];           /* each parameter's values (canonical text) */
+  struct gcl_valset *sets;              /* their cross product, first parameter outermost */
+  unsigned nsets;                       /* how many (1 without a list) */
+};
+
+/* A module option given as an axis (--opt M.N=a,b or the matrix file's M: {N: [a, b]}). */
+struct gcl_opt_axis {
+  const struct gcl_module_info *mod;  /* the module (a collector or an allocator) */
+  unsigned k;                         /* the option's index in mod->opts */
+  struct gcl_axis values;             /* canonical values (gcl_opt_format) */
 };
 
 /* One cell of the matrix: axis indices. */
 struct gcl_run_cell {
-  unsigned c, a, w, t, p, rep; /* collector, allocator, workload, threads, placement, rep */
+  unsigned c, a;  /* collector, allocator */
+  unsigned o;     /* option set of the pair (gcl_matrix.optsets) */
+  unsigned w;     /* workload */
+  unsigned v;     /* parameter set of the workload (gcl_sel_workload.sets) */
+  unsigned t, p;  /* threads, placement */
+  unsigned rep;   /* repetition */
 };
 
 /* The matrix once assembled: what every cell refers to. */
@@ -97,6 +115,12 @@ struct gcl_matrix {
   struct gcl_catalog cat;        /* what this build can run */
   struct gcl_sel_workload *sel;  /* one per o.workloads item */
   double *wl_timeout;            /* per o.workloads item: its timeout in seconds */
+  struct gcl_opt_axis *optaxes;  /* options given, in module (union) then declaration order */
+  unsigned noptaxes;             /* how many */
+  struct gcl_valset **optsets;   /* per pair (c * nallocators + a): its option sets */
+  unsigned *noptsets;            /* per pair: how many (1 when no option applies) */
+  unsigned ncols;                /* columns of a row: GCL_NCOLS + cat.nfigcols */
+  struct gcl_buf notes;          /* lines for stderr once everything is validated */
   struct gcl_run_cell *cells;    /* the cells to run, in run order */
   unsigned ncells;               /* how many */
   unsigned nall;                 /* cells of the whole matrix (before shard and resume) */
@@ -107,7 +131,7 @@ struct gcl_matrix {
 
 /* What the summary needs from one row. */
 struct gcl_cell_sum {
-  unsigned c, a, w, t, p; /* axis indices (p: placement) */
+  unsigned c, a, o, w, v, t, p; /* axis indices (as in gcl_run_cell) */
   unsigned rep;          /* repetition */
   uint64_t seed;         /* its seed */
   int cls;               /* GCL_CLS_OK, GCL_CLS_INVALID or GCL_CLS_BAD */
@@ -131,6 +155,8 @@ void gcl_join_words(struct gcl_buf *b, char *const *v, unsigned n);
 /* Parse a number option; 2 (after the message) unless it is in [min, max] (whole if asked). */
 int gcl_number_opt(const char *opt, const char *s, double min, double max, bool whole,
                    bool open_min, double *out);
+/* Parse a seed: a whole number in [0, 2^64-1], exact (core/typed-option.c's rule); 0 or 2. */
+int gcl_seed_opt(const char *opt, const char *s, uint64_t *out);
 int gcl_run_parse_args(int argc, char **argv, struct gcl_run_opts *o);
 /* After the flags and the file: canonical threads, known placements, defaults. */
 int gcl_run_finish_args(struct gcl_run_opts *o);
@@ -139,10 +165,25 @@ int gcl_run_finish_args(struct gcl_run_opts *o);
 /* Read the matrix file and take from it what the flags did not give. 2 on bad input. */
 int gcl_run_apply_matrix(struct gcl_run_opts *o);
 /* Check every name against m->cat (loaded here), select the workloads, apply the
- * parameters and the timeouts; 0, 1 (no runner can describe) or 2. */
+ * parameters, the options and the timeouts; 0, 1 (no runner can describe) or 2. */
 int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m);
 
+/* --- run-options.c --- */
+/* Resolve every --opt against the modules the runners describe (gcl_opt_parse, one line
+ * and 2 on a bad one) and build each pair's option sets. */
+int gcl_run_options(const struct gcl_run_opts *o, struct gcl_matrix *m);
+/* The cross product of axes (each axis's values, first axis outermost) as value sets;
+ * names[i] is the "k" of axis i. */
+struct gcl_valset *gcl_valsets(char *const *names, const struct gcl_axis *axes, unsigned naxes,
+                               unsigned *nsets);
+
 /* --- run-cells.c --- */
+/* The params and options columns of cell x. */
+const char *gcl_cell_params(const struct gcl_matrix *m, const struct gcl_run_cell *x);
+const char *gcl_cell_options(const struct gcl_run_opts *o, const struct gcl_matrix *m,
+                             const struct gcl_run_cell *x);
+const struct gcl_valset *gcl_cell_optset(const struct gcl_run_opts *o, const struct gcl_matrix *m,
+                                         const struct gcl_run_cell *x);
 /* The cells in run order (matrix order, then --shard, --resume, --shuffle); 0 or 2. */
 int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m);
 /* --dry-run: print the cells and their placement plans. */
@@ -157,19 +198,31 @@ struct gcl_row_ctx {
   char run_id[40];   /* time-pid, unique per run */
   char host[256];    /* gethostname, "" if unknown */
   char *cpu_model;   /* from /proc/cpuinfo, NULL if unknown */
+  const char *yaml_version; /* libyaml's yaml_get_version_string() */
 };
 void gcl_row_ctx_init(struct gcl_row_ctx *x);
+/* The header line of this build: core columns, then module columns. */
+void gcl_header_line(const struct gcl_catalog *cat, struct gcl_buf *b);
 /* Open (or create) the CSV for appending; the fd, or -2 after one line (file untouched). */
-int gcl_open_output(const char *path, bool is_default);
-/* The status of a finished cell, and its record's values in vals[]. */
-const char *gcl_cell_status(struct gcl_cell_result *res, const char *vals[], char *buf,
-                            size_t len);
+int gcl_open_output(const struct gcl_catalog *cat, const char *path, bool is_default);
+/* The status of a finished cell x, and its record's values in vals[] (m->ncols). */
+const char *gcl_cell_status(const struct gcl_matrix *m, const struct gcl_run_opts *o,
+                            const struct gcl_run_cell *x, struct gcl_cell_result *res,
+                            const char *vals[], char *buf, size_t len);
 /* The row of one cell: the record's values in vals[] (may be all NULL) completed with
  * what gclab knows, as one CSV line appended to *row. */
+/* The texts gclab formats for one row (vals[] points into them: they live as long). */
+struct gcl_row_bufs {
+  char timestamp[32]; /* timestamp */
+  char seed[24];      /* seed */
+  char rep[16];       /* rep */
+  char mutator[32];   /* mutator_s */
+  char child[8][32];  /* process_wall_s and the wait4 rusage columns */
+};
 void gcl_row_build(const struct gcl_row_ctx *x, const struct gcl_run_opts *o,
                    const struct gcl_matrix *m, const struct gcl_run_cell *cell,
                    const char *status, const struct gcl_cell_result *res, bool ran,
-                   const char *vals[], struct gcl_buf *row);
+                   const char *vals[], struct gcl_row_bufs *bufs, struct gcl_buf *row);
 
 /* --- run-events.c --- */
 /* The --events and --trace outputs of one run. */
@@ -196,8 +249,8 @@ int gcl_events_finish(const struct gcl_run_opts *o, struct gcl_run_events *ev, i
 /* --- run-summary.c --- */
 void gcl_sum_record(struct gcl_cell_sum *s, const struct gcl_run_cell *x, uint64_t seed,
                     const char *status, const char *const vals[]);
-void gcl_print_summary(const struct gcl_run_opts *o, struct gcl_cell_sum *cells,
-                       unsigned ncells, bool *mismatch);
+void gcl_print_summary(const struct gcl_run_opts *o, const struct gcl_matrix *m,
+                       struct gcl_cell_sum *cells, unsigned ncells, bool *mismatch);
 
 /* --- run-exec.c --- */
 /* Run every cell of m and write the outputs; the exit status. */

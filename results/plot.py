@@ -31,12 +31,14 @@ plotted numbers as CSV on standard output.
 
 Input is checked by the same rules as gclab's reader (harness/analysis/csv-read.c, mirrored
 here by records() and load(): a regular file, strict RFC 4180 with no NUL byte and no quote
-inside an unquoted field, header with the required columns, schema_version 1 to 4, the
+inside an unquoted field, header with the required columns, schema_version 1 to 5, the
 same on every row, every row as long as the header, numbers well formed, no negative or
 non-finite measurement; tests/analysis/plot-read-test.sh feeds both the same bad files);
 rows (version 2 on) whose placement is not none or iterations not 1 are separate cells
-labelled threads@placement[/iN], as gclab summary prints them; bad input prints one line
-and exits with status 2. Needs Debian's python3-matplotlib;
+labelled threads@placement[/iN], and rows (version 5 on) with chosen module options are
+separate cells labelled collector[options], as gclab summary prints them; module columns
+MODULE.FIGURE are metrics like any other; bad input prints one line and exits with
+status 2. Needs Debian's python3-matplotlib;
 otherwise only the standard library.
 """
 import argparse
@@ -47,7 +49,7 @@ import re
 import stat
 import sys
 
-SCHEMA_VERSION = 4  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
+SCHEMA_VERSION = 5  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
 SCHEMA_OLDEST_READ = 1
 EVENTS_HEADER = ["run_id", "collector", "allocator", "workload", "threads", "placement", "rep",
                  "cell", "thread", "start_ns", "duration_ns", "kind"]
@@ -59,7 +61,10 @@ MIN_N = 3
 KEY = ("collector", "allocator", "workload", "params", "threads", "scale")
 NOT_METRICS = {"schema_version", "run_id", "timestamp", "gclab_version", "host", "cpu_model",
                "collector", "allocator", "workload", "params", "threads", "rep", "seed",
-               "scale", "status", "checksum", "config"}
+               "scale", "status", "checksum", "config", "options", "placement", "iterations",
+               "compiler", "build_type", "build_flags", "sanitizer", "kernel", "libc",
+               "hwloc_version", "urcu_version", "malloc_lib", "malloc_env", "thp",
+               "cpu_governor", "yaml_version"}
 PAUSE_COLS = ("pause_p50_us", "pause_p90_us", "pause_p99_us", "pause_p999_us", "pause_max_us")
 PAUSE_LABELS = ("p50", "p90", "p99", "p99.9", "max")
 # x position of each percentile: -log10(1 - p); max is drawn one decade past p99.9.
@@ -184,24 +189,30 @@ def num_or_str(s):
         return (1, 0.0, s)
 
 
-# Columns gclab writes as measurements: harness/schema.h's RECORD and CHILD columns except
-# the text and list ones, as harness/analysis/csv-read.c gcl_csv_check_values checks them
-# (tests/analysis/plot-test.sh compares this list with schema.h).
+# Columns gclab writes as measurements (csv-read.c value_rule): harness/schema.h's RECORD
+# and CHILD columns except the text ones, and any column named with a unit of time or
+# size; tests/analysis/plot-read-test.sh checks these two lists against schema.h.
 MEASUREMENTS = frozenset("""
-    status checksum wall_s process_wall_s user_s sys_s cpu_s gc_s collections pause_count
-    pause_total_s pause_p50_us pause_p90_us pause_p99_us pause_p999_us pause_max_us
-    objects_allocated bytes_allocated objects_freed objects_leaked cyclic_garbage
-    peak_heap_bytes deferred_frees header_bytes max_rss_kb minflt majflt nvcsw nivcsw
-    alloc_footprint_end_kb alloc_arenas_peak alloc_pools_peak alloc_footprint_peak_kb
-    alloc_fragmentation_peak alloc_arenas_end alloc_large_allocs pyheap_tracked
-    gc_full_ns_per_tracked cpython_full_ns_per_tracked iter_wall_s pus numa_nodes_used
+    wall_s process_wall_s user_s sys_s cpu_s gc_s collections pause_count pause_total_s
+    pause_p50_us pause_p90_us pause_p99_us pause_p999_us pause_max_us objects_allocated
+    bytes_allocated objects_freed objects_leaked cyclic_garbage peak_heap_bytes
+    deferred_frees header_bytes max_rss_kb minflt majflt nvcsw nivcsw numa_nodes_used
     topo_packages topo_numa_nodes topo_cores topo_pus mmu_1ms mmu_10ms mmu_100ms
-    cpu_migrations hw_cycles hw_instructions hw_cache_misses gc_collections_gen0
-    gc_collections_gen1 gc_collections_gen2 gc_objects_scanned gc_objects_collected
-    gc_finalizers_run gc_resurrected brc_ops_owner brc_ops_shared brc_ops_queued
-    brc_ops_merged brc_ops_deferred_skipped config""".split()) - {
-        "status", "checksum", "config", "iter_wall_s", "pus"}
+    cpu_migrations hw_cycles hw_instructions hw_cache_misses""".split())
+TEXT_RECORD = frozenset("""
+    status checksum config iter_wall_s pus compiler build_type build_flags sanitizer kernel
+    libc hwloc_version urcu_version malloc_lib malloc_env thp cpu_governor""".split())
+UNITS = ("_s", "_us", "_ns", "_kb", "_bytes")
 SIGNED = frozenset({"mutator_s"})  # wall_s - gc_s: parallel collector threads can exceed wall
+
+
+def is_measurement(col):
+    if col in TEXT_RECORD:
+        return False
+    return col in MEASUREMENTS or col in SIGNED or any(
+        len(col) > len(u) and col.endswith(u) for u in UNITS)
+
+
 MAX_BYTES = 4 << 30  # csv-read.h GCL_CSV_MAX_BYTES
 UNQUOTED_END = re.compile(r'[,"\n]|\r\n')
 _FIELD = r'(?:"(?:[^"\n]|"")*"|[^,"\n]*)'
@@ -350,7 +361,7 @@ def check_header(path, header, metrics):
 def check_values(path, header, rows):
     """csv-read.c gcl_csv_check_values: measurements empty or finite and not negative."""
     for i, col in enumerate(header):
-        if col not in MEASUREMENTS and col not in SIGNED:
+        if not is_measurement(col):
             continue
         # Each distinct text is judged once; a bad one is then reported at its first row.
         bad = set()
@@ -411,6 +422,8 @@ def load(path, metrics):
         row["_line"] = line
         pl, it = row.get("placement", "none"), row.get("iterations", "1")
         row["_threads_n"] = row["threads"]
+        if row.get("options"):  # schema 5: chosen options are part of the cell
+            row["collector"] = row["collector"] + "[" + row["options"] + "]"
         if pl != "none" or it != "1":
             row["threads"] = row["threads"] + "@" + pl + ("" if it == "1" else "/i" + it)
         for m in metrics:

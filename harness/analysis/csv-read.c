@@ -283,8 +283,7 @@ int gcl_csv_check_version(const struct gcl_csv *c, const char *name, long lo, lo
   return 0;
 }
 
-/* The columns gclab writes as numbers: every RECORD and CHILD column of the schema (and
- * mutator_s) except the ones that hold text or lists. */
+/* The schema's columns and who fills them (value_rule picks the measurements). */
 static const char *const numeric_cols[] = {
 #define GCL_NUMERIC_NAME(name, origin) #name,
     GCL_SCHEMA(GCL_NUMERIC_NAME)
@@ -296,16 +295,30 @@ static const enum gcl_col_origin numeric_origin[] = {
 #undef GCL_NUMERIC_ORIGIN
 };
 
+/* Text columns among the RECORD ones (the build environment of schema 5, lists, labels). */
+static const char *const text_cols[] = {
+    "status", "checksum", "config", "iter_wall_s", "pus", "compiler", "build_type",
+    "build_flags", "sanitizer", "kernel", "libc", "hwloc_version", "urcu_version",
+    "malloc_lib", "malloc_env", "thp", "cpu_governor"};
+
 /* 1: a measurement that must be a non-negative number; 2: a number of either sign; 0: not
- * checked here. mutator_s is wall_s - gc_s, which parallel collector threads can make
- * negative, so only its form is checked. */
+ * checked here. Measurements are the schema's RECORD and CHILD columns other than the
+ * text ones, and any column named with a unit of time or size (_s, _us, _ns, _kb,
+ * _bytes: the columns of older schemas and module figures, MODULE.FIGURE). mutator_s is
+ * wall_s - gc_s, which parallel collector threads can make negative: only its form is
+ * checked. */
 static int value_rule(const char *name) {
-  static const char *const text[] = {"status", "checksum", "config", "iter_wall_s", "pus"};
-  for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
-    if (strcmp(name, text[i]) == 0) return 0;
+  for (size_t i = 0; i < sizeof text_cols / sizeof text_cols[0]; i++)
+    if (strcmp(name, text_cols[i]) == 0) return 0;
   if (strcmp(name, "mutator_s") == 0) return 2;
   for (size_t i = 0; i < sizeof numeric_cols / sizeof numeric_cols[0]; i++)
     if (strcmp(name, numeric_cols[i]) == 0) return numeric_origin[i] == GCL_ORIGIN_HARNESS ? 0 : 1;
+  static const char *const units[] = {"_s", "_us", "_ns", "_kb", "_bytes"};
+  size_t n = strlen(name);
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    size_t k = strlen(units[i]);
+    if (n > k && strcmp(name + n - k, units[i]) == 0) return 1;
+  }
   return 0;
 }
 

@@ -36,8 +36,10 @@ int gcl_csv_parse(struct gcl_csv *csv, const char *who, const char *path, char *
 
 /* The one check of values every reader applies (summary, compare, table, merge, resume):
  * every column gclab writes as a measurement (the schema's RECORD and CHILD columns other
- * than status, checksum, config and the lists iter_wall_s and pus) is empty or a finite
- * decimal number, and not negative (mutator_s, wall_s - gc_s, may be). Returns 0, or -1
+ * than the text ones such as status, checksum, config, the lists iter_wall_s and pus and
+ * the build environment; and any column whose name ends in _s, _us, _ns, _kb or _bytes,
+ * which covers older schemas and module figures) is empty or a finite decimal number,
+ * and not negative (mutator_s, wall_s - gc_s, may be). Returns 0, or -1
  * after one line naming file:line, the column and the value. */
 int gcl_csv_check_values(const struct gcl_csv *csv);
 

@@ -24,6 +24,22 @@ fail() {
 }
 S=$D/sample.csv
 
+# plot.py's measurement columns are schema.h's RECORD and CHILD ones less the text ones,
+# and its text list is csv-read.c's.
+"$PY" - "$PLOT" "$D/../../harness/schema.h" "$D/../../harness/analysis/csv-read.c" >"$T/lists" 2>&1 <<'PY' ||
+import importlib.util, re, sys
+spec = importlib.util.spec_from_file_location("plot", sys.argv[1])
+plot = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(plot)
+schema = re.findall(r"X\((\w+), (RECORD|CHILD)\)", open(sys.argv[2]).read())
+c = open(sys.argv[3]).read()
+text = set(re.findall(r'"(\w+)"', c[c.index("text_cols[] = {"):c.index("};", c.index("text_cols[] = {"))]))
+want = {n for n, _ in schema} - text
+assert text == plot.TEXT_RECORD, "text columns differ: %s" % (text ^ plot.TEXT_RECORD)
+assert want == plot.MEASUREMENTS, "measurements differ: %s" % (want ^ plot.MEASUREMENTS)
+PY
+  fail "plot.py's column lists disagree with schema.h / csv-read.c: $(tail -1 "$T/lists")"
+
 # refused WHAT FILE [NOMERGE]: every reader exits 2 with one line on stderr (merge too,
 # unless NOMERGE: a file without a metric column is still a file to merge).
 refused() {
