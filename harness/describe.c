@@ -162,6 +162,11 @@ void gcl_modules_add(struct gcl_catalog *cat, const struct gcl_describe *d) {
   }
 }
 
+bool gcl_module_column_ok(const char *name) {
+  size_t m = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-");
+  return m > 0 && name[m] == '.' && gcl_opt_name_ok(name + m + 1);
+}
+
 const struct gcl_module_info *gcl_catalog_module(const struct gcl_catalog *cat, const char *name) {
   for (unsigned i = 0; i < cat->nmodules; i++)
     if (strcmp(cat->modules[i].name, name) == 0) return &cat->modules[i];

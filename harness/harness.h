@@ -125,6 +125,8 @@ int gcl_parse_describe(const char *text, struct gcl_describe *d, char *why, size
 /* Add the modules of d not yet in cat->modules, keeping the union's order. */
 void gcl_modules_add(struct gcl_catalog *cat, const struct gcl_describe *d);
 const struct gcl_module_info *gcl_catalog_module(const struct gcl_catalog *cat, const char *name);
+/* Whether NAME reads as a module column MODULE.FIGURE: [a-z0-9-]+ '.' [a-z0-9_]+. */
+bool gcl_module_column_ok(const char *name);
 /* Fill cat->figcols from cat->modules. */
 void gcl_catalog_figures(struct gcl_catalog *cat);
 /* The index of MODULE.FIGURE in cat->figcols, or -1. */

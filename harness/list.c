@@ -90,6 +90,21 @@ static void list_options(const struct gcl_catalog *cat) {
   print_table(rows, n, 6);
 }
 
+/* Whether every module a runner describes declares what the union (the first runner that
+ * described it) has: the same figures and options, in the same order. */
+static bool same_modules(const struct gcl_describe *d, const struct gcl_catalog *cat) {
+  for (unsigned i = 0; i < d->nmodules; i++) {
+    const struct gcl_module_info *a = &d->modules[i], *b = gcl_catalog_module(cat, a->name);
+    if (!b || a->nfigs != b->nfigs || a->nopts != b->nopts) return false;
+    for (unsigned f = 0; f < a->nfigs; f++)
+      if (strcmp(a->figs[f].name, b->figs[f].name) != 0) return false;
+    for (unsigned k = 0; k < a->nopts; k++)
+      if (strcmp(a->opts[k].name, b->opts[k].name) != 0 || a->opts[k].type != b->opts[k].type)
+        return false;
+  }
+  return true;
+}
+
 int gcl_cmd_list(int argc, char **argv) {
   int what = 0; /* 0: the catalog, 1: --figures, 2: --options */
   if (argc == 2 && strcmp(argv[1], "--figures") == 0) what = 1;
@@ -158,6 +173,8 @@ int gcl_cmd_list(int argc, char **argv) {
     if (have_header) printf(", object header %u bytes", header);
     if (cat.describer && !same_workloads(p->desc.workloads, p->desc.nworkloads, cat.workloads, cat.nworkloads))
       printf(" (STALE: its workloads differ from %s; rebuild)", cat.describer);
+    else if (!same_modules(&p->desc, &cat))
+      printf(" (STALE: its modules declare other figures or options than another runner's; rebuild)");
     printf("\n");
   }
 

@@ -42,7 +42,7 @@ static int check_core(const struct gcl_csv *in, const char *path) {
               "expected '%s'; refusing to merge", path, GCL_SCHEMA_VERSION, c + 1, have, core[c]);
       return 2;
     }
-    if (c >= GCL_NCOLS && !strchr(have, '.')) {
+    if (c >= GCL_NCOLS && !gcl_module_column_ok(have)) {
       gcl_msg_line(stderr, WHO ": '%s' has another header than schema %d: column %zu '%.60s' after "
               "config is not a module column (MODULE.FIGURE); refusing to merge", path,
               GCL_SCHEMA_VERSION, c + 1, have);

@@ -61,8 +61,11 @@ static void usage(FILE *f) {
           "  --events FILE       append one CSV row per GC pause or phase\n"
           "  --trace FILE        write the pauses and phases as Chrome/Perfetto trace JSON\n"
           "  --dry-run           list the cells (and placement plans), run nothing\n"
+
           "  --topology T        with --dry-run: plan for an hwloc XML file or a synthetic\n"
           "                      topology such as \"numa:4 core:8 pu:2\" (gclab topo)\n"
+          "Axis flags also take their other number (--collectors, --workloads, --params, ...),\n"
+          "the words of the matrix file.\n"
           "Exit status: 0 every cell ok or invalid; 1 a cell wrong/timeout/crash/error or a\n"
           "checksum mismatch; 2 bad input (nothing run, the CSV untouched).\n",
           GCL_THREADS_MAX, GCL_REPEAT_MAX, GCL_ITERATIONS_MAX, GCL_SCALE_MIN, GCL_SCALE_MAX);
@@ -99,18 +102,27 @@ void gcl_join_words(struct gcl_buf *b, char *const *v, unsigned n) {
   for (unsigned i = 0; i < n; i++) gcl_buf_printf(b, "%s%s", i ? " " : "", v[i]);
 }
 
-int gcl_number_opt(const char *opt, const char *s, double min, double max, bool whole,
-                      bool open_min, double *out) {
+bool gcl_num_in_range(const char *s, double min, double max, bool whole, bool open_min,
+                      double *out, char *expected, size_t len) {
   double v;
   if (!gcl_num_parse(s, &v) || (whole && v != floor(v)) || v > max || v < min ||
       (open_min && v == min)) {
     char lo[32], hi[32];
     gcl_num_format(lo, sizeof lo, min);
     gcl_num_format(hi, sizeof hi, max);
-    return gcl_run_bad("bad value '%s' for --%s: expected %s in %c%s, %s]", s, opt,
-                     whole ? "a whole number" : "a number", open_min ? '(' : '[', lo, hi);
+    snprintf(expected, len, "expected %s in %c%s, %s]", whole ? "a whole number" : "a number",
+             open_min ? '(' : '[', lo, hi);
+    return false;
   }
   *out = v;
+  return true;
+}
+
+int gcl_number_opt(const char *opt, const char *s, double min, double max, bool whole,
+                   bool open_min, double *out) {
+  char expected[160];
+  if (!gcl_num_in_range(s, min, max, whole, open_min, out, expected, sizeof expected))
+    return gcl_run_bad("bad value '%s' for --%s: %s", s, opt, expected);
   return 0;
 }
 
@@ -132,6 +144,13 @@ static const char *const names[A_N] = {
     "collector", "allocator", "workload", "threads", "param",    "opt",   "repeat",
     "scale",     "seed",      "timeout",  "out",     "placement", "iterations", "matrix",
     "shard",     "events",    "trace",    "topology", "dry-run", "resume", "shuffle"};
+
+/* The same flags in their other number, the matrix file's words (matrix-file.c): a
+ * flag and a key then read the same either way. */
+static const char *const other_number[A_N] = {
+    [A_COLLECTOR] = "collectors", [A_ALLOCATOR] = "allocators", [A_WORKLOAD] = "workloads",
+    [A_THREADS] = "thread",       [A_PARAM] = "params",         [A_OPT] = "opts",
+    [A_PLACEMENT] = "placements"};
 
 /* A file-name option given once: 0, or 2 after one line. */
 static int once(const char **slot, int k, const char *val) {
@@ -205,7 +224,9 @@ int gcl_run_parse_args(int argc, char **argv, struct gcl_run_opts *o) {
     size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
     int k = -1;
     for (int j = 0; j < A_N; j++)
-      if (strlen(names[j]) == nlen && strncmp(names[j], name, nlen) == 0) k = j;
+      if ((strlen(names[j]) == nlen && strncmp(names[j], name, nlen) == 0) ||
+          (other_number[j] && strlen(other_number[j]) == nlen && strncmp(other_number[j], name, nlen) == 0))
+        k = j;
     if (k < 0) return gcl_run_bad("unknown option '%s' (gclab run --help lists them)", arg);
     if (k >= A_FIRST_FLAG) {
       if (eq && k != A_SHUFFLE) return gcl_run_bad("--%s takes no value ('%s')", names[k], arg);

@@ -6,7 +6,6 @@
  * Invariant: --param values apply in order (the file's first), so a later one wins; each
  * bad name or value is reported as FILE:LINE when it came from the file. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,14 +169,10 @@ static int set_param(struct gcl_sel_workload *s, unsigned p, const char *raw, co
     char *text = gcl_must_strdup(t), num[32];
     text[strcspn(text, ",")] = 0;
     double v;
-    if (!gcl_num_parse(text, &v) || v < pi->min || v > pi->max || (pi->integer && v != floor(v))) {
-      char lo[32], hi[32];
-      gcl_num_format(lo, sizeof lo, pi->min);
-      gcl_num_format(hi, sizeof hi, pi->max);
-      return gcl_run_bad("--param '%s': bad value '%s' for %s.%s: expected %s in [%s, %s]%s", raw, text,
-                         s->info->name, pi->name, pi->integer ? "a whole number" : "a number", lo, hi,
-                         strchr(list, ',') ? ", or a list a,b of them" : "");
-    }
+    char expected[160];
+    if (!gcl_num_in_range(text, pi->min, pi->max, pi->integer, false, &v, expected, sizeof expected))
+      return gcl_run_bad("--param '%s': bad value '%s' for %s.%s: %s%s", raw, text, s->info->name,
+                         pi->name, expected, strchr(list, ',') ? ", or a list a,b of them" : "");
     gcl_num_format(num, sizeof num, v);
     if (gcl_axis_has(&ax, num))
       return gcl_run_bad("--param '%s': value %s of %s.%s is given twice", raw, num, s->info->name, pi->name);
@@ -290,6 +285,13 @@ int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m) {
       if (!p->invalid_reason[0] && !gcl_runner_exists(p->runner)) {
         fprintf(stderr, "gclab run: runner for %s x %s not found: %s (build it, or set GCLAB_RUNNERS)\n",
                 p->collector, p->allocator, p->runner);
+        return 1;
+      }
+      /* Its figures are known only from its own --describe: without it, no row could be
+       * trusted (every figure key would be refused). */
+      if (!p->invalid_reason[0] && !p->described) {
+        fprintf(stderr, "gclab run: runner for %s x %s cannot describe itself: %s (rebuild it)\n",
+                p->collector, p->allocator, p->why);
         return 1;
       }
     }

@@ -53,7 +53,6 @@ static char *first_line(int fd) {
     if (nl) break;
     off += n;
   }
-  if (b.len && b.p[b.len - 1] == '\r') b.p[--b.len] = 0;
   return gcl_must_strdup(gcl_buf_str(&b));
 }
 
@@ -83,7 +82,7 @@ static int header_differs(const struct gcl_catalog *cat, const char *path, char 
   char **theirs = split_header(line, &n);
   bool core = n >= GCL_NCOLS;
   for (unsigned i = 0; core && i < GCL_NCOLS; i++) core = strcmp(theirs[i], gcl_col_names[i]) == 0;
-  for (unsigned i = GCL_NCOLS; core && i < n; i++) core = strchr(theirs[i], '.') != NULL;
+  for (unsigned i = GCL_NCOLS; core && i < n; i++) core = gcl_module_column_ok(theirs[i]);
   if (!core) {
     unsigned i = 0;
     while (i < n && i < GCL_NCOLS && strcmp(theirs[i], gcl_col_names[i]) == 0) i++;

@@ -152,6 +152,11 @@ void gcl_axis_push(struct gcl_axis *ax, char *item, const char *where);
 /* Append the comma-separated items of `list`; 2 on an empty or repeated item. */
 int gcl_axis_add(struct gcl_axis *ax, const char *opt, const char *list);
 void gcl_join_words(struct gcl_buf *b, char *const *v, unsigned n);
+/* The one range rule of numbers (axes, scalars, workload parameters): S parses as a number
+ * in [min, max] ((min, max] when open_min), whole if asked; else false and "expected ..."
+ * in EXPECTED. (Module options follow core/typed-option.c instead.) */
+bool gcl_num_in_range(const char *s, double min, double max, bool whole, bool open_min,
+                      double *out, char *expected, size_t len);
 /* Parse a number option; 2 (after the message) unless it is in [min, max] (whole if asked). */
 int gcl_number_opt(const char *opt, const char *s, double min, double max, bool whole,
                    bool open_min, double *out);

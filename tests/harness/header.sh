@@ -28,6 +28,8 @@ printf '%s\n' "${header/,config/}" >"$TMP/missing.csv"
 refused "$TMP/missing.csv" "another header"
 printf 'a,b\n1,2\n' >"$TMP/other.csv"
 refused "$TMP/other.csv" "another header"
+printf '%s\r\n' "$header" >"$TMP/crlf.csv"
+refused "$TMP/crlf.csv" "another header"
 { cat "$csv"; printf '1,2,3'; } >"$TMP/cut.csv"
 refused "$TMP/cut.csv" "newline"
 

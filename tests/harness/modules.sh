@@ -9,6 +9,8 @@
 #    stays empty (never 0), and so do the other modules' columns;
 #  - appending to a file of a build with other modules is refused with one line naming
 #    the differing columns, the file unchanged; the same build appends;
+#  - a runner whose modules declare other figures than the others is flagged STALE by
+#    `gclab list`; one whose --describe is malformed makes `gclab run` refuse (exit 1);
 #  - `gclab merge` of the two builds' files: core columns, then the union of module
 #    columns in first-appearance order, missing cells empty; every row parses with the
 #    header's field count (python's csv module when python3 is there: what pandas reads).
@@ -101,6 +103,25 @@ last=$(awk -v mode=row -v n=14 -f "$HERE/csv.awk" m.csv)
 echo "$last" | grep -qx 'fake-ok.iters2=3' && echo "$last" | grep -qx 'fake-ok.iters=' &&
   echo "$last" | grep -qx 'pool.peak_kb=0' || fail "merged row of b.csv: $(echo "$last" | grep '\.')"
 [ "$(awk -v mode=row -v n=1 -f "$HERE/csv.awk" m.csv | sed -n 's/^pool.extra=//p')" = "" ] || fail "a missing cell is not empty"
+# A runner whose modules declare other figures than the other runners' is flagged STALE.
+f=$RUNNERS/gclab-run-rc-pool
+cp "$f" "$TMP/good"
+sed -i 's/^it=iters;/it=stale;/' "$f"
+"$GCLAB" list | grep -q '^  rc  *x pool  *valid.*STALE: its modules declare other figures' ||
+  fail "a stale runner is not flagged: $("$GCLAB" list | grep ' x ')"
+cp "$TMP/good" "$f"
+
+# A runner whose --describe is malformed is refused before any cell runs (its figures are
+# unknown, so none of its rows could be trusted).
+f=$RUNNERS/gclab-run-rc-pool
+cp "$f" "$TMP/good"
+sed -i 's/^  echo "figure $A peak_kb kb most memory held"$/  echo "figure nomodule x count bad"/' "$f"
+"$GCLAB" run --collector rc --allocator pool --workload fake-ok --repeat 1 --out never.csv >o 2>e
+[ $? -eq 1 ] && grep -q "runner for rc x pool cannot describe itself: malformed --describe output, line" e ||
+  fail "a runner with a malformed describe: $(cat e)"
+[ -e never.csv ] && fail "a run with a broken runner created its output"
+cp "$TMP/good" "$f"
+
 if command -v python3 >/dev/null; then
   python3 - m.csv <<'PY' || fail "python's csv module does not read the merged file cleanly"
 import csv, sys

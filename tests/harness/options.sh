@@ -82,6 +82,10 @@ refuse "value 5 of rc-gen.threshold0 is given twice" --opt rc-gen.threshold0=5,0
 refuse "expected MODULE.NAME=VALUE" --opt threshold0=5
 refuse "workload" --opt binary-trees.depth=5
 refuse "bad value '99' for binary-trees.depth" --param depth=4,99
+# Flags take both numbers too: --collectors is --collector.
+"$GCLAB" run --collectors rc-gen --allocators sys --workloads binary-trees --params depth=4,5 --repeat 1 \
+  --dry-run >out 2>err || fail "plural flags: exit $? ($(cat err))"
+head -1 out | grep -q ': 2 cells' || fail "plural flags: $(head -1 out)"
 bad b1.yaml 'collectors: [rc-gen]\ncollector: rc\n' "b1.yaml:2: keys 'collectors' and 'collector' are one key"
 bad b2.yaml 'params: {depth: 4}\nparam: {depth: 5}\n' "keys 'params' and 'param' are one key"
 bad b3.yaml 'collectors: [rc-gen]\nrc-gen: {threshold0: [1, x]}\n' "b3.yaml:2: --opt 'rc-gen.threshold0=1,x': bad value 'x'"
