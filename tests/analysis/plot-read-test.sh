@@ -4,8 +4,9 @@
 # the same bad files (DIR/bad-*.csv, and hostile ones made here: a NUL byte, a quote in an
 # unquoted field, text after a closing quote, a negative or infinite time, a character
 # device, a FIFO) with one line and exit 2, and all accept a CRLF file. Then plot.py must
-# read and compute the statistics of a 98,000-row file in well under a minute (it took
-# more than 120 s). Needs python3 (numpy for the speed check: matplotlib brings it).
+# read and compute the statistics of a 98,000-row file in under 100 s even on a loaded
+# machine (~10 s alone; it took more than 120 s). Needs python3 (numpy for the speed
+# check: matplotlib brings it).
 set -u
 G=$1
 D=$2
@@ -98,9 +99,9 @@ spec.loader.exec_module(plot)
 cells = plot.cells_of(plot.load(sys.argv[2], ["wall_s"]))
 print(sum(plot.Stat(plot.ok_values(rows, "wall_s")).n for rows in cells.values()))
 PY
-  n=$(timeout 60 "$PY" "$T/stats.py" "$PLOT" "$T/big.csv" 2>"$T/err")
+  n=$(timeout 100 "$PY" "$T/stats.py" "$PLOT" "$T/big.csv" 2>"$T/err")
   rc=$?
-  [ $rc -eq 0 ] || fail "plot.py on 98,000 rows: exit $rc (124: more than 60 s) $(head -c 300 "$T/err")"
+  [ $rc -eq 0 ] || fail "plot.py on 98,000 rows: exit $rc (124: more than 100 s; it took > 120 s alone) $(head -c 300 "$T/err")"
   [ "$rc" -ne 0 ] || [ "$n" -eq 89600 ] || fail "plot.py on 98,000 rows: $n ok values, expected 89600 (2800 x 32)"
 else
   echo "note: numpy is not importable by $PY: the speed check is skipped"
