@@ -711,6 +711,40 @@ def print_stats(kind, metric, stats_out):
                                 fmt(st.cv)])
 
 
+def check_out(out, inputs):
+    """--out is a regular file or a new name, and not one of the inputs (BadInput)."""
+    if os.path.lexists(out) and os.path.exists(out) and not stat.S_ISREG(os.stat(out).st_mode):
+        raise BadInput("bad --out '%s': it is not a regular file" % out)
+    for i in inputs:
+        if os.path.exists(out) and os.path.exists(i) and os.path.samefile(out, i):
+            raise BadInput("bad --out '%s': it is the input '%s'" % (out, i))
+
+
+def write_atomic(out, write):
+    """write(tmp) into a private temporary file next to OUT, then rename it over OUT (as
+    harness/safe-file.c gcl_file_write_atomic): OUT is the old file or the whole new one,
+    and a symlink at OUT is replaced, never written through."""
+    import tempfile
+    folder = os.path.dirname(out) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(out) + ".")
+    except OSError as e:
+        raise BadInput("cannot write '%s': %s" % (out, e.strerror or e))
+    try:
+        os.close(fd)
+        write(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, out)
+    except OSError as e:
+        os.unlink(tmp)
+        raise BadInput("cannot write '%s': %s" % (out, e.strerror or e))
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 # --- command line ------------------------------------------------------------------------
 
 class OneLineParser(argparse.ArgumentParser):
@@ -734,6 +768,7 @@ def main(argv):
     ext = os.path.splitext(args.out)[1].lower()
     if ext not in (".png", ".pdf", ".svg"):
         raise BadInput("bad --out '%s': the name must end in .png, .pdf or .svg" % args.out)
+    check_out(args.out, [args.csv])
     if args.kind != "pauses" and args.metric in NOT_METRICS:
         raise BadInput("bad --metric '%s': not a measurement column (metrics are numeric "
                        "columns such as wall_s, gc_s, max_rss_kb)" % args.metric)
@@ -767,10 +802,7 @@ def main(argv):
     # No timestamps in the file, so the same CSV gives the same bytes.
     meta = {".png": {"Software": None}, ".pdf": {"CreationDate": None, "ModDate": None},
             ".svg": {"Date": None}}[ext]
-    try:
-        fig.savefig(args.out, metadata=meta)
-    except OSError as e:
-        raise BadInput("cannot write '%s': %s" % (args.out, e.strerror or e))
+    write_atomic(args.out, lambda tmp: fig.savefig(tmp, format=ext[1:], metadata=meta))
     if args.print_stats:
         print_stats(args.kind, args.metric, stats_out)
     return 0

@@ -88,6 +88,21 @@ sed 's/$/\r/' "$S" >"$T/crlf.csv"
 "$PY" "$PLOT" "$T/crlf.csv" --kind bars --out "$T/c.png" >/dev/null 2>"$T/err" ||
   grep -q "matplotlib is not importable" "$T/err" || fail "plot.py refused a CRLF file: $(cat "$T/err")"
 
+# plot.py's --out: never an input, never written through a symlink (a private temporary
+# file, renamed).
+cp "$S" "$T/in.png" # a CSV under a figure's name
+"$PY" "$PLOT" "$T/in.png" --kind bars --out "$T/in.png" >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q "it is the input" "$T/err" || fail "plot.py --out = its input: $(cat "$T/err")"
+cmp -s "$T/in.png" "$S" || fail "plot.py overwrote its input"
+if "$PY" -c 'import matplotlib' 2>/dev/null; then
+  echo precious >"$T/victim"
+  ln -s victim "$T/fig.png"
+  "$PY" "$PLOT" "$S" --kind bars --out "$T/fig.png" >/dev/null 2>"$T/err" || fail "plot.py --out symlink: $(cat "$T/err")"
+  [ "$(cat "$T/victim")" = precious ] || fail "plot.py wrote through the symlink --out"
+  [ -f "$T/fig.png" ] && [ ! -L "$T/fig.png" ] || fail "plot.py --out is not a regular file"
+  ls -A "$T" | grep -q '^\.fig' && fail "plot.py left a temporary file"
+fi
+
 # Speed: 98,000 rows (7 cells of 14,000 repetitions), read and bootstrapped.
 if "$PY" -c 'import numpy' 2>/dev/null; then
   { head -1 "$S"; for _ in $(seq 2800); do tail -n +2 "$S"; done; } >"$T/big.csv"
