@@ -187,7 +187,11 @@ void gcl_run_dry(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   printf("matrix%s%s: %u cells", o->name ? " " : "", name, m->nall);
   free(name);
   if (o->shard_n) printf(", shard %u/%u", o->shard_k, o->shard_n);
-  if (o->resume) printf(", %u already in %s", m->nskipped, o->out);
+  if (o->resume) {
+    char *out = gcl_escape(GCL_FMT_TEXT, o->out);
+    printf(", %u already in %s", m->nskipped, out);
+    free(out);
+  }
   printf(", %u to run%s\n", m->ncells, o->shuffle ? " (shuffled)" : "");
   struct gcl_topo_summary ts;
   gcl_topology_summarize(plan_topo, &ts);

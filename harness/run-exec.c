@@ -174,8 +174,9 @@ int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   int result;
   if (k < m->ncells) {
     int sig = gcl_stop_signal();
-    fprintf(stderr, "gclab run: stopped by SIG%s; the running cell was killed and not recorded; "
-            "%u rows appended to %s (--resume continues)\n", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", k, o->out);
+    gcl_msg_line(stderr, "gclab run: stopped by SIG%s; the running cell was killed and not recorded; "
+                 "%u rows appended to %s (--resume continues)", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+                 k, o->out);
     result = 128 + sig;
   } else {
     close(s.fd);
@@ -184,10 +185,12 @@ int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m) {
     unsigned nok = 0, ninvalid = 0;
     for (unsigned i = 0; i < m->ncells; i++)
       nok += s.sums[i].cls == GCL_CLS_OK, ninvalid += s.sums[i].cls == GCL_CLS_INVALID;
-    printf("%u rows appended to %s (run_id %s): %u ok, %u invalid, %u failed (wrong, timeout, "
-           "crash or error)", m->ncells, o->out, s.row.run_id, nok, ninvalid, s.nbad);
-    if (o->resume) printf("; %u cells already there were skipped", m->nskipped);
-    putchar('\n');
+    struct gcl_buf line = {0}; /* --out as given, escaped with the rest (gcl_msg_line) */
+    gcl_buf_printf(&line, "%u rows appended to %s (run_id %s): %u ok, %u invalid, %u failed (wrong, "
+                   "timeout, crash or error)", m->ncells, o->out, s.row.run_id, nok, ninvalid, s.nbad);
+    if (o->resume) gcl_buf_printf(&line, "; %u cells already there were skipped", m->nskipped);
+    gcl_msg_line(stdout, "%s", line.p);
+    gcl_buf_free(&line);
     result = s.nbad || mismatch ? 1 : 0;
   }
   return gcl_events_finish(o, &s.ev, result);

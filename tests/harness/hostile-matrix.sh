@@ -66,4 +66,8 @@ printf 'name: "two\\nlines\\x1b[31m"\ncollectors: [rc]\nallocators: [sys]\nworkl
 "$GCLAB" run --matrix n.yaml --dry-run >o 2>e || fail "dry-run of n.yaml: exit $? ($(cat e))"
 head -1 o | grep -qF 'matrix two\x0Alines\x1B[31m: 1 cells' || fail "dry-run name not escaped: $(head -2 o)"
 grep -q "$(printf '\033')" o && fail "an escape byte in the --dry-run listing"
+"$GCLAB" run --collector rc --allocator sys --workload churn --repeat 1 --dry-run --resume \
+  --out "$(printf 'x\033[2Jy.csv')" >o 2>e || fail "dry-run with an escape byte in --out: exit $? ($(cat e))"
+grep -qF 'already in x\x1B[2Jy.csv' o || fail "--out not escaped in --dry-run: $(head -1 o)"
+grep -q "$(printf '\033')" o e && fail "an escape byte of --out reached the terminal"
 echo ok
