@@ -2,13 +2,19 @@
 # generation of one runner binary per valid collector x allocator pair.
 #
 #   gcl_add_collector(NAME SOURCES f.c... [REQUIRES cap...] [MAX_THREADS n])
-#   gcl_add_allocator(NAME SOURCES f.c... [PROVIDES cap...])
+#   gcl_add_allocator(NAME SOURCES f.c... [PROVIDES cap...] [LIBS lib...]
+#                     [HEADER h DEBIAN package] [NO_SANITIZE])
 #   gcl_add_workload(NAME SOURCE f.c...)
 #   gcl_generate_pairs()
 #
 # A collector's attrs header is <folder>/<NAME>-attrs.h, found next to its first source
 # unless ATTRS names it. A pair is invalid when the collector REQUIRES a capability the
 # allocator does not PROVIDE; invalid pairs get no runner and are listed with their reason.
+# An allocator that wraps a library names its HEADER and the DEBIAN package that ships it
+# (configure stops with one line naming the package when the header or a LIBS library is
+# missing); NO_SANITIZE leaves it out of sanitizer builds (a library that exports malloc
+# fights ASan's and TSan's interceptors). A pair's sources see GCL_COLLECTOR_REQUIRES_<CAP>=1
+# for each capability its collector requires (heap-walk -> GCL_COLLECTOR_REQUIRES_HEAP_WALK).
 
 include_guard(GLOBAL)
 
@@ -28,7 +34,23 @@ function(gcl_add_collector name)
 endfunction()
 
 function(gcl_add_allocator name)
-  cmake_parse_arguments(A "" "ATTRS" "SOURCES;PROVIDES;LIBS" ${ARGN})
+  cmake_parse_arguments(A "NO_SANITIZE" "ATTRS;HEADER;DEBIAN" "SOURCES;PROVIDES;LIBS" ${ARGN})
+  if(A_NO_SANITIZE AND NOT GCL_SANITIZE STREQUAL "none")
+    message(STATUS "gclab: allocator ${name} is left out of this ${GCL_SANITIZE}-sanitizer build")
+    return()
+  endif()
+  if(A_HEADER)
+    find_path(GCL_HEADER_${name} ${A_HEADER})
+    if(NOT GCL_HEADER_${name})
+      message(FATAL_ERROR "${A_HEADER} not found (allocator ${name}): apt-get install ${A_DEBIAN}")
+    endif()
+  endif()
+  foreach(lib IN LISTS A_LIBS)
+    find_library(GCL_LIB_${name}_${lib} ${lib})
+    if(NOT GCL_LIB_${name}_${lib})
+      message(FATAL_ERROR "library ${lib} not found (allocator ${name}): apt-get install ${A_DEBIAN}")
+    endif()
+  endforeach()
   if(NOT A_ATTRS)
     set(A_ATTRS "${CMAKE_CURRENT_SOURCE_DIR}/allocators/${name}/${name}-attrs.h")
   endif()
@@ -81,6 +103,13 @@ function(_gcl_pair_library collector allocator verify target)
   get_property(aattrs GLOBAL PROPERTY GCL_ALLOCATOR_${allocator}_ATTRS)
   get_property(alibs GLOBAL PROPERTY GCL_ALLOCATOR_${allocator}_LIBS)
   get_property(workloads GLOBAL PROPERTY GCL_WORKLOADS)
+  get_property(creq GLOBAL PROPERTY GCL_COLLECTOR_${collector}_REQUIRES)
+  set(reqdefs "")
+  foreach(cap IN LISTS creq)
+    string(TOUPPER "${cap}" capdef)
+    string(REPLACE "-" "_" capdef "${capdef}")
+    list(APPEND reqdefs "GCL_COLLECTOR_REQUIRES_${capdef}=1")
+  endforeach()
   set(wsrc "")
   foreach(w IN LISTS workloads)
     get_property(s GLOBAL PROPERTY GCL_WORKLOAD_${w}_SOURCE)
@@ -89,7 +118,8 @@ function(_gcl_pair_library collector allocator verify target)
   add_library(${target} STATIC ${GCL_PAIR_CORE_SOURCES} ${csrc} ${asrc} ${wsrc}
               "${CMAKE_BINARY_DIR}/generated/workload-registry.c")
   target_compile_definitions(${target} PUBLIC
-    "GCL_COLLECTOR_ATTRS=\"${cattrs}\"" "GCL_ALLOCATOR_ATTRS=\"${aattrs}\"" GCL_VERIFY=${verify})
+    "GCL_COLLECTOR_ATTRS=\"${cattrs}\"" "GCL_ALLOCATOR_ATTRS=\"${aattrs}\"" GCL_VERIFY=${verify}
+    ${reqdefs})
   target_include_directories(${target} PUBLIC "${PROJECT_SOURCE_DIR}/core" "${PROJECT_SOURCE_DIR}/runner")
   target_link_libraries(${target} PUBLIC gclab-base ${alibs})
 endfunction()

@@ -1,7 +1,8 @@
 /* harness/harness.h — what the files of the gclab front end share: a growable text
  * buffer, CSV quoting, number formatting, the catalog of what this build can run
- * (collectors, allocators, pairs, runners, workloads and their parameters) and the child
- * process that runs one matrix cell.
+ * (collectors, allocators, pairs, runners, workloads and their parameters, and every
+ * module's options and figures from the runners' --describe) and the child process that
+ * runs one matrix cell.
  *
  * Invariants: every catalog string outlives the command that loaded it (nothing is freed
  * before exit); a gcl_buf's text is always NUL-terminated. */

@@ -242,11 +242,15 @@ static int apply_params(const struct gcl_run_opts *o, const struct gcl_catalog *
 }
 
 /* The parameter sets of each selected workload: the cross product of its axes. */
-static void render_params(struct gcl_sel_workload *s) {
+static int render_params(struct gcl_sel_workload *s) {
   char **names = gcl_must_realloc(NULL, (s->info->nparams + 1) * sizeof *names);
   for (unsigned p = 0; p < s->info->nparams; p++) names[p] = s->info->params[p].name;
   s->sets = gcl_valsets(names, s->values, s->info->nparams, &s->nsets);
   free(names);
+  if (!s->sets)
+    return gcl_run_bad("the parameter axes of %s make more than %d combinations (at most %d "
+                       "cells in one run)", s->info->name, GCL_CELLS_MAX, GCL_CELLS_MAX);
+  return 0;
 }
 
 int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m) {
@@ -268,7 +272,8 @@ int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m) {
     }
   }
   if ((r = apply_params(o, &m->cat, sel))) return r;
-  for (unsigned w = 0; w < o->workloads.n; w++) render_params(&sel[w]);
+  for (unsigned w = 0; w < o->workloads.n; w++)
+    if ((r = render_params(&sel[w]))) return r;
   m->sel = sel;
   if ((r = gcl_run_options(o, m))) return r;
   m->wl_timeout = gcl_must_realloc(NULL, o->workloads.n * sizeof *m->wl_timeout);

@@ -18,8 +18,10 @@
 
 struct gcl_valset *gcl_valsets(char *const *names, const struct gcl_axis *axes, unsigned naxes,
                                unsigned *nsets) {
-  unsigned total = 1;
-  for (unsigned i = 0; i < naxes; i++) total *= axes[i].n;
+  double product = 1;
+  for (unsigned i = 0; i < naxes; i++) product *= axes[i].n;
+  if (product > GCL_CELLS_MAX) return NULL; /* more cells than one run may have */
+  unsigned total = (unsigned)product;
   struct gcl_valset *sets = gcl_must_realloc(NULL, total * sizeof *sets);
   for (unsigned s = 0; s < total; s++) {
     /* Mixed radix, the last axis fastest: set s picks value (s / stride_i) mod n_i. */
@@ -149,6 +151,10 @@ int gcl_run_options(const struct gcl_run_opts *o, struct gcl_matrix *m) {
     for (unsigned a = 0; a < o->allocators.n; a++) {
       unsigned pi = c * o->allocators.n + a;
       m->optsets[pi] = pair_sets(m, o->collectors.v[c], o->allocators.v[a], &m->noptsets[pi]);
+      if (!m->optsets[pi])
+        return gcl_run_bad("the option axes of %s x %s make more than %d combinations (at most "
+                           "%d cells in one run)", o->collectors.v[c], o->allocators.v[a],
+                           GCL_CELLS_MAX, GCL_CELLS_MAX);
     }
   return 0;
 }

@@ -185,7 +185,7 @@ int gcl_run_select(struct gcl_run_opts *o, struct gcl_matrix *m);
  * and 2 on a bad one) and build each pair's option sets. */
 int gcl_run_options(const struct gcl_run_opts *o, struct gcl_matrix *m);
 /* The cross product of axes (each axis's values, first axis outermost) as value sets;
- * names[i] is the "k" of axis i. */
+ * names[i] is the "k" of axis i. NULL when it would exceed GCL_CELLS_MAX sets. */
 struct gcl_valset *gcl_valsets(char *const *names, const struct gcl_axis *axes, unsigned naxes,
                                unsigned *nsets);
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libhwloc-dev liburcu-dev libcriterion-dev
-          libyaml-dev python3 python3-matplotlib)
+          libyaml-dev libmimalloc-dev libjemalloc-dev python3 python3-matplotlib)
 
 missing=()
 for p in "${packages[@]}"; do

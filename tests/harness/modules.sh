@@ -59,7 +59,14 @@ done
   --repeat 1 --out a.csv >out 2>err
 [ $? -eq 1 ] || fail "run exit status $?, expected 1 (error rows)"
 mods=$(head -1 a.csv | tr ',' '\n' | sed '1,/^config$/d' | tr '\n' ' ')
-expect="rc.ops rc-plain.ops brc.ops rc-gen.gen0 rc-gen.ops sys.peak_kb pool.peak_kb fake-ok.iters "
+# The build's collectors and allocators, in CMake order (the lines of `gclab list`).
+expect=
+for c in $(echo "$list" | sed -n 's/^collectors: //p'); do
+  [ "$c" = rc-gen ] && expect="${expect}rc-gen.gen0 "
+  expect="$expect$c.ops "
+done
+for a in $(echo "$list" | sed -n 's/^allocators: //p'); do expect="$expect$a.peak_kb "; done
+expect="${expect}fake-ok.iters "
 [ "$mods" = "$expect" ] || fail "module columns: '$mods', expected '$expect'"
 figs=$("$GCLAB" list --figures | awk 'NR > 1 { printf "%s.%s ", $1, $2 }')
 [ "$figs" = "$expect" ] || fail "list --figures: '$figs', expected '$expect'"

@@ -86,6 +86,8 @@ refuse "bad value '99' for binary-trees.depth" --param depth=4,99
 "$GCLAB" run --collectors rc-gen --allocators sys --workloads binary-trees --params depth=4,5 --repeat 1 \
   --dry-run >out 2>err || fail "plural flags: exit $? ($(cat err))"
 head -1 out | grep -q ': 2 cells' || fail "plural flags: $(head -1 out)"
+refuse "make more than 1000000 combinations" --workload churn --param "live=$(seq -s, 1 200)" \
+  --param "steps=$(seq -s, 1 200)" --param "container_pct=$(seq -s, 0 60)"
 bad b1.yaml 'collectors: [rc-gen]\ncollector: rc\n' "b1.yaml:2: keys 'collectors' and 'collector' are one key"
 bad b2.yaml 'params: {depth: 4}\nparam: {depth: 5}\n' "keys 'params' and 'param' are one key"
 bad b3.yaml 'collectors: [rc-gen]\nrc-gen: {threshold0: [1, x]}\n' "b3.yaml:2: --opt 'rc-gen.threshold0=1,x': bad value 'x'"
