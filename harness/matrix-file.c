@@ -77,6 +77,21 @@ static int list(struct reader *r, yaml_node_t *n, const char *key, struct gcl_mf
   return 0;
 }
 
+/* Whether the key of pair P (a scalar, checked by the caller) already appeared earlier in
+ * mapping M; if so, fails naming it and the line of its first appearance. YAML says keys
+ * are unique; libyaml keeps both, and "last wins" would hide a mistake. */
+static int dup_key(struct reader *r, yaml_node_t *m, yaml_node_pair_t *p, const char *in) {
+  yaml_node_t *k = yaml_document_get_node(r->doc, p->key);
+  for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < p; q++) {
+    yaml_node_t *e = yaml_document_get_node(r->doc, q->key);
+    if (e->type == YAML_SCALAR_NODE && e->data.scalar.length == k->data.scalar.length &&
+        memcmp(e->data.scalar.value, k->data.scalar.value, k->data.scalar.length) == 0)
+      return fail(r, k, "key '%.60s' under '%.60s' is given twice (first on line %u)",
+                  (const char *)k->data.scalar.value, in, line_of(e));
+  }
+  return 0;
+}
+
 static void add_param(struct gcl_mf_param **v, unsigned *n, char *w, char *name, char *value,
                       unsigned line) {
   *v = realloc(*v, (*n + 1) * sizeof **v);
@@ -122,6 +137,10 @@ static int name_values(struct reader *r, yaml_node_t *n, const char *owner, cons
   for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < n->data.mapping.pairs.top; q++) {
     struct gcl_mf_value pn, pv = {0};
     if (scalar(r, yaml_document_get_node(r->doc, q->key), what, &pn) < 0) return -1;
+    if (dup_key(r, n, q, owner ? owner : "params")) {
+      free(pn.text);
+      return -1;
+    }
     if (values(r, yaml_document_get_node(r->doc, q->value), "a value", &pv) < 0) {
       free(pn.text);
       free(pv.text);
@@ -141,6 +160,10 @@ static int params(struct reader *r, yaml_node_t *n, struct gcl_matrix_file *mf) 
     yaml_node_t *v = yaml_document_get_node(r->doc, p->value);
     struct gcl_mf_value w;
     if (scalar(r, k, "a workload or parameter name under 'params'", &w) < 0) return -1;
+    if (dup_key(r, n, p, "params")) {
+      free(w.text);
+      return -1;
+    }
     int rc;
     if (v->type == YAML_MAPPING_NODE) {
       rc = name_values(r, v, w.text, "a parameter name", &mf->params, &mf->nparams);
@@ -180,6 +203,10 @@ static int timeouts(struct reader *r, yaml_node_t *n, struct gcl_matrix_file *mf
     struct gcl_mf_value w, v;
     if (scalar(r, yaml_document_get_node(r->doc, p->key), "a workload name under 'timeouts'", &w) < 0)
       return -1;
+    if (dup_key(r, n, p, "timeouts")) {
+      free(w.text);
+      return -1;
+    }
     if (scalar(r, yaml_document_get_node(r->doc, p->value), "a timeout", &v) < 0) {
       free(w.text);
       return -1;
@@ -205,7 +232,9 @@ static bool key_is(const char *word, const yaml_node_t *k) {
 }
 
 static int top(struct reader *r, yaml_node_t *root, struct gcl_matrix_file *mf) {
-  if (!root) return 0; /* empty document */
+  if (!root || (root->type == YAML_MAPPING_NODE && root->data.mapping.pairs.top == root->data.mapping.pairs.start))
+    return fail(r, root, "the matrix file is empty (no keys): it would run the whole default "
+                "matrix; give at least one key such as collectors: [...] (or run without --matrix)");
   if (root->type != YAML_MAPPING_NODE)
     return fail(r, root, "a matrix file is a mapping of keys (%s, ...), not a %s", keys[1],
                 root->type == YAML_SEQUENCE_NODE ? "list" : "single value");
@@ -253,9 +282,60 @@ static int top(struct reader *r, yaml_node_t *root, struct gcl_matrix_file *mf) 
   return 0;
 }
 
+/* A first pass over the tokens, before any node is built: the nesting depth stays within
+ * GCL_MF_MAX_DEPTH and there are no aliases. libyaml's scanner costs O(depth) per token
+ * (its simple-key stack), so a file nested 10^6 deep would take hours to load; this pass
+ * stops at the first token past the limit, so it costs O(GCL_MF_MAX_DEPTH) per token. */
+static int prescan(const char *path, const char *text, size_t len, char *err, size_t err_len) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) abort();
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  int depth = 0, rc = 1;
+  while (rc > 0) {
+    yaml_token_t tok;
+    if (!yaml_parser_scan(&parser, &tok)) {
+      rc = 0; /* the loader reports the syntax error with its context */
+      break;
+    }
+    unsigned long line = (unsigned long)tok.start_mark.line + 1;
+    switch (tok.type) {
+    case YAML_BLOCK_SEQUENCE_START_TOKEN:
+    case YAML_BLOCK_MAPPING_START_TOKEN:
+    case YAML_FLOW_SEQUENCE_START_TOKEN:
+    case YAML_FLOW_MAPPING_START_TOKEN:
+      if (++depth > GCL_MF_MAX_DEPTH) {
+        snprintf(err, err_len, "%s:%lu: nested more than %d levels deep (a matrix file needs 3: "
+                 "params: {workload: {name: value}})", path, line, GCL_MF_MAX_DEPTH);
+        rc = -1;
+      }
+      break;
+    case YAML_BLOCK_END_TOKEN:
+    case YAML_FLOW_SEQUENCE_END_TOKEN:
+    case YAML_FLOW_MAPPING_END_TOKEN: depth--; break;
+    case YAML_ALIAS_TOKEN:
+    case YAML_ANCHOR_TOKEN:
+      snprintf(err, err_len, "%s:%lu: YAML anchors and aliases (&name, *name) are not accepted in "
+               "a matrix file (write each value out)", path, line);
+      rc = -1;
+      break;
+    case YAML_STREAM_END_TOKEN: rc = 0; break;
+    default: break;
+    }
+    yaml_token_delete(&tok);
+  }
+  yaml_parser_delete(&parser);
+  return rc;
+}
+
 int gcl_matrix_parse(const char *path, const char *text, size_t len, struct gcl_matrix_file *mf,
                      char *err, size_t err_len) {
   memset(mf, 0, sizeof *mf);
+  if (len > GCL_MF_MAX_BYTES) {
+    snprintf(err, err_len, "%s:1: %zu bytes; a matrix file is at most %d bytes", path, len,
+             GCL_MF_MAX_BYTES);
+    return -1;
+  }
+  if (prescan(path, text, len, err, err_len) < 0) return -1;
   yaml_parser_t parser;
   yaml_document_t doc;
   if (!yaml_parser_initialize(&parser)) abort();

@@ -20,14 +20,19 @@
  * A list value of params or options is stored joined by commas ("12,14"): an item that
  * holds a comma itself is refused.
  *
- * The reader checks only the shape (known keys, no duplicates, scalars where scalars
- * belong); names and numbers are checked by `gclab run` like flags, and every item keeps
- * its line so a bad value is reported as FILE:LINE. Nothing here exits or prints. */
+ * The reader checks only the shape (known keys, no duplicate key in any mapping, scalars
+ * where scalars belong, at least one key, at most GCL_MF_MAX_BYTES and GCL_MF_MAX_DEPTH
+ * levels of nesting, no anchors or aliases); names and numbers are checked by `gclab run`
+ * like flags, and every item keeps its line so a bad value is reported as FILE:LINE.
+ * Nothing here exits or prints. */
 #ifndef GCL_MATRIX_FILE_H
 #define GCL_MATRIX_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#define GCL_MF_MAX_BYTES (1 << 20) /* a matrix file is a few hundred bytes */
+#define GCL_MF_MAX_DEPTH 8         /* nesting levels; a valid file needs 4 */
 
 struct gcl_mf_value {
   char *text;    /* the scalar, NULL when the key is absent */
@@ -60,7 +65,8 @@ struct gcl_matrix_file {
 };
 
 /* Parse `len` bytes of YAML. Returns 0, or -1 with "PATH:LINE: what" in err. The file is
- * one mapping; an empty document is an empty matrix (every axis at its default). */
+ * one mapping of at least one key: an empty document (or {}) is refused, since running
+ * the whole default matrix is never what an empty file meant. */
 int gcl_matrix_parse(const char *path, const char *text, size_t len, struct gcl_matrix_file *mf,
                      char *err, size_t err_len);
 void gcl_matrix_free(struct gcl_matrix_file *mf);

@@ -8,17 +8,20 @@
  * first appearance (input order, then column order), and a cell an input has no column
  * for is empty (never 0). Files of older schemas had no module columns: they must have
  * exactly the same header. Anything else is refused (exit 2, one line) before OUT is
- * created. Rows are copied in input order, re-quoted as RFC 4180. OUT must not exist; it
- * is written to OUT.tmp and renamed, so it is either complete or absent. */
-#include <errno.h>
+ * created. So is an input that fails the readers' value check (gcl_csv_check_values: what
+ * summary refuses, merge refuses) and an input named twice (the same file under any name,
+ * by device and inode: it would double its rows' n). Rows are copied in input order,
+ * re-quoted as RFC 4180. OUT must not exist; it is written whole through a private
+ * temporary file (gcl_file_write_atomic), so it is either complete or absent and no
+ * symlink or existing file (OUT.tmp included) is ever written through. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "csv-read.h"
+#include "emit.h"
 #include "harness.h"
+#include "safe-file.h"
 #include "schema.h"
 
 #define WHO "gclab merge"
@@ -35,13 +38,13 @@ static int check_core(const struct gcl_csv *in, const char *path) {
   for (size_t c = 0; c < in->ncols || c < GCL_NCOLS; c++) {
     const char *have = c < in->ncols ? in->header[c] : "(end of line)";
     if (c < GCL_NCOLS && (c >= in->ncols || strcmp(have, core[c]) != 0)) {
-      fprintf(stderr, WHO ": '%s' has another header than schema %d: column %zu is '%.60s', "
-              "expected '%s'; refusing to merge\n", path, GCL_SCHEMA_VERSION, c + 1, have, core[c]);
+      gcl_msg_line(stderr, WHO ": '%s' has another header than schema %d: column %zu is '%.60s', "
+              "expected '%s'; refusing to merge", path, GCL_SCHEMA_VERSION, c + 1, have, core[c]);
       return 2;
     }
     if (c >= GCL_NCOLS && !gcl_module_column_ok(have)) {
-      fprintf(stderr, WHO ": '%s' has another header than schema %d: column %zu '%.60s' after "
-              "config is not a module column (MODULE.FIGURE); refusing to merge\n", path,
+      gcl_msg_line(stderr, WHO ": '%s' has another header than schema %d: column %zu '%.60s' after "
+              "config is not a module column (MODULE.FIGURE); refusing to merge", path,
               GCL_SCHEMA_VERSION, c + 1, have);
       return 2;
     }
@@ -77,8 +80,8 @@ static int one_version(struct gcl_csv *in, int nin, char **paths, const char **v
         *version = v;
         from = paths[i];
       } else if (strcmp(v, *version) != 0) {
-        fprintf(stderr, WHO ": %s:%u: schema_version is '%s' but %s has '%s'; refusing to merge "
-                "mismatched schema versions\n", paths[i], in[i].line[r], v, from, *version);
+        gcl_msg_line(stderr, WHO ": %s:%u: schema_version is '%s' but %s has '%s'; refusing to merge "
+                "mismatched schema versions", paths[i], in[i].line[r], v, from, *version);
         return 2;
       }
     }
@@ -94,30 +97,28 @@ static int check_headers(const struct gcl_csv *in, int nin, char **paths, bool c
     bool same = in[i].ncols == in[0].ncols;
     for (size_t c = 0; same && c < in[0].ncols; c++) same = strcmp(in[i].header[c], in[0].header[c]) == 0;
     if (!same) {
-      fprintf(stderr, WHO ": '%s' has another header than '%s' (another schema); refusing to merge\n",
-              paths[i], paths[0]);
+      gcl_msg_line(stderr, WHO ": '%s' has another header than '%s' (another schema); refusing to merge",
+                   paths[i], paths[0]);
       return 2;
     }
   }
   return 0;
 }
 
-/* OUT written whole: OUT.tmp, then renamed. 0 or 2 after one line. */
-static int write_whole(const char *out, const struct gcl_buf *b) {
-  struct gcl_buf tmp = {0};
-  gcl_buf_printf(&tmp, "%s.tmp", out);
-  FILE *f = fopen(tmp.p, "w");
-  if (!f) {
-    fprintf(stderr, WHO ": cannot write '%s': %s\n", tmp.p, strerror(errno));
-    return 2;
+/* Each input once: the same file under two names (by device and inode) would count its
+ * rows twice. 0, or 2 after one line. */
+static int distinct_inputs(int nin, char **paths) {
+  struct gcl_file_id *ids = gcl_must_realloc(NULL, (size_t)nin * sizeof *ids);
+  for (int i = 0; i < nin; i++) {
+    gcl_file_id(paths[i], &ids[i]);
+    for (int j = 0; j < i; j++)
+      if (gcl_file_same(&ids[i], &ids[j])) {
+        gcl_msg_line(stderr, WHO ": '%s' and '%s' are the same file; merging it with itself "
+                     "would count its rows twice (name each input once)", paths[j], paths[i]);
+        return 2;
+      }
   }
-  bool ok = fwrite(b->p, 1, b->len, f) == b->len;
-  ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp.p, out) != 0) {
-    fprintf(stderr, WHO ": cannot write '%s': %s\n", out, strerror(errno));
-    unlink(tmp.p);
-    return 2;
-  }
+  free(ids);
   return 0;
 }
 
@@ -132,17 +133,20 @@ int gcl_cmd_merge(int argc, char **argv) {
     return 2;
   }
   const char *out = argv[1];
-  struct stat st;
-  if (stat(out, &st) == 0) {
-    fprintf(stderr, WHO ": '%s' exists; merge writes a new file (choose another OUT)\n", out);
+  struct gcl_file_id oid;
+  int e = gcl_file_id(out, &oid);
+  if (e < 0 || oid.exists) {
+    if (e < 0) gcl_msg_line(stderr, WHO ": cannot write '%s': %s", out, strerror(-e));
+    else gcl_msg_line(stderr, WHO ": '%s' exists; merge writes a new file (choose another OUT)", out);
     return 2;
   }
   int nin = argc - 2;
   char **paths = argv + 2;
   struct gcl_csv *in = calloc((size_t)nin, sizeof *in);
   if (!in) return 1;
+  if (distinct_inputs(nin, paths)) return 2;
   for (int i = 0; i < nin; i++)
-    if (gcl_csv_read(&in[i], WHO, paths[i]) != 0) return 2;
+    if (gcl_csv_read(&in[i], WHO, paths[i]) != 0 || gcl_csv_check_values(&in[i]) != 0) return 2;
   const char *version;
   if (one_version(in, nin, paths, &version)) return 2;
   bool current = !version || strtol(version, NULL, 10) == GCL_SCHEMA_VERSION;
@@ -169,8 +173,12 @@ int gcl_cmd_merge(int argc, char **argv) {
     }
     free(from);
   }
-  if (write_whole(out, &b)) return 2;
-  printf("%zu rows from %d files merged into %s (schema_version %s)\n", rows, nin, out,
-         version ? version : "(no rows)");
+  char why[1200];
+  if (gcl_file_write_atomic(out, b.p, b.len, true, why, sizeof why) != 0) {
+    gcl_msg_line(stderr, WHO ": %s", why);
+    return 2;
+  }
+  gcl_msg_line(stdout, "%zu rows from %d files merged into %s (schema_version %s)", rows, nin, out,
+               version ? version : "(no rows)");
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emit.h"
 #include "placement.h"
 #include "run.h"
 #include "typed-option.h"
@@ -18,13 +19,14 @@ const char *gcl_run_where;
 const char *gcl_run_who = "gclab run";
 
 int gcl_run_bad(const char *fmt, ...) {
+  char msg[4096];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "%s: ", gcl_run_who);
-  if (gcl_run_where) fprintf(stderr, "%s: ", gcl_run_where);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  /* Escaped as one line: a name with a newline or an escape sequence is shown, not obeyed. */
+  gcl_msg_line(stderr, "%s: %s%s%s", gcl_run_who, gcl_run_where ? gcl_run_where : "",
+               gcl_run_where ? ": " : "", msg);
   return 2;
 }
 

@@ -8,14 +8,18 @@
  *
  * Invariant: a cell's identity for --resume is every field that makes a cell
  * (resume_cols); two cells of one matrix never share it. */
+#define _GNU_SOURCE /* memrchr */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "csv-read.h"
+#include "emit.h"
 #include "resample.h" /* gcl_rng_next: splitmix64 */
 #include "run.h"
+#include "safe-file.h"
 
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
@@ -30,19 +34,62 @@ static const char *const resume_cols[11] = {"collector", "allocator", "workload"
                                             "options", "threads", "placement", "iterations",
                                             "scale", "seed", "rep"};
 
+/* A line for stderr once everything is validated (m->notes), escaped. */
+static __attribute__((format(printf, 2, 3))) void note(struct gcl_matrix *m, const char *fmt, ...) {
+  char msg[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  char *e = gcl_escape(GCL_FMT_TEXT, msg);
+  gcl_buf_printf(&m->notes, "%s\n", e);
+  free(e);
+}
+
+/* --out, read for --resume. A torn last row (no line end: gclab was killed, or the disk
+ * filled, while writing it) is the one damage accepted: it is dropped with a note, and cut
+ * off the file before the first append (m->resume_cut); anything else is refused. 0 or 2. */
+static int resume_read(const char *path, struct gcl_matrix *m, struct gcl_csv *csv) {
+  char *buf, why[512];
+  size_t len;
+  if (gcl_file_slurp(path, GCL_CSV_MAX_BYTES, false, true, &buf, &len, why, sizeof why) != 0)
+    return gcl_run_bad("--resume: cannot read '%s': %s", path, why);
+  if (len && buf[len - 1] != '\n' && !memchr(buf, 0, len)) {
+    char *nl = memrchr(buf, '\n', len);
+    if (!nl) {
+      free(buf);
+      return gcl_run_bad("--resume: '%s' has no complete line (even its header is cut short); "
+                         "choose another --out", path);
+    }
+    size_t cut = (size_t)(nl - buf) + 1;
+    unsigned line = 1;
+    for (size_t i = 0; i < cut; i++) line += buf[i] == '\n';
+    note(m, "gclab run --resume: %s:%u: the last row is torn (no line end: gclab was killed or "
+         "the disk filled while writing it); it is dropped and its cell runs again", path, line);
+    m->resume_cut = (long long)cut;
+    m->resume_size = (long long)len;
+    buf[cut] = 0;
+    len = cut;
+  }
+  return gcl_csv_parse(csv, "gclab run --resume", path, buf, len) == 0 ? 0 : 2;
+}
+
 /* Keys of the rows already in `path` (sorted); 0, or 2 after one line. A missing or
  * empty file has none. */
-static int resume_keys(const char *path, char ***keys, size_t *n) {
+static int resume_keys(const char *path, struct gcl_matrix *m, char ***keys, size_t *n) {
   *keys = NULL;
   *n = 0;
   struct stat st;
   if (stat(path, &st) != 0 || st.st_size == 0) return 0;
   struct gcl_csv csv;
-  if (gcl_csv_read(&csv, "gclab run --resume", path) != 0) return 2;
+  int r = resume_read(path, m, &csv);
+  if (r) return r;
   int col[11];
   for (int i = 0; i < 11; i++)
     if ((col[i] = gcl_csv_require(&csv, resume_cols[i])) < 0) return 2;
-  if (gcl_csv_check_version(&csv, "schema_version", GCL_SCHEMA_VERSION, GCL_SCHEMA_VERSION) != 0) return 2;
+  if (gcl_csv_check_version(&csv, "schema_version", GCL_SCHEMA_VERSION, GCL_SCHEMA_VERSION) != 0 ||
+      gcl_csv_check_values(&csv) != 0)
+    return 2;
   *keys = gcl_must_realloc(NULL, (csv.nrows + 1) * sizeof **keys);
   for (size_t r = 0; r < csv.nrows; r++) {
     const char *f[11];
@@ -97,7 +144,7 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   char **done_keys = NULL;
   size_t ndone = 0;
   int r;
-  if (o->resume && (r = resume_keys(o->out, &done_keys, &ndone))) return r;
+  if (o->resume && (r = resume_keys(o->out, m, &done_keys, &ndone))) return r;
   m->cells = gcl_must_realloc(NULL, (nall ? nall : 1) * sizeof *m->cells);
   m->nall = nall;
   m->ncells = m->nskipped = 0;
@@ -118,6 +165,10 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
                   }
                   m->cells[m->ncells++] = x;
                 }
+  if (o->resume && ndone && !m->nskipped)
+    note(m, "gclab run --resume: none of the %zu rows in %s is a cell of this matrix (written by "
+         "another matrix, or other parameters?); all %u cells run and are appended", ndone, o->out,
+         m->ncells);
   if (o->shuffle) {
     struct gcl_rng st = {o->shuffle_seed};
     for (unsigned i = m->ncells; i > 1; i--) {
@@ -132,9 +183,15 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
 
 void gcl_run_dry(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                  hwloc_topology_t plan_topo) {
-  printf("matrix%s%s: %u cells", o->name ? " " : "", o->name ? o->name : "", m->nall);
+  char *name = gcl_escape(GCL_FMT_TEXT, o->name ? o->name : ""); /* the file's text, shown */
+  printf("matrix%s%s: %u cells", o->name ? " " : "", name, m->nall);
+  free(name);
   if (o->shard_n) printf(", shard %u/%u", o->shard_k, o->shard_n);
-  if (o->resume) printf(", %u already in %s", m->nskipped, o->out);
+  if (o->resume) {
+    char *out = gcl_escape(GCL_FMT_TEXT, o->out);
+    printf(", %u already in %s", m->nskipped, out);
+    free(out);
+  }
   printf(", %u to run%s\n", m->ncells, o->shuffle ? " (shuffled)" : "");
   struct gcl_topo_summary ts;
   gcl_topology_summarize(plan_topo, &ts);

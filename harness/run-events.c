@@ -2,8 +2,10 @@
  * --trace file (Chrome/Perfetto trace JSON, one process per cell) of `gclab run`. Each
  * runner writes its events to one temporary file (--events-out), read back after the cell.
  *
- * Invariants: the events CSV is appended to under the same header rule as the main CSV;
- * the trace is written whole to TRACE.tmp and renamed, so a reader never sees half. */
+ * Invariants: the events CSV is appended to under the same header rule as the main CSV,
+ * each cell's rows whole or not at all (gcl_append); the trace is written whole by
+ * gcl_file_write_atomic (a private temporary file, then renamed), so a reader never sees
+ * half and nothing is written through a symlink. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "emit.h"
 #include "run.h"
+#include "safe-file.h"
 
 #define EVENTS_HEADER "run_id,collector,allocator,workload,threads,placement,rep,cell,thread,start_ns,duration_ns,kind\n"
 
@@ -29,8 +33,10 @@ static int open_events(const char *path) {
     ssize_t n = pread(fd, head, hl, 0);
     if (n != (ssize_t)hl || memcmp(head, EVENTS_HEADER, hl) != 0)
       return -gcl_run_bad("'%s' is not a gclab events file (its header differs); choose another --events", path);
-  } else if (write(fd, EVENTS_HEADER, hl) != (ssize_t)hl) {
-    return -gcl_run_bad("cannot write header to '%s': %s", path, strerror(errno));
+  } else {
+    char why[512];
+    if (gcl_append(fd, EVENTS_HEADER, hl, why, sizeof why) != 0)
+      return -gcl_run_bad("cannot write the header to '%s': %s", path, why);
   }
   flock(fd, LOCK_UN);
   return fd;
@@ -80,20 +86,16 @@ static void collect_events(const char *tmp, const char *const id[7], const char 
 bool gcl_events_wanted(const struct gcl_run_opts *o) { return o->events || o->trace; }
 
 int gcl_events_open(const struct gcl_run_opts *o, struct gcl_run_events *ev) {
-  *ev = (struct gcl_run_events){.efd = -1, .tfd = -1, .trace_first = true};
+  *ev = (struct gcl_run_events){.efd = -1, .trace_first = true};
   snprintf(ev->ev_tmp, sizeof ev->ev_tmp, "/tmp/gclab-events-XXXXXX");
-  if (o->events && (ev->efd = open_events(o->events)) < 0) return -ev->efd;
-  if (o->trace) {
-    struct gcl_buf t = {0};
-    gcl_buf_printf(&t, "%s.tmp", o->trace);
-    ev->trace_tmp = t.p;
-    ev->tfd = open(ev->trace_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (ev->tfd < 0) return gcl_run_bad("cannot write trace file '%s': %s", ev->trace_tmp, strerror(errno));
-  }
   if (gcl_events_wanted(o)) {
     int t = mkstemp(ev->ev_tmp);
     if (t < 0) return gcl_run_bad("cannot create a temporary events file: %s", strerror(errno));
     close(t);
+  }
+  if (o->events && (ev->efd = open_events(o->events)) < 0) {
+    unlink(ev->ev_tmp);
+    return -ev->efd;
   }
   if (o->trace) gcl_buf_puts(&ev->trace, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
   return 0;
@@ -124,8 +126,9 @@ int gcl_events_cell(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   collect_events(ev->ev_tmp, id, gcl_buf_str(&cellname), number, o->events ? &rows : NULL,
                  o->trace ? &ev->trace : NULL, &ev->trace_first);
   int r = 0;
-  if (rows.len && write(ev->efd, rows.p, rows.len) != (ssize_t)rows.len) {
-    fprintf(stderr, "gclab run: writing events to '%s' failed: %s\n", o->events, strerror(errno));
+  char why[512];
+  if (rows.len && gcl_append(ev->efd, rows.p, rows.len, why, sizeof why) != 0) {
+    gcl_msg_line(stderr, "gclab run: writing events to '%s' failed: %s", o->events, why);
     r = 1;
   }
   gcl_buf_free(&rows);
@@ -136,12 +139,12 @@ int gcl_events_cell(const struct gcl_run_opts *o, const struct gcl_matrix *m,
 int gcl_events_finish(const struct gcl_run_opts *o, struct gcl_run_events *ev, int result) {
   if (gcl_events_wanted(o)) unlink(ev->ev_tmp);
   if (!o->trace) return result;
-  /* Written whole, then renamed: a reader never sees half a trace. */
+  /* Written whole through a private temporary file, then renamed: a reader never sees half
+   * a trace, and no symlink or existing file next to it is written through. */
   gcl_buf_puts(&ev->trace, "\n]}\n");
-  if (write(ev->tfd, ev->trace.p, ev->trace.len) != (ssize_t)ev->trace.len || close(ev->tfd) != 0 ||
-      rename(ev->trace_tmp, o->trace) != 0) {
-    fprintf(stderr, "gclab run: cannot write trace '%s': %s\n", o->trace, strerror(errno));
-    unlink(ev->trace_tmp);
+  char why[1200];
+  if (gcl_file_write_atomic(o->trace, ev->trace.p, ev->trace.len, false, why, sizeof why) != 0) {
+    gcl_msg_line(stderr, "gclab run: --trace: %s", why);
     if (!result) result = 1;
   }
   return result;

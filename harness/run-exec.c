@@ -6,12 +6,16 @@
  * stopped by a signal gets no row; an invalid pair gets a row without running anything. */
 #define _GNU_SOURCE /* sigabbrev_np */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "emit.h"
 #include "run.h"
 
 static void fmt_dur(char *out, size_t len, double s) {
@@ -113,10 +117,10 @@ static int exec_cell(const struct gcl_run_opts *o, struct gcl_matrix *m, struct 
   struct gcl_buf row = {0};
   struct gcl_row_bufs bufs;
   gcl_row_build(&s->row, o, m, x, status, &res, ran, vals, &bufs, &row);
-  ssize_t wr = write(s->fd, row.p, row.len);
-  if (wr != (ssize_t)row.len) {
-    fprintf(stderr, "gclab run: writing a row to '%s' failed: %s\n", o->out,
-            wr < 0 ? strerror(errno) : "short write (disk full?)");
+  char why[512];
+  if (gcl_append(s->fd, row.p, row.len, why, sizeof why) != 0) {
+    gcl_msg_line(stderr, "gclab run: writing a row to '%s' failed: %s; %u rows were appended "
+                 "(--resume continues)", o->out, why, k);
     return 1;
   }
   gcl_buf_free(&row);
@@ -130,12 +134,30 @@ static int exec_cell(const struct gcl_run_opts *o, struct gcl_matrix *m, struct 
   return 0;
 }
 
+/* A resumed file whose last row was torn is cut back to its last whole row (--resume said
+ * so), unless it changed since --resume read it: then gcl_open_output refuses it as is. */
+static void cut_torn_row(const struct gcl_run_opts *o, const struct gcl_matrix *m) {
+  if (m->resume_cut <= 0) return;
+  int fd = open(o->out, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  struct stat st;
+  if (flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0 && st.st_size == m->resume_size &&
+      ftruncate(fd, m->resume_cut) != 0)
+    gcl_msg_line(stderr, "gclab run: cannot cut the torn last row off '%s': %s", o->out, strerror(errno));
+  close(fd);
+}
+
 int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   struct exec_state s = {0};
+  cut_torn_row(o, m);
+  bool out_existed = access(o->out, F_OK) == 0;
   s.fd = gcl_open_output(&m->cat, o->out, !o->set_out);
   if (s.fd < 0) return -s.fd;
   int r = gcl_events_open(o, &s.ev);
-  if (r) return r;
+  if (r) {
+    if (!out_existed) unlink(o->out); /* refused: create nothing */
+    return r;
+  }
   gcl_signals_install();
   gcl_row_ctx_init(&s.row);
   bool tty = isatty(2);
@@ -152,8 +174,9 @@ int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   int result;
   if (k < m->ncells) {
     int sig = gcl_stop_signal();
-    fprintf(stderr, "gclab run: stopped by SIG%s; the running cell was killed and not recorded; "
-            "%u rows appended to %s (--resume continues)\n", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", k, o->out);
+    gcl_msg_line(stderr, "gclab run: stopped by SIG%s; the running cell was killed and not recorded; "
+                 "%u rows appended to %s (--resume continues)", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+                 k, o->out);
     result = 128 + sig;
   } else {
     close(s.fd);
@@ -162,10 +185,12 @@ int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m) {
     unsigned nok = 0, ninvalid = 0;
     for (unsigned i = 0; i < m->ncells; i++)
       nok += s.sums[i].cls == GCL_CLS_OK, ninvalid += s.sums[i].cls == GCL_CLS_INVALID;
-    printf("%u rows appended to %s (run_id %s): %u ok, %u invalid, %u failed (wrong, timeout, "
-           "crash or error)", m->ncells, o->out, s.row.run_id, nok, ninvalid, s.nbad);
-    if (o->resume) printf("; %u cells already there were skipped", m->nskipped);
-    putchar('\n');
+    struct gcl_buf line = {0}; /* --out as given, escaped with the rest (gcl_msg_line) */
+    gcl_buf_printf(&line, "%u rows appended to %s (run_id %s): %u ok, %u invalid, %u failed (wrong, "
+                   "timeout, crash or error)", m->ncells, o->out, s.row.run_id, nok, ninvalid, s.nbad);
+    if (o->resume) gcl_buf_printf(&line, "; %u cells already there were skipped", m->nskipped);
+    gcl_msg_line(stdout, "%s", line.p);
+    gcl_buf_free(&line);
     result = s.nbad || mismatch ? 1 : 0;
   }
   return gcl_events_finish(o, &s.ev, result);

@@ -12,6 +12,7 @@
 
 #include "matrix-file.h"
 #include "run.h"
+#include "safe-file.h"
 
 
 /* Put the file's params or options (as "owner.name=value" or "name=value") before the
@@ -31,20 +32,14 @@ static void prepend(struct gcl_axis *ax, const struct gcl_mf_param *v, unsigned 
 }
 
 int gcl_run_apply_matrix(struct gcl_run_opts *o) {
-  FILE *f = fopen(o->matrix, "r");
-  if (!f) return gcl_run_bad("cannot read matrix file '%s': %s", o->matrix, strerror(errno));
-  struct gcl_buf text = {0};
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) gcl_buf_putn(&text, chunk, n);
-  bool err = ferror(f);
-  fclose(f);
-  if (err) return gcl_run_bad("cannot read matrix file '%s'", o->matrix);
+  /* A regular file of at most GCL_MF_MAX_BYTES: /dev/zero or a FIFO is refused unread. */
+  char *text, why[1200];
+  size_t len;
+  if (gcl_file_slurp(o->matrix, GCL_MF_MAX_BYTES, false, false, &text, &len, why, sizeof why) != 0)
+    return gcl_run_bad("cannot read matrix file '%s': %s", o->matrix, why);
   struct gcl_matrix_file mf;
-  char why[512];
-  if (gcl_matrix_parse(o->matrix, gcl_buf_str(&text), text.len, &mf, why, sizeof why) != 0)
-    return gcl_run_bad("%s", why);
-  gcl_buf_free(&text);
+  if (gcl_matrix_parse(o->matrix, text, len, &mf, why, sizeof why) != 0) return gcl_run_bad("%s", why);
+  free(text);
   char where[1100];
   const struct gcl_mf_list *lists[] = {&mf.collectors, &mf.allocators, &mf.workloads, &mf.threads, &mf.placement};
   struct gcl_axis *axes[] = {&o->collectors, &o->allocators, &o->workloads, &o->threads, &o->placement};
@@ -72,13 +67,17 @@ int gcl_run_apply_matrix(struct gcl_run_opts *o) {
       {&mf.timeout, &o->set_timeout, "timeout", 0, GCL_TIMEOUT_MAX, &o->timeout, false, true},
       {&mf.iterations, &o->set_iterations, "iterations", 1, GCL_ITERATIONS_MAX, &o->iterations, true, false},
   };
+  /* Every value in the file is checked, also one a flag overrides: a bad file is refused
+   * whatever the command line says. */
   for (unsigned i = 0; i < sizeof scalars / sizeof scalars[0]; i++) {
-    if (!scalars[i].v->text || *scalars[i].set) continue;
+    if (!scalars[i].v->text) continue;
     snprintf(where, sizeof where, "%s:%u", o->matrix, scalars[i].v->line);
     gcl_run_where = where;
+    double v;
     if (gcl_number_opt(scalars[i].opt, scalars[i].v->text, scalars[i].min, scalars[i].max,
-                   scalars[i].whole, scalars[i].open_min, scalars[i].out))
+                   scalars[i].whole, scalars[i].open_min, &v))
       return 2;
+    if (!*scalars[i].set) *scalars[i].out = v; /* the flag wins */
     gcl_run_where = NULL;
   }
   if (mf.seed.text && !o->set_seed) {

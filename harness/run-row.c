@@ -78,6 +78,10 @@ static bool has_name(char *const *v, unsigned n, const char *name) {
 
 /* The one line saying how the existing header `line` differs from ours; 2. */
 static int header_differs(const struct gcl_catalog *cat, const char *path, char *line) {
+  if (strchr(line, '\r'))
+    return gcl_run_bad("'%s' has another header than this gclab writes: it has CRLF line ends "
+                       "(its header line ends in \\r\\n) and gclab appends LF lines only; "
+                       "convert it (dos2unix) or choose another --out", path);
   unsigned n;
   char **theirs = split_header(line, &n);
   bool core = n >= GCL_NCOLS;
@@ -86,6 +90,12 @@ static int header_differs(const struct gcl_catalog *cat, const char *path, char 
   if (!core) {
     unsigned i = 0;
     while (i < n && i < GCL_NCOLS && strcmp(theirs[i], gcl_col_names[i]) == 0) i++;
+    if (i == GCL_NCOLS && i < n) { /* the core matches: a later column is not MODULE.FIGURE */
+      while (gcl_module_column_ok(theirs[i])) i++;
+      return gcl_run_bad("'%s' has another header (schema) than this gclab writes: column %u "
+                         "'%.60s' after config is not a module column (MODULE.FIGURE); choose "
+                         "another --out", path, i + 1, theirs[i]);
+    }
     return gcl_run_bad("'%s' has another header (schema) than this gclab writes (schema_version "
                        "%d): column %u is '%.60s', expected '%s'; choose another --out", path,
                        GCL_SCHEMA_VERSION, i + 1, i < n ? theirs[i] : "(end of line)",
@@ -125,8 +135,10 @@ int gcl_open_output(const struct gcl_catalog *cat, const char *path, bool is_def
     char last;
     if (pread(fd, &last, 1, st.st_size - 1) != 1 || last != '\n')
       return -gcl_run_bad("'%s' does not end with a newline (a truncated row?); refusing to append", path);
-  } else if (write(fd, header.p, header.len) != (ssize_t)header.len) {
-    return -gcl_run_bad("cannot write header to '%s': %s", path, strerror(errno));
+  } else {
+    char why[512];
+    if (gcl_append(fd, header.p, header.len, why, sizeof why) != 0)
+      return -gcl_run_bad("cannot write the header to '%s': %s", path, why);
   }
   flock(fd, LOCK_UN);
   gcl_buf_free(&header);

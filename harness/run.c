@@ -18,6 +18,7 @@ int gcl_cmd_run(int argc, char **argv) {
     return gcl_run_bad("%s", why);
   struct gcl_matrix m = {0};
   if ((r = gcl_run_select(&o, &m))) return r;
+  if (!o.dry_run && (r = gcl_run_check_outputs(&o))) return r;
   if ((r = gcl_run_cells(&o, &m))) return r;
   fputs(gcl_buf_str(&m.notes), stderr); /* only now: bad input is one line */
   if (o.dry_run) {

@@ -7,14 +7,19 @@
  *   run-exec.c     running the cells one by one, in child processes;
  *   run-row.c      the output file and its header, record -> row;
  *   run-events.c   the --events CSV and the --trace JSON;
+ *   run-outputs.c  every output checked before anything is created; the one append;
  *   run-summary.c  the end-of-run table and the checksum comparison.
  *
  * Order of work, which the tests rely on:
- *  1. every option, name and value is validated (nothing is opened, created or started);
- *  2. the output file is opened; an existing one must carry exactly our header;
+ *  1. every option, name and value is validated, and every output (--out, --events,
+ *     --trace: regular or new, none another output or an input) is checked; nothing is
+ *     opened, created or started before all of it passed;
+ *  2. the output file is opened; an existing one must carry exactly our header (a torn
+ *     last row that --resume reported is cut off first);
  *  3. cells run in the order collector, allocator, workload, threads, placement, rep (rep
- *     innermost); each row is built in memory and written with one write(2) on an O_APPEND
- *     fd, so an interrupted or killed gclab leaves only complete rows;
+ *     innermost); each row is built in memory and appended whole by gcl_append (one
+ *     O_APPEND write; a short write is cut back), so an interrupted or killed gclab or a
+ *     full disk leaves only complete rows;
  *  4. a summary table goes to stdout.
  * A stop signal (SIGINT, SIGTERM, SIGHUP) kills the running cell, writes no row for it and
  * exits 128 + the signal number.
@@ -129,6 +134,8 @@ struct gcl_matrix {
   unsigned ncells;               /* how many */
   unsigned nall;                 /* cells of the whole matrix (before shard and resume) */
   unsigned nskipped;             /* cells --resume found already written */
+  long long resume_cut;          /* --resume: --out's length without its torn last row, or 0 */
+  long long resume_size;         /* --resume: --out's length when it was read */
   char scale[32];                /* --scale as CSV text */
   char iters[16];                /* --iterations as CSV text */
 };
@@ -238,8 +245,6 @@ void gcl_row_build(const struct gcl_row_ctx *x, const struct gcl_run_opts *o,
 /* The --events and --trace outputs of one run. */
 struct gcl_run_events {
   int efd;            /* --events fd, -1 if none */
-  int tfd;            /* --trace temporary file fd, -1 if none */
-  char *trace_tmp;    /* its name: TRACE.tmp */
   char ev_tmp[32];    /* the runner's --events-out file */
   struct gcl_buf trace; /* the trace JSON so far */
   bool trace_first;   /* no trace event written yet */
@@ -261,6 +266,14 @@ void gcl_sum_record(struct gcl_cell_sum *s, const struct gcl_run_cell *x, uint64
                     const char *status, const char *const vals[]);
 void gcl_print_summary(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                        struct gcl_cell_sum *cells, unsigned ncells, bool *mismatch);
+
+/* --- run-outputs.c --- */
+/* Every output before anything is created: regular or new in a writable folder, none the
+ * same file as another output or an input; 0, or 2 after one line. */
+int gcl_run_check_outputs(const struct gcl_run_opts *o);
+/* Append LEN bytes to FD whole or not at all (a short write is cut back); 0, or -errno
+ * with the reason in why. */
+int gcl_append(int fd, const void *data, size_t len, char *why, size_t why_len);
 
 /* --- run-exec.c --- */
 /* Run every cell of m and write the outputs; the exit status. */

@@ -85,7 +85,8 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
   int kcol[GCL_KEY_N], mcol[GCL_MAX_METRICS];
   int scol = gcl_csv_require(c, "schema_version");
   if (scol < 0 || gcl_csv_check_version(c, "schema_version", GCL_SCHEMA_OLDEST_READ,
-                                        GCL_SCHEMA_VERSION) < 0)
+                                        GCL_SCHEMA_VERSION) < 0 ||
+      gcl_csv_check_values(c) < 0)
     goto fail;
   long version = c->nrows ? strtol(gcl_csv_get(c, 0, (size_t)scol), NULL, 10) : GCL_SCHEMA_VERSION;
   for (int k = 0; k < GCL_KEY_N; k++) {

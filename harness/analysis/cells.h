@@ -12,9 +12,11 @@
  * counted apart from failed rows (wrong:*, timeout, crash, error).
  * Loading validates the file: the header, the required columns (the cell key, status,
  * schema_version and every requested metric), a schema_version in
- * GCL_SCHEMA_OLDEST_READ..GCL_SCHEMA_VERSION on every row (one version per file), and every
- * metric field of every row (empty or a decimal number). Cells are sorted by workload,
- * params, scale, collector, allocator, options, threads (threads and scale numerically). */
+ * GCL_SCHEMA_OLDEST_READ..GCL_SCHEMA_VERSION on every row (one version per file), every
+ * metric field of every row (empty or a decimal number), and every measurement column
+ * (gcl_csv_check_values: no negative, NaN or infinite measurement, the rule merge
+ * applies). Cells are sorted by workload, params, scale, collector, allocator, options,
+ * threads (threads and scale numerically). */
 #ifndef GCL_CELLS_H
 #define GCL_CELLS_H
 

@@ -54,9 +54,13 @@
  * targets are added. It depends only on the snapshot, parameters, scale, seed and threads.
  *
  * Snapshot choice: parameter `snapshot` indexes the shipped list below (snapshots/ next to
- * this file, located through __FILE__); the environment variable GCLAB_PYHEAP=path replaces
- * it with any snapshot file. A missing or malformed file is a usage error: one line on
- * stderr, exit status 2. */
+ * this file, located through __FILE__); snapshot=-1 replays the file named by the
+ * environment variable GCLAB_PYHEAP instead, and only then is GCLAB_PYHEAP read: the
+ * params column then says snapshot=-1, never the index of a file that did not run. Which
+ * file ran is in the row as figures: snapshot_bytes and snapshot_hash (FNV-1a 64 of the
+ * file folded to 29 bits, so the record's %.9g writes it exactly). GCLAB_PYHEAP set with
+ * a shipped index, snapshot=-1 without it, or a missing or malformed file is a usage
+ * error: one line on stderr, exit status 2. */
 #include <stddef.h>
 #include <errno.h>
 #include <math.h>
@@ -569,19 +573,39 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The file parameter `snapshot` names: shipped index N, or -1 for GCLAB_PYHEAP's file.
+ * Exits 2 after one line when the two disagree (see the top of this file). */
+static void snapshot_path(const struct gcl_workload_ctx *ctx, char *path, size_t len) {
+  int which = (int)gcl_param(ctx, "snapshot");
+  const char *env = getenv("GCLAB_PYHEAP");
+  bool have_env = env && *env;
+  if (which < 0 && !have_env) {
+    fprintf(stderr, "gclab-run: pyheap: snapshot=-1 replays the file named by GCLAB_PYHEAP, "
+            "which is not set (set GCLAB_PYHEAP=path, or choose a shipped snapshot 0..%u)\n",
+            (unsigned)NSHIPPED - 1);
+    exit(2);
+  }
+  if (which >= 0 && have_env) {
+    fprintf(stderr, "gclab-run: pyheap: GCLAB_PYHEAP is set but snapshot=%d selects the shipped "
+            "%s; pass --param pyheap.snapshot=-1 to replay GCLAB_PYHEAP's file (the row then "
+            "says so), or unset GCLAB_PYHEAP\n", which, shipped[which]);
+    exit(2);
+  }
+  if (which < 0)
+    snprintf(path, len, "%s", env);
+  else
+    shipped_path((unsigned)which, path, len);
+}
+
 static int run(struct gcl_workload_ctx *ctx) {
   struct plan p = {0};
   char path[4096], err[512];
-  const char *env = getenv("GCLAB_PYHEAP");
-  if (env && *env)
-    snprintf(path, sizeof path, "%s", env);
-  else
-    shipped_path((unsigned)gcl_param(ctx, "snapshot"), path, sizeof path);
+  snapshot_path(ctx, path, sizeof path);
+  const char *env = (int)gcl_param(ctx, "snapshot") < 0 ? "GCLAB_PYHEAP" : NULL;
   int rc = gcl_pyheap_load(path, &p.h, err, sizeof err);
   if (rc == -ENOMEM) gcl_alloc_failed(0);
   if (rc != 0) {
-    fprintf(stderr, "gclab-run: pyheap: bad snapshot%s: %s\n",
-            env && *env ? " (from GCLAB_PYHEAP)" : "", err);
+    fprintf(stderr, "gclab-run: pyheap: bad snapshot%s: %s\n", env ? " (from GCLAB_PYHEAP)" : "", err);
     exit(2);
   }
   make_plan(&p);
@@ -596,6 +620,9 @@ static int run(struct gcl_workload_ctx *ctx) {
   ctx->checksum = gcl_run_threads(ctx, thread_body, &p);
 
   gcl_figure_set(ctx, "tracked", p.h.ntracked);
+  uint64_t hh = p.h.file_hash;
+  gcl_figure_set(ctx, "snapshot_hash", (double)((hh ^ hh >> 29 ^ hh >> 58) & ((1u << 29) - 1)));
+  gcl_figure_set(ctx, "snapshot_bytes", (double)p.h.file_bytes);
   if (p.h.collect_tracked > 0)
     gcl_figure_set(ctx, "cpython_full_ns_per_tracked", p.h.collect_s * 1e9 / (double)p.h.collect_tracked);
   if (gcl_collects_cycles() && p.reachable_tracked > 0) {
@@ -609,6 +636,8 @@ static int run(struct gcl_workload_ctx *ctx) {
 
 static const struct gcl_fig_decl figures[] = {
     {"tracked", "objects", "gc-tracked objects in the snapshot"},
+    {"snapshot_hash", "hash", "which snapshot file ran: FNV-1a 64 of its bytes folded to 29 bits"},
+    {"snapshot_bytes", "bytes", "the size of the snapshot file that ran"},
     {"gc_full_ns_per_tracked", "ns",
      "median full-collection time per tracked object (collectors that collect cycles only)"},
     {"cpython_full_ns_per_tracked", "ns",
@@ -616,8 +645,8 @@ static const struct gcl_fig_decl figures[] = {
 };
 
 static const struct gcl_param_def params[] = {
-    {"snapshot", 0, 0, NSHIPPED - 1, true,
-     "shipped snapshot: 0 stdlib-tour, 1 ast-pydecimal, 2 tiny-synthetic (GCLAB_PYHEAP=path overrides)"},
+    {"snapshot", 0, -1, NSHIPPED - 1, true,
+     "shipped snapshot: 0 stdlib-tour, 1 ast-pydecimal, 2 tiny-synthetic; -1: the file GCLAB_PYHEAP names"},
     {"rounds", 40, 1, 1e9, true, "churn + timed full collection rounds per thread at scale 1"},
     {"churn", 0.1, 0, 1, false, "probability that a root's region is rebuilt in a round"},
 };
