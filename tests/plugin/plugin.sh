@@ -8,16 +8,24 @@
 #    allocator measured (pad_bytes = pad x allocs), empty in another allocator's rows.
 # Builds only gclab and the two runners it needs (rc x probe, rc x sys): about a minute.
 set -u
+export LC_ALL=C # diff's and cmake's messages are compared as text
 SRC=$(realpath -- "$1")
 TMP=$(mktemp -d /tmp/gclab-plugin.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# The tree as CI sees it (tracked and untracked-but-not-ignored files), twice: one stays
-# pristine to prove that nothing outside the new folder changed.
-(cd "$SRC" && git ls-files -co --exclude-standard -z) >"$TMP/files" || fail "git ls-files failed in $SRC"
+# The source tree, twice: one copy stays pristine to prove that nothing outside the new
+# folder changed. From git when SRC is a work tree (tracked files as they are on disk),
+# else every file but build trees.
 mkdir -p "$TMP/src"
-(cd "$SRC" && xargs -0 cp --parents -t "$TMP/src" <"$TMP/files" 2>/dev/null) || fail "copying the tree failed"
+if git -C "$SRC" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  (cd "$SRC" && git ls-files -z | xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh) \
+    >"$TMP/files" || fail "git ls-files failed in $SRC"
+  (cd "$SRC" && xargs -0 cp --parents -t "$TMP/src" <"$TMP/files") || fail "copying the tree failed"
+else
+  (cd "$SRC" && tar --exclude='./build*' --exclude=./.git -cf - .) | tar -C "$TMP/src" -xf - ||
+    fail "copying the tree failed"
+fi
 cp -a "$TMP/src" "$TMP/pristine"
 mkdir "$TMP/src/allocators/probe"
 cp "$SRC"/tests/plugin/probe/* "$TMP/src/allocators/probe/"
@@ -35,7 +43,7 @@ Only in $TMP/src/allocators: probe" ] || fail "other changes: $changes"
   fail "CMakeLists.txt: more than one line changed"
 
 B=$TMP/build
-cmake -S "$TMP/src" -B "$B" -DCMAKE_BUILD_TYPE=Release >"$TMP/cfg.log" 2>&1 || { cat "$TMP/cfg.log"; fail "configure failed"; }
+cmake -S "$TMP/src" -B "$B" -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Release >"$TMP/cfg.log" 2>&1 || { cat "$TMP/cfg.log"; fail "configure failed"; }
 jobs=$(nproc)
 for t in gclab-run-rc-probe gclab-run-rc-sys gclab-version; do
   cmake --build "$B" --target $t -j"$jobs" >"$TMP/build.log" 2>&1 || { tail -20 "$TMP/build.log"; fail "build of $t failed"; }
@@ -71,4 +79,7 @@ for r in probe:
 if other[0]["probe.allocs"] or other[0]["probe.pad_bytes"] or other[0]["options"]:
     die("a sys row has probe figures or options")
 PY
+# Its README documents its figures and option as every module's must (module-doc.sh).
+bash "$TMP/src/tests/harness/module-doc.sh" "$GCLAB" >"$TMP/doc.log" 2>&1 || { cat "$TMP/doc.log"; fail "module-doc"; }
+grep -q probe "$TMP/src/allocators/probe/README.md" || fail "probe README missing"
 echo "plugin: probe allocator joined with one CMake line; figures, option axis and columns ok"

@@ -58,7 +58,7 @@
  * environment variable GCLAB_PYHEAP instead, and only then is GCLAB_PYHEAP read: the
  * params column then says snapshot=-1, never the index of a file that did not run. Which
  * file ran is in the row as figures: snapshot_bytes and snapshot_hash (FNV-1a 64 of the
- * file folded to 29 bits, so the record's %.9g writes it exactly). GCLAB_PYHEAP set with
+ * file folded to 53 bits, the most a figure (a double, written exactly) carries). GCLAB_PYHEAP set with
  * a shipped index, snapshot=-1 without it, or a missing or malformed file is a usage
  * error: one line on stderr, exit status 2. */
 #include <stddef.h>
@@ -621,7 +621,7 @@ static int run(struct gcl_workload_ctx *ctx) {
 
   gcl_figure_set(ctx, "tracked", p.h.ntracked);
   uint64_t hh = p.h.file_hash;
-  gcl_figure_set(ctx, "snapshot_hash", (double)((hh ^ hh >> 29 ^ hh >> 58) & ((1u << 29) - 1)));
+  gcl_figure_set(ctx, "snapshot_hash", (double)((hh ^ hh >> 53) & ((UINT64_C(1) << 53) - 1)));
   gcl_figure_set(ctx, "snapshot_bytes", (double)p.h.file_bytes);
   if (p.h.collect_tracked > 0)
     gcl_figure_set(ctx, "cpython_full_ns_per_tracked", p.h.collect_s * 1e9 / (double)p.h.collect_tracked);
@@ -636,7 +636,7 @@ static int run(struct gcl_workload_ctx *ctx) {
 
 static const struct gcl_fig_decl figures[] = {
     {"tracked", "objects", "gc-tracked objects in the snapshot"},
-    {"snapshot_hash", "hash", "which snapshot file ran: FNV-1a 64 of its bytes folded to 29 bits"},
+    {"snapshot_hash", "hash", "which snapshot file ran: FNV-1a 64 of its bytes folded to 53 bits"},
     {"snapshot_bytes", "bytes", "the size of the snapshot file that ran"},
     {"gc_full_ns_per_tracked", "ns",
      "median full-collection time per tracked object (collectors that collect cycles only)"},
