@@ -6,7 +6,8 @@
  * mapped) and read, per page, only atomic words: version, block_size, bits[] and, with the
  * world stopped, the thread_free stack. "Allocated" is decided by the side bitmap, never
  * by a block's contents. A page is read as a seqlock: version, then class and bits, then
- * version again; a page re-initialised in between was empty at some moment of the walk
+ * version again (the owner stores the version, then the class with release: no fence,
+ * so TSan follows it too); a page re-initialised in between was empty at some moment of the walk
  * and is skipped (no block allocated before the walk and still live can be in it).
  *
  * With the world stopped, owners do not run, but liburcu's call_rcu thread may still free
@@ -24,7 +25,7 @@ static bool walk_page(struct gcl_segment *s, unsigned i, bool stopped,
                       bool (*visit)(void *page, void *mem, size_t bytes, void *ctx), void *ctx) {
   struct gcl_segment_page *pg = &s->pages[i];
   uint32_t v1 = __atomic_load_n(&pg->version, __ATOMIC_ACQUIRE);
-  uint32_t bs = __atomic_load_n(&pg->block_size, __ATOMIC_RELAXED);
+  uint32_t bs = __atomic_load_n(&pg->block_size, __ATOMIC_ACQUIRE);
   if (bs == 0) return true;
   uint64_t bits[GCL_SEGMENT_BITMAP_WORDS], any = 0;
   for (unsigned w = 0; w < GCL_SEGMENT_BITMAP_WORDS; w++)
@@ -40,7 +41,8 @@ static bool walk_page(struct gcl_segment *s, unsigned i, bool stopped,
       bits[g >> 6] &= ~((uint64_t)1 << (g & 63));
     }
   }
-  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+  /* The acquire loads above keep this load after them: if any of them saw a newer
+   * incarnation (its class, or a bit set after it), this sees the newer version. */
   if (__atomic_load_n(&pg->version, __ATOMIC_RELAXED) != v1) return true;
   /* Loop invariant: every set bit of bits[0..w) has been visited. */
   for (unsigned w = 0; w < GCL_SEGMENT_BITMAP_WORDS; w++) {

@@ -139,8 +139,8 @@ static void page_init(struct gcl_segment *s, struct gcl_segment_page *pg, unsign
   }
   uint32_t v = __atomic_load_n(&pg->version, __ATOMIC_RELAXED);
   __atomic_store_n(&pg->version, v + 1, __ATOMIC_RELAXED);
-  __atomic_thread_fence(__ATOMIC_RELEASE);
-  __atomic_store_n(&pg->block_size, (uint32_t)size, __ATOMIC_RELAXED);
+  /* release: a walker that reads this size (acquire) reads the new version after it */
+  __atomic_store_n(&pg->block_size, (uint32_t)size, __ATOMIC_RELEASE);
   pg->cls = (uint8_t)cls;
   pg->reserved = (uint32_t)(GCL_SEGMENT_PAGE_SIZE / size);
   pg->capacity = pg->used = 0;
