@@ -264,7 +264,7 @@ static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p,
     gcl_segment_free_remote(am, s, pg, p);
     return;
   }
-  size_t size = gcl_segment_class_size(pg->cls);
+  size_t size = pg->block_size; /* only the owner writes it */
   GCL_ASSERT(pg->cls == gcl_segment_class_of(bytes) && pg->used > 0);
   gcl_segment_bit_put(pg, p, false);
   GCL_SEGMENT_POISON(p, size);
