@@ -7,12 +7,17 @@
 #ifndef GCL_ALLOCATOR_H
 #define GCL_ALLOCATOR_H
 
+#include "module.h"
 #include "mutator.h"
-#include "report.h"
 
-int gcl_allocator_init(void);
+struct gcl_report; /* runner/report.h: the record being written */
+
+/* Once per process, before the collector's init; init->opts are this allocator's option
+ * values (gcl_allocator_module's declaration order). 0, or -errno. */
+int gcl_allocator_init(const struct gcl_init *init);
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am);
 void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am);
+/* Its declared figures, through gcl_report_figure (r->module is gcl_allocator_module). */
 void gcl_allocator_report(struct gcl_report *r);
 
 /* Capability heap-walk (an allocator whose CMake line says PROVIDES heap-walk defines it;

@@ -16,10 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "module.h"
 #include "mutator.h"
-#include "report.h"
 
-int gcl_collector_init(void);
+struct gcl_report; /* runner/report.h: the record being written */
+
+/* Once per process, before any thread attaches; init->opts are this collector's option
+ * values (gcl_collector_module's declaration order). 0, or -errno. */
+int gcl_collector_init(const struct gcl_init *init);
 void gcl_collector_thread_attach(struct gcl_mutator *m);
 void gcl_collector_thread_detach(struct gcl_mutator *m);
 /* An explicit collection request; generation -1 means a full collection. */
@@ -34,8 +38,9 @@ bool gcl_collector_set_auto(struct gcl_mutator *m, bool on);
 void gcl_collector_finish(void);
 /* 0 if the collector can run `threads` mutator threads; else -EINVAL and a reason. */
 int gcl_collector_check_threads(unsigned threads, char *why, size_t why_len);
-/* Add the collector's figures (collections, gc_s, pauses...) to the record; figures a
- * collector does not measure are not written. */
+/* Add the collector's figures to the record: core keys (collections, gc_s) with
+ * gcl_report_u64/f64, its own declared figures with gcl_report_figure (r->module is
+ * gcl_collector_module). Figures a collector does not measure are not written. */
 void gcl_collector_report(struct gcl_report *r);
 
 #endif

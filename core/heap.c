@@ -17,6 +17,7 @@
 #include "mutator.h"
 #include "stats.h"
 #include "tsan.h"
+#include "typed-option.h"
 #include "weakref.h"
 
 void *gcl_alloc_failed(size_t bytes) {
@@ -193,11 +194,28 @@ void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
 
 /* --- process-wide setup --------------------------------------------------------------- */
 
-int gcl_heap_init(void) {
-  int rc = gcl_allocator_init();
-  if (rc == 0) rc = gcl_collector_init();
+int gcl_heap_init_with(const struct gcl_heap_config *cfg) {
+  /* Module option values live here for the process's lifetime: a module may keep
+   * pointers into them (string options). */
+  static union gcl_opt_value copts[GCL_MODULE_MAX_OPTS], aopts[GCL_MODULE_MAX_OPTS];
+  GCL_ASSERT_ALWAYS(gcl_collector_module.nopts <= GCL_MODULE_MAX_OPTS &&
+                    gcl_allocator_module.nopts <= GCL_MODULE_MAX_OPTS);
+  if (cfg && cfg->collector_opts)
+    memcpy(copts, cfg->collector_opts, gcl_collector_module.nopts * sizeof *copts);
+  else
+    gcl_module_defaults(&gcl_collector_module, copts);
+  if (cfg && cfg->allocator_opts)
+    memcpy(aopts, cfg->allocator_opts, gcl_allocator_module.nopts * sizeof *aopts);
+  else
+    gcl_module_defaults(&gcl_allocator_module, aopts);
+  unsigned threads = cfg && cfg->threads ? cfg->threads : 1;
+  struct gcl_init ai = {threads, aopts}, ci = {threads, copts};
+  int rc = gcl_allocator_init(&ai);
+  if (rc == 0) rc = gcl_collector_init(&ci);
   return rc;
 }
+
+int gcl_heap_init(void) { return gcl_heap_init_with(NULL); }
 
 void gcl_heap_finish(void) {
   gcl_collector_finish();

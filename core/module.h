@@ -12,7 +12,7 @@
  *
  * Invariants: names are [a-z0-9_] (options and figures) and unique within a module; a
  * module reports only figures it declared (runner/report.c asserts it); an option's
- * default text is valid under the option's own rule (runner/typed-option.c), checked by
+ * default text is valid under the option's own rule (core/typed-option.c), checked by
  * `--describe` and the unit tests. This header has no macros that change it. */
 #ifndef GCL_MODULE_H
 #define GCL_MODULE_H
@@ -76,6 +76,8 @@ struct gcl_init {
   unsigned threads;                  /* mutator threads the run will start (1 if unknown) */
   const union gcl_opt_value *opts;   /* this module's option values */
 };
+
+#define GCL_MODULE_MAX_OPTS 32 /* options one module may declare */
 
 #define GCL_NONE ((void *)0)
 #define GCL_COUNT(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))

@@ -87,7 +87,18 @@ extern void (*gcl_safepoint_handler)(struct gcl_mutator *m);
 
 /* --- heap and threads (core/heap.c, core/world.c) ---------------------------------- */
 
-int gcl_heap_init(void);       /* once per process, before any thread attaches */
+union gcl_opt_value; /* core/module.h */
+
+/* What the runner knows before the heap starts; NULL members mean defaults. */
+struct gcl_heap_config {
+  unsigned threads;                           /* mutator threads the run will start */
+  const union gcl_opt_value *collector_opts;  /* gcl_collector_module's values, or NULL */
+  const union gcl_opt_value *allocator_opts;  /* gcl_allocator_module's values, or NULL */
+};
+/* Once per process, before any thread attaches: the allocator's init, then the
+ * collector's, each with its options (defaults where cfg or its member is NULL). */
+int gcl_heap_init_with(const struct gcl_heap_config *cfg);
+int gcl_heap_init(void);       /* gcl_heap_init_with(NULL): 1 thread, default options */
 void gcl_heap_finish(void);    /* after every thread detached: final collection, flushes */
 struct gcl_mutator *gcl_thread_attach(void);
 void gcl_thread_detach(struct gcl_mutator *m);

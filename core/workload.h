@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "module.h"
 #include "mutator.h"
 
 #define GCL_MAX_PARAMS 16
@@ -32,10 +33,11 @@ struct gcl_workload;
 
 #define GCL_MAX_FIGURES 8
 
-/* A figure the workload measured itself, written to the record as key=value when `set`;
- * the key must be a RECORD column of harness/schema.h. Unset figures stay empty fields. */
+/* A figure the workload measured itself, written to the record as WORKLOAD.KEY=value when
+ * `set`; the key must be one of the workload's declared figures (struct gcl_workload's
+ * figures, core/module.h). Unset figures stay empty fields. */
 struct gcl_figure {
-  const char *key; /* record key (CSV column), a string literal */
+  const char *key; /* a declared figure's name, a string literal */
   double value;    /* the measurement */
   bool set;        /* measured: write it */
 };
@@ -59,6 +61,8 @@ struct gcl_workload {
   const struct gcl_param_def *params;  /* its parameters */
   unsigned nparams;                    /* how many */
   bool bypasses_heap;                  /* a plain-C baseline: heap figures are not its own */
+  const struct gcl_fig_decl *figures;  /* the figures it may set (gcl_figure_set) */
+  unsigned nfigures;                   /* how many */
   /* Runs the workload; 0 on success (the self-check decides ok/wrong), else -errno. */
   int (*run)(struct gcl_workload_ctx *ctx);
 };

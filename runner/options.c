@@ -1,100 +1,248 @@
-/* runner/options.c — parser, help and echo generated from the X-macro table. */
+/* runner/options.c — the runner's command line (see options.h): the core option table,
+ * `--opt MODULE.NAME=VALUE`, `--param`, `--help` and the `config` echo.
+ *
+ * Invariant: every core option is one row of core_opts, and its value reaches struct
+ * gcl_run_options only through store_core(), so the table, the parser, --help and the
+ * echo cannot disagree. */
 #include "options.h"
 
-#include <errno.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct gcl_options gcl_opts = {
-#define GCL_OPTION_INIT(name, kind, def, min, max, help) .name = (def), .name##_str = NULL,
-    GCL_ALL_OPTIONS(GCL_OPTION_INIT)
-#undef GCL_OPTION_INIT
+#include "typed-option.h"
+
+/* Indices of core_opts, in table order. */
+enum core_opt { OPT_WORKLOAD, OPT_THREADS, OPT_SCALE, OPT_SEED, OPT_PLACEMENT, OPT_ITERATIONS,
+                OPT_RECORD_FD, OPT_EVENTS_OUT, NCORE };
+
+static const struct gcl_opt_decl core_opts[NCORE] = {
+    [OPT_WORKLOAD] = {"workload", GCL_OPT_STRING, "", NULL, NULL, NULL,
+                      "workload to run (--describe lists them)"},
+    [OPT_THREADS] = {"threads", GCL_OPT_INT, "1", "1", "4096", NULL, "mutator threads"},
+    [OPT_SCALE] = {"scale", GCL_OPT_DOUBLE, "1", "0.0001", "10000", NULL,
+                   "work multiplier; 1 runs about a second"},
+    [OPT_SEED] = {"seed", GCL_OPT_INT, "1", "0", "18446744073709551615", NULL,
+                  "seed of every random choice"},
+    [OPT_PLACEMENT] = {"placement", GCL_OPT_ENUM, "none", NULL, NULL,
+                       "none|compact|scatter|numa-spread", "binding of mutator threads (hwloc)"},
+    [OPT_ITERATIONS] = {"iterations", GCL_OPT_INT, "1", "1", "100000", NULL,
+                        "runs of the workload in this process"},
+    [OPT_RECORD_FD] = {"record_fd", GCL_OPT_INT, "1", "1", "1023", NULL,
+                       "file descriptor the result record is written to"},
+    [OPT_EVENTS_OUT] = {"events_out", GCL_OPT_STRING, "", NULL, NULL, NULL,
+                        "write the pause/phase log to this file"},
 };
 
-struct option_row {
-  const char *name;           /* C name: dashes on the command line */
-  enum gcl_option_kind kind;  /* how to parse */
-  double def, min, max;       /* default and inclusive range */
-  const char *help;           /* one line */
-  double *num;                /* where a number goes */
-  const char **str;           /* where a string goes */
-};
+static void store_core(struct gcl_run_options *o, enum core_opt k, const union gcl_opt_value *v) {
+  switch (k) {
+  case OPT_WORKLOAD: o->workload = v->s; break;
+  case OPT_THREADS: o->threads = (unsigned)v->i; break;
+  case OPT_SCALE: o->scale = v->d; break;
+  case OPT_SEED: o->seed = v->u; break;
+  case OPT_PLACEMENT: {
+    char name[32];
+    gcl_opt_format(&core_opts[k], v, name, sizeof name);
+    if (gcl_placement_parse(name, &o->placement) != 0) o->placement = GCL_PLACE_NONE;
+    break;
+  }
+  case OPT_ITERATIONS: o->iterations = (unsigned)v->i; break;
+  case OPT_RECORD_FD: o->record_fd = (int)v->i; break;
+  case OPT_EVENTS_OUT: o->events_out = *v->s ? v->s : NULL; break;
+  case NCORE: break;
+  }
+}
 
-static const struct option_row rows[] = {
-#define GCL_OPTION_ROW(name, kind, def, min, max, help) \
-  {#name, GCL_OPT_##kind, (def), (min), (max), (help), &gcl_opts.name, &gcl_opts.name##_str},
-    GCL_ALL_OPTIONS(GCL_OPTION_ROW)
-#undef GCL_OPTION_ROW
-};
-
+/* The command-line spelling of a C name: dashes for underscores. */
 static void cli_name(const char *c_name, char *out, size_t len) {
   snprintf(out, len, "%s", c_name);
   for (char *p = out; *p; p++)
     if (*p == '_') *p = '-';
 }
 
-int gcl_options_parse_one(int argc, char **argv, int *i) {
+/* Parse TEXT for option D into *v, or print one line and return -1. */
+static int parse_value(const char *shown, const struct gcl_opt_decl *d, const char *text,
+                       union gcl_opt_value *v) {
+  char why[256];
+  if (gcl_opt_parse(d, text, v, why, sizeof why) == 0) return 0;
+  fprintf(stderr, "gclab-run: bad value '%s' for %s: %s\n", text, shown, why);
+  return -1;
+}
+
+/* `--opt MODULE.NAME=VALUE` against the collector's and allocator's declarations. */
+static int set_module_opt(struct gcl_run_options *o, const char *arg) {
+  const struct gcl_module *mods[2] = {&gcl_collector_module, &gcl_allocator_module};
+  union gcl_opt_value *vals[2] = {o->collector_opts, o->allocator_opts};
+  const char *dot = strchr(arg, '.'), *eq = strchr(arg, '=');
+  if (!dot || !eq || dot > eq || dot == arg || eq == dot + 1) {
+    fprintf(stderr, "gclab-run: bad --opt '%s': expected MODULE.NAME=VALUE\n", arg);
+    return -1;
+  }
+  size_t mlen = (size_t)(dot - arg), nlen = (size_t)(eq - dot - 1);
+  for (unsigned k = 0; k < 2; k++) {
+    const struct gcl_module *m = mods[k];
+    if (strlen(m->name) != mlen || strncmp(m->name, arg, mlen) != 0) continue;
+    for (unsigned i = 0; i < m->nopts; i++) {
+      if (strlen(m->opts[i].name) != nlen || strncmp(m->opts[i].name, dot + 1, nlen) != 0) continue;
+      char shown[160];
+      snprintf(shown, sizeof shown, "--opt %s.%s", m->name, m->opts[i].name);
+      return parse_value(shown, &m->opts[i], eq + 1, &vals[k][i]);
+    }
+    fprintf(stderr, "gclab-run: %s %s has no option '%.*s' (it has:", m->kind, m->name, (int)nlen,
+            dot + 1);
+    for (unsigned i = 0; i < m->nopts; i++) fprintf(stderr, " %s", m->opts[i].name);
+    fprintf(stderr, "%s)\n", m->nopts ? "" : " none");
+    return -1;
+  }
+  fprintf(stderr, "gclab-run: --opt '%.*s': this runner's modules are %s and %s\n", (int)mlen, arg,
+          gcl_collector_module.name, gcl_allocator_module.name);
+  return -1;
+}
+
+/* Set every option of the table to its default. */
+static void defaults(struct gcl_run_options *o) {
+  memset(o, 0, sizeof *o);
+  for (unsigned k = 0; k < NCORE; k++) {
+    union gcl_opt_value v;
+    char why[256];
+    if (gcl_opt_parse(&core_opts[k], core_opts[k].def, &v, why, sizeof why) != 0) abort();
+    store_core(o, (enum core_opt)k, &v);
+  }
+  o->workload = NULL;
+  gcl_module_defaults(&gcl_collector_module, o->collector_opts);
+  gcl_module_defaults(&gcl_allocator_module, o->allocator_opts);
+}
+
+/* The value of `--NAME VALUE` / `--NAME=VALUE` at argv[*i] (advancing *i), or NULL (and
+ * *missing set when the value is absent) when argv[*i] is not --NAME. */
+static const char *flag_value(int argc, char **argv, int *i, const char *name, bool *missing) {
   const char *arg = argv[*i];
-  if (strncmp(arg, "--", 2) != 0) return 0;
-  for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-    char name[64];
-    cli_name(rows[r].name, name, sizeof name);
-    size_t n = strlen(name);
-    const char *value;
-    if (strncmp(arg + 2, name, n) == 0 && arg[2 + n] == '=') {
-      value = arg + 3 + n;
-    } else if (strcmp(arg + 2, name) == 0) {
-      if (*i + 1 >= argc) {
-        fprintf(stderr, "gclab-run: --%s needs a value\n", name);
-        return -1;
-      }
-      value = argv[++*i];
-    } else {
+  size_t n = strlen(name);
+  if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, n) != 0) return NULL;
+  if (arg[2 + n] == '=') return arg + 3 + n;
+  if (arg[2 + n] != 0) return NULL;
+  if (*i + 1 >= argc) {
+    *missing = true;
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+int gcl_run_options_parse(int argc, char **argv, struct gcl_run_options *o) {
+  defaults(o);
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--describe") == 0) {
+      o->describe = true;
       continue;
     }
-    if (rows[r].kind == GCL_OPT_STR) {
-      *rows[r].str = value;
-      return 1;
+    if (strcmp(argv[i], "--help") == 0) {
+      o->help = true;
+      continue;
     }
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    bool whole = rows[r].kind != GCL_OPT_INT || v == floor(v);
-    if (errno || end == value || *end || !isfinite(v) || !whole || v < rows[r].min ||
-        v > rows[r].max) {
-      fprintf(stderr, "gclab-run: bad value '%s' for --%s: expected %s in [%g, %g]\n", value,
-              name, rows[r].kind == GCL_OPT_INT ? "a whole number" : "a number", rows[r].min,
-              rows[r].max);
-      return -1;
+    bool missing = false, matched = false;
+    const char *v;
+    if ((v = flag_value(argc, argv, &i, "opt", &missing))) {
+      if (set_module_opt(o, v) != 0) return -1;
+      continue;
     }
-    *rows[r].num = v;
-    return 1;
+    if ((v = flag_value(argc, argv, &i, "param", &missing))) {
+      if (o->nparams == GCL_RUN_MAX_PARAMS) {
+        fprintf(stderr, "gclab-run: more than %d --param arguments\n", GCL_RUN_MAX_PARAMS);
+        return -1;
+      }
+      o->params[o->nparams++] = v;
+      continue;
+    }
+    for (unsigned k = 0; k < NCORE && !matched && !missing; k++) {
+      char name[64];
+      cli_name(core_opts[k].name, name, sizeof name);
+      if (!(v = flag_value(argc, argv, &i, name, &missing))) continue;
+      char shown[80];
+      snprintf(shown, sizeof shown, "--%s", name);
+      union gcl_opt_value val;
+      if (parse_value(shown, &core_opts[k], v, &val) != 0) return -1;
+      store_core(o, (enum core_opt)k, &val);
+      matched = true;
+    }
+    if (matched) continue;
+    if (missing)
+      fprintf(stderr, "gclab-run: %s needs a value\n", argv[i]);
+    else
+      fprintf(stderr, "gclab-run: unknown option '%s' (--help lists them)\n", argv[i]);
+    return -1;
   }
   return 0;
 }
 
-void gcl_options_print_help(FILE *out) {
-  for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-    char name[64];
-    cli_name(rows[r].name, name, sizeof name);
-    if (rows[r].kind == GCL_OPT_STR)
-      fprintf(out, "  --%-14s %s\n", name, rows[r].help);
-    else
-      fprintf(out, "  --%-14s %s (default %g, range %g..%g)\n", name, rows[r].help, rows[r].def,
-              rows[r].min, rows[r].max);
+/* "(default D, range LO..HI)" or "(default D, one of a|b)" for --help. */
+static void help_line(FILE *out, const char *shown, const struct gcl_opt_decl *d) {
+  fprintf(out, "  %-24s %s [%s", shown, d->help, gcl_opt_type_name(d->type));
+  if (d->def && *d->def) fprintf(out, ", default %s", d->def);
+  if (d->choices) fprintf(out, ", one of %s", d->choices);
+  if (d->min || d->max) fprintf(out, ", range %s..%s", d->min ? d->min : "", d->max ? d->max : "");
+  fprintf(out, "]\n");
+}
+
+void gcl_run_options_help(FILE *out) {
+  for (unsigned k = 0; k < NCORE; k++) {
+    char name[64], shown[80];
+    cli_name(core_opts[k].name, name, sizeof name);
+    snprintf(shown, sizeof shown, "--%s", name);
+    help_line(out, shown, &core_opts[k]);
+  }
+  fprintf(out, "  %-24s a workload parameter (repeatable; --describe lists them)\n", "--param NAME=V");
+  fprintf(out, "  %-24s workloads, modules, options and figures, for gclab\n", "--describe");
+  const struct gcl_module *mods[2] = {&gcl_collector_module, &gcl_allocator_module};
+  for (unsigned k = 0; k < 2; k++)
+    for (unsigned i = 0; i < mods[k]->nopts; i++) {
+      char shown[160];
+      snprintf(shown, sizeof shown, "--opt %s.%s=V", mods[k]->name, mods[k]->opts[i].name);
+      help_line(out, shown, &mods[k]->opts[i]);
+    }
+}
+
+/* Append "sep name=value" of option D to buf (silently truncated at len). */
+static void echo_one(char *buf, size_t len, size_t *used, const char *prefix,
+                     const struct gcl_opt_decl *d, const union gcl_opt_value *v) {
+  char text[256];
+  gcl_opt_format(d, v, text, sizeof text);
+  int k = snprintf(buf + *used, len - *used, "%s%s%s=%s", *used ? ";" : "", prefix, d->name, text);
+  if (k > 0 && (size_t)k < len - *used) *used += (size_t)k;
+}
+
+void gcl_run_options_echo(const struct gcl_run_options *o, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = 0;
+  union gcl_opt_value v;
+  v.i = o->threads;
+  echo_one(buf, len, &used, "", &core_opts[OPT_THREADS], &v);
+  v.d = o->scale;
+  echo_one(buf, len, &used, "", &core_opts[OPT_SCALE], &v);
+  v.u = o->seed;
+  echo_one(buf, len, &used, "", &core_opts[OPT_SEED], &v);
+  int used_i = snprintf(buf + used, len - used, ";placement=%s", gcl_placement_name(o->placement));
+  if (used_i > 0 && (size_t)used_i < len - used) used += (size_t)used_i;
+  v.i = o->iterations;
+  echo_one(buf, len, &used, "", &core_opts[OPT_ITERATIONS], &v);
+  const struct gcl_module *mods[2] = {&gcl_collector_module, &gcl_allocator_module};
+  const union gcl_opt_value *vals[2] = {o->collector_opts, o->allocator_opts};
+  for (unsigned k = 0; k < 2; k++) {
+    char prefix[80];
+    snprintf(prefix, sizeof prefix, "%s.", mods[k]->name);
+    for (unsigned i = 0; i < mods[k]->nopts; i++)
+      echo_one(buf, len, &used, prefix, &mods[k]->opts[i], &vals[k][i]);
   }
 }
 
-void gcl_options_echo(char *buf, size_t len) {
-  size_t used = 0;
-  buf[0] = 0;
-  for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
-    if (rows[r].kind == GCL_OPT_STR || strcmp(rows[r].name, "record_fd") == 0) continue;
-    int k = snprintf(buf + used, len - used, "%s%s=%.17g", used ? ";" : "", rows[r].name,
-                     *rows[r].num);
-    if (k < 0 || (size_t)k >= len - used) break;
-    used += (size_t)k;
+/* One describe field: the text, or '-' when empty or absent. */
+static const char *field(const char *s) { return s && *s ? s : "-"; }
+
+void gcl_module_describe(FILE *out, const struct gcl_module *m) {
+  fprintf(out, "module %s %s\n", m->kind, m->name);
+  for (unsigned i = 0; i < m->nopts; i++) {
+    const struct gcl_opt_decl *d = &m->opts[i];
+    fprintf(out, "option %s %s %s %s %s %s %s %s\n", m->name, d->name, gcl_opt_type_name(d->type),
+            field(d->def), field(d->min), field(d->max), field(d->choices), d->help);
   }
+  for (unsigned i = 0; i < m->nfigs; i++)
+    fprintf(out, "figure %s %s %s %s\n", m->name, m->figs[i].name, m->figs[i].unit, m->figs[i].help);
 }

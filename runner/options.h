@@ -1,47 +1,50 @@
-/* runner/options.h — the runner's options as one X-macro table. From it come the parser,
- * the --help text and the `config` echo written into every CSV row. A collector adds its
- * own options by defining GCL_COLLECTOR_OPTIONS(X) in its attrs header.
+/* runner/options.h — the runner's command line, from one typed table.
  *
- * X(name, kind, default, min, max, help): kind is NUM (a number; min/max inclusive) or
- * INT (a whole number in range) or STR (min/max ignored). Names use underscores in C and
- * dashes on the command line. */
-#ifndef GCL_OPTIONS_H
-#define GCL_OPTIONS_H
+ * The core options (workload, threads, scale, seed, placement, iterations, record fd,
+ * events file) are rows of a struct gcl_opt_decl table, as a module's options are, so
+ * one rule (core/typed-option.c) parses both, one loop prints --help, and one loop
+ * writes the `config` echo. Module options are written `--opt MODULE.NAME=VALUE` and
+ * checked against the collector's and allocator's declarations (core/module.h).
+ * Workload parameters (`--param NAME=VALUE`) are checked against the workload's own
+ * table once the workload is known (runner.c). */
+#ifndef GCL_RUNNER_OPTIONS_H
+#define GCL_RUNNER_OPTIONS_H
 
-#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
-#include "mutator.h"
+#include "module.h"
+#include "placement.h"
 
-#define GCL_CORE_OPTIONS(X)                                                          \
-  X(workload, STR, 0, 0, 0, "workload to run (--describe lists them)")               \
-  X(threads, INT, 1, 1, 4096, "mutator threads")                                     \
-  X(scale, NUM, 1, 0.0001, 10000, "work multiplier; 1 runs about a second")          \
-  X(seed, INT, 1, 0, 9007199254740992.0, "seed of every random choice")              \
-  X(record_fd, INT, 1, 1, 1023, "file descriptor the result record is written to")
+#define GCL_RUN_MAX_PARAMS 64      /* --param arguments kept */
 
-#ifndef GCL_COLLECTOR_OPTIONS
-#define GCL_COLLECTOR_OPTIONS(X)
-#endif
-
-#define GCL_ALL_OPTIONS(X) GCL_CORE_OPTIONS(X) GCL_COLLECTOR_OPTIONS(X)
-
-enum gcl_option_kind { GCL_OPT_NUM, GCL_OPT_INT, GCL_OPT_STR };
-
-struct gcl_options {
-#define GCL_OPTION_FIELD(name, kind, def, min, max, help) double name; const char *name##_str;
-  GCL_ALL_OPTIONS(GCL_OPTION_FIELD)
-#undef GCL_OPTION_FIELD
+/* The parsed command line of one runner. */
+struct gcl_run_options {
+  const char *workload;        /* --workload (NULL until given) */
+  unsigned threads;            /* --threads */
+  double scale;                /* --scale */
+  uint64_t seed;               /* --seed, any 64-bit value */
+  int record_fd;               /* --record-fd */
+  enum gcl_placement placement; /* --placement */
+  unsigned iterations;         /* --iterations */
+  const char *events_out;      /* --events-out, NULL when not given */
+  const char *params[GCL_RUN_MAX_PARAMS]; /* the --param NAME=VALUE texts, in order */
+  unsigned nparams;            /* how many */
+  union gcl_opt_value collector_opts[GCL_MODULE_MAX_OPTS]; /* gcl_collector_module's values */
+  union gcl_opt_value allocator_opts[GCL_MODULE_MAX_OPTS]; /* gcl_allocator_module's values */
+  bool describe;               /* --describe was given */
+  bool help;                   /* --help was given */
 };
 
-extern struct gcl_options gcl_opts; /* the effective options of this process */
-
-/* Parse `--name value` / `--name=value` for one option; returns 1 if argv[*i] was an
- * option of the table (advancing *i past its value), 0 if not, -1 after printing one
- * error line for a bad value. */
-int gcl_options_parse_one(int argc, char **argv, int *i);
-void gcl_options_print_help(FILE *out);
-/* "name=value;..." of every option except workload and record_fd, for the CSV. */
-void gcl_options_echo(char *buf, size_t len);
+/* Parse argv into *o (defaults first). Returns 0, or -1 after printing one line naming
+ * the bad argument and what is accepted. */
+int gcl_run_options_parse(int argc, char **argv, struct gcl_run_options *o);
+void gcl_run_options_help(FILE *out);
+/* The `config` echo: "threads=2;scale=1;seed=1;placement=none;iterations=1;M.N=V;..."
+ * (every core option but workload, record fd and events file, then every option of the
+ * collector and allocator with its effective value). */
+void gcl_run_options_echo(const struct gcl_run_options *o, char *buf, size_t len);
+/* --describe's `module`/`option`/`figure` lines of one module (runner/README.md). */
+void gcl_module_describe(FILE *out, const struct gcl_module *m);
 
 #endif

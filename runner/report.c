@@ -3,6 +3,9 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <string.h>
+
+#include "assert.h"
 
 void gcl_report_u64(struct gcl_report *r, const char *key, uint64_t v) {
   fprintf(r->out, "%s=%" PRIu64 "\n", key, v);
@@ -29,6 +32,26 @@ void gcl_report_strf(struct gcl_report *r, const char *key, const char *fmt, ...
   vsnprintf(v, sizeof v, fmt, ap);
   va_end(ap);
   gcl_report_str(r, key, v);
+}
+
+/* The declared figure NAME of r->module; asserts that there is one. */
+static void check_figure(const struct gcl_report *r, const char *name) {
+  const struct gcl_module *m = r->module;
+  GCL_ASSERT_ALWAYS(m && "gcl_report_figure outside a module's report");
+  for (unsigned i = 0; i < m->nfigs; i++)
+    if (strcmp(m->figs[i].name, name) == 0) return;
+  fprintf(stderr, "gclab-run: %s %s reports figure '%s' it does not declare\n", m->kind, m->name, name);
+  GCL_ASSERT_ALWAYS(!"undeclared figure");
+}
+
+void gcl_report_figure(struct gcl_report *r, const char *name, double v) {
+  check_figure(r, name);
+  fprintf(r->out, "%s.%s=%.9g\n", r->module->name, name, v);
+}
+
+void gcl_report_figure_u64(struct gcl_report *r, const char *name, uint64_t v) {
+  check_figure(r, name);
+  fprintf(r->out, "%s.%s=%" PRIu64 "\n", r->module->name, name, v);
 }
 
 void gcl_report_end(struct gcl_report *r) {

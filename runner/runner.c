@@ -1,10 +1,12 @@
 /* runner/runner.c — main() of every runner binary gclab-run-<collector>-<allocator>.
  *
  *   gclab-run-C-A --workload W [--threads N] [--scale S] [--seed K] [--param k=v]...
- *                 [--record-fd FD] [--placement P] [--iterations N] [--events-out FILE]
- *   gclab-run-C-A --describe      workloads and parameters, one line each (for gclab)
+ *                 [--opt MODULE.NAME=V]... [--record-fd FD] [--placement P]
+ *                 [--iterations N] [--events-out FILE]
+ *   gclab-run-C-A --describe      modules, options, figures, workloads and parameters
+ *                                 (the protocol of runner/README.md)
  *
- * Runs one matrix cell in this process and writes its record (core/report.h) to the
+ * Runs one matrix cell in this process and writes its record (runner/report.h) to the
  * record fd: status, checksum, times and heap figures. The front end adds what only the
  * parent can measure (rusage of the child, exit status, timeouts). Exit status: 0 when a
  * record was written (whatever the cell's status), 2 for bad usage with one line on stderr.
@@ -31,12 +33,12 @@
 
 #include "allocator.h"
 #include "collector.h"
+#include "environment.h"
 #include "options.h"
 #include "pause.h"
 #include "placement.h"
 #include "workload.h"
 
-#define GCL_ITERATIONS_MAX 100000
 #define GCL_PAUSE_LOG_CAP (1u << 20) /* events kept per process (24 MiB at most) */
 
 /* perf_event_open counters around the workload; fd -1 when not permitted/supported. */
@@ -141,6 +143,12 @@ static int write_events(const char *path, uint64_t t0, uint64_t t1) {
 
 static void describe(void) {
   printf("pair %s %s %zu\n", GCL_COLLECTOR_NAME, GCL_ALLOCATOR_NAME, (size_t)GCL_HEADER_BYTES);
+  gcl_module_describe(stdout, &gcl_collector_module);
+  gcl_module_describe(stdout, &gcl_allocator_module);
+  for (const struct gcl_workload *const *w = gcl_workloads; *w; w++) {
+    struct gcl_module m = {(*w)->name, "workload", NULL, 0, (*w)->figures, (*w)->nfigures};
+    gcl_module_describe(stdout, &m);
+  }
   for (const struct gcl_workload *const *w = gcl_workloads; *w; w++) {
     printf("workload %s %s\n", (*w)->name, (*w)->description);
     for (unsigned i = 0; i < (*w)->nparams; i++) {
@@ -152,7 +160,7 @@ static void describe(void) {
 }
 
 static int usage_error(void) {
-  fprintf(stderr, "usage: gclab-run-%s-%s --workload NAME [options] [--param k=v]...\n",
+  fprintf(stderr, "usage: gclab-run-%s-%s --workload NAME [options] [--param k=v]... [--opt M.N=V]...\n",
           GCL_COLLECTOR_NAME, GCL_ALLOCATOR_NAME);
   return 2;
 }
@@ -193,6 +201,16 @@ static double cpu_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The figures the workload set, as WORKLOAD.KEY (only declared ones: report.c asserts). */
+static void report_workload_figures(struct gcl_report *r, const struct gcl_workload_ctx *ctx) {
+  const struct gcl_workload *w = ctx->workload;
+  struct gcl_module m = {w->name, "workload", NULL, 0, w->figures, w->nfigures};
+  r->module = &m;
+  for (unsigned i = 0; i < GCL_MAX_FIGURES; i++)
+    if (ctx->figures[i].set) gcl_report_figure(r, ctx->figures[i].key, ctx->figures[i].value);
+  r->module = NULL;
+}
+
 static void report_heap(struct gcl_report *r) {
   struct gcl_heap_stats hs;
   gcl_stats_snapshot(&hs);
@@ -219,84 +237,47 @@ static void report_heap(struct gcl_report *r) {
 
 int main(int argc, char **argv) {
   struct gcl_workload_ctx ctx = {.cyclic_garbage = -1};
-  const char *params[64];
-  unsigned nparams = 0;
-  enum gcl_placement placement = GCL_PLACE_NONE;
-  unsigned iterations = 1;
-  const char *events_out = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--placement") == 0 || strcmp(argv[i], "--iterations") == 0 ||
-        strcmp(argv[i], "--events-out") == 0) {
-      const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-      if (!v) return usage_error();
-      if (argv[i][2] == 'p' && gcl_placement_parse(v, &placement) != 0) {
-        fprintf(stderr, "gclab-run: bad --placement '%s': expected one of " GCL_PLACEMENT_NAMES "\n", v);
-        return 2;
-      }
-      if (argv[i][2] == 'i') {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || !*v || n < 1 || n > GCL_ITERATIONS_MAX) {
-          fprintf(stderr, "gclab-run: bad --iterations '%s': expected a whole number in [1, %d]\n", v, GCL_ITERATIONS_MAX);
-          return 2;
-        }
-        iterations = (unsigned)n;
-      }
-      if (argv[i][2] == 'e') events_out = v;
-      i++;
-      continue;
-    }
-    if (strcmp(argv[i], "--describe") == 0) {
-      describe();
-      return 0;
-    }
-    if (strcmp(argv[i], "--help") == 0) {
-      printf("gclab-run-%s-%s: runs one gclab matrix cell\n", GCL_COLLECTOR_NAME, GCL_ALLOCATOR_NAME);
-      gcl_options_print_help(stdout);
-      printf("  --param k=v      a workload parameter (repeatable)\n  --describe       list workloads\n"
-             "  --placement P    %s (default none)\n  --iterations N   runs of the workload in this process\n"
-             "  --events-out F   write the pause/phase log to F\n", GCL_PLACEMENT_NAMES);
-      return 0;
-    }
-    if (strcmp(argv[i], "--param") == 0 || strncmp(argv[i], "--param=", 8) == 0) {
-      const char *kv = argv[i][7] == '=' ? argv[i] + 8 : (i + 1 < argc ? argv[++i] : NULL);
-      if (!kv || nparams == 64) return usage_error();
-      params[nparams++] = kv;
-      continue;
-    }
-    int r = gcl_options_parse_one(argc, argv, &i);
-    if (r < 0) return 2;
-    if (r == 0) {
-      fprintf(stderr, "gclab-run: unknown option '%s'\n", argv[i]);
-      return usage_error();
-    }
+  static struct gcl_run_options o; /* static: module string options point into argv */
+  if (gcl_run_options_parse(argc, argv, &o) != 0) return 2;
+  if (o.describe) {
+    describe();
+    return 0;
   }
-  if (!gcl_opts.workload_str) return usage_error();
-  ctx.workload = gcl_workload_find(gcl_opts.workload_str);
+  if (o.help) {
+    printf("gclab-run-%s-%s: runs one gclab matrix cell\n", GCL_COLLECTOR_NAME, GCL_ALLOCATOR_NAME);
+    gcl_run_options_help(stdout);
+    return 0;
+  }
+  if (!o.workload) return usage_error();
+  ctx.workload = gcl_workload_find(o.workload);
   if (!ctx.workload) {
-    fprintf(stderr, "gclab-run: unknown workload '%s' (gclab list shows them)\n", gcl_opts.workload_str);
+    fprintf(stderr, "gclab-run: unknown workload '%s' (gclab list shows them)\n", o.workload);
     return 2;
   }
   for (unsigned i = 0; i < ctx.workload->nparams; i++) ctx.params[i] = ctx.workload->params[i].def;
-  for (unsigned i = 0; i < nparams; i++)
-    if (set_param(&ctx, params[i]) < 0) return 2;
-  ctx.threads = (unsigned)gcl_opts.threads;
-  ctx.scale = gcl_opts.scale;
-  ctx.seed = (uint64_t)gcl_opts.seed;
+  for (unsigned i = 0; i < o.nparams; i++)
+    if (set_param(&ctx, o.params[i]) < 0) return 2;
+  ctx.threads = o.threads;
+  ctx.scale = o.scale;
+  ctx.seed = o.seed;
+  enum gcl_placement placement = o.placement;
+  unsigned iterations = o.iterations;
+  const char *events_out = o.events_out;
 
-  FILE *out = fdopen(dup((int)gcl_opts.record_fd), "w");
+  FILE *out = fdopen(dup(o.record_fd), "w");
   if (!out) {
-    fprintf(stderr, "gclab-run: cannot write to record fd %g: %s\n", gcl_opts.record_fd, strerror(errno));
+    fprintf(stderr, "gclab-run: cannot write to record fd %d: %s\n", o.record_fd, strerror(errno));
     return 2;
   }
-  struct gcl_report rep = {out};
+  struct gcl_report rep = {out, NULL};
   char why[200];
   if (gcl_collector_check_threads(ctx.threads, why, sizeof why) != 0) {
     gcl_report_strf(&rep, "status", "invalid:%s", why);
     gcl_report_end(&rep);
     return 0;
   }
-  int rc = gcl_heap_init();
+  struct gcl_heap_config hc = {ctx.threads, o.collector_opts, o.allocator_opts};
+  int rc = gcl_heap_init_with(&hc);
   if (rc != 0) {
     gcl_report_strf(&rep, "status", "error:heap init failed (%s)", strerror(-rc));
     gcl_report_end(&rep);
@@ -362,16 +343,19 @@ int main(int argc, char **argv) {
   report_mmu(&rep, t0, t1);
   counters_report(&rep);
   if (ctx.cyclic_garbage >= 0) gcl_report_i64(&rep, "cyclic_garbage", ctx.cyclic_garbage);
-  for (unsigned i = 0; i < GCL_MAX_FIGURES; i++)
-    if (ctx.figures[i].set) gcl_report_f64(&rep, ctx.figures[i].key, ctx.figures[i].value);
+  report_workload_figures(&rep, &ctx);
+  gcl_report_environment(&rep);
   if (!ctx.workload->bypasses_heap) {
     /* A baseline that bypasses the object model has no heap figures of its own. */
     report_heap(&rep);
+    rep.module = &gcl_collector_module;
     gcl_collector_report(&rep);
+    rep.module = &gcl_allocator_module;
     gcl_allocator_report(&rep);
+    rep.module = NULL;
   }
-  char config[512];
-  gcl_options_echo(config, sizeof config);
+  char config[2048];
+  gcl_run_options_echo(&o, config, sizeof config);
   gcl_report_str(&rep, "config", config);
   gcl_report_end(&rep);
   return 0;

@@ -21,6 +21,7 @@
 #include <sys/mman.h>
 
 #include "allocator.h"
+#include "report.h"
 
 /* Spins of the lock's waiting loop before each sched_yield: on an oversubscribed machine
  * the holder may be descheduled, and spinning would only delay it. */
@@ -366,7 +367,20 @@ void gcl_pool_large_free(void *p, size_t bytes) {
 
 /* --- the allocator contract ---------------------------------------------------------------- */
 
-int gcl_allocator_init(void) { return 0; } /* the state is statically initialised */
+static const struct gcl_fig_decl figures[] = {
+    {"arenas_peak", "count", "most 1 MiB arenas mapped at once"},
+    {"pools_peak", "count", "most 16 KiB pools in use at once"},
+    {"footprint_peak_kb", "kb", "most KiB held at once: arenas x 1 MiB + live malloc-routed bytes"},
+    {"fragmentation_peak", "ratio", "1 - allocated block bytes / arena bytes, at the fullest moment of the arena peak"},
+    {"arenas_end", "count", "arenas still mapped at exit"},
+    {"large_allocs", "count", "requests above 512 bytes sent to malloc"},
+};
+GCL_ALLOCATOR_DECLARE(GCL_NONE, 0, figures, GCL_COUNT(figures));
+
+int gcl_allocator_init(const struct gcl_init *init) { /* the state is statically initialised */
+  (void)init;
+  return 0;
+}
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
 void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { (void)am; }
 
@@ -429,12 +443,12 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
 void gcl_allocator_report(struct gcl_report *r) {
   struct gcl_pool_stats s;
   gcl_pool_stats_get(&s);
-  gcl_report_u64(r, "alloc_arenas_peak", s.arenas_peak);
-  gcl_report_u64(r, "alloc_pools_peak", s.pools_peak);
-  gcl_report_u64(r, "alloc_footprint_peak_kb", (s.footprint_peak + 1023) / 1024);
-  if (s.arenas_peak > 0) gcl_report_f64(r, "alloc_fragmentation_peak", s.fragmentation_peak);
-  gcl_report_u64(r, "alloc_arenas_end", s.arenas);
-  gcl_report_u64(r, "alloc_large_allocs", s.large_allocs);
+  gcl_report_figure_u64(r, "arenas_peak", s.arenas_peak);
+  gcl_report_figure_u64(r, "pools_peak", s.pools_peak);
+  gcl_report_figure_u64(r, "footprint_peak_kb", (s.footprint_peak + 1023) / 1024);
+  if (s.arenas_peak > 0) gcl_report_figure(r, "fragmentation_peak", s.fragmentation_peak);
+  gcl_report_figure_u64(r, "arenas_end", s.arenas);
+  gcl_report_figure_u64(r, "large_allocs", s.large_allocs);
 }
 
 /* --- consistency check (tests) ----------------------------------------------------------- */

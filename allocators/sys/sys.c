@@ -4,15 +4,24 @@
 #include <malloc.h>
 
 #include "allocator.h"
+#include "report.h"
 
-int gcl_allocator_init(void) { return 0; }
+static const struct gcl_fig_decl figures[] = {
+    {"footprint_end_kb", "kb", "heap bytes glibc still holds at exit (mallinfo2 arena + mmapped)"},
+};
+GCL_ALLOCATOR_DECLARE(GCL_NONE, 0, figures, GCL_COUNT(figures));
+
+int gcl_allocator_init(const struct gcl_init *init) {
+  (void)init;
+  return 0;
+}
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
 void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { (void)am; }
 
 void gcl_allocator_report(struct gcl_report *r) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
   struct mallinfo2 mi = mallinfo2();
-  gcl_report_u64(r, "alloc_footprint_end_kb", (uint64_t)(mi.arena + mi.hblkhd) / 1024);
+  gcl_report_figure_u64(r, "footprint_end_kb", (uint64_t)(mi.arena + mi.hblkhd) / 1024);
 #else
   (void)r;
 #endif

@@ -22,6 +22,7 @@
 
 #include "brc-internal.h"
 #include "collector.h"
+#include "report.h"
 #include "ptrset.h"
 #include "tsan.h"
 
@@ -157,7 +158,22 @@ void gcl_brc_alloc_batch(struct gcl_collector_mutator *cm) {
 
 /* --- the collector contract ------------------------------------------------------------- */
 
-int gcl_collector_init(void) {
+static const struct gcl_fig_decl figures[] = {
+    {"gc_objects_scanned", "objects", "objects examined by all collections"},
+    {"gc_objects_collected", "objects", "unreachable objects freed by collections"},
+    {"gc_finalizers_run", "count", "PEP 442 finalizers run by collections"},
+    {"gc_resurrected", "objects", "objects a finalizer made reachable again"},
+    {"ops_owner", "count", "RC operations on the owner's local count (GCL_BRC_COUNTERS builds)"},
+    {"ops_shared", "count", "RC operations on the shared atomic count (GCL_BRC_COUNTERS builds)"},
+    {"ops_queued", "count", "objects queued to their owner for a merge (GCL_BRC_COUNTERS builds)"},
+    {"ops_merged", "count", "queued objects merged by their owner (GCL_BRC_COUNTERS builds)"},
+    {"ops_deferred_skipped", "count",
+     "RC operations skipped on deferred objects (GCL_BRC_COUNTERS builds)"},
+};
+GCL_COLLECTOR_DECLARE(GCL_NONE, 0, figures, GCL_COUNT(figures));
+
+int gcl_collector_init(const struct gcl_init *init) {
+  (void)init;
   gcl_safepoint_handler = safepoint_work;
   return 0;
 }
@@ -256,18 +272,18 @@ void gcl_collector_report(struct gcl_report *r) {
    * mutator_s = wall_s - gc_s (its pauses are in the pause figures, recorded by core). */
   gcl_report_u64(r, "collections", s.collections - final_gc.collections);
   gcl_report_f64(r, "gc_s", (double)(s.gc_ns - final_gc.gc_ns) * 1e-9);
-  gcl_report_u64(r, "gc_objects_scanned", s.scanned - final_gc.scanned);
-  gcl_report_u64(r, "gc_objects_collected", s.collected - final_gc.collected);
-  gcl_report_u64(r, "gc_finalizers_run", s.finalizers_run - final_gc.finalizers_run);
-  gcl_report_u64(r, "gc_resurrected", s.resurrected - final_gc.resurrected);
+  gcl_report_figure_u64(r, "gc_objects_scanned", s.scanned - final_gc.scanned);
+  gcl_report_figure_u64(r, "gc_objects_collected", s.collected - final_gc.collected);
+  gcl_report_figure_u64(r, "gc_finalizers_run", s.finalizers_run - final_gc.finalizers_run);
+  gcl_report_figure_u64(r, "gc_resurrected", s.resurrected - final_gc.resurrected);
 #if GCL_BRC_COUNTERS
   struct gcl_brc_counters c;
   gcl_brc_get_counters(&c);
-  gcl_report_u64(r, "brc_ops_owner", c.owner);
-  gcl_report_u64(r, "brc_ops_shared", c.shared);
-  gcl_report_u64(r, "brc_ops_queued", c.queued);
-  gcl_report_u64(r, "brc_ops_merged", c.merged);
-  gcl_report_u64(r, "brc_ops_deferred_skipped", c.deferred_skipped);
+  gcl_report_figure_u64(r, "ops_owner", c.owner);
+  gcl_report_figure_u64(r, "ops_shared", c.shared);
+  gcl_report_figure_u64(r, "ops_queued", c.queued);
+  gcl_report_figure_u64(r, "ops_merged", c.merged);
+  gcl_report_figure_u64(r, "ops_deferred_skipped", c.deferred_skipped);
 #endif
 }
 

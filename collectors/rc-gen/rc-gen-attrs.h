@@ -36,14 +36,6 @@
 #define GCL_COLLECTOR_NAME "rc-gen"
 #define GCL_COLLECTOR_PREFIX_SIZE 16
 
-/* rc-gen's options (core/options.h): CPython's gc.set_threshold(2000, 10, 10). */
-#define GCL_COLLECTOR_OPTIONS(X)                                                            \
-  X(gc_threshold0, INT, 2000, 0, 1e12,                                                      \
-    "rc-gen: collect gen0 when tracked allocations - deallocations exceed this; 0: never") \
-  X(gc_threshold1, INT, 10, 0, 1e12, "rc-gen: collect gen1 after this many gen0 collections") \
-  X(gc_threshold2, INT, 10, 0, 1e12,                                                        \
-    "rc-gen: full collection after this many gen1 collections (and the 25% rule)")
-
 #define GCL_RCGEN_NTAGS 128          /* list tags 0..127 */
 #define GCL_RCGEN_MAX_SLOT 123u      /* thread slots 1..123 */
 #define GCL_RCGEN_TAG_GEN2 124u      /* generation 2 */

@@ -75,8 +75,8 @@
 #include <stddef.h>
 
 #include "collector.h"
-#include "options.h"
 #include "pause.h"
+#include "report.h"
 #include "weakref.h"
 
 #define NGEN 3
@@ -658,9 +658,32 @@ void gcl_rcgen_alloc_slow(struct gcl_collector_mutator *cm) {
   gcl_start_the_world(m);
 }
 
+/* --- the module: options and figures (core/module.h) ------------------------------------ */
+
+/* CPython's gc.set_threshold(2000, 10, 10); indices follow the table. */
+enum { OPT_THRESHOLD0, OPT_THRESHOLD1, OPT_THRESHOLD2 };
+static const struct gcl_opt_decl options[] = {
+    [OPT_THRESHOLD0] = {"threshold0", GCL_OPT_INT, "2000", "0", "1000000000000", NULL,
+                        "collect gen0 when tracked allocations - deallocations exceed this; 0: never"},
+    [OPT_THRESHOLD1] = {"threshold1", GCL_OPT_INT, "10", "0", "1000000000000", NULL,
+                        "collect gen1 after this many gen0 collections"},
+    [OPT_THRESHOLD2] = {"threshold2", GCL_OPT_INT, "10", "0", "1000000000000", NULL,
+                        "full collection after this many gen1 collections (and the 25% rule)"},
+};
+static const struct gcl_fig_decl figures[] = {
+    {"gc_collections_gen0", "count", "collections of generation 0 (young)"},
+    {"gc_collections_gen1", "count", "collections of generation 1"},
+    {"gc_collections_gen2", "count", "full collections"},
+    {"gc_objects_scanned", "objects", "objects examined by all collections"},
+    {"gc_objects_collected", "objects", "unreachable objects freed by collections"},
+    {"gc_finalizers_run", "count", "PEP 442 finalizers run by collections"},
+    {"gc_resurrected", "objects", "objects a finalizer made reachable again"},
+};
+GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
+
 /* --- collector.h ---------------------------------------------------------------------- */
 
-int gcl_collector_init(void) {
+int gcl_collector_init(const struct gcl_init *init) {
   if (initialised) return 0;
   initialised = true;
   for (int i = 0; i < NGEN; i++) {
@@ -669,16 +692,16 @@ int gcl_collector_init(void) {
   }
   gens[1].tag = GCL_RCGEN_TAG_GEN1;
   gens[2].tag = GCL_RCGEN_TAG_GEN2;
-  gens[0].threshold = (int64_t)gcl_opts.gc_threshold0;
-  gens[1].threshold = (int64_t)gcl_opts.gc_threshold1;
-  gens[2].threshold = (int64_t)gcl_opts.gc_threshold2;
+  gens[0].threshold = init->opts[OPT_THRESHOLD0].i;
+  gens[1].threshold = init->opts[OPT_THRESHOLD1].i;
+  gens[2].threshold = init->opts[OPT_THRESHOLD2].i;
   list_init(&permanent);
   for (unsigned t = 0; t < GCL_RCGEN_NTAGS; t++) {
     gen0_lists[t].tag = t;
     list_init(&gen0_lists[t].head);
   }
   /* A run that starts several threads locks from the start (no switch pause). */
-  __atomic_store_n(&gcl_rcgen_locking, gcl_opts.threads > 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&gcl_rcgen_locking, init->threads > 1, __ATOMIC_RELAXED);
   return 0;
 }
 
@@ -821,13 +844,13 @@ void gcl_collector_report(struct gcl_report *r) {
   for (int g = 0; g < NGEN; g++) c[g] = s.collections[g] - f.collections[g];
   gcl_report_u64(r, "collections", c[0] + c[1] + c[2]);
   gcl_report_f64(r, "gc_s", (double)(s.gc_ns - f.gc_ns) * 1e-9);
-  gcl_report_u64(r, "gc_collections_gen0", c[0]);
-  gcl_report_u64(r, "gc_collections_gen1", c[1]);
-  gcl_report_u64(r, "gc_collections_gen2", c[2]);
-  gcl_report_u64(r, "gc_objects_scanned", s.objects_scanned - f.objects_scanned);
-  gcl_report_u64(r, "gc_objects_collected", s.objects_collected - f.objects_collected);
-  gcl_report_u64(r, "gc_finalizers_run", s.finalizers_run - f.finalizers_run);
-  gcl_report_u64(r, "gc_resurrected", s.resurrected - f.resurrected);
+  gcl_report_figure_u64(r, "gc_collections_gen0", c[0]);
+  gcl_report_figure_u64(r, "gc_collections_gen1", c[1]);
+  gcl_report_figure_u64(r, "gc_collections_gen2", c[2]);
+  gcl_report_figure_u64(r, "gc_objects_scanned", s.objects_scanned - f.objects_scanned);
+  gcl_report_figure_u64(r, "gc_objects_collected", s.objects_collected - f.objects_collected);
+  gcl_report_figure_u64(r, "gc_finalizers_run", s.finalizers_run - f.finalizers_run);
+  gcl_report_figure_u64(r, "gc_resurrected", s.resurrected - f.resurrected);
 }
 
 /* --- introspection -------------------------------------------------------------------- */

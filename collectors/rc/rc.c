@@ -8,8 +8,15 @@
 #include <stdio.h>
 
 #include "collector.h"
+#include "report.h"
 
-int gcl_collector_init(void) { return 0; }
+/* Pure RC declares no options and no figures of its own. */
+GCL_COLLECTOR_DECLARE(GCL_NONE, 0, GCL_NONE, 0);
+
+int gcl_collector_init(const struct gcl_init *init) {
+  (void)init;
+  return 0;
+}
 void gcl_collector_thread_attach(struct gcl_mutator *m) { (void)m; }
 void gcl_collector_thread_detach(struct gcl_mutator *m) { (void)m; }
 

@@ -58,7 +58,7 @@ static void check_common(const struct gcl_workload_ctx *ctx, const struct gcl_he
   cr_expect_eq(vr->live, want_live, "%llu objects live, expected %llu", (unsigned long long)vr->live,
                (unsigned long long)want_live);
   cr_expect_eq(hs->objects_allocated - hs->objects_freed, vr->live);
-  const struct gcl_figure *f = figure(ctx, "pyheap_tracked");
+  const struct gcl_figure *f = figure(ctx, "tracked");
   cr_assert_not_null(f);
   cr_expect_eq(f->value, 8);
   f = figure(ctx, "cpython_full_ns_per_tracked");

@@ -55,7 +55,7 @@ static void check_walk(size_t expect) {
 }
 
 Test(pool_walk, visits_exactly_the_allocated_blocks) {
-  cr_assert_eq(gcl_allocator_init(), 0);
+  cr_assert_eq(gcl_allocator_init(&(struct gcl_init){1, NULL}), 0);
   check_walk(0);
   struct { uint64_t s; } rng = {88172645463325252ull}; /* xorshift64 */
   size_t live = 0;

@@ -20,6 +20,7 @@
 
 #include "collector.h"
 #include "mutator.h"
+#include "report.h"
 #include "verify.h"
 #include "weakref.h"
 
@@ -627,13 +628,13 @@ Test(rc_gen, report_has_every_statistic, .init = setup) {
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
-  struct gcl_report r = {f};
+  struct gcl_report r = {f, &gcl_collector_module};
   gcl_collector_report(&r);
   fclose(f);
-  const char *want[] = {"collections=2\n", "gc_s=", "gc_collections_gen0=1\n",
-                        "gc_collections_gen1=0\n", "gc_collections_gen2=1\n",
-                        "gc_objects_scanned=4\n", "gc_objects_collected=4\n",
-                        "gc_finalizers_run=4\n", "gc_resurrected=0\n"};
+  const char *want[] = {"collections=2\n", "gc_s=", "rc-gen.gc_collections_gen0=1\n",
+                        "rc-gen.gc_collections_gen1=0\n", "rc-gen.gc_collections_gen2=1\n",
+                        "rc-gen.gc_objects_scanned=4\n", "rc-gen.gc_objects_collected=4\n",
+                        "rc-gen.gc_finalizers_run=4\n", "rc-gen.gc_resurrected=0\n"};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     cr_assert_not_null(strstr(buf, want[i]), "record lacks %s in:\n%s", want[i], buf);
   free(buf);

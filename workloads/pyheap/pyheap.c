@@ -33,7 +33,7 @@
  *  - A round: each region is rebuilt with probability `churn`, then gcl_collect(m, -1) is
  *    timed (a checkpoint for the verifier follows).
  *
- * Figures: pyheap_tracked (tracked objects in the snapshot); cpython_full_ns_per_tracked
+ * Figures (CSV columns pyheap.NAME): tracked (tracked objects in the snapshot); cpython_full_ns_per_tracked
  * (the snapshot's median gc.collect() time / objects tracked then); and, only for a
  * collector that collects cycles, gc_full_ns_per_tracked: the median, over every round of
  * every thread, of the timed collection divided by the tracked objects in the heap when it
@@ -604,7 +604,7 @@ static int run(struct gcl_workload_ctx *ctx) {
   ctx->checksum = gcl_run_threads(ctx, thread_body);
   running_plan = NULL;
 
-  gcl_figure_set(ctx, "pyheap_tracked", p.h.ntracked);
+  gcl_figure_set(ctx, "tracked", p.h.ntracked);
   if (p.h.collect_tracked > 0)
     gcl_figure_set(ctx, "cpython_full_ns_per_tracked", p.h.collect_s * 1e9 / (double)p.h.collect_tracked);
   if (gcl_collects_cycles() && p.reachable_tracked > 0) {
@@ -615,6 +615,14 @@ static int run(struct gcl_workload_ctx *ctx) {
   free_plan(&p);
   return 0;
 }
+
+static const struct gcl_fig_decl figures[] = {
+    {"tracked", "objects", "gc-tracked objects in the snapshot"},
+    {"gc_full_ns_per_tracked", "ns",
+     "median full-collection time per tracked object (collectors that collect cycles only)"},
+    {"cpython_full_ns_per_tracked", "ns",
+     "CPython's own gc.collect() time per tracked object, measured when the snapshot was dumped"},
+};
 
 static const struct gcl_param_def params[] = {
     {"snapshot", 0, 0, NSHIPPED - 1, true,
@@ -628,5 +636,7 @@ const struct gcl_workload gcl_workload_pyheap = {
     .description = "replay of a real CPython heap snapshot: churn root regions, time full collections",
     .params = params,
     .nparams = sizeof params / sizeof params[0],
+    .figures = figures,
+    .nfigures = GCL_COUNT(figures),
     .run = run,
 };

@@ -1,4 +1,4 @@
-/* runner/typed-option.h — the one rule for option values (core/module.h's types): parsing,
+/* core/typed-option.h — the one rule for option values (core/module.h's types): parsing,
  * range checks, formatting and type names. The runner uses it for every option it
  * accepts; the harness links the same file to check `--opt` values and matrix-file values
  * against the declarations it learned from `--describe`, so a value is judged the same way
@@ -26,6 +26,10 @@ void gcl_opt_format(const struct gcl_opt_decl *d, const union gcl_opt_value *v, 
 /* "int", "size", "double", "enum", "bool", "string"; and back (0, or -1 if unknown). */
 const char *gcl_opt_type_name(enum gcl_opt_type t);
 int gcl_opt_type_parse(const char *name, enum gcl_opt_type *out);
+
+/* Fill OUT[0..m->nopts) with the defaults of M's options. A default that breaks its own
+ * rule is a bug in the module: one line on stderr, then abort(). */
+void gcl_module_defaults(const struct gcl_module *m, union gcl_opt_value *out);
 
 /* True when NAME is a valid option or figure name: [a-z0-9_]+, at most 63 bytes. */
 bool gcl_opt_name_ok(const char *name);

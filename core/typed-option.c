@@ -1,4 +1,4 @@
-/* runner/typed-option.c — the value rule of every option type (see typed-option.h).
+/* core/typed-option.c — the value rule of every option type (see typed-option.h).
  *
  * Integers (INT, SIZE) are parsed into a 128-bit intermediate so that the whole range
  * [-2^63, 2^64-1] is exact, then checked against the declared range (decimal text, parsed
@@ -218,4 +218,15 @@ void gcl_opt_format(const struct gcl_opt_decl *d, const union gcl_opt_value *v, 
   case GCL_OPT_STRING: snprintf(out, len, "%s", v->s ? v->s : ""); return;
   }
   snprintf(out, len, "?");
+}
+
+void gcl_module_defaults(const struct gcl_module *m, union gcl_opt_value *out) {
+  for (unsigned i = 0; i < m->nopts; i++) {
+    char why[256];
+    if (gcl_opt_parse(&m->opts[i], m->opts[i].def, &out[i], why, sizeof why) != 0) {
+      fprintf(stderr, "gclab: %s %s: default '%s' of option %s breaks its rule: %s\n", m->kind,
+              m->name, m->opts[i].def, m->opts[i].name, why);
+      abort();
+    }
+  }
 }
