@@ -318,7 +318,7 @@ int gcl_segment_snapshot_take(struct gcl_segment_snapshot *snap) {
     free(snap->large);
     return -ENOMEM;
   }
-  memcpy(snap->segs, g->reg, g->nreg * sizeof *snap->segs);
+  if (g->nreg) memcpy(snap->segs, g->reg, g->nreg * sizeof *snap->segs);
   size_t n = 0;
   for (struct gcl_segment_large *h = g->large; h; h = h->next) snap->large[n++] = h;
   g->walkers++;

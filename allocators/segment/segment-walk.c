@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "module.h"
+#include "report.h"
 #include "segment-internal.h"
 
 /* Visit the blocks of page i of s; false when the visitor asked to stop. */
@@ -97,7 +98,8 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
 
 /* --- figures -------------------------------------------------------------------------- */
 
-/* The figures this allocator writes (record keys segment.<name>); core/module.h's table. */
+/* The figures this allocator writes (record keys segment.<name>, CSV columns of the same
+ * name): core/module.h's declaration, the one table of them. */
 static const struct gcl_fig_decl figures[] = {
     {"segments_peak", "count", "most 4 MiB segments owned or abandoned at once"},
     {"segments_end", "count", "segments owned or abandoned when the record is written"},
@@ -145,20 +147,20 @@ void gcl_segment_stats_get(struct gcl_segment_stats *out) {
 void gcl_allocator_report(struct gcl_report *r) {
   struct gcl_segment_stats s;
   gcl_segment_stats_get(&s);
-  gcl_report_u64(r, "segment.segments_peak", s.segments_peak);
-  gcl_report_u64(r, "segment.segments_end", s.segments);
-  gcl_report_u64(r, "segment.pages_peak", s.pages_peak);
-  gcl_report_u64(r, "segment.pages_end", s.pages);
-  gcl_report_u64(r, "segment.committed_peak_kb", (s.committed_peak + 1023) / 1024);
-  gcl_report_u64(r, "segment.committed_end_kb", (s.committed + 1023) / 1024);
-  if (s.fragmentation_peak > 0) gcl_report_f64(r, "segment.fragmentation_peak", s.fragmentation_peak);
-  gcl_report_u64(r, "segment.remote_frees", s.remote_frees);
-  gcl_report_u64(r, "segment.abandoned", s.abandoned);
-  gcl_report_u64(r, "segment.reclaimed", s.reclaimed);
-  gcl_report_u64(r, "segment.decommitted_kb", s.decommitted_bytes / 1024);
-  gcl_report_u64(r, "segment.large_allocs", s.large_allocs);
-  if (s.numa_nodes_mask) gcl_report_u64(r, "segment.numa_nodes", (uint64_t)__builtin_popcountll(s.numa_nodes_mask));
-  gcl_report_u64(r, "segment.numa_bind_failures", s.numa_bind_failures);
+  gcl_report_figure_u64(r, "segments_peak", s.segments_peak);
+  gcl_report_figure_u64(r, "segments_end", s.segments);
+  gcl_report_figure_u64(r, "pages_peak", s.pages_peak);
+  gcl_report_figure_u64(r, "pages_end", s.pages);
+  gcl_report_figure_u64(r, "committed_peak_kb", (s.committed_peak + 1023) / 1024);
+  gcl_report_figure_u64(r, "committed_end_kb", (s.committed + 1023) / 1024);
+  if (s.fragmentation_peak > 0) gcl_report_figure(r, "fragmentation_peak", s.fragmentation_peak);
+  gcl_report_figure_u64(r, "remote_frees", s.remote_frees);
+  gcl_report_figure_u64(r, "abandoned", s.abandoned);
+  gcl_report_figure_u64(r, "reclaimed", s.reclaimed);
+  gcl_report_figure_u64(r, "decommitted_kb", s.decommitted_bytes / 1024);
+  gcl_report_figure_u64(r, "large_allocs", s.large_allocs);
+  if (s.numa_nodes_mask) gcl_report_figure_u64(r, "numa_nodes", (uint64_t)__builtin_popcountll(s.numa_nodes_mask));
+  gcl_report_figure_u64(r, "numa_bind_failures", s.numa_bind_failures);
 }
 
 /* --- consistency check (tests) -------------------------------------------------------- */

@@ -298,7 +298,6 @@ static struct gcl_segment_page *fresh_page(struct gcl_allocator_mutator *am, uns
   /* A page event: the clock of delayed decommit, and when figures are flushed. */
   am->page_events++;
   gcl_segment_heap_flush(am);
-  gcl_segment_sample_fragmentation();
   decommit_expired(am);
   struct gcl_segment_page *pg = am->retired_last;
   struct gcl_segment *s = NULL;
@@ -314,6 +313,7 @@ static struct gcl_segment_page *fresh_page(struct gcl_allocator_mutator *am, uns
     pg = &s->pages[__builtin_ctzll(s->free_mask)];
   }
   page_init(s, pg, cls);
+  gcl_segment_sample_fragmentation(); /* after the commit: a new peak is sampled at once */
   page_extend(pg);
   queue_push(am, pg, true);
   return pg;
@@ -374,7 +374,10 @@ void gcl_segment_free_remote(struct gcl_allocator_mutator *am, struct gcl_segmen
 
 /* --- the allocator contract ---------------------------------------------------------------- */
 
-int gcl_allocator_init(void) { return gcl_segment_os_init(); }
+int gcl_allocator_init(const struct gcl_init *init) {
+  (void)init; /* no options */
+  return gcl_segment_os_init();
+}
 
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) {
   memset(am, 0, sizeof *am);

@@ -49,7 +49,7 @@ Test(segment, size_classes_every_request_and_edge) {
     if (c + 1 < GCL_SEGMENT_NCLASSES) cr_assert_eq(gcl_segment_class_of(sz + 1), c + 1);
   }
   struct gcl_allocator_mutator am;
-  gcl_allocator_init();
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
   gcl_allocator_thread_attach(&am);
   for (size_t n = 0; n <= GCL_SEGMENT_SMALL_MAX + 64; n++) {
     size_t sz = n <= GCL_SEGMENT_SMALL_MAX ? gcl_segment_class_size(gcl_segment_class_of(n)) : n;
@@ -98,7 +98,7 @@ Test(segment, remote_frees_from_1_to_8_threads, .timeout = 240) {
   static void *blocks[REMOTE_BLOCKS];
   static size_t sizes[REMOTE_BLOCKS];
   struct gcl_allocator_mutator am;
-  gcl_allocator_init();
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
   gcl_allocator_thread_attach(&am);
   uint64_t x = 12345, expect_remote = 0;
   for (unsigned nt = 1; nt <= 8; nt++) {
@@ -162,7 +162,7 @@ Test(segment, world_stopped_walk_exact_set, .timeout = 120) {
   static void *blocks[N];
   static size_t sizes[N];
   struct gcl_allocator_mutator am;
-  gcl_allocator_init();
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
   gcl_allocator_thread_attach(&am);
   check_walk(blocks, N);
   uint64_t x = 88172645463325252ull;
@@ -208,7 +208,7 @@ static void *exiting_main(void *arg) {
 }
 
 Test(segment, thread_exit_abandons_and_another_reclaims) {
-  gcl_allocator_init();
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
   pthread_t t;
   cr_assert_eq(pthread_create(&t, NULL, exiting_main, NULL), 0);
   pthread_join(t, NULL);
@@ -258,7 +258,7 @@ static void visit_race(void *mem, size_t bytes, void *ctx) {
 
 Test(segment, deferred_frees_never_change_what_a_walk_reads, .timeout = 120) {
   struct gcl_allocator_mutator am;
-  gcl_allocator_init();
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
   gcl_allocator_thread_attach(&am);
   for (size_t i = 0; i < RACE_BLOCKS; i++) {
     race_blocks[i] = gcl_allocator_alloc(&am, 48);
@@ -345,7 +345,7 @@ static bool stop_first(void *page, void *mem, size_t bytes, void *ctx) {
 }
 
 Test(segment, concurrent_walk_guarantee, .timeout = 300) {
-  gcl_allocator_init();
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
   pthread_t t[CW_THREADS];
   for (unsigned k = 0; k < CW_THREADS; k++) {
     cw[k].id = k;
@@ -398,7 +398,7 @@ Test(segment, empty_pages_are_decommitted_after_a_delay_and_reusable) {
   enum { SMALL = 64, PER_PAGE = GCL_SEGMENT_PAGE_SIZE / SMALL, PAGES = 30 };
   static void *b[PER_PAGE * PAGES];
   struct gcl_allocator_mutator am;
-  gcl_allocator_init();
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
   gcl_allocator_thread_attach(&am);
   for (size_t i = 0; i < PER_PAGE * PAGES; i++) b[i] = gcl_allocator_alloc(&am, SMALL);
   void *keep = gcl_allocator_alloc(&am, 1024); /* keeps the segment from being released */
@@ -477,7 +477,7 @@ static uint64_t run_private(size_t objects, uint64_t *pages) {
 }
 
 Test(segment_ops, thread_private_runs_count_per_page_not_per_object, .timeout = 120) {
-  gcl_allocator_init();
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
   uint64_t pages1, pages4;
   uint64_t ops1 = run_private(200000, &pages1);
   uint64_t ops4 = run_private(800000, &pages4);
@@ -510,7 +510,7 @@ static void *remote_freer(void *arg) {
 
 Test(segment_ops, remote_frees_cost_a_bounded_number_of_rmws, .timeout = 120) {
   struct gcl_allocator_mutator am;
-  gcl_allocator_init();
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
   gcl_allocator_thread_attach(&am);
   for (size_t i = 0; i < OPS_REMOTE; i++) ops_blocks[i] = gcl_allocator_alloc(&am, 32);
   pthread_t t;
