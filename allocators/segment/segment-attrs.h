@@ -59,7 +59,7 @@
 #define GCL_SEGMENT_BITMAP_WORDS (GCL_SEGMENT_PAGE_SIZE >> GCL_SEGMENT_GRANULE_SHIFT >> 6) /* 64 */
 #define GCL_SEGMENT_SMALL_MAX 8192                            /* largest request in a page */
 #define GCL_SEGMENT_NCLASSES 56 /* 8 of 16..128 step 16, then 8 per power of two to 8 KiB */
-#define GCL_SEGMENT_DECOMMIT_DELAY 16 /* page events a free page waits before madvise */
+#define GCL_SEGMENT_DECOMMIT_DELAY 64 /* page events a free page waits before madvise */
 
 /* A free block: the link is in the second word (see the invariants). */
 struct gcl_segment_block {

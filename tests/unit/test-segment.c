@@ -395,34 +395,53 @@ Test(segment, concurrent_walk_guarantee, .timeout = 300) {
 /* --- return of free pages to the OS ---------------------------------------------------------- */
 
 Test(segment, empty_pages_are_decommitted_after_a_delay_and_reusable) {
-  enum { SMALL = 64, PER_PAGE = GCL_SEGMENT_PAGE_SIZE / SMALL, PAGES = 30 };
+  enum { SMALL = 64, PER_PAGE = GCL_SEGMENT_PAGE_SIZE / SMALL, PAGES = GCL_SEGMENT_DECOMMIT_DELAY + 30 };
   static void *b[PER_PAGE * PAGES];
   struct gcl_allocator_mutator am;
   gcl_allocator_init(&(struct gcl_init){1, NULL});
   gcl_allocator_thread_attach(&am);
-  for (size_t i = 0; i < PER_PAGE * PAGES; i++) b[i] = gcl_allocator_alloc(&am, SMALL);
-  void *keep = gcl_allocator_alloc(&am, 1024); /* keeps the segment from being released */
+  for (size_t i = 0; i < PER_PAGE * PAGES; i++) {
+    b[i] = gcl_allocator_alloc(&am, SMALL);
+    memset(b[i], 0x5A, SMALL);
+  }
+  void *keep = gcl_allocator_alloc(&am, 1024);
   struct gcl_segment_stats s0 = stats();
   cr_assert_eq(s0.decommitted_bytes, 0);
-  for (size_t i = 0; i < PER_PAGE * PAGES; i++) gcl_allocator_free(&am, b[i], SMALL);
+  /* The first block of each segment's first page stays: no segment is released whole.
+   * (Pages are taken lowest first, 63 per segment.) */
+  enum { KEEP_EVERY = (GCL_SEGMENT_PAGES - 1) * PER_PAGE };
+  _Static_assert(PER_PAGE * PAGES > KEEP_EVERY && PER_PAGE * PAGES <= 2 * KEEP_EVERY, "two kept");
+  for (size_t i = 0; i < PER_PAGE * PAGES; i++)
+    if (i % KEEP_EVERY) gcl_allocator_free(&am, b[i], SMALL);
   cr_assert_eq(stats().decommitted_bytes, 0, "decommitted before the delay");
-  /* Page events of another class move the clock past the delay. */
+  /* Page events of another class move the clock past the delay: it reuses the newest
+   * retired pages, and the older ones, once the delay has passed, are decommitted. */
   enum { BIG = 8192, BIGN = (GCL_SEGMENT_DECOMMIT_DELAY + 4) * (GCL_SEGMENT_PAGE_SIZE / BIG) };
   static void *c[BIGN];
   for (size_t i = 0; i < BIGN; i++) c[i] = gcl_allocator_alloc(&am, BIG);
   struct gcl_segment_stats s1 = stats();
-  cr_assert_geq(s1.decommitted_bytes, (uint64_t)(PAGES - GCL_SEGMENT_DECOMMIT_DELAY - 4) * GCL_SEGMENT_PAGE_SIZE,
+  cr_assert_geq(s1.decommitted_bytes, (uint64_t)(PAGES - 2 - GCL_SEGMENT_DECOMMIT_DELAY - 4) * GCL_SEGMENT_PAGE_SIZE,
                 "decommitted %llu bytes", (unsigned long long)s1.decommitted_bytes);
   cr_assert_lt(s1.committed, s0.committed + BIGN * BIG);
   cr_assert_eq(gcl_segment_check(&am), 0);
-  /* The decommitted pages serve new blocks again, which read as zero-filled or written. */
-  for (size_t i = 0; i < PER_PAGE * PAGES; i++) {
+  /* The decommitted pages serve new blocks again: they read as zeros (the OS took the
+   * 0x5A bytes back), and they fit in the segments we have. */
+  enum { REUSE = (PAGES - 2 - GCL_SEGMENT_DECOMMIT_DELAY - 4) * PER_PAGE };
+  static const unsigned char zero[SMALL];
+  void *kept[2] = {b[0], b[KEEP_EVERY]};
+  for (size_t i = 0; i < REUSE; i++) {
     b[i] = gcl_allocator_alloc(&am, SMALL);
+    uintptr_t pg = (uintptr_t)b[i] >> GCL_SEGMENT_PAGE_SHIFT; /* the kept pages were never freed */
+    if (pg != (uintptr_t)kept[0] >> GCL_SEGMENT_PAGE_SHIFT && pg != (uintptr_t)kept[1] >> GCL_SEGMENT_PAGE_SHIFT)
+      cr_assert(memcmp(b[i], zero, 8) == 0 && memcmp((char *)b[i] + 16, zero, SMALL - 16) == 0,
+                "block %zu of a decommitted page is not zero (bytes 8..15 hold a stale link)", i);
     fill(b[i], SMALL);
   }
-  for (size_t i = 0; i < PER_PAGE * PAGES; i++) cr_assert(intact(b[i], SMALL));
-  cr_assert_eq(stats().segments, s1.segments, "reused its own pages");
-  for (size_t i = 0; i < PER_PAGE * PAGES; i++) gcl_allocator_free(&am, b[i], SMALL);
+  for (size_t i = 0; i < REUSE; i++) cr_assert(intact(b[i], SMALL));
+  cr_assert_eq(stats().segments, s1.segments, "reused its own pages (%llu segments, were %llu)",
+               (unsigned long long)stats().segments, (unsigned long long)s1.segments);
+  for (size_t i = 0; i < REUSE; i++) gcl_allocator_free(&am, b[i], SMALL);
+  for (int k = 0; k < 2; k++) gcl_allocator_free(&am, kept[k], SMALL);
   for (size_t i = 0; i < BIGN; i++) gcl_allocator_free(&am, c[i], BIG);
   gcl_allocator_free(&am, keep, 1024);
   cr_assert_eq(gcl_segment_check(&am), 0);
