@@ -244,15 +244,29 @@ Test(segment, thread_exit_abandons_and_another_reclaims) {
 #define RACE_BLOCKS 20000
 static void *race_blocks[RACE_BLOCKS];
 
+static int race_started; /* atomic */
+
+static void spin(unsigned n) {
+  for (volatile unsigned i = 0; i < n; i++) continue;
+}
+
+/* Frees spread over every page (a stride through the array) and paced, so that they land
+ * while walks are reading and visiting those pages. */
 static void *deferred_freer(void *arg) {
   (void)arg;
-  for (size_t i = 0; i < RACE_BLOCKS; i++) gcl_allocator_free(NULL, race_blocks[i], 48);
+  __atomic_store_n(&race_started, 1, __ATOMIC_RELEASE);
+  for (size_t i = 0; i < RACE_BLOCKS; i++) {
+    gcl_allocator_free(NULL, race_blocks[i * 7919 % RACE_BLOCKS], 48);
+    spin(2000);
+  }
+  __atomic_store_n(&race_started, 2, __ATOMIC_RELEASE);
   return NULL;
 }
 
 static void visit_race(void *mem, size_t bytes, void *ctx) {
   (void)bytes;
   size_t *bad = ctx;
+  spin(50); /* a slow visitor widens the window between a page's read and its visits */
   if (*(uint64_t *)mem != MARK) ++*bad;
 }
 
@@ -267,8 +281,14 @@ Test(segment, deferred_frees_never_change_what_a_walk_reads, .timeout = 120) {
   pthread_t t;
   cr_assert_eq(pthread_create(&t, NULL, deferred_freer, NULL), 0);
   size_t bad = 0;
-  for (int k = 0; k < 20; k++) gcl_allocator_walk(visit_race, &bad);
+  int walks = 0;
+  while (!__atomic_load_n(&race_started, __ATOMIC_ACQUIRE)) sched_yield();
+  while (__atomic_load_n(&race_started, __ATOMIC_ACQUIRE) == 1 || walks < 5) {
+    gcl_allocator_walk(visit_race, &bad);
+    walks++;
+  }
   pthread_join(t, NULL);
+  cr_log_info("%d world-stopped walks during the deferred frees", walks);
   cr_assert_eq(bad, 0, "%zu visited blocks had their first word overwritten", bad);
   void *none[1] = {NULL};
   check_walk(none, 1); /* all freed: the walk subtracts every thread_free stack */
