@@ -21,6 +21,7 @@
 
 #define GCL_SEGMENT_CACHE_MAX 4        /* empty segments kept mapped */
 #define GCL_SEGMENT_EXTEND_BYTES 8192  /* bytes of blocks carved at a time (at least one) */
+#define GCL_SEGMENT_REVIVE_SCAN 8      /* retired pages looked at for one of the wanted class */
 /* Bytes of a segment's header that are touched (counted as committed). */
 #define GCL_SEGMENT_HEADER_COMMIT ((sizeof(struct gcl_segment) + 4095) & ~(size_t)4095)
 

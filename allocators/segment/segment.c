@@ -152,7 +152,26 @@ static void page_init(struct gcl_segment *s, struct gcl_segment_page *pg, unsign
   gcl_segment_count_up(&gcl_segment_c.pages, &gcl_segment_c.pages_peak, 1);
 }
 
-/* A page with no block handed out becomes free; true when its segment is now empty. */
+/* A retired page of the same class becomes used again as it is: its free lists hold every
+ * block it carved (all free), so nothing is carved again. The version is bumped as in
+ * page_init, so a walker treats it as a new incarnation. */
+static void page_revive(struct gcl_segment *s, struct gcl_segment_page *pg) {
+  uint32_t v = __atomic_load_n(&pg->version, __ATOMIC_RELAXED);
+  __atomic_store_n(&pg->version, v + 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&pg->block_size, (uint32_t)gcl_segment_class_size(pg->cls), __ATOMIC_RELEASE);
+  GCL_ASSERT(pg->used == 0 && pg->committed && pg->capacity > 0);
+  if (!pg->free) {
+    pg->free = pg->local_free;
+    pg->local_free = NULL;
+  }
+  pg->in_use = 1;
+  s->used_pages++;
+  s->free_mask &= ~((uint64_t)1 << (pg - s->pages));
+  gcl_segment_count_up(&gcl_segment_c.pages, &gcl_segment_c.pages_peak, 1);
+}
+
+/* A page with no block handed out becomes free; true when its segment is now empty. Its
+ * class and free lists are left as they are, for page_revive. */
 static bool page_free(struct gcl_allocator_mutator *am, struct gcl_segment *s,
                       struct gcl_segment_page *pg) {
   GCL_ASSERT(pg->used == 0 && pg->in_use);
@@ -299,7 +318,16 @@ static struct gcl_segment_page *fresh_page(struct gcl_allocator_mutator *am, uns
   am->page_events++;
   gcl_segment_heap_flush(am);
   decommit_expired(am);
+  /* The newest retired pages first: one of this class is revived without carving. */
   struct gcl_segment_page *pg = am->retired_last;
+  for (unsigned k = 0; pg && k < GCL_SEGMENT_REVIVE_SCAN; k++, pg = pg->prev) {
+    if (pg->cls != cls || pg->capacity == 0) continue;
+    retired_remove(am, pg);
+    page_revive(gcl_segment_of(pg), pg);
+    queue_push(am, pg, true);
+    return pg;
+  }
+  pg = am->retired_last;
   struct gcl_segment *s = NULL;
   if (pg) {
     retired_remove(am, pg);
