@@ -6,6 +6,7 @@
  * source runs under TSan through tests/tsan-shim. With GCL_SEGMENT_COUNT_OPS (the
  * unit/segment-ops target) it also contains the operation-counting test. */
 #include <criterion/criterion.h>
+#include <hwloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -467,6 +468,40 @@ Test(segment, empty_pages_are_decommitted_after_a_delay_and_reusable) {
   cr_assert_eq(gcl_segment_check(&am), 0);
   gcl_allocator_thread_detach(&am);
   cr_assert_eq(stats().pages, 0);
+}
+
+/* --- NUMA: a thread bound inside one node gets its segments bound to that node ------------ */
+
+Test(segment, segments_of_a_bound_thread_are_bound_to_its_node) {
+  hwloc_topology_t topo;
+  cr_assert_eq(hwloc_topology_init(&topo), 0);
+  cr_assert_eq(hwloc_topology_load(topo), 0);
+  hwloc_obj_t pu = hwloc_get_obj_by_type(topo, HWLOC_OBJ_PU, 0);
+  hwloc_obj_t node = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, NULL);
+  while (node && !hwloc_bitmap_isincluded(pu->cpuset, node->cpuset))
+    node = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, node);
+  cr_assert_not_null(node);
+  if (hwloc_set_cpubind(topo, pu->cpuset, HWLOC_CPUBIND_THREAD) != 0) cr_skip_test("cannot bind the CPU");
+  struct gcl_allocator_mutator am;
+  gcl_allocator_init(&(struct gcl_init){1, NULL});
+  gcl_allocator_thread_attach(&am);
+  void *p = gcl_allocator_alloc(&am, 100);
+  cr_assert_eq(am.node, (int32_t)node->os_index);
+  cr_assert(am.node_bind);
+  struct gcl_segment_stats s = stats();
+  cr_assert_eq(s.numa_nodes_mask, (uint64_t)1 << node->os_index);
+  if (s.numa_bind_failures == 0) {
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    hwloc_membind_policy_t pol;
+    cr_assert_eq(hwloc_get_area_membind(topo, gcl_segment_of(p), GCL_SEGMENT_SIZE, set, &pol, HWLOC_MEMBIND_BYNODESET), 0);
+    cr_assert(hwloc_bitmap_isset(set, node->os_index) && hwloc_bitmap_weight(set) == 1, "segment not bound to node %u",
+              node->os_index);
+    cr_assert_eq(pol, HWLOC_MEMBIND_BIND);
+    hwloc_bitmap_free(set);
+  }
+  gcl_allocator_free(&am, p, 100);
+  gcl_allocator_thread_detach(&am);
+  hwloc_topology_destroy(topo);
 }
 
 #else /* GCL_SEGMENT_COUNT_OPS: the counting test */
