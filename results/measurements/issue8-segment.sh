@@ -3,7 +3,8 @@
 # "## Measured". It runs the runners directly (not `gclab run`): at the time of the
 # measurement main's harness rejected every record key its schema did not list (the
 # runner's new environment keys and the namespaced module figures), so every cell of
-# `gclab run` ended as error:unknown record key. One CSV row per cell; the cells of all
+# `gclab run` ended as error:unknown record key. One CSV row per cell (with the 1-minute
+# load average before it: the machine is shared); the cells of all
 # repetitions are shuffled (repeatably) so that machine load spreads over all of them.
 # binary-trees and binary-trees-malloc run at depth 16; brc x sys is invalid and skipped;
 # binary-trees-malloc (plain C, no gclab allocator) runs only in the rc runners listed.
@@ -19,11 +20,12 @@ cells=$(rep=0; while [ $rep -lt "$reps" ]; do for t in 1 2; do
     echo "$c $a $w $t $rep"
   done; done; done
 done; rep=$((rep + 1)); done | shuf --random-source=/dev/zero)
-echo "collector,allocator,workload,threads,rep,status,$(echo $keys | tr ' ' ',')" > "$out"
+echo "collector,allocator,workload,threads,rep,loadavg_1m,status,$(echo $keys | tr ' ' ',')" > "$out"
 echo "$cells" | while read -r c a w t rep; do
   p=""; case $w in binary-trees*) p="--param depth=16";; esac
+  load=$(cut -d' ' -f1 /proc/loadavg) # other users of the machine, before the cell
   rec=$("$build/runners/gclab-run-$c-$a" --workload "$w" --threads "$t" --seed $((1 + rep)) $p 2>/dev/null || true)
-  row="$c,$a,$w,$t,$rep,$(echo "$rec" | sed -n 's/^status=//p')"
+  row="$c,$a,$w,$t,$rep,$load,$(echo "$rec" | sed -n 's/^status=//p')"
   for k in $keys; do row="$row,$(echo "$rec" | sed -n "s/^$k=//p")"; done
   echo "$row" >> "$out"
 done
