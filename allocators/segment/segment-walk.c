@@ -1,0 +1,232 @@
+/* allocators/segment/segment-walk.c — the segment allocator's heap walks (capability
+ * heap-walk with the world stopped, heap-walk-concurrent while mutators run), its figures
+ * (the declaration table and gcl_allocator_report) and the per-heap consistency check.
+ *
+ * Both walks copy the registry (segment-os.c; walkers++ keeps every copied mapping
+ * mapped) and read, per page, only atomic words: version, block_size, bits[] and, with the
+ * world stopped, the thread_free stack. "Allocated" is decided by the side bitmap, never
+ * by a block's contents. A page is read as a seqlock: version, then class and bits, then
+ * version again (the owner stores the version, then the class with release: no fence,
+ * so TSan follows it too); a page re-initialised in between was empty at some moment of the walk
+ * and is skipped (no block allocated before the walk and still live can be in it).
+ *
+ * With the world stopped, owners do not run, but liburcu's call_rcu thread may still free
+ * deferred batches: those frees only push onto thread_free (writing a block's second
+ * word). The walk subtracts the blocks on each page's thread_free stack as it reads it;
+ * blocks pushed after that read are still reported, with their first word untouched (for
+ * brc: the GCL_BRC_OWNER_FREED mark it wrote before deferring them). */
+#include <stdlib.h>
+
+#include "module.h"
+#include "report.h"
+#include "segment-internal.h"
+
+/* Visit the blocks of page i of s; false when the visitor asked to stop. */
+static bool walk_page(struct gcl_segment *s, unsigned i, bool stopped,
+                      bool (*visit)(void *page, void *mem, size_t bytes, void *ctx), void *ctx) {
+  struct gcl_segment_page *pg = &s->pages[i];
+  uint32_t v1 = __atomic_load_n(&pg->version, __ATOMIC_ACQUIRE);
+  uint32_t bs = __atomic_load_n(&pg->block_size, __ATOMIC_ACQUIRE);
+  if (bs == 0) return true;
+  uint64_t bits[GCL_SEGMENT_BITMAP_WORDS], any = 0;
+  for (unsigned w = 0; w < GCL_SEGMENT_BITMAP_WORDS; w++)
+    any |= bits[w] = __atomic_load_n(&pg->bits[w], __ATOMIC_ACQUIRE);
+  if (!any) return true;
+  char *base = (char *)s + (size_t)i * GCL_SEGMENT_PAGE_SIZE;
+  if (stopped) {
+    /* Only pushes can happen meanwhile (the owner is stopped): the chain below the head
+     * we read is immutable. */
+    struct gcl_segment_block *b = __atomic_load_n(&pg->thread_free, __ATOMIC_ACQUIRE);
+    for (; b; b = gcl_segment_link_get(b)) {
+      unsigned g = gcl_segment_granule(b);
+      bits[g >> 6] &= ~((uint64_t)1 << (g & 63));
+    }
+  }
+  /* The acquire loads above keep this load after them: if any of them saw a newer
+   * incarnation (its class, or a bit set after it), this sees the newer version. */
+  if (__atomic_load_n(&pg->version, __ATOMIC_RELAXED) != v1) return true;
+  /* Loop invariant: every set bit of bits[0..w) has been visited. */
+  for (unsigned w = 0; w < GCL_SEGMENT_BITMAP_WORDS; w++) {
+    for (uint64_t m = bits[w]; m; m &= m - 1) {
+      unsigned g = w * 64 + (unsigned)__builtin_ctzll(m);
+      if (!visit(base, base + ((size_t)g << GCL_SEGMENT_GRANULE_SHIFT), bs, ctx)) return false;
+    }
+  }
+  return true;
+}
+
+static int walk(bool stopped, bool (*visit)(void *page, void *mem, size_t bytes, void *ctx),
+                void *ctx) {
+  struct gcl_segment_snapshot snap;
+  int rc = gcl_segment_snapshot_take(&snap);
+  if (rc) return rc;
+  bool go = true;
+  for (size_t k = 0; go && k < snap.nsegs; k++) {
+    if (k + 1 < snap.nsegs) __builtin_prefetch(&snap.segs[k + 1]->pages[1]);
+    for (unsigned i = 1; go && i < GCL_SEGMENT_PAGES; i++) go = walk_page(snap.segs[k], i, stopped, visit, ctx);
+  }
+  for (size_t k = 0; go && k < snap.nlarge; k++) {
+    struct gcl_segment_large *h = snap.large[k];
+    go = visit(h + 1, h + 1, h->bytes, ctx);
+  }
+  gcl_segment_snapshot_drop(&snap);
+  return go ? 0 : 1;
+}
+
+int gcl_segment_walk_concurrent(bool (*visit)(void *page, void *mem, size_t bytes, void *ctx),
+                                void *ctx) {
+  return walk(false, visit, ctx);
+}
+
+struct stopped_visit {
+  void (*visit)(void *mem, size_t bytes, void *ctx); /* the caller's visitor */
+  void *ctx;                                         /* its argument */
+};
+
+static bool stopped_adapter(void *page, void *mem, size_t bytes, void *ctx) {
+  (void)page;
+  struct stopped_visit *sv = ctx;
+  sv->visit(mem, bytes, sv->ctx);
+  return true;
+}
+
+/* Capability heap-walk (core/allocator.h): the world is stopped. */
+void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
+  struct stopped_visit sv = {visit, ctx};
+  GCL_ASSERT_ALWAYS(walk(true, stopped_adapter, &sv) == 0); /* -ENOMEM would lose blocks */
+}
+
+/* --- figures -------------------------------------------------------------------------- */
+
+/* The figures this allocator writes (record keys segment.<name>, CSV columns of the same
+ * name): core/module.h's declaration, the one table of them. */
+static const struct gcl_fig_decl figures[] = {
+    {"segments_peak", "count", "most 4 MiB segments owned or abandoned at once"},
+    {"segments_end", "count", "segments owned or abandoned when the record is written"},
+    {"pages_peak", "count", "most 64 KiB pages holding a size class at once"},
+    {"pages_end", "count", "pages holding a size class when the record is written"},
+    {"committed_peak_kb", "kb", "most committed KiB at once: headers, touched pages, large maps"},
+    {"committed_end_kb", "kb", "committed KiB when the record is written (cache included)"},
+    {"fragmentation_peak", "ratio", "committed / live block bytes at the committed peak (fullest sample)"},
+    {"remote_frees", "count", "frees by a thread other than the page's owner (and by liburcu's thread)"},
+    {"abandoned", "count", "segments left with live blocks by exiting threads"},
+    {"reclaimed", "count", "abandoned segments taken over by another thread"},
+    {"decommitted_kb", "kb", "KiB returned to the OS with madvise(MADV_DONTNEED)"},
+    {"large_allocs", "count", "requests above 8 KiB (one mapping each)"},
+    {"numa_nodes", "count", "NUMA nodes the heaps' memory came from"},
+    {"numa_bind_failures", "count", "hwloc_set_area_membind calls the OS refused"},
+};
+GCL_ALLOCATOR_DECLARE(GCL_NONE, 0, figures, GCL_COUNT(figures));
+
+void gcl_segment_stats_get(struct gcl_segment_stats *out) {
+  struct gcl_segment_counters *c = &gcl_segment_c;
+#define LOAD(f) __atomic_load_n(&c->f, __ATOMIC_RELAXED)
+  out->segments = LOAD(segments);
+  out->segments_peak = LOAD(segments_peak);
+  out->pages = LOAD(pages);
+  out->pages_peak = LOAD(pages_peak);
+  out->committed = LOAD(committed);
+  out->committed_peak = LOAD(committed_peak);
+  int64_t live = (int64_t)LOAD(live);
+  out->live_bytes = live > 0 ? (uint64_t)live : 0;
+  uint64_t f = LOAD(frag_at_peak);
+  out->fragmentation_peak = f == UINT64_MAX ? 0 : (double)f / 1e6;
+  out->remote_frees = LOAD(remote_frees);
+  out->abandoned = LOAD(abandoned);
+  out->reclaimed = LOAD(reclaimed);
+  out->decommitted_bytes = LOAD(decommitted);
+  out->large_allocs = LOAD(large_allocs);
+  out->numa_nodes_mask = LOAD(numa_mask);
+  out->numa_bind_failures = LOAD(numa_bind_failures);
+#undef LOAD
+  gcl_segment_lock();
+  out->cached = gcl_segment_g.ncache;
+  gcl_segment_unlock();
+}
+
+/* The committed counter (relaxed atomic: the sampler reads it from its own thread). */
+int64_t gcl_allocator_committed_bytes(void) {
+  return (int64_t)__atomic_load_n(&gcl_segment_c.committed, __ATOMIC_RELAXED);
+}
+
+void gcl_allocator_report(struct gcl_report *r) {
+  struct gcl_segment_stats s;
+  gcl_segment_stats_get(&s);
+  gcl_report_figure_u64(r, "segments_peak", s.segments_peak);
+  gcl_report_figure_u64(r, "segments_end", s.segments);
+  gcl_report_figure_u64(r, "pages_peak", s.pages_peak);
+  gcl_report_figure_u64(r, "pages_end", s.pages);
+  gcl_report_figure_u64(r, "committed_peak_kb", (s.committed_peak + 1023) / 1024);
+  gcl_report_figure_u64(r, "committed_end_kb", (s.committed + 1023) / 1024);
+  if (s.fragmentation_peak > 0) gcl_report_figure(r, "fragmentation_peak", s.fragmentation_peak);
+  gcl_report_figure_u64(r, "remote_frees", s.remote_frees);
+  gcl_report_figure_u64(r, "abandoned", s.abandoned);
+  gcl_report_figure_u64(r, "reclaimed", s.reclaimed);
+  gcl_report_figure_u64(r, "decommitted_kb", s.decommitted_bytes / 1024);
+  gcl_report_figure_u64(r, "large_allocs", s.large_allocs);
+  if (s.numa_nodes_mask) gcl_report_figure_u64(r, "numa_nodes", (uint64_t)__builtin_popcountll(s.numa_nodes_mask));
+  gcl_report_figure_u64(r, "numa_bind_failures", s.numa_bind_failures);
+}
+
+/* --- consistency check (tests) -------------------------------------------------------- */
+
+static unsigned popcount_bits(struct gcl_segment_page *pg) {
+  unsigned n = 0;
+  for (unsigned w = 0; w < GCL_SEGMENT_BITMAP_WORDS; w++)
+    n += (unsigned)__builtin_popcountll(__atomic_load_n(&pg->bits[w], __ATOMIC_RELAXED));
+  return n;
+}
+
+static bool bit_of(struct gcl_segment_page *pg, const void *p) {
+  unsigned g = gcl_segment_granule(p);
+  return __atomic_load_n(&pg->bits[g >> 6], __ATOMIC_RELAXED) >> (g & 63) & 1;
+}
+
+/* Count a free list's blocks, checking each lies in pg's carved area with its bit clear
+ * (want_bit false) or set (thread_free: true); -1 on a violation. */
+static long count_list(struct gcl_segment_page *pg, struct gcl_segment_block *b, bool want_bit) {
+  size_t size = gcl_segment_class_size(pg->cls);
+  char *base = (char *)gcl_segment_of(pg) + (size_t)(pg - gcl_segment_of(pg)->pages) * GCL_SEGMENT_PAGE_SIZE;
+  long n = 0;
+  for (; b; b = gcl_segment_link_get(b)) {
+    if ((char *)b < base || (size_t)((char *)b - base) % size || (size_t)((char *)b - base) / size >= pg->capacity)
+      return -1;
+    if (bit_of(pg, b) != want_bit || ++n > (long)pg->capacity) return -1;
+  }
+  return n;
+}
+
+int gcl_segment_check(struct gcl_allocator_mutator *am) {
+  for (struct gcl_segment *s = am->segments; s; s = s->next) {
+    if (__atomic_load_n(&s->owner, __ATOMIC_RELAXED) != am->id) return -1;
+    unsigned used = 0;
+    for (unsigned i = 1; i < GCL_SEGMENT_PAGES; i++) {
+      struct gcl_segment_page *pg = &s->pages[i];
+      bool isfree = s->free_mask >> i & 1;
+      if (isfree != !pg->in_use) return -2;
+      if (!pg->in_use) {
+        if (popcount_bits(pg) || __atomic_load_n(&pg->block_size, __ATOMIC_RELAXED)) return -3;
+        continue;
+      }
+      used++;
+      if (pg->block_size != gcl_segment_class_size(pg->cls) || pg->capacity > pg->reserved) return -4;
+      long nf = count_list(pg, pg->free, false), nl = count_list(pg, pg->local_free, false);
+      long nt = count_list(pg, __atomic_load_n(&pg->thread_free, __ATOMIC_ACQUIRE), true);
+      if (nf < 0 || nl < 0 || nt < 0) return -5;
+      if (popcount_bits(pg) != pg->used) return -6;
+      /* thread_free may grow while we count: used covers at least what we saw */
+      if ((long)pg->used < nt || pg->used + nf + nl != pg->capacity) return -7;
+      bool on_full = false;
+      for (struct gcl_segment_page *f = am->full; f; f = f->next) on_full |= f == pg;
+      if (on_full != ((pg->flags & GCL_SEGMENT_PAGE_FULL) != 0)) return -8;
+      bool on_queue = false;
+      for (struct gcl_segment_page *q = am->last[pg->cls] ? am->page[pg->cls] : NULL; q; q = q->next)
+        on_queue |= q == pg;
+      if (on_queue == on_full) return -9;
+    }
+    if (used != s->used_pages) return -10;
+  }
+  for (struct gcl_segment_page *pg = am->retired_first; pg; pg = pg->next)
+    if (pg->in_use || !pg->committed) return -11;
+  return 0;
+}
