@@ -162,7 +162,7 @@ int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m) {
     unsigned nok = 0, ninvalid = 0;
     for (unsigned i = 0; i < m->ncells; i++)
       nok += s.sums[i].cls == GCL_CLS_OK, ninvalid += s.sums[i].cls == GCL_CLS_INVALID;
-    printf("%u rows appended to %s (run_id %s): %u ok, %u invalid, %u failed (wrong, timeout, "
+    printf("%u rows appended to %s (run_id %s): %u ok, %u invalid, %u failed (wrong, oom, timeout, "
            "crash or error)", m->ncells, o->out, s.row.run_id, nok, ninvalid, s.nbad);
     if (o->resume) printf("; %u cells already there were skipped", m->nskipped);
     putchar('\n');
