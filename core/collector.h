@@ -8,7 +8,10 @@
  *                                                   constant answers
  *   gcl_collector_on_alloc(cm, obj, type)           inline hook on every allocation
  *   gcl_collector_on_free(cm, obj)                  inline hook before an object's memory
- *                                                   is released (cm may be NULL: no mutator) */
+ *                                                   is released (cm may be NULL: no mutator)
+ * and may define GCL_COLLECTOR_NEVER_FREES 1 when it frees no object at all (none; see
+ * gcl_frees_objects() in core/mutator.h). A collector with a heap limit gives it to the
+ * heap in its init (gcl_heap_set_limit): crossing it ends the cell with status oom. */
 #ifndef GCL_COLLECTOR_H
 #define GCL_COLLECTOR_H
 
@@ -40,7 +43,9 @@ void gcl_collector_finish(void);
 int gcl_collector_check_threads(unsigned threads, char *why, size_t why_len);
 /* Add the collector's figures to the record: core keys (collections, gc_s) with
  * gcl_report_u64/f64, its own declared figures with gcl_report_figure (r->module is
- * gcl_collector_module). Figures a collector does not measure are not written. */
+ * gcl_collector_module). Figures a collector does not measure are not written. Also called
+ * for the short record of status oom, by the thread that crossed the heap limit while the
+ * other mutators may still run: a collector that sets a limit reads only atomics here. */
 void gcl_collector_report(struct gcl_report *r);
 
 #endif

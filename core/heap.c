@@ -8,6 +8,7 @@
  *    still read its header (gcl_load_strong); other objects are returned at once.
  *  - Deallocation never recurses on the C stack: a chain of a million objects dies in a
  *    loop over the per-thread worklist (CPython's "trashcan"). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <urcu/urcu-qsbr.h>
 
@@ -19,9 +20,24 @@
 #include "typed-option.h"
 #include "weakref.h"
 
+/* --- the heap limit (mutator.h) --------------------------------------------------------- */
+
+static int64_t heap_limit; /* 0: none; written once before any thread attaches */
+void (*gcl_oom_handler)(int64_t live_bytes, int64_t limit);
+
+void gcl_heap_set_limit(int64_t bytes) { heap_limit = bytes > 0 ? bytes : 0; }
+
+static void heap_over_limit(int64_t live) {
+  if (gcl_oom_handler) gcl_oom_handler(live, heap_limit);
+  fprintf(stderr, "gclab: heap of %lld bytes exceeds its limit of %lld bytes\n", (long long)live,
+          (long long)heap_limit);
+  abort();
+}
+
 void gcl_heap_bytes_flush(struct gcl_mutator *m) {
-  gcl_stats_add_live_bytes(m->stats.live_bytes_delta);
+  int64_t live = gcl_stats_add_live_bytes(m->stats.live_bytes_delta);
   m->stats.live_bytes_delta = 0;
+  if (GCL_UNLIKELY(heap_limit > 0 && live > heap_limit)) heap_over_limit(live);
 }
 
 /* --- QSBR-deferred release ------------------------------------------------------------ */

@@ -44,6 +44,14 @@ enum gcl_barrier_kind { GCL_BARRIER_NONE };
 
 #define GCL_HEADER_BYTES (GCL_COLLECTOR_PREFIX_SIZE + sizeof(struct gcl_object))
 
+/* A collector that frees no object at all (none: allocate, never free) defines
+ * GCL_COLLECTOR_NEVER_FREES 1 in its attrs header; the conformance suite then expects
+ * every object to stay allocated. */
+#ifndef GCL_COLLECTOR_NEVER_FREES
+#define GCL_COLLECTOR_NEVER_FREES 0
+#endif
+static inline bool gcl_frees_objects(void) { return !GCL_COLLECTOR_NEVER_FREES; }
+
 /* Root frames are maintained when a tracing collector needs them or the verifier reads
  * them; otherwise GCL_FRAME and GCL_FRAME_POP compile to nothing. */
 #define GCL_ROOTS_ACTIVE (gcl_needs_roots() || GCL_VERIFY)
@@ -133,6 +141,14 @@ uint64_t gcl_unfreeze(struct gcl_mutator *m);
  * still runs). Returns whether they were on; a collector without automatic collections
  * returns false and ignores the call. */
 bool gcl_set_auto_collect(struct gcl_mutator *m, bool on);
+
+/* The heap limit: once the flushed live-bytes total (core/stats.h) exceeds it, the heap
+ * calls gcl_oom_handler (the runner's: it writes the record with status `oom` and exits;
+ * without one, a message and abort()). A collector sets it in its init, before any thread
+ * attaches; 0 (the default) is no limit. Checked where the per-thread byte counts are
+ * flushed, so a run may overshoot it by up to threads x GCL_HEAP_BYTES_BATCH bytes. */
+void gcl_heap_set_limit(int64_t bytes);
+extern void (*gcl_oom_handler)(int64_t live_bytes, int64_t limit);
 
 /* Slow paths. */
 void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o); /* count hit zero */

@@ -1,7 +1,8 @@
 /* core/rc-ops.h — reference-count primitives, selected at compile time by the collector's
  * gcl_rc_kind(). Every function here is static inline and folds to one case.
  *
- * GCL_RC_NONE    tracing collector: counts do not exist, retain/release compile to nothing.
+ * GCL_RC_NONE    no counts (a tracing collector, or none: allocate, never free): they do
+ *                not exist, retain/release compile to nothing.
  * GCL_RC_PLAIN   non-atomic counts; correct only with a single mutator thread.
  * GCL_RC_ATOMIC  atomic counts in the collector word (the naive thread-safe baseline).
  * GCL_RC_BIASED  biased counts (owner-local + shared, BRC): they need the current thread,

@@ -12,13 +12,14 @@ static int64_t peak_bytes;           /* atomic: highest value live_bytes reached
 
 int64_t gcl_stats_live_bytes(void) { return __atomic_load_n(&live_bytes, __ATOMIC_RELAXED); }
 
-void gcl_stats_add_live_bytes(int64_t delta) {
+int64_t gcl_stats_add_live_bytes(int64_t delta) {
   int64_t now = __atomic_add_fetch(&live_bytes, delta, __ATOMIC_RELAXED);
   int64_t peak = __atomic_load_n(&peak_bytes, __ATOMIC_RELAXED);
   while (now > peak &&
          !__atomic_compare_exchange_n(&peak_bytes, &peak, now, true, __ATOMIC_RELAXED,
                                       __ATOMIC_RELAXED)) {
   }
+  return now;
 }
 
 void gcl_stats_merge(const struct gcl_thread_stats *s) {

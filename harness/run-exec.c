@@ -182,12 +182,14 @@ int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m) {
     close(s.fd);
     bool mismatch = false;
     if (m->ncells) gcl_print_summary(o, m, s.sums, m->ncells, &mismatch);
-    unsigned nok = 0, ninvalid = 0;
+    unsigned nok = 0, ninvalid = 0, noom = 0;
     for (unsigned i = 0; i < m->ncells; i++)
-      nok += s.sums[i].cls == GCL_CLS_OK, ninvalid += s.sums[i].cls == GCL_CLS_INVALID;
+      nok += s.sums[i].cls == GCL_CLS_OK, ninvalid += s.sums[i].cls == GCL_CLS_INVALID,
+      noom += s.sums[i].cls == GCL_CLS_OOM;
     struct gcl_buf line = {0}; /* --out as given, escaped with the rest (gcl_msg_line) */
-    gcl_buf_printf(&line, "%u rows appended to %s (run_id %s): %u ok, %u invalid, %u failed (wrong, "
-                   "timeout, crash or error)", m->ncells, o->out, s.row.run_id, nok, ninvalid, s.nbad);
+    gcl_buf_printf(&line, "%u rows appended to %s (run_id %s): %u ok, %u invalid, %u oom, %u failed "
+                   "(wrong, timeout, crash or error)", m->ncells, o->out, s.row.run_id, nok, ninvalid,
+                   noom, s.nbad);
     if (o->resume) gcl_buf_printf(&line, "; %u cells already there were skipped", m->nskipped);
     gcl_msg_line(stdout, "%s", line.p);
     gcl_buf_free(&line);

@@ -215,8 +215,8 @@ static const char *parse_record(const struct gcl_catalog *cat, const struct cell
 }
 
 static bool valid_record_status(const char *s) {
-  return strcmp(s, "ok") == 0 || strncmp(s, "wrong:", 6) == 0 || strncmp(s, "invalid:", 8) == 0 ||
-         strncmp(s, "error:", 6) == 0;
+  return strcmp(s, "ok") == 0 || strcmp(s, "oom") == 0 || strncmp(s, "wrong:", 6) == 0 ||
+         strncmp(s, "invalid:", 8) == 0 || strncmp(s, "error:", 6) == 0;
 }
 
 const char *gcl_cell_status(const struct gcl_matrix *m, const struct gcl_run_opts *o,

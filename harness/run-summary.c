@@ -146,6 +146,7 @@ void gcl_sum_record(struct gcl_cell_sum *s, const struct gcl_run_cell *x, uint64
                              gcl_must_strdup(status), NULL, NULL, NAN, NAN};
   if (strcmp(status, "ok") == 0) s->cls = GCL_CLS_OK;
   else if (strncmp(status, "invalid:", 8) == 0) s->cls = GCL_CLS_INVALID;
+  else if (strcmp(status, "oom") == 0) s->cls = GCL_CLS_OOM;
   if (vals[GCL_COL_checksum]) s->checksum = gcl_must_strdup(vals[GCL_COL_checksum]);
   if (vals[GCL_COL_objects_leaked]) s->leaked = gcl_must_strdup(vals[GCL_COL_objects_leaked]);
   if (vals[GCL_COL_wall_s]) gcl_num_parse(vals[GCL_COL_wall_s], &s->wall);

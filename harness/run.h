@@ -145,14 +145,14 @@ struct gcl_cell_sum {
   unsigned c, a, o, w, v, t, p; /* axis indices (as in gcl_run_cell) */
   unsigned rep;          /* repetition */
   uint64_t seed;         /* its seed */
-  int cls;               /* GCL_CLS_OK, GCL_CLS_INVALID or GCL_CLS_BAD */
+  int cls;               /* GCL_CLS_OK, GCL_CLS_INVALID, GCL_CLS_OOM or GCL_CLS_BAD */
   char *status;          /* the status field */
   char *checksum;        /* NULL if none */
   char *leaked;          /* objects_leaked, NULL if none */
   double wall, rss;      /* wall_s and max_rss_kb, NAN if none */
 };
 
-enum { GCL_CLS_OK, GCL_CLS_INVALID, GCL_CLS_BAD };
+enum { GCL_CLS_OK, GCL_CLS_INVALID, GCL_CLS_OOM, GCL_CLS_BAD }; /* OOM: a heap cap, not a failure */
 
 /* --- run-args.c --- */
 extern const char *gcl_run_where; /* "FILE:LINE" of the matrix-file value being checked */

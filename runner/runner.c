@@ -19,7 +19,8 @@
  * heap-traced marks; a last "run" event spans the measured window). Pause and ttsp_*
  * figures come from the recorder's two histograms, fed by the same events.
  * Hardware and software perf counters are read around the workload where perf_event_open
- * is allowed; otherwise their fields stay empty. */
+ * is allowed; otherwise their fields stay empty. A heap that crosses its collector's limit
+ * ends the cell at once with a short record of status oom (runner_oom). */
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <math.h>
@@ -186,6 +187,33 @@ static void describe(void) {
   }
 }
 
+/* --- the heap limit: status oom ---------------------------------------------------------- */
+
+static struct gcl_report *oom_rep;         /* the record, once the heap is up */
+static const struct gcl_run_options *oom_o; /* for the config echo */
+
+/* gcl_oom_handler: the heap crossed its limit (a collector's cap, core/heap.c). The first
+ * thread to get here writes a short record — status oom, the live bytes, the collector's
+ * figures, the environment and config; no times, the workload did not finish — and ends
+ * the process with exit status 0 (a record was written); any other thread that crosses
+ * the limit meanwhile waits for that exit. */
+static void runner_oom(int64_t live, int64_t limit) {
+  static int taken;
+  (void)limit;
+  if (__atomic_exchange_n(&taken, 1, __ATOMIC_ACQ_REL))
+    for (;;) pause();
+  struct gcl_report *r = oom_rep;
+  gcl_report_str(r, "status", "oom");
+  gcl_report_i64(r, "peak_heap_bytes", live);
+  gcl_report_environment(r);
+  r->module = &gcl_collector_module;
+  gcl_collector_report(r);
+  r->module = NULL;
+  gcl_report_str(r, "config", gcl_run_options_echo(oom_o));
+  gcl_report_end(r);
+  _exit(0);
+}
+
 static int usage_error(void) {
   fprintf(stderr, "usage: gclab-run-%s-%s --workload NAME [options] [--param k=v]... [--opt M.N=V]...\n",
           GCL_COLLECTOR_NAME, GCL_ALLOCATOR_NAME);
@@ -317,6 +345,9 @@ int main(int argc, char **argv) {
     gcl_report_end(&rep);
     return 0;
   }
+  oom_rep = &rep;
+  oom_o = &o;
+  gcl_oom_handler = runner_oom;
   struct gcl_heap_config hc = {ctx.threads, o.collector_opts, o.allocator_opts};
   int rc = gcl_heap_init_with(&hc);
   if (rc != 0) {

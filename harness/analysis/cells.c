@@ -148,6 +148,7 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
       if (strcmp(status, "ok") != 0) {
         if (strncmp(status, "invalid:", 8) == 0) cell->invalid++;
         else cell->failed++;
+        cell->oom += strcmp(status, "oom") == 0;
         continue;
       }
       for (size_t m = 0; m < nmetrics; m++) {

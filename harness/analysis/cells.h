@@ -54,6 +54,7 @@ struct gcl_cell {
   size_t rows;                            /* rows of this cell, any status */
   size_t failed;                          /* rows whose status is neither ok nor invalid:* */
   size_t invalid;                         /* rows of an invalid pair ("invalid:reason") */
+  size_t oom;                             /* of the failed rows, those of status oom */
   struct gcl_sample s[GCL_MAX_METRICS];   /* one sample per requested metric */
 };
 

@@ -232,3 +232,15 @@ int gcl_parse_format(const char *who, const char *s, enum gcl_fmt *out) {
   }
   return 0;
 }
+
+int gcl_parse_format_any(const char *who, const char *s, enum gcl_fmt *out) {
+  if (strcmp(s, "latex") == 0) {
+    *out = GCL_FMT_LATEX;
+    return 0;
+  }
+  if (strcmp(s, "text") != 0 && strcmp(s, "markdown") != 0 && strcmp(s, "json") != 0) {
+    fprintf(stderr, "%s: bad --format '%s': expected text, markdown, json or latex\n", who, s);
+    return -1;
+  }
+  return gcl_parse_format(who, s, out);
+}

@@ -61,5 +61,7 @@ char *gcl_fmt_num(char *buf, double x, int decimals);
 
 /* Parse a --format value: text, markdown, json. Returns 0, or -1 after one line. */
 int gcl_parse_format(const char *who, const char *s, enum gcl_fmt *out);
+/* The same, latex accepted too (commands whose every format draws the one table). */
+int gcl_parse_format_any(const char *who, const char *s, enum gcl_fmt *out);
 
 #endif

@@ -103,3 +103,9 @@ int gcl_boot_ratio_ci(const double *base, size_t nb, const double *new_, size_t 
   free(counts);
   return rc;
 }
+
+double gcl_boot_resample_median(const double *x, size_t n, struct gcl_rng *r, size_t *counts) {
+  return resample_median(x, n, r, counts);
+}
+
+void gcl_boot_interval(double *stats, size_t m, double *lo, double *hi) { interval(stats, m, lo, hi); }

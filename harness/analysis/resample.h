@@ -59,4 +59,12 @@ int gcl_boot_median_ci(const double *x, size_t n, uint64_t stream, double *lo, d
 int gcl_boot_ratio_ci(const double *base, size_t nb, const double *new_, size_t nn, double *lo,
                       double *hi);
 
+/* The pieces every interval above is made of, for statistics of several samples (gclab
+ * lbo: a ratio to a minimum over cells). gcl_boot_resample_median: the median of one
+ * resample (n draws with replacement from r) of the SORTED sample x, n > 0; counts is
+ * scratch of n slots. gcl_boot_interval: the GCL_BOOT_LEVEL percentile interval of m
+ * bootstrap statistics (sorted in place), m > 0. */
+double gcl_boot_resample_median(const double *x, size_t n, struct gcl_rng *r, size_t *counts);
+void gcl_boot_interval(double *stats, size_t m, double *lo, double *hi);
+
 #endif

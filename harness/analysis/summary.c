@@ -21,7 +21,7 @@ static void help(FILE *out) {
           "Per cell (collector, allocator, options, workload, params, threads, scale,\n"
           "placement, iterations) and metric (any numeric column, MODULE.FIGURE included):\n"
           "  n        repetitions with status ok and a measured value (empty = not measured)\n"
-          "  failed   rows whose status is wrong:*, timeout, crash or error (never part of\n"
+          "  failed   rows whose status is wrong:*, oom, timeout, crash or error (never part of\n"
           "           the statistics; rows of an invalid pair are not counted as failed)\n"
           "  median   the sample median\n"
           "  95%% CI   percentile bootstrap of the median: %d resamples drawn by splitmix64\n"

@@ -10,8 +10,10 @@
  *  - the oracle found no error: no reachable object freed, nothing freed twice, no slot
  *    pointing outside the heap;
  *  - after gcl_heap_finish nothing is reachable (every root was released) and the objects
- *    still live are exactly 0 for a collector that collects cycles, and exactly the
- *    workload's ctx.cyclic_garbage (0 when it made none) for one that does not;
+ *    still live are exactly 0 for a collector that collects cycles, exactly the
+ *    workload's ctx.cyclic_garbage (0 when it made none) for one that does not, and every
+ *    object allocated for one that frees nothing (none: !gcl_frees_objects(); it must
+ *    then have freed 0 objects — and allocated some, unless the workload bypasses the heap);
  *  - the heap statistics agree with the oracle on that live count;
  *  - the checksum equals the known-good value of the table.
  * A workload without a row in the table fails: conformance coverage is explicit, and a
@@ -174,12 +176,19 @@ static void conformance_case(const struct conf_case *c) {
   CHECK(vr.reachable == 0, "[%s] %s x%u: %llu objects still reachable after the run", p, wn,
             threads, (unsigned long long)vr.reachable);
   uint64_t want_live = 0;
-  if (!gcl_collects_cycles() && ctx.cyclic_garbage > 0) want_live = (uint64_t)ctx.cyclic_garbage;
+  if (!gcl_frees_objects()) want_live = hs.objects_allocated; /* none: nothing ever dies */
+  else if (!gcl_collects_cycles() && ctx.cyclic_garbage > 0) want_live = (uint64_t)ctx.cyclic_garbage;
   CHECK(vr.live == want_live,
             "[%s] %s x%u: %llu objects live at the end, expected %llu (cyclic_garbage %lld, "
-            "collector %s cycles)",
+            "collector %s)",
             p, wn, threads, (unsigned long long)vr.live, (unsigned long long)want_live,
-            (long long)ctx.cyclic_garbage, gcl_collects_cycles() ? "collects" : "does not collect");
+            (long long)ctx.cyclic_garbage,
+            !gcl_frees_objects() ? "frees nothing"
+            : gcl_collects_cycles() ? "collects cycles" : "does not collect cycles");
+  if (!gcl_frees_objects())
+    CHECK(hs.objects_freed == 0 && (hs.objects_allocated > 0) == !w->bypasses_heap,
+          "[%s] %s x%u: a collector that never frees freed %llu of %llu objects", p, wn, threads,
+          (unsigned long long)hs.objects_freed, (unsigned long long)hs.objects_allocated);
   CHECK(hs.objects_allocated - hs.objects_freed == vr.live,
             "[%s] %s x%u: statistics say %llu objects allocated - %llu freed, the oracle %llu live",
             p, wn, threads, (unsigned long long)hs.objects_allocated,
