@@ -12,7 +12,12 @@
  *  - Arenas with no free pool are on no list. At most one arena with every pool free is
  *    kept mapped (the spare, at the tail of usable_arenas); any other is unmapped at once.
  *  - The table is realloc'd only when no slot is unused, which implies usable_arenas is
- *    empty (new_arena is called only then), so no list pointer into it can dangle. */
+ *    empty (new_arena is called only then), so no list pointer into it can dangle.
+ *  - GIL mode: gcl_pool.foreign holds blocks freed with am == NULL; push is a CAS
+ *    (release), drain an exchange with NULL (acquire) by a GIL holder, so no ABA arises and
+ *    the freeing thread's last accesses to a block happen before its reuse. Drained at
+ *    every cold path that looks at the whole state (a new pool, thread detach, figures,
+ *    walk, check). */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
@@ -79,6 +84,32 @@ void gcl_pool_lock_slow(void) {
     }
     sched_yield();
   }
+}
+
+/* --- GIL mode: frees by threads that hold no GIL ------------------------------------------- */
+
+void gcl_pool_free_foreign(void *p, size_t bytes) {
+  if (!p) return;
+  struct gcl_pool_foreign *f = p;
+  f->bytes = bytes;
+  f->next = __atomic_load_n(&gcl_pool.foreign, __ATOMIC_RELAXED);
+  while (!__atomic_compare_exchange_n(&gcl_pool.foreign, &f->next, f, true, __ATOMIC_RELEASE,
+                                      __ATOMIC_RELAXED)) {
+  }
+}
+
+/* Free every block of the foreign stack through the ordinary path; a GIL holder (or no
+ * mutator attached). Returns whether there was any. */
+static bool drain_foreign(void) {
+  static struct gcl_allocator_mutator holder; /* any non-NULL am: the caller holds the GIL */
+  if (!__atomic_load_n(&gcl_pool.foreign, __ATOMIC_RELAXED)) return false;
+  struct gcl_pool_foreign *f = __atomic_exchange_n(&gcl_pool.foreign, NULL, __ATOMIC_ACQUIRE);
+  while (f) {
+    struct gcl_pool_foreign *next = f->next;
+    gcl_allocator_free(&holder, f, f->bytes);
+    f = next;
+  }
+  return true;
 }
 
 /* --- statistics ---------------------------------------------------------------------------- */
@@ -163,6 +194,8 @@ static void free_arena(struct gcl_pool_arena *ao) {
 /* usedpools[idx] is empty: take a pool from the fullest usable arena (mapping a new arena
  * if none has a free pool), make it the class's only used pool and return its first block. */
 void *gcl_pool_alloc_new_pool(unsigned idx) {
+  /* Foreign frees may refill usedpools[idx]; then take the block from there. */
+  if (drain_foreign() && gcl_pool.usedpools[idx]) return gcl_pool_take_block(idx);
   if (!usable_arenas) {
     struct gcl_pool_arena *ao = new_arena();
     if (!ao) return NULL;
@@ -329,7 +362,9 @@ static struct {
 } large;
 
 void *gcl_pool_large_alloc(size_t bytes) {
-  struct large_header *h = malloc(sizeof *h + bytes);
+  /* At least 16 usable bytes, so that a GIL-mode foreign free can link even a 0-byte block. */
+  size_t usable = bytes < sizeof(struct gcl_pool_foreign) ? sizeof(struct gcl_pool_foreign) : bytes;
+  struct large_header *h = malloc(sizeof *h + usable);
   if (!h) return NULL;
   h->bytes = bytes;
   gcl_pool_lock();
@@ -382,10 +417,16 @@ int gcl_allocator_init(const struct gcl_init *init) { /* the state is statically
   return 0;
 }
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
-void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { (void)am; }
+void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { /* under the GIL, if on */
+  (void)am;
+  gcl_pool_lock();
+  drain_foreign();
+  gcl_pool_unlock();
+}
 
 void gcl_pool_stats_get(struct gcl_pool_stats *out) {
   gcl_pool_lock();
+  drain_foreign();
   out->arenas = narenas;
   out->arenas_peak = narenas_peak;
   out->pools = npools;
@@ -406,6 +447,7 @@ void gcl_pool_stats_get(struct gcl_pool_stats *out) {
 void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
   enum { MAXBLOCKS = (GCL_POOL_POOL_SIZE - GCL_POOL_OVERHEAD) / GCL_POOL_ALIGNMENT };
   gcl_pool_lock();
+  drain_foreign();
   for (unsigned i = 0; i < arenas_allocated; i++) {
     struct gcl_pool_arena *a = &arenas[i];
     if (!a->address) continue;
@@ -469,6 +511,7 @@ static unsigned class_capacity(unsigned idx) {
 int gcl_pool_check(void) {
   int rc = 0;
   gcl_pool_lock();
+  drain_foreign();
   /* usable_arenas: links, ascending order, nfp2lasta, at most one entirely free arena. */
   unsigned seen_last[GCL_POOL_POOLS_PER_ARENA + 1] = {0};
   unsigned empty_arenas = 0;
@@ -549,6 +592,7 @@ out:
 size_t gcl_pool_usable_arenas(unsigned *nfree, size_t max) {
   size_t n = 0;
   gcl_pool_lock();
+  drain_foreign();
   for (struct gcl_pool_arena *a = usable_arenas; a && n < max; a = a->nextarena) nfree[n++] = a->nfreepools;
   gcl_pool_unlock();
   return n;
