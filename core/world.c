@@ -26,7 +26,9 @@
  * GIL mode (core/gil.h): ATTACHED implies holding the GIL. attach takes the GIL before its
  * CAS and releases it if the CAS finds it parked; every way out of ATTACHED (detach,
  * suspend_self) changes the state first and releases the GIL after, so a GIL waiter is
- * DETACHED and a requester parks it. A requester stops the world while detached (so it
+ * DETACHED and a requester parks it. A GIL holder that finds the requester slot free stops
+ * the world without letting go (nobody else can be ATTACHED, so it only parks). Otherwise
+ * a requester stops the world while detached (so it
  * holds no GIL) and takes the GIL only once every other thread is SUSPENDED; whoever holds
  * the GIL then is on its way out of attach or suspend_self and releases it without
  * waiting for anything the requester holds. Lock order: world_lock, then the GIL's mutex;
@@ -220,9 +222,14 @@ void gcl_blocking_leave(struct gcl_mutator *m) {
 }
 
 void gcl_stop_the_world(struct gcl_mutator *m) {
-  /* Wait for the requester slot detached: a requester ahead of us can then park us. */
-  gcl_blocking_enter(m);
-  pthread_mutex_lock(&stw_lock);
+  /* Under the GIL an attached caller holds it, so no other thread is ATTACHED: when the
+   * requester slot is free, stop keeping the GIL (the loop below then waits for nobody). */
+  bool keep_gil = gcl_gil_enabled && m->blocking_depth == 0 && pthread_mutex_trylock(&stw_lock) == 0;
+  if (!keep_gil) {
+    /* Wait for the requester slot detached: a requester ahead of us can then park us. */
+    gcl_blocking_enter(m);
+    pthread_mutex_lock(&stw_lock);
+  }
   uint64_t t0 = gcl_now_ns();
   pthread_mutex_lock(&world_lock);
   __atomic_store_n(&gcl_stop_requested, 1, __ATOMIC_SEQ_CST);
@@ -240,7 +247,13 @@ void gcl_stop_the_world(struct gcl_mutator *m) {
       if (expected == GCL_THREAD_ATTACHED) running++;
     }
     if (running == 0) break;
+    GCL_ASSERT(!keep_gil);
     pthread_cond_wait(&world_cond, &world_lock);
+  }
+  if (keep_gil) { /* still attached, online, holding the GIL */
+    pthread_mutex_unlock(&world_lock);
+    stw_started_ns = t0;
+    return;
   }
   /* Every other thread is stopped, so nobody can park us: attach directly (under the GIL
    * once we hold it; waiting for it with world_lock held could deadlock, see above). */

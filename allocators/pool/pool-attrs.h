@@ -121,18 +121,18 @@ int gcl_pool_check(void);
 size_t gcl_pool_usable_arenas(unsigned *nfree, size_t max);
 
 /* --- the lock: test-and-test-and-set; waiting is done out of line (spin, then yield) ----
- * In GIL mode both are one predictable branch on gcl_gil_enabled: every caller is a GIL
- * holder or runs while no mutator is attached (figures at exit), as CPython's obmalloc. */
+ * In GIL mode the lock is not taken: one load of gcl_gil_enabled and a branch that goes the
+ * same way for the whole run; unlock tests what lock returned (a register). Every caller
+ * is then a GIL holder or runs while no mutator is attached (figures at exit). */
 
-static inline void gcl_pool_lock(void) {
-  if (gcl_gil_enabled) return;
-  if (GCL_LIKELY(!__atomic_exchange_n(&gcl_pool.lock, 1, __ATOMIC_ACQUIRE))) return;
-  gcl_pool_lock_slow();
+static inline bool gcl_pool_lock(void) { /* true: it took the lock; pass it to unlock */
+  if (gcl_gil_enabled) return false;
+  if (GCL_UNLIKELY(__atomic_exchange_n(&gcl_pool.lock, 1, __ATOMIC_ACQUIRE))) gcl_pool_lock_slow();
+  return true;
 }
 
-static inline void gcl_pool_unlock(void) {
-  if (gcl_gil_enabled) return;
-  __atomic_store_n(&gcl_pool.lock, 0, __ATOMIC_RELEASE);
+static inline void gcl_pool_unlock(bool locked) {
+  if (locked) __atomic_store_n(&gcl_pool.lock, 0, __ATOMIC_RELEASE);
 }
 
 /* --- the free-list link stored in a free block's first word ----------------------------- */
@@ -186,10 +186,10 @@ static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t
   if (GCL_UNLIKELY(bytes - 1 >= GCL_POOL_SMALL_MAX)) return gcl_pool_large_alloc(bytes);
   unsigned idx = GCL_POOL_CLASS_OF(bytes);
   size_t size = GCL_POOL_CLASS_SIZE(idx);
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   void *bp = gcl_pool_take_block(idx);
   if (GCL_LIKELY(bp != NULL)) gcl_pool.block_bytes += size;
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
   if (GCL_LIKELY(bp != NULL)) GCL_POOL_UNPOISON(bp, size);
   return bp;
 }
@@ -206,7 +206,7 @@ static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p,
   GCL_ASSERT(p != NULL);
   struct gcl_pool_header *pool = gcl_pool_of(p);
   size_t size = GCL_POOL_CLASS_SIZE(GCL_POOL_CLASS_OF(bytes));
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   GCL_POOL_POISON(p, size); /* under the lock: a heap walk never reads a poisoned live block */
   GCL_ASSERT(pool->szidx == GCL_POOL_CLASS_OF(bytes) && pool->ref > 0);
   void *last = pool->freeblock;
@@ -216,7 +216,7 @@ static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p,
   gcl_pool.block_bytes -= size;
   /* A pool that was full goes back on usedpools; one that is now empty goes to its arena. */
   if (GCL_UNLIKELY(last == NULL || pool->ref == 0)) gcl_pool_free_slow(pool, last == NULL);
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
 }
 
 #endif

@@ -367,12 +367,12 @@ void *gcl_pool_large_alloc(size_t bytes) {
   struct large_header *h = malloc(sizeof *h + usable);
   if (!h) return NULL;
   h->bytes = bytes;
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   if (large.n == large.cap) {
     size_t cap = large.cap ? 2 * large.cap : 64;
     struct large_header **b = realloc(large.blocks, cap * sizeof *b);
     if (!b) {
-      gcl_pool_unlock();
+      gcl_pool_unlock(locked);
       free(h);
       return NULL;
     }
@@ -384,19 +384,19 @@ void *gcl_pool_large_alloc(size_t bytes) {
   nlarge++;
   large_bytes += bytes;
   update_footprint();
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
   return h + 1;
 }
 
 void gcl_pool_large_free(void *p, size_t bytes) {
   if (!p) return;
   struct large_header *h = (struct large_header *)p - 1;
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   struct large_header *last = large.blocks[--large.n];
   large.blocks[h->index] = last;
   last->index = h->index;
   large_bytes -= bytes;
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
   free(h);
 }
 
@@ -419,13 +419,13 @@ int gcl_allocator_init(const struct gcl_init *init) { /* the state is statically
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
 void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { /* under the GIL, if on */
   (void)am;
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   drain_foreign();
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
 }
 
 void gcl_pool_stats_get(struct gcl_pool_stats *out) {
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   drain_foreign();
   out->arenas = narenas;
   out->arenas_peak = narenas_peak;
@@ -438,7 +438,7 @@ void gcl_pool_stats_get(struct gcl_pool_stats *out) {
   out->footprint_peak = footprint_peak;
   out->fragmentation_peak = frag_at_peak;
   out->lock_contended = lock_contended;
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
 }
 
 /* Capability heap-walk (core/allocator.h): every block handed out and not freed, under the
@@ -446,7 +446,7 @@ void gcl_pool_stats_get(struct gcl_pool_stats *out) {
  * on the stack); every other carved block (offset below nextoffset) is allocated. */
 void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
   enum { MAXBLOCKS = (GCL_POOL_POOL_SIZE - GCL_POOL_OVERHEAD) / GCL_POOL_ALIGNMENT };
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   drain_foreign();
   for (unsigned i = 0; i < arenas_allocated; i++) {
     struct gcl_pool_arena *a = &arenas[i];
@@ -479,7 +479,7 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
     if (i + 8 < large.n) __builtin_prefetch(large.blocks[i + 8]);
     visit(large.blocks[i] + 1, large.blocks[i]->bytes, ctx);
   }
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
 }
 
 void gcl_allocator_report(struct gcl_report *r) {
@@ -510,7 +510,7 @@ static unsigned class_capacity(unsigned idx) {
 
 int gcl_pool_check(void) {
   int rc = 0;
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   drain_foreign();
   /* usable_arenas: links, ascending order, nfp2lasta, at most one entirely free arena. */
   unsigned seen_last[GCL_POOL_POOLS_PER_ARENA + 1] = {0};
@@ -585,15 +585,15 @@ int gcl_pool_check(void) {
     CHECK(n == nonfull[idx], -20);
   }
 out:
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
   return rc;
 }
 
 size_t gcl_pool_usable_arenas(unsigned *nfree, size_t max) {
   size_t n = 0;
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   drain_foreign();
   for (struct gcl_pool_arena *a = usable_arenas; a && n < max; a = a->nextarena) nfree[n++] = a->nfreepools;
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
   return n;
 }
