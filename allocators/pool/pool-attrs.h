@@ -121,18 +121,25 @@ int gcl_pool_check(void);
 size_t gcl_pool_usable_arenas(unsigned *nfree, size_t max);
 
 /* --- the lock: test-and-test-and-set; waiting is done out of line (spin, then yield) ----
- * In GIL mode the lock is not taken: one load of gcl_gil_enabled and a branch that goes the
- * same way for the whole run; unlock tests what lock returned (a register). Every caller
- * is then a GIL holder or runs while no mutator is attached (figures at exit). */
+ * In GIL mode the lock is not taken: the fast paths test gcl_gil_enabled once (a branch
+ * that goes the same way for the whole run) and run an unlocked copy of their body. Every
+ * caller is then a GIL holder or runs while no mutator is attached (figures at exit). */
 
-static inline bool gcl_pool_lock(void) { /* true: it took the lock; pass it to unlock */
-  if (gcl_gil_enabled) return false;
+static inline void gcl_pool_lock_raw(void) {
   if (GCL_UNLIKELY(__atomic_exchange_n(&gcl_pool.lock, 1, __ATOMIC_ACQUIRE))) gcl_pool_lock_slow();
+}
+
+static inline void gcl_pool_unlock_raw(void) { __atomic_store_n(&gcl_pool.lock, 0, __ATOMIC_RELEASE); }
+
+/* The cold paths' form: true when it took the lock, to be passed to unlock. */
+static inline bool gcl_pool_lock(void) {
+  if (gcl_gil_enabled) return false;
+  gcl_pool_lock_raw();
   return true;
 }
 
 static inline void gcl_pool_unlock(bool locked) {
-  if (locked) __atomic_store_n(&gcl_pool.lock, 0, __ATOMIC_RELEASE);
+  if (locked) gcl_pool_unlock_raw();
 }
 
 /* --- the free-list link stored in a free block's first word ----------------------------- */
@@ -157,7 +164,7 @@ static inline struct gcl_pool_header *gcl_pool_of(const void *p) {
 /* --- the fast paths ---------------------------------------------------------------------- */
 
 /* A block of class idx, under the lock (or the GIL): from the head of usedpools, or from a
- * new pool; NULL when no arena can be mapped. block_bytes is the caller's. */
+ * new pool; NULL when no arena can be mapped. Counts it in block_bytes. */
 static inline void *gcl_pool_take_block(unsigned idx) {
   struct gcl_pool_header *pool = gcl_pool.usedpools[idx];
   if (GCL_UNLIKELY(pool == NULL)) return gcl_pool_alloc_new_pool(idx);
@@ -177,7 +184,24 @@ static inline void *gcl_pool_take_block(unsigned idx) {
       gcl_pool_pool_full(pool);
     }
   }
+  gcl_pool.block_bytes += GCL_POOL_CLASS_SIZE(idx);
   return bp;
+}
+
+/* Put a pooled block back, under the lock (or the GIL). */
+static inline void gcl_pool_free_block(void *p, size_t bytes) {
+  GCL_ASSERT(p != NULL);
+  struct gcl_pool_header *pool = gcl_pool_of(p);
+  size_t size = GCL_POOL_CLASS_SIZE(GCL_POOL_CLASS_OF(bytes));
+  GCL_POOL_POISON(p, size); /* under the lock: a heap walk never reads a poisoned live block */
+  GCL_ASSERT(pool->szidx == GCL_POOL_CLASS_OF(bytes) && pool->ref > 0);
+  void *last = pool->freeblock;
+  gcl_pool_link_set(p, last);
+  pool->freeblock = p;
+  pool->ref--;
+  gcl_pool.block_bytes -= size;
+  /* A pool that was full goes back on usedpools; one that is now empty goes to its arena. */
+  if (GCL_UNLIKELY(last == NULL || pool->ref == 0)) gcl_pool_free_slow(pool, last == NULL);
 }
 
 static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t bytes) {
@@ -185,12 +209,17 @@ static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t
   /* bytes - 1 wraps for 0, so one comparison sends both 0 and > 512 to malloc. */
   if (GCL_UNLIKELY(bytes - 1 >= GCL_POOL_SMALL_MAX)) return gcl_pool_large_alloc(bytes);
   unsigned idx = GCL_POOL_CLASS_OF(bytes);
-  size_t size = GCL_POOL_CLASS_SIZE(idx);
-  bool locked = gcl_pool_lock();
-  void *bp = gcl_pool_take_block(idx);
-  if (GCL_LIKELY(bp != NULL)) gcl_pool.block_bytes += size;
-  gcl_pool_unlock(locked);
-  if (GCL_LIKELY(bp != NULL)) GCL_POOL_UNPOISON(bp, size);
+  void *bp;
+  /* One test of the mode, then two copies of the body: the locked one is the code of a
+   * build without GIL mode plus this branch. */
+  if (gcl_gil_enabled) {
+    bp = gcl_pool_take_block(idx);
+  } else {
+    gcl_pool_lock_raw();
+    bp = gcl_pool_take_block(idx);
+    gcl_pool_unlock_raw();
+  }
+  if (GCL_LIKELY(bp != NULL)) GCL_POOL_UNPOISON(bp, GCL_POOL_CLASS_SIZE(idx));
   return bp;
 }
 
@@ -203,20 +232,14 @@ static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p,
     gcl_pool_large_free(p, bytes);
     return;
   }
-  GCL_ASSERT(p != NULL);
-  struct gcl_pool_header *pool = gcl_pool_of(p);
-  size_t size = GCL_POOL_CLASS_SIZE(GCL_POOL_CLASS_OF(bytes));
-  bool locked = gcl_pool_lock();
-  GCL_POOL_POISON(p, size); /* under the lock: a heap walk never reads a poisoned live block */
-  GCL_ASSERT(pool->szidx == GCL_POOL_CLASS_OF(bytes) && pool->ref > 0);
-  void *last = pool->freeblock;
-  gcl_pool_link_set(p, last);
-  pool->freeblock = p;
-  pool->ref--;
-  gcl_pool.block_bytes -= size;
-  /* A pool that was full goes back on usedpools; one that is now empty goes to its arena. */
-  if (GCL_UNLIKELY(last == NULL || pool->ref == 0)) gcl_pool_free_slow(pool, last == NULL);
-  gcl_pool_unlock(locked);
+  if (gcl_gil_enabled) { /* as in gcl_allocator_alloc */
+    gcl_pool_free_block(p, bytes);
+  } else {
+    gcl_pool_lock_raw();
+    gcl_pool_free_block(p, bytes);
+    gcl_pool_unlock_raw();
+  }
 }
 
 #endif
+

@@ -243,6 +243,7 @@ void *gcl_pool_alloc_new_pool(unsigned idx) {
   npools++;
   if (npools > npools_peak) npools_peak = npools;
   sample_fragmentation(gcl_pool.block_bytes + size);
+  gcl_pool.block_bytes += size;
   return bp;
 }
 
