@@ -14,6 +14,7 @@
 
 #include "allocator.h"
 #include "collector.h"
+#include "gil.h"
 #include "mutator.h"
 #include "stats.h"
 #include "tsan.h"
@@ -219,6 +220,7 @@ int gcl_heap_init_with(const struct gcl_heap_config *cfg) {
   else
     gcl_module_defaults(&gcl_allocator_module, aopts);
   unsigned threads = cfg && cfg->threads ? cfg->threads : 1;
+  gcl_gil_init(cfg && cfg->gil, cfg ? cfg->gil_interval_us : 0);
   struct gcl_init ai = {threads, aopts}, ci = {threads, copts};
   int rc = gcl_allocator_init(&ai);
   if (rc == 0) rc = gcl_collector_init(&ci);

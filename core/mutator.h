@@ -83,8 +83,15 @@ struct gcl_mutator {
   struct gcl_mutator *next;                /* registry list, under the world lock */
   unsigned blocking_depth;                 /* nesting of gcl_blocking_enter */
   int safepoint_work;                      /* atomic: nonzero asks the next safepoint to
-                                            * call gcl_safepoint_handler (collector bits) */
+                                            * call gcl_safepoint_handler (collector bits)
+                                            * or to serve a core bit (below) */
 };
+
+/* Core bits of gcl_mutator.safepoint_work (collectors use the bits below 1 << 24, and
+ * their handlers clear only their own): a thread waiting for the GIL asks its holder to
+ * drop it (core/gil.h). */
+#define GCL_SAFEPOINT_GIL_DROP (1 << 30)
+#define GCL_SAFEPOINT_CORE_BITS GCL_SAFEPOINT_GIL_DROP
 
 /* Set while a stop-the-world is requested; polled by every safepoint. */
 extern int gcl_stop_requested;
@@ -102,9 +109,11 @@ struct gcl_heap_config {
   unsigned threads;                           /* mutator threads the run will start */
   const union gcl_opt_value *collector_opts;  /* gcl_collector_module's values, or NULL */
   const union gcl_opt_value *allocator_opts;  /* gcl_allocator_module's values, or NULL */
+  bool gil;                                   /* GIL mode (core/gil.h); off by default */
+  uint64_t gil_interval_us;                   /* its switch interval; 0: 5 ms */
 };
-/* Once per process, before any thread attaches: the allocator's init, then the
- * collector's, each with its options (defaults where cfg or its member is NULL). */
+/* Once per process, before any thread attaches: the GIL mode, the allocator's init, then
+ * the collector's, each with its options (defaults where cfg or its member is NULL). */
 int gcl_heap_init_with(const struct gcl_heap_config *cfg);
 int gcl_heap_init(void);       /* gcl_heap_init_with(NULL): 1 thread, default options */
 void gcl_heap_finish(void);    /* after every thread detached: final collection, flushes */

@@ -26,7 +26,18 @@
  *
  * Locks: stw_lock admits one requester at a time (taken while detached, so two requesters
  * cannot deadlock); world_lock guards the thread list, the global roots, and the
- * condition variable on which requesters and suspended threads wait. */
+ * condition variable on which requesters and suspended threads wait.
+ *
+ * GIL mode (core/gil.h): ATTACHED implies holding the GIL. attach takes the GIL before its
+ * CAS and releases it if the CAS finds it parked; every way out of ATTACHED (detach,
+ * suspend_self) changes the state first and releases the GIL after, so a GIL waiter is
+ * DETACHED and a requester parks it. A GIL holder that finds the requester slot free stops
+ * the world without letting go (nobody else can be ATTACHED, so it only parks). Otherwise
+ * a requester stops the world while detached (so it
+ * holds no GIL) and takes the GIL only once every other thread is SUSPENDED; whoever holds
+ * the GIL then is on its way out of attach or suspend_self and releases it without
+ * waiting for anything the requester holds. Lock order: world_lock, then the GIL's mutex;
+ * nobody waits for the GIL itself while holding world_lock. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <urcu/urcu-qsbr.h>
@@ -34,6 +45,7 @@
 #include "allocator.h"
 #include "collector.h"
 #include "event.h"
+#include "gil.h"
 #include "mutator.h"
 #include "pause.h"
 #include "tsan.h"
@@ -75,6 +87,21 @@ static void go_offline(void) {
   urcu_qsbr_thread_offline();
 }
 
+/* GIL mode hooks (no-ops otherwise): take before entering ATTACHED, note the change of
+ * state, drop after leaving it. */
+static void gil_take(struct gcl_mutator *m) {
+  if (gcl_gil_enabled) gcl_gil_take(m);
+}
+static void gil_attached(struct gcl_mutator *m) {
+  if (gcl_gil_enabled) gcl_gil_note_attached(m);
+}
+static void gil_left(struct gcl_mutator *m) {
+  if (gcl_gil_enabled) gcl_gil_note_left(m);
+}
+static void gil_drop(struct gcl_mutator *m, bool force) {
+  if (gcl_gil_enabled) gcl_gil_drop(m, force);
+}
+
 /* Called with world_lock held by a thread that is SUSPENDED: sleep until restarted. */
 static void wait_while_suspended(struct gcl_mutator *m) {
   while (load_state(m) == GCL_THREAD_SUSPENDED) pthread_cond_wait(&world_cond, &world_lock);
@@ -87,12 +114,15 @@ static void wait_while_suspended(struct gcl_mutator *m) {
  * then not wait for a wake-up that already happened. */
 static void suspend_self(struct gcl_mutator *m) {
   pthread_mutex_lock(&world_lock);
+  gil_left(m);
   if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) {
     store_state(m, GCL_THREAD_DETACHED);
+    gil_drop(m, false);
     pthread_mutex_unlock(&world_lock);
     return;
   }
   store_state(m, GCL_THREAD_SUSPENDED);
+  gil_drop(m, false);
   pthread_cond_broadcast(&world_cond);
   wait_while_suspended(m);
   pthread_mutex_unlock(&world_lock);
@@ -101,31 +131,37 @@ static void suspend_self(struct gcl_mutator *m) {
 /* DETACHED -> ATTACHED, waiting out any stop in progress; then go online for QSBR. */
 static void attach(struct gcl_mutator *m) {
   for (;;) {
+    gil_take(m);
     int expected = GCL_THREAD_DETACHED;
     if (__atomic_compare_exchange_n(&m->state, &expected, GCL_THREAD_ATTACHED, false,
                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+      gil_attached(m);
       /* A requester that already scanned the list may have missed us: honour its stop now
        * rather than at our next safepoint. */
       if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) break;
       suspend_self(m);
       continue;
     }
-    pthread_mutex_lock(&world_lock); /* we were parked */
+    gil_drop(m, false); /* we were parked: the requester may need the GIL */
+    pthread_mutex_lock(&world_lock);
     wait_while_suspended(m);
     pthread_mutex_unlock(&world_lock);
   }
   urcu_qsbr_thread_online();
 }
 
-/* ATTACHED -> DETACHED; tells a waiting requester that it may now park us. */
-static void detach(struct gcl_mutator *m) {
+/* ATTACHED -> DETACHED; tells a waiting requester that it may now park us. Under the GIL,
+ * then drops it (force: wait for a switch, see gcl_gil_drop). */
+static void detach(struct gcl_mutator *m, bool force) {
   go_offline();
+  gil_left(m);
   store_state(m, GCL_THREAD_DETACHED);
   if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) {
     pthread_mutex_lock(&world_lock);
     pthread_cond_broadcast(&world_cond);
     pthread_mutex_unlock(&world_lock);
   }
+  gil_drop(m, force);
 }
 
 struct gcl_mutator *gcl_thread_attach(void) {
@@ -151,7 +187,7 @@ void gcl_thread_detach(struct gcl_mutator *m) {
   gcl_heap_thread_flush(m);
   gcl_allocator_thread_detach(&m->allocator);
   gcl_stats_merge(&m->stats);
-  detach(m);
+  detach(m, false);
   pthread_mutex_lock(&world_lock);
   for (struct gcl_mutator **p = &threads; *p; p = &(*p)->next) {
     if (*p == m) {
@@ -167,8 +203,14 @@ void gcl_thread_detach(struct gcl_mutator *m) {
 }
 
 void gcl_safepoint_slow(struct gcl_mutator *m) {
-  if (__atomic_load_n(&m->safepoint_work, __ATOMIC_ACQUIRE) && gcl_safepoint_handler)
-    gcl_safepoint_handler(m);
+  int work = __atomic_load_n(&m->safepoint_work, __ATOMIC_ACQUIRE);
+  if ((work & ~GCL_SAFEPOINT_CORE_BITS) && gcl_safepoint_handler) gcl_safepoint_handler(m);
+  if (work & GCL_SAFEPOINT_GIL_DROP) {
+    /* A waiter asked for the GIL: hand it over (attach honours any stop meanwhile). */
+    detach(m, true);
+    attach(m);
+    return;
+  }
   if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) return;
   go_offline();
   suspend_self(m);
@@ -176,7 +218,7 @@ void gcl_safepoint_slow(struct gcl_mutator *m) {
 }
 
 void gcl_blocking_enter(struct gcl_mutator *m) {
-  if (m->blocking_depth++ == 0) detach(m);
+  if (m->blocking_depth++ == 0) detach(m, false);
 }
 
 void gcl_blocking_leave(struct gcl_mutator *m) {
@@ -185,9 +227,14 @@ void gcl_blocking_leave(struct gcl_mutator *m) {
 }
 
 void gcl_stop_the_world(struct gcl_mutator *m) {
-  /* Wait for the requester slot detached: a requester ahead of us can then park us. */
-  gcl_blocking_enter(m);
-  pthread_mutex_lock(&stw_lock);
+  /* Under the GIL an attached caller holds it, so no other thread is ATTACHED: when the
+   * requester slot is free, stop keeping the GIL (the loop below then waits for nobody). */
+  bool keep_gil = gcl_gil_enabled && m->blocking_depth == 0 && pthread_mutex_trylock(&stw_lock) == 0;
+  if (!keep_gil) {
+    /* Wait for the requester slot detached: a requester ahead of us can then park us. */
+    gcl_blocking_enter(m);
+    pthread_mutex_lock(&stw_lock);
+  }
   gcl_event_stop_requested();
   pthread_mutex_lock(&world_lock);
   __atomic_store_n(&gcl_stop_requested, 1, __ATOMIC_SEQ_CST);
@@ -205,12 +252,25 @@ void gcl_stop_the_world(struct gcl_mutator *m) {
       if (expected == GCL_THREAD_ATTACHED) running++;
     }
     if (running == 0) break;
+    GCL_ASSERT(!keep_gil);
     pthread_cond_wait(&world_cond, &world_lock);
   }
   /* Time to safepoint ends here; the event is emitted once world_lock is released. */
   uint64_t stopped = gcl_now_ns();
-  /* Every other thread is stopped, so nobody can park us: attach directly. */
+  if (keep_gil) { /* still attached, online, holding the GIL */
+    pthread_mutex_unlock(&world_lock);
+    gcl_event_emit(&(struct gcl_event){GCL_EVENT_MUTATORS_STOPPED, stopped, gcl_event_thread_id(), NULL, 0});
+    return;
+  }
+  /* Every other thread is stopped, so nobody can park us: attach directly (under the GIL
+   * once we hold it; waiting for it with world_lock held could deadlock, see above). */
+  if (gcl_gil_enabled) {
+    pthread_mutex_unlock(&world_lock);
+    gcl_gil_take(m);
+    pthread_mutex_lock(&world_lock);
+  }
   store_state(m, GCL_THREAD_ATTACHED);
+  gil_attached(m);
   m->blocking_depth--;
   pthread_mutex_unlock(&world_lock);
   gcl_event_emit(&(struct gcl_event){GCL_EVENT_MUTATORS_STOPPED, stopped, gcl_event_thread_id(), NULL, 0});

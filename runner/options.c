@@ -14,7 +14,7 @@
 
 /* Indices of core_opts, in table order. */
 enum core_opt { OPT_WORKLOAD, OPT_THREADS, OPT_SCALE, OPT_SEED, OPT_PLACEMENT, OPT_ITERATIONS,
-                OPT_RECORD_FD, OPT_EVENTS_OUT, OPT_SAMPLE_MS, NCORE };
+                OPT_RECORD_FD, OPT_EVENTS_OUT, OPT_SAMPLE_MS, OPT_GIL, OPT_GIL_INTERVAL, NCORE };
 
 static const struct gcl_opt_decl core_opts[NCORE] = {
     [OPT_WORKLOAD] = {"workload", GCL_OPT_STRING, "", NULL, NULL, NULL,
@@ -34,6 +34,10 @@ static const struct gcl_opt_decl core_opts[NCORE] = {
                         "write the pause/phase log to this file"},
     [OPT_SAMPLE_MS] = {"sample_ms", GCL_OPT_DOUBLE, "10", "0", "10000", NULL,
                        "memory sampler period in ms (RSS, live and committed bytes); 0: off"},
+    [OPT_GIL] = {"gil", GCL_OPT_BOOL, "false", NULL, NULL, NULL,
+                 "one mutator runs at a time: CPython's global interpreter lock (core/GIL.md)"},
+    [OPT_GIL_INTERVAL] = {"gil_interval", GCL_OPT_DOUBLE, "5", "0.001", "10000", NULL,
+                          "GIL switch interval in milliseconds (sys.setswitchinterval)"},
 };
 
 static void store_core(struct gcl_run_options *o, enum core_opt k, const union gcl_opt_value *v) {
@@ -52,6 +56,8 @@ static void store_core(struct gcl_run_options *o, enum core_opt k, const union g
   case OPT_RECORD_FD: o->record_fd = (int)v->i; break;
   case OPT_EVENTS_OUT: o->events_out = *v->s ? v->s : NULL; break;
   case OPT_SAMPLE_MS: o->sample_ms = v->d; break;
+  case OPT_GIL: o->gil = v->b; break;
+  case OPT_GIL_INTERVAL: o->gil_interval_ms = v->d; break;
   case NCORE: break;
   }
 }
@@ -131,6 +137,21 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name, b
   return argv[++*i];
 }
 
+/* A bool core option: `--NAME=V`, `--NAME V` when V is a bool word, or a bare `--NAME`
+ * (true). NULL when argv[*i] is not --NAME. */
+static const char *bool_flag_value(int argc, char **argv, int *i, const char *name) {
+  const char *arg = argv[*i];
+  size_t n = strlen(name);
+  if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, n) != 0) return NULL;
+  if (arg[2 + n] == '=') return arg + 3 + n;
+  if (arg[2 + n] != 0) return NULL;
+  static const struct gcl_opt_decl probe = {"b", GCL_OPT_BOOL, "false", NULL, NULL, NULL, ""};
+  union gcl_opt_value v;
+  char why[64];
+  if (*i + 1 < argc && gcl_opt_parse(&probe, argv[*i + 1], &v, why, sizeof why) == 0) return argv[++*i];
+  return "true";
+}
+
 int gcl_run_options_parse(int argc, char **argv, struct gcl_run_options *o) {
   defaults(o);
   for (int i = 1; i < argc; i++) {
@@ -159,7 +180,9 @@ int gcl_run_options_parse(int argc, char **argv, struct gcl_run_options *o) {
     for (unsigned k = 0; k < NCORE && !matched && !missing; k++) {
       char name[64];
       cli_name(core_opts[k].name, name, sizeof name);
-      if (!(v = flag_value(argc, argv, &i, name, &missing))) continue;
+      if (core_opts[k].type == GCL_OPT_BOOL) v = bool_flag_value(argc, argv, &i, name);
+      else v = flag_value(argc, argv, &i, name, &missing);
+      if (!v) continue;
       char shown[80];
       snprintf(shown, sizeof shown, "--%s", name);
       union gcl_opt_value val;
@@ -235,6 +258,10 @@ char *gcl_run_options_echo(const struct gcl_run_options *o) {
   echo_one(f, &first, "", &core_opts[OPT_ITERATIONS], &v);
   v.d = o->sample_ms;
   echo_one(f, &first, "", &core_opts[OPT_SAMPLE_MS], &v);
+  v.b = o->gil;
+  echo_one(f, &first, "", &core_opts[OPT_GIL], &v);
+  v.d = o->gil_interval_ms;
+  echo_one(f, &first, "", &core_opts[OPT_GIL_INTERVAL], &v);
   const struct gcl_module *mods[2] = {&gcl_collector_module, &gcl_allocator_module};
   const union gcl_opt_value *vals[2] = {o->collector_opts, o->allocator_opts};
   for (unsigned k = 0; k < 2; k++) {

@@ -1,9 +1,9 @@
 /* runner/options.h — the runner's command line, from one typed table.
  *
  * The core options (workload, threads, scale, seed, placement, iterations, record fd,
- * events file) are rows of a struct gcl_opt_decl table, as a module's options are, so
- * one rule (core/typed-option.c) parses both, one loop prints --help, and one loop
- * writes the `config` echo. Module options are written `--opt MODULE.NAME=VALUE` and
+ * events file, GIL mode and switch interval) are rows of a struct gcl_opt_decl table, as
+ * a module's options are, so one rule (core/typed-option.c) parses both, one loop prints
+ * --help, and one loop writes the `config` echo. A bool option may be given bare (`--gil`). Module options are written `--opt MODULE.NAME=VALUE` and
  * checked against the collector's and allocator's declarations (core/module.h).
  * Workload parameters (`--param NAME=VALUE`) are checked against the workload's own
  * table once the workload is known (runner.c). */
@@ -29,6 +29,8 @@ struct gcl_run_options {
   unsigned iterations;         /* --iterations */
   const char *events_out;      /* --events-out, NULL when not given */
   double sample_ms;            /* --sample-ms: memory sampler period, 0 = off */
+  bool gil;                    /* --gil: GIL mode (core/gil.h) */
+  double gil_interval_ms;      /* --gil-interval, milliseconds */
   const char *params[GCL_RUN_MAX_PARAMS]; /* the --param NAME=VALUE texts, in order */
   unsigned nparams;            /* how many */
   union gcl_opt_value collector_opts[GCL_MODULE_MAX_OPTS]; /* gcl_collector_module's values */
@@ -41,7 +43,8 @@ struct gcl_run_options {
  * the bad argument and what is accepted. */
 int gcl_run_options_parse(int argc, char **argv, struct gcl_run_options *o);
 void gcl_run_options_help(FILE *out);
-/* The `config` echo: "threads=2;scale=1;seed=1;placement=none;iterations=1;M.N=V;..."
+/* The `config` echo: "threads=2;scale=1;seed=1;placement=none;iterations=1;gil=false;
+ * gil_interval=5;M.N=V;..."
  * (every core option but workload, record fd and events file, then every option of the
  * collector and allocator with its effective value). */
 char *gcl_run_options_echo(const struct gcl_run_options *o); /* malloc'd; never truncated */

@@ -348,7 +348,8 @@ int main(int argc, char **argv) {
   oom_rep = &rep;
   oom_o = &o;
   gcl_oom_handler = runner_oom;
-  struct gcl_heap_config hc = {ctx.threads, o.collector_opts, o.allocator_opts};
+  struct gcl_heap_config hc = {ctx.threads, o.collector_opts, o.allocator_opts, o.gil,
+                               (uint64_t)(o.gil_interval_ms * 1000 + 0.5)};
   int rc = gcl_heap_init_with(&hc);
   if (rc != 0) {
     gcl_report_strf(&rep, "status", "error:heap init failed (%s)", strerror(-rc));

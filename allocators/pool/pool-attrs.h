@@ -2,7 +2,8 @@
  * constants, the pool header, the global state and the inline alloc/free fast paths.
  * The cold paths (taking a pool from an arena, mapping and unmapping arenas) are in pool.c.
  *
- * Invariants (all under the one global lock, gcl_pool.lock):
+ * Invariants (all under the one global lock, gcl_pool.lock, or in GIL mode under the GIL,
+ * when the lock is not taken at all: see "Thread safety" in README.md):
  *  - Requests of 1..512 bytes use size class idx = (n-1) >> 4 (block size (idx+1) * 16);
  *    0 and > 512 go to malloc/free. free receives the allocated size, so it routes by size.
  *  - Arenas are 1 MiB mappings aligned to 16 KiB, so each holds exactly 64 pools and the
@@ -13,6 +14,9 @@
  *  - A full pool is on no list (freeblock == NULL); an empty pool is on its arena's
  *    freepools list.
  *  - Blocks on a freeblock list hold the next free block in their first word.
+ *  - In GIL mode a free with am == NULL (a thread that holds no GIL: liburcu's call_rcu
+ *    thread, the verifier's release) touches no pool state: it pushes the block on the
+ *    atomic `foreign` stack, which a GIL holder drains in pool.c's cold paths.
  *
  * Macros: GCL_DEBUG >= 1 checks the size passed to free against the pool's class;
  * under AddressSanitizer (__SANITIZE_ADDRESS__) free and never-carved blocks are poisoned. */
@@ -23,6 +27,7 @@
 #include <stdint.h>
 
 #include "assert.h"
+#include "gil.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
@@ -66,11 +71,19 @@ struct gcl_pool_header {
 /* The one process-wide allocator state the fast paths touch. */
 struct gcl_pool_state {
   int lock;                                               /* 0 free, 1 held; see gcl_pool_lock */
+  struct gcl_pool_foreign *foreign;                       /* atomic: GIL mode's am == NULL frees */
   uint64_t block_bytes;                                   /* bytes in allocated pooled blocks */
   struct gcl_pool_header *usedpools[GCL_POOL_NCLASSES];   /* partially used pools per class */
 };
 
 extern struct gcl_pool_state gcl_pool;
+
+/* A block freed with am == NULL in GIL mode, waiting for a GIL holder (written into the
+ * block itself: every block, pooled or malloc-routed, has at least 16 usable bytes). */
+struct gcl_pool_foreign {
+  struct gcl_pool_foreign *next; /* the rest of the stack */
+  size_t bytes;                  /* the size the block was allocated with */
+};
 
 /* Per-thread state: none, the design is one global lock as under CPython's GIL. */
 struct gcl_allocator_mutator {
@@ -94,6 +107,7 @@ struct gcl_pool_stats {
 
 /* Cold paths, in pool.c. */
 void gcl_pool_lock_slow(void);
+void gcl_pool_free_foreign(void *p, size_t bytes); /* GIL mode, am == NULL */
 void *gcl_pool_alloc_new_pool(unsigned idx);  /* usedpools[idx] is empty; under the lock */
 void gcl_pool_pool_full(struct gcl_pool_header *pool); /* unlink a pool that just filled */
 void gcl_pool_free_slow(struct gcl_pool_header *pool, int was_full); /* full->used, ->empty */
@@ -106,14 +120,27 @@ int gcl_pool_check(void);
 /* Tests: the nfreepools of each usable arena in list order (at most max); returns the count. */
 size_t gcl_pool_usable_arenas(unsigned *nfree, size_t max);
 
-/* --- the lock: test-and-test-and-set; waiting is done out of line (spin, then yield) ---- */
+/* --- the lock: test-and-test-and-set; waiting is done out of line (spin, then yield) ----
+ * In GIL mode the lock is not taken: the fast paths test gcl_gil_enabled once (a branch
+ * that goes the same way for the whole run) and run an unlocked copy of their body. Every
+ * caller is then a GIL holder or runs while no mutator is attached (figures at exit). */
 
-static inline void gcl_pool_lock(void) {
-  if (GCL_LIKELY(!__atomic_exchange_n(&gcl_pool.lock, 1, __ATOMIC_ACQUIRE))) return;
-  gcl_pool_lock_slow();
+static inline void gcl_pool_lock_raw(void) {
+  if (GCL_UNLIKELY(__atomic_exchange_n(&gcl_pool.lock, 1, __ATOMIC_ACQUIRE))) gcl_pool_lock_slow();
 }
 
-static inline void gcl_pool_unlock(void) { __atomic_store_n(&gcl_pool.lock, 0, __ATOMIC_RELEASE); }
+static inline void gcl_pool_unlock_raw(void) { __atomic_store_n(&gcl_pool.lock, 0, __ATOMIC_RELEASE); }
+
+/* The cold paths' form: true when it took the lock, to be passed to unlock. */
+static inline bool gcl_pool_lock(void) {
+  if (gcl_gil_enabled) return false;
+  gcl_pool_lock_raw();
+  return true;
+}
+
+static inline void gcl_pool_unlock(bool locked) {
+  if (locked) gcl_pool_unlock_raw();
+}
 
 /* --- the free-list link stored in a free block's first word ----------------------------- */
 
@@ -136,55 +163,36 @@ static inline struct gcl_pool_header *gcl_pool_of(const void *p) {
 
 /* --- the fast paths ---------------------------------------------------------------------- */
 
-static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t bytes) {
-  (void)am;
-  /* bytes - 1 wraps for 0, so one comparison sends both 0 and > 512 to malloc. */
-  if (GCL_UNLIKELY(bytes - 1 >= GCL_POOL_SMALL_MAX)) return gcl_pool_large_alloc(bytes);
-  unsigned idx = GCL_POOL_CLASS_OF(bytes);
-  size_t size = GCL_POOL_CLASS_SIZE(idx);
-  void *bp;
-  gcl_pool_lock();
+/* A block of class idx, under the lock (or the GIL): from the head of usedpools, or from a
+ * new pool; NULL when no arena can be mapped. Counts it in block_bytes. */
+static inline void *gcl_pool_take_block(unsigned idx) {
   struct gcl_pool_header *pool = gcl_pool.usedpools[idx];
-  if (GCL_LIKELY(pool != NULL)) {
-    /* The pool is partially used, so its freeblock list is not empty. */
-    pool->ref++;
-    bp = pool->freeblock;
-    void *next = gcl_pool_link_get(bp);
-    pool->freeblock = next;
-    if (GCL_UNLIKELY(next == NULL)) {
-      /* Keep freeblock non-NULL: carve the next never-used block, if any is left. */
-      if (GCL_LIKELY(pool->nextoffset <= pool->maxnextoffset)) {
-        void *nb = (char *)pool + pool->nextoffset;
-        pool->nextoffset += (uint32_t)size;
-        pool->freeblock = nb;
-        gcl_pool_link_set(nb, NULL);
-      } else {
-        gcl_pool_pool_full(pool);
-      }
-    }
-  } else {
-    bp = gcl_pool_alloc_new_pool(idx);
-    if (GCL_UNLIKELY(bp == NULL)) {
-      gcl_pool_unlock();
-      return NULL;
+  if (GCL_UNLIKELY(pool == NULL)) return gcl_pool_alloc_new_pool(idx);
+  /* The pool is partially used, so its freeblock list is not empty. */
+  pool->ref++;
+  void *bp = pool->freeblock;
+  void *next = gcl_pool_link_get(bp);
+  pool->freeblock = next;
+  if (GCL_UNLIKELY(next == NULL)) {
+    /* Keep freeblock non-NULL: carve the next never-used block, if any is left. */
+    if (GCL_LIKELY(pool->nextoffset <= pool->maxnextoffset)) {
+      void *nb = (char *)pool + pool->nextoffset;
+      pool->nextoffset += (uint32_t)GCL_POOL_CLASS_SIZE(idx);
+      pool->freeblock = nb;
+      gcl_pool_link_set(nb, NULL);
+    } else {
+      gcl_pool_pool_full(pool);
     }
   }
-  gcl_pool.block_bytes += size;
-  gcl_pool_unlock();
-  GCL_POOL_UNPOISON(bp, size);
+  gcl_pool.block_bytes += GCL_POOL_CLASS_SIZE(idx);
   return bp;
 }
 
-static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p, size_t bytes) {
-  (void)am;
-  if (GCL_UNLIKELY(bytes - 1 >= GCL_POOL_SMALL_MAX)) {
-    gcl_pool_large_free(p, bytes);
-    return;
-  }
+/* Put a pooled block back, under the lock (or the GIL). */
+static inline void gcl_pool_free_block(void *p, size_t bytes) {
   GCL_ASSERT(p != NULL);
   struct gcl_pool_header *pool = gcl_pool_of(p);
   size_t size = GCL_POOL_CLASS_SIZE(GCL_POOL_CLASS_OF(bytes));
-  gcl_pool_lock();
   GCL_POOL_POISON(p, size); /* under the lock: a heap walk never reads a poisoned live block */
   GCL_ASSERT(pool->szidx == GCL_POOL_CLASS_OF(bytes) && pool->ref > 0);
   void *last = pool->freeblock;
@@ -194,7 +202,44 @@ static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p,
   gcl_pool.block_bytes -= size;
   /* A pool that was full goes back on usedpools; one that is now empty goes to its arena. */
   if (GCL_UNLIKELY(last == NULL || pool->ref == 0)) gcl_pool_free_slow(pool, last == NULL);
-  gcl_pool_unlock();
+}
+
+static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t bytes) {
+  (void)am;
+  /* bytes - 1 wraps for 0, so one comparison sends both 0 and > 512 to malloc. */
+  if (GCL_UNLIKELY(bytes - 1 >= GCL_POOL_SMALL_MAX)) return gcl_pool_large_alloc(bytes);
+  unsigned idx = GCL_POOL_CLASS_OF(bytes);
+  void *bp;
+  /* One test of the mode, then two copies of the body: the locked one is the code of a
+   * build without GIL mode plus this branch. */
+  if (gcl_gil_enabled) {
+    bp = gcl_pool_take_block(idx);
+  } else {
+    gcl_pool_lock_raw();
+    bp = gcl_pool_take_block(idx);
+    gcl_pool_unlock_raw();
+  }
+  if (GCL_LIKELY(bp != NULL)) GCL_POOL_UNPOISON(bp, GCL_POOL_CLASS_SIZE(idx));
+  return bp;
+}
+
+static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p, size_t bytes) {
+  if (GCL_UNLIKELY(am == NULL) && gcl_gil_enabled) {
+    gcl_pool_free_foreign(p, bytes);
+    return;
+  }
+  if (GCL_UNLIKELY(bytes - 1 >= GCL_POOL_SMALL_MAX)) {
+    gcl_pool_large_free(p, bytes);
+    return;
+  }
+  if (gcl_gil_enabled) { /* as in gcl_allocator_alloc */
+    gcl_pool_free_block(p, bytes);
+  } else {
+    gcl_pool_lock_raw();
+    gcl_pool_free_block(p, bytes);
+    gcl_pool_unlock_raw();
+  }
 }
 
 #endif
+

@@ -12,7 +12,12 @@
  *  - Arenas with no free pool are on no list. At most one arena with every pool free is
  *    kept mapped (the spare, at the tail of usable_arenas); any other is unmapped at once.
  *  - The table is realloc'd only when no slot is unused, which implies usable_arenas is
- *    empty (new_arena is called only then), so no list pointer into it can dangle. */
+ *    empty (new_arena is called only then), so no list pointer into it can dangle.
+ *  - GIL mode: gcl_pool.foreign holds blocks freed with am == NULL; push is a CAS
+ *    (release), drain an exchange with NULL (acquire) by a GIL holder, so no ABA arises and
+ *    the freeing thread's last accesses to a block happen before its reuse. Drained at
+ *    every cold path that looks at the whole state (a new pool, thread detach, figures,
+ *    walk, check). */
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdio.h>
@@ -54,6 +59,7 @@ static uint64_t npools_peak;        /* most pools in use at once */
 static uint64_t nlarge;             /* requests routed to malloc */
 static uint64_t large_bytes;        /* bytes of live malloc-routed requests */
 static uint64_t footprint_peak;     /* most bytes held at once: arenas + large_bytes */
+static uint64_t footprint_now;      /* atomic mirror of arenas + large_bytes: the sampler's */
 static double frag_at_peak = 1.0;   /* see sample_fragmentation */
 static uint64_t lock_contended;     /* acquisitions that found the lock held */
 
@@ -79,6 +85,32 @@ void gcl_pool_lock_slow(void) {
     }
     sched_yield();
   }
+}
+
+/* --- GIL mode: frees by threads that hold no GIL ------------------------------------------- */
+
+void gcl_pool_free_foreign(void *p, size_t bytes) {
+  if (!p) return;
+  struct gcl_pool_foreign *f = p;
+  f->bytes = bytes;
+  f->next = __atomic_load_n(&gcl_pool.foreign, __ATOMIC_RELAXED);
+  while (!__atomic_compare_exchange_n(&gcl_pool.foreign, &f->next, f, true, __ATOMIC_RELEASE,
+                                      __ATOMIC_RELAXED)) {
+  }
+}
+
+/* Free every block of the foreign stack through the ordinary path; a GIL holder (or no
+ * mutator attached). Returns whether there was any. */
+static bool drain_foreign(void) {
+  static struct gcl_allocator_mutator holder; /* any non-NULL am: the caller holds the GIL */
+  if (!__atomic_load_n(&gcl_pool.foreign, __ATOMIC_RELAXED)) return false;
+  struct gcl_pool_foreign *f = __atomic_exchange_n(&gcl_pool.foreign, NULL, __ATOMIC_ACQUIRE);
+  while (f) {
+    struct gcl_pool_foreign *next = f->next;
+    gcl_allocator_free(&holder, f, f->bytes);
+    f = next;
+  }
+  return true;
 }
 
 /* --- statistics ---------------------------------------------------------------------------- */
@@ -141,6 +173,7 @@ static struct gcl_pool_arena *new_arena(void) {
   ao->nextarena = ao->prevarena = NULL;
   GCL_POOL_POISON(mem, GCL_POOL_ARENA_SIZE);
   narenas++;
+  __atomic_store_n(&footprint_now, narenas * GCL_POOL_ARENA_SIZE + large_bytes, __ATOMIC_RELAXED);
   if (narenas > narenas_peak) {
     narenas_peak = narenas;
     frag_at_peak = 1.0; /* a new peak: restart the minimum */
@@ -156,6 +189,7 @@ static void free_arena(struct gcl_pool_arena *ao) {
   ao->nextarena = unused_arenas;
   unused_arenas = ao;
   narenas--;
+  __atomic_store_n(&footprint_now, narenas * GCL_POOL_ARENA_SIZE + large_bytes, __ATOMIC_RELAXED);
 }
 
 /* --- pools ------------------------------------------------------------------------------ */
@@ -163,6 +197,8 @@ static void free_arena(struct gcl_pool_arena *ao) {
 /* usedpools[idx] is empty: take a pool from the fullest usable arena (mapping a new arena
  * if none has a free pool), make it the class's only used pool and return its first block. */
 void *gcl_pool_alloc_new_pool(unsigned idx) {
+  /* Foreign frees may refill usedpools[idx]; then take the block from there. */
+  if (drain_foreign() && gcl_pool.usedpools[idx]) return gcl_pool_take_block(idx);
   if (!usable_arenas) {
     struct gcl_pool_arena *ao = new_arena();
     if (!ao) return NULL;
@@ -210,6 +246,7 @@ void *gcl_pool_alloc_new_pool(unsigned idx) {
   npools++;
   if (npools > npools_peak) npools_peak = npools;
   sample_fragmentation(gcl_pool.block_bytes + size);
+  gcl_pool.block_bytes += size;
   return bp;
 }
 
@@ -329,15 +366,17 @@ static struct {
 } large;
 
 void *gcl_pool_large_alloc(size_t bytes) {
-  struct large_header *h = malloc(sizeof *h + bytes);
+  /* At least 16 usable bytes, so that a GIL-mode foreign free can link even a 0-byte block. */
+  size_t usable = bytes < sizeof(struct gcl_pool_foreign) ? sizeof(struct gcl_pool_foreign) : bytes;
+  struct large_header *h = malloc(sizeof *h + usable);
   if (!h) return NULL;
   h->bytes = bytes;
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   if (large.n == large.cap) {
     size_t cap = large.cap ? 2 * large.cap : 64;
     struct large_header **b = realloc(large.blocks, cap * sizeof *b);
     if (!b) {
-      gcl_pool_unlock();
+      gcl_pool_unlock(locked);
       free(h);
       return NULL;
     }
@@ -348,20 +387,22 @@ void *gcl_pool_large_alloc(size_t bytes) {
   large.blocks[large.n++] = h;
   nlarge++;
   large_bytes += bytes;
+  __atomic_store_n(&footprint_now, narenas * GCL_POOL_ARENA_SIZE + large_bytes, __ATOMIC_RELAXED);
   update_footprint();
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
   return h + 1;
 }
 
 void gcl_pool_large_free(void *p, size_t bytes) {
   if (!p) return;
   struct large_header *h = (struct large_header *)p - 1;
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
   struct large_header *last = large.blocks[--large.n];
   large.blocks[h->index] = last;
   last->index = h->index;
   large_bytes -= bytes;
-  gcl_pool_unlock();
+  __atomic_store_n(&footprint_now, narenas * GCL_POOL_ARENA_SIZE + large_bytes, __ATOMIC_RELAXED);
+  gcl_pool_unlock(locked);
   free(h);
 }
 
@@ -382,10 +423,16 @@ int gcl_allocator_init(const struct gcl_init *init) { /* the state is statically
   return 0;
 }
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
-void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { (void)am; }
+void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { /* under the GIL, if on */
+  (void)am;
+  bool locked = gcl_pool_lock();
+  drain_foreign();
+  gcl_pool_unlock(locked);
+}
 
 void gcl_pool_stats_get(struct gcl_pool_stats *out) {
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
+  drain_foreign();
   out->arenas = narenas;
   out->arenas_peak = narenas_peak;
   out->pools = npools;
@@ -397,7 +444,7 @@ void gcl_pool_stats_get(struct gcl_pool_stats *out) {
   out->footprint_peak = footprint_peak;
   out->fragmentation_peak = frag_at_peak;
   out->lock_contended = lock_contended;
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
 }
 
 /* Capability heap-walk (core/allocator.h): every block handed out and not freed, under the
@@ -405,7 +452,8 @@ void gcl_pool_stats_get(struct gcl_pool_stats *out) {
  * on the stack); every other carved block (offset below nextoffset) is allocated. */
 void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
   enum { MAXBLOCKS = (GCL_POOL_POOL_SIZE - GCL_POOL_OVERHEAD) / GCL_POOL_ALIGNMENT };
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
+  drain_foreign();
   for (unsigned i = 0; i < arenas_allocated; i++) {
     struct gcl_pool_arena *a = &arenas[i];
     if (!a->address) continue;
@@ -437,15 +485,13 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
     if (i + 8 < large.n) __builtin_prefetch(large.blocks[i + 8]);
     visit(large.blocks[i] + 1, large.blocks[i]->bytes, ctx);
   }
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
 }
 
-/* Arenas plus live malloc-routed bytes (the footprint figure), read under the lock. */
+/* Arenas plus live malloc-routed bytes (the footprint), from its atomic mirror: the
+ * sampler is no mutator and, under the GIL, pool takes no lock to read under. */
 int64_t gcl_allocator_committed_bytes(void) {
-  gcl_pool_lock();
-  int64_t b = (int64_t)(narenas * GCL_POOL_ARENA_SIZE + large_bytes);
-  gcl_pool_unlock();
-  return b;
+  return (int64_t)__atomic_load_n(&footprint_now, __ATOMIC_RELAXED);
 }
 
 void gcl_allocator_report(struct gcl_report *r) {
@@ -476,7 +522,8 @@ static unsigned class_capacity(unsigned idx) {
 
 int gcl_pool_check(void) {
   int rc = 0;
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
+  drain_foreign();
   /* usable_arenas: links, ascending order, nfp2lasta, at most one entirely free arena. */
   unsigned seen_last[GCL_POOL_POOLS_PER_ARENA + 1] = {0};
   unsigned empty_arenas = 0;
@@ -550,14 +597,15 @@ int gcl_pool_check(void) {
     CHECK(n == nonfull[idx], -20);
   }
 out:
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
   return rc;
 }
 
 size_t gcl_pool_usable_arenas(unsigned *nfree, size_t max) {
   size_t n = 0;
-  gcl_pool_lock();
+  bool locked = gcl_pool_lock();
+  drain_foreign();
   for (struct gcl_pool_arena *a = usable_arenas; a && n < max; a = a->nextarena) nfree[n++] = a->nfreepools;
-  gcl_pool_unlock();
+  gcl_pool_unlock(locked);
   return n;
 }

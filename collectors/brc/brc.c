@@ -140,7 +140,8 @@ static void owner_merge(struct gcl_object *o, void *ctx) {
 /* --- safepoint work and the trigger ------------------------------------------------------- */
 
 static void safepoint_work(struct gcl_mutator *m) {
-  int work = __atomic_exchange_n(&m->safepoint_work, 0, __ATOMIC_ACQ_REL);
+  /* Clear only our bits: a core bit (GCL_SAFEPOINT_GIL_DROP) is served by core/world.c. */
+  int work = __atomic_fetch_and(&m->safepoint_work, GCL_SAFEPOINT_CORE_BITS, __ATOMIC_ACQ_REL);
   if ((work & GCL_BRC_WORK_MERGE) && m->collector.thread) gcl_brc_drain(m->collector.thread, owner_merge, m);
   if ((work & GCL_BRC_WORK_COLLECT) && __atomic_load_n(&gcl_brc.auto_collect, __ATOMIC_RELAXED))
     gcl_brc_collect(m, false);

@@ -38,6 +38,9 @@
  *    stopped. Prefix words are relaxed atomics, so the unlocked first read is no race.
  *  - Locks are never held across a safepoint, a blocking region or a mutex wait, and the
  *    collection code itself takes none of them, so stop-the-world cannot deadlock on them.
+ *  - In GIL mode (core/gil.h) locking mode is never switched on, as CPython's gc under its
+ *    GIL: every list operation is made by an ATTACHED thread, which holds the GIL, or with
+ *    the world stopped by a requester that holds it; the GIL's mutex orders them all.
  *  - The registry (attached threads, their counts and limits, slots) is under
  *    registry_lock, never held across a safepoint either.
  *
@@ -80,6 +83,7 @@
 
 #include "collector.h"
 #include "event.h"
+#include "gil.h"
 #include "pause.h"
 #include "report.h"
 #include "weakref.h"
@@ -715,7 +719,7 @@ int gcl_collector_init(const struct gcl_init *init) {
     list_init(&gen0_lists[t].head);
   }
   /* A run that starts several threads locks from the start (no switch pause). */
-  __atomic_store_n(&gcl_rcgen_locking, init->threads > 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&gcl_rcgen_locking, init->threads > 1 && !gcl_gil_enabled, __ATOMIC_RELAXED);
   return 0;
 }
 
@@ -736,7 +740,8 @@ void gcl_collector_thread_attach(struct gcl_mutator *m) {
   registry = cm;
   nthreads++;
   set_limit_locked(cm, gen0_total_locked());
-  bool need_switch = nthreads >= 2 && !__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED);
+  bool need_switch = nthreads >= 2 && !gcl_gil_enabled &&
+                     !__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&registry_lock);
   if (need_switch) {
     /* No list operation spans a safepoint: with the world stopped none is in flight. */
