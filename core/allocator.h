@@ -20,6 +20,11 @@ void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am);
 /* Its declared figures, through gcl_report_figure (r->module is gcl_allocator_module). */
 void gcl_allocator_report(struct gcl_report *r);
 
+/* Bytes the allocator holds from the OS now (committed), or -1 when it cannot tell. Cheap
+ * enough to call every few milliseconds from a thread that is not a mutator (the runner's
+ * memory sampler, runner/sampler.c). */
+int64_t gcl_allocator_committed_bytes(void);
+
 /* Capability heap-walk (an allocator whose CMake line says PROVIDES heap-walk defines it;
  * a collector that calls it says REQUIRES heap-walk): call visit once for every block
  * allocated and not yet freed, with the address the allocator returned and the block's

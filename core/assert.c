@@ -1,4 +1,4 @@
-/* core/assert.c — failure path of the graded assertions. */
+/* core/assert.c — failure paths: a graded assertion that failed, memory that ran out. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -7,5 +7,10 @@
 void gcl_assert_fail(const char *expr, const char *file, int line) {
   fprintf(stderr, "gclab: assertion failed at %s:%d: %s\n", file, line, expr);
   fflush(stderr);
+  abort();
+}
+
+void *gcl_alloc_failed(size_t bytes) {
+  fprintf(stderr, "gclab: out of memory allocating %zu bytes\n", bytes);
   abort();
 }

@@ -5,9 +5,13 @@
  *   1  + GCL_ASSERT (invariants checked at cold-path boundaries);
  *   2  + GCL_ASSERT_EXPENSIVE (checks that walk lists or heaps; for debugging only).
  * A failed assertion prints file:line and the expression, then abort()s: a GC bug must never
- * be turned into a wrong number. */
+ * be turned into a wrong number. Running out of memory is the other unrecoverable failure:
+ * gcl_alloc_failed prints how much was asked for and abort()s the same way. This header
+ * depends on nothing else of core/, so every file of core/ may include it. */
 #ifndef GCL_ASSERT_H
 #define GCL_ASSERT_H
+
+#include <stddef.h>
 
 #ifndef GCL_DEBUG
 #define GCL_DEBUG 0
@@ -17,6 +21,9 @@
 #define GCL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 _Noreturn void gcl_assert_fail(const char *expr, const char *file, int line);
+/* Out of memory: prints "out of memory allocating BYTES bytes" and aborts. Returns void *
+ * only so that `p = p ? p : gcl_alloc_failed(n)` reads naturally; it never returns. */
+void *gcl_alloc_failed(size_t bytes);
 
 #define GCL_ASSERT_ALWAYS(e) \
   (GCL_LIKELY(e) ? (void)0 : gcl_assert_fail(#e, __FILE__, __LINE__))

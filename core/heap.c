@@ -8,7 +8,6 @@
  *    still read its header (gcl_load_strong); other objects are returned at once.
  *  - Deallocation never recurses on the C stack: a chain of a million objects dies in a
  *    loop over the per-thread worklist (CPython's "trashcan"). */
-#include <stdio.h>
 #include <stdlib.h>
 #include <urcu/urcu-qsbr.h>
 
@@ -19,11 +18,6 @@
 #include "tsan.h"
 #include "typed-option.h"
 #include "weakref.h"
-
-void *gcl_alloc_failed(size_t bytes) {
-  fprintf(stderr, "gclab: out of memory allocating %zu bytes\n", bytes);
-  abort();
-}
 
 void gcl_heap_bytes_flush(struct gcl_mutator *m) {
   gcl_stats_add_live_bytes(m->stats.live_bytes_delta);

@@ -11,9 +11,9 @@
  * a workload puts its figures in struct gcl_workload (core/workload.h).
  *
  * Invariants: names are [a-z0-9_] (options and figures) and unique within a module; a
- * module reports only figures it declared (runner/report.c asserts it); an option's
- * default text is valid under the option's own rule (core/typed-option.c), checked by
- * `--describe` and the unit tests. This header has no macros that change it. */
+ * module reports only figures it declared (runner/report.c asserts it); every declaration
+ * keeps the rules of gcl_module_check (core/typed-option.h), which every runner checks at
+ * start-up. This header has no macros that change it. */
 #ifndef GCL_MODULE_H
 #define GCL_MODULE_H
 
@@ -30,11 +30,12 @@ enum gcl_opt_type {
   GCL_OPT_STRING  /* any printable text without control bytes, ',' or ';' */
 };
 
-/* A parsed value. INT and SIZE values are read through i, or through u when the range
- * allows values above INT64_MAX (a seed); ENUM through e (index into choices). */
+/* A parsed value. INT values are read through i, or through u when the declared range
+ * goes past INT64_MAX (a seed); SIZE values always through u; ENUM through e (index into
+ * choices). */
 union gcl_opt_value {
-  int64_t i;     /* INT, SIZE */
-  uint64_t u;    /* INT, SIZE with a range beyond INT64_MAX */
+  int64_t i;     /* INT */
+  uint64_t u;    /* SIZE; INT with a range beyond INT64_MAX */
   double d;      /* DOUBLE */
   bool b;        /* BOOL */
   unsigned e;    /* ENUM: index of the choice */

@@ -135,7 +135,6 @@ uint64_t gcl_unfreeze(struct gcl_mutator *m);
 bool gcl_set_auto_collect(struct gcl_mutator *m, bool on);
 
 /* Slow paths. */
-void *gcl_alloc_failed(size_t bytes); /* aborts with a message: out of memory */
 void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o); /* count hit zero */
 void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o); /* memory only */
 void gcl_heap_bytes_flush(struct gcl_mutator *m);

@@ -1,12 +1,10 @@
-/* core/pause.c — log-linear pause histogram and the process-wide pause recorder. */
+/* core/pause.c — the log-linear histogram of core/pause.h, the MMU of a pause log, the
+ * clock. The recorder that fills histograms and log from events is core/recorder.c. */
 #include "pause.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #define SUB (1u << GCL_PAUSE_SUB_BITS)
 
@@ -61,54 +59,6 @@ uint64_t gcl_pause_hist_quantile(const struct gcl_pause_hist *h, double q) {
     }
   }
   return h->max_ns;
-}
-
-static pthread_mutex_t recorder_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct gcl_pause_hist recorder; /* guarded by recorder_lock */
-
-static struct gcl_pause_event *log_ev; /* guarded by recorder_lock; capacity log_cap */
-static uint32_t log_cap, log_n;       /* capacity and events kept */
-static uint64_t log_dropped;          /* events not kept because the log was full */
-
-static void log_add(const char *kind, uint64_t start, uint64_t dur) {
-  if (!log_cap) return;
-  if (log_n == log_cap) {
-    log_dropped++;
-    return;
-  }
-  log_ev[log_n++] = (struct gcl_pause_event){start, dur, kind, (uint32_t)syscall(SYS_gettid)};
-}
-
-void gcl_pause_record(uint64_t ns) {
-  uint64_t end = gcl_now_ns();
-  pthread_mutex_lock(&recorder_lock);
-  gcl_pause_hist_add(&recorder, ns);
-  log_add("pause", end - ns, ns);
-  pthread_mutex_unlock(&recorder_lock);
-}
-
-void gcl_pause_log_enable(uint32_t capacity) {
-  pthread_mutex_lock(&recorder_lock);
-  free(log_ev);
-  log_ev = capacity ? calloc(capacity, sizeof *log_ev) : NULL;
-  log_cap = log_ev ? capacity : 0;
-  log_n = 0;
-  log_dropped = 0;
-  pthread_mutex_unlock(&recorder_lock);
-}
-
-void gcl_phase_record(const char *kind, uint64_t start_ns, uint64_t duration_ns) {
-  pthread_mutex_lock(&recorder_lock);
-  log_add(kind, start_ns, duration_ns);
-  pthread_mutex_unlock(&recorder_lock);
-}
-
-const struct gcl_pause_event *gcl_pause_log(uint32_t *n, uint64_t *dropped) {
-  pthread_mutex_lock(&recorder_lock);
-  *n = log_n;
-  *dropped = log_dropped;
-  pthread_mutex_unlock(&recorder_lock);
-  return log_ev;
 }
 
 struct span {
@@ -175,18 +125,6 @@ double gcl_mmu(const struct gcl_pause_event *ev, uint32_t n, uint64_t t0, uint64
   free(s);
   free(pre);
   return (double)(w - worst) / (double)w;
-}
-
-void gcl_pause_snapshot(struct gcl_pause_hist *out) {
-  pthread_mutex_lock(&recorder_lock);
-  *out = recorder;
-  pthread_mutex_unlock(&recorder_lock);
-}
-
-void gcl_pause_reset(void) {
-  pthread_mutex_lock(&recorder_lock);
-  memset(&recorder, 0, sizeof recorder);
-  pthread_mutex_unlock(&recorder_lock);
 }
 
 uint64_t gcl_now_ns(void) {

@@ -1,4 +1,5 @@
-/* core/pause.h — pause recorder: a log-linear histogram of pause durations.
+/* core/pause.h — the pause recorder: log-linear histograms of pause durations and of
+ * times to safepoint, and the pause/phase log, all derived from core/event.h's stream.
  *
  * Values (nanoseconds) below 16 get a bucket each; above, every power of two is split into
  * 16 linear sub-buckets, so a quantile is reported within 1/32 (~3%) of the true value
@@ -6,6 +7,7 @@
 #ifndef GCL_PAUSE_H
 #define GCL_PAUSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define GCL_PAUSE_SUB_BITS 4
@@ -27,28 +29,44 @@ void gcl_pause_hist_merge(struct gcl_pause_hist *into, const struct gcl_pause_hi
  * when the rank is the last; 0 if empty. */
 uint64_t gcl_pause_hist_quantile(const struct gcl_pause_hist *h, double q);
 
-/* The process-wide recorder, thread-safe (pauses are rare; a lock is fine). */
-void gcl_pause_record(uint64_t ns);
-void gcl_pause_snapshot(struct gcl_pause_hist *out);
-void gcl_pause_reset(void);
+/* --- the process-wide recorder ----------------------------------------------------------
+ * Fed only by the event stream of core/event.h (core/event.c calls gcl_recorder_event for
+ * every event; nothing else writes here), thread-safe under one lock (events are rare). It
+ * derives, for each stop, one pause (STOP_REQUESTED -> WORLD_RESTARTED) into the pause
+ * histogram and one time-to-safepoint (STOP_REQUESTED -> MUTATORS_STOPPED) into the ttsp
+ * histogram; the last and largest heap size and live data; and the log below. */
+struct gcl_event;
+void gcl_recorder_event(const struct gcl_event *e);
+void gcl_pause_snapshot(struct gcl_pause_hist *out); /* pauses */
+void gcl_ttsp_snapshot(struct gcl_pause_hist *out);  /* times to safepoint */
+struct gcl_gc_sizes {
+  uint64_t heap_bytes, heap_bytes_max; /* last and largest HEAP_RESIZED, 0 if none */
+  uint64_t live_bytes, live_bytes_max; /* last and largest LIVE_DATA, 0 if none */
+  uint64_t live_samples;               /* LIVE_DATA events seen */
+};
+void gcl_sizes_snapshot(struct gcl_gc_sizes *out);
+void gcl_pause_reset(void); /* histograms, sizes, open stop and phases (not the log) */
 
 uint64_t gcl_now_ns(void); /* CLOCK_MONOTONIC */
 
 /* --- the pause/phase log ---------------------------------------------------------------
- * A bounded, process-wide log of (start, duration, kind, thread): every gcl_pause_record
- * adds a "pause" event (start = now - duration, thread = the recording thread), and a
- * collector may add named phases with gcl_phase_record (not counted as pauses). Once the
- * log is full, further events are counted in `dropped` and not kept; the histogram above
- * still sees every pause. Disabled (capacity 0) until gcl_pause_log_enable. */
+ * A bounded, process-wide log of (start, duration, kind, thread), one entry when something
+ * with a duration ends: kind "pause" for each stop (start = stop requested, thread = the
+ * requester), and, when the log keeps every kind, "ttsp" for each stop (start = stop
+ * requested, duration = time to safepoint), each collector phase under its name (start =
+ * PHASE_START), and "roots-traced" / "heap-traced" marks (duration 0). Pause-only logging
+ * (what mmu_* needs) keeps the log small when nobody asked for the events file. Once the
+ * log is full, further entries are counted in `dropped` and not kept; the histograms still
+ * see every stop. Disabled (capacity 0) until gcl_pause_log_enable. */
 struct gcl_pause_event {
   uint64_t start_ns;    /* CLOCK_MONOTONIC */
   uint64_t duration_ns; /* length */
-  const char *kind;     /* "pause" or a phase name (a string literal) */
-  uint32_t thread;      /* kernel thread id of the recording thread */
+  const char *kind;     /* "pause", "ttsp", a phase name or a mark (a string literal) */
+  uint32_t thread;      /* kernel thread id of the emitting thread */
 };
 
-void gcl_pause_log_enable(uint32_t capacity);
-void gcl_phase_record(const char *kind, uint64_t start_ns, uint64_t duration_ns);
+/* capacity 0 disables the log; every_kind false keeps "pause" entries only. */
+void gcl_pause_log_enable(uint32_t capacity, bool every_kind);
 /* The log so far: *n events (in recording order) and how many were dropped. The pointer
  * stays valid until the next record; call when the mutators are done. */
 const struct gcl_pause_event *gcl_pause_log(uint32_t *n, uint64_t *dropped);

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "mutator.h"
+#include "assert.h"
 
 #define TOMB ((void *)1)
 

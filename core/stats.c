@@ -10,6 +10,8 @@ static struct gcl_heap_stats totals; /* guarded by totals_lock, except the two a
 static int64_t live_bytes;           /* atomic: sum of flushed per-thread deltas */
 static int64_t peak_bytes;           /* atomic: highest value live_bytes reached */
 
+int64_t gcl_stats_live_bytes(void) { return __atomic_load_n(&live_bytes, __ATOMIC_RELAXED); }
+
 void gcl_stats_add_live_bytes(int64_t delta) {
   int64_t now = __atomic_add_fetch(&live_bytes, delta, __ATOMIC_RELAXED);
   int64_t peak = __atomic_load_n(&peak_bytes, __ATOMIC_RELAXED);
@@ -43,3 +45,4 @@ void gcl_stats_reset(void) {
   __atomic_store_n(&live_bytes, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&peak_bytes, 0, __ATOMIC_RELAXED);
 }
+

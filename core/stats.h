@@ -32,6 +32,9 @@ struct gcl_heap_stats {
 void gcl_stats_merge(const struct gcl_thread_stats *s);
 void gcl_stats_snapshot(struct gcl_heap_stats *out);
 void gcl_stats_add_live_bytes(int64_t delta); /* updates the peak */
+/* The live-bytes total now: exact to within threads x GCL_HEAP_BYTES_BATCH (deltas not
+ * yet flushed). What collectors report as live data after a collection (core/event.h). */
+int64_t gcl_stats_live_bytes(void);
 void gcl_stats_reset(void);                   /* tests only */
 
 #endif

@@ -42,6 +42,7 @@ bool gcl_opt_name_ok(const char *name) {
  * when SIZE. 0, or -1 when malformed or beyond [-2^63, 2^64-1]. */
 static int parse_wide(const char *s, bool size, wide *out) {
   bool neg = *s == '-';
+  if (neg && size) return -1; /* sizes are never negative */
   if (neg) s++;
   if (*s < '0' || *s > '9') return -1;
   wide v = 0;
@@ -105,17 +106,35 @@ static void expect_range(const struct gcl_opt_decl *d, const char *what, char *w
     snprintf(why, n, "expected %s", what);
 }
 
+/* The inclusive range of an INT or SIZE option: the declared bounds (parsed under the
+ * option's own rule, so a size bound may carry a suffix), else the type's own: INT
+ * [-2^63, 2^63-1], SIZE [0, 2^64-1]. -1 when a declared bound does not parse. */
+static int integer_range(const struct gcl_opt_decl *d, wide *lo, wide *hi) {
+  bool size = d->type == GCL_OPT_SIZE;
+  *lo = size ? 0 : (wide)INT64_MIN;
+  *hi = size ? (wide)UINT64_MAX : (wide)INT64_MAX;
+  if (d->min && parse_wide(d->min, size, lo) != 0) return -1;
+  if (d->max && parse_wide(d->max, size, hi) != 0) return -1;
+  return 0;
+}
+
+/* Whether values of D are read through .u: every SIZE, and an INT whose range goes past
+ * INT64_MAX (gcl_opt_decl_check then requires it to start at 0 or above). */
+static bool reads_unsigned(const struct gcl_opt_decl *d) {
+  wide lo, hi;
+  return d->type == GCL_OPT_SIZE || (integer_range(d, &lo, &hi) == 0 && hi > (wide)INT64_MAX);
+}
+
 static int parse_integer(const struct gcl_opt_decl *d, const char *text, union gcl_opt_value *out,
                          char *why, size_t n) {
   bool size = d->type == GCL_OPT_SIZE;
   const char *what = size ? "a size in bytes (suffix k, m, g or t allowed)" : "a whole number";
   wide v, lo, hi;
-  if (parse_wide(text, size, &v) != 0 || (d->min && parse_wide(d->min, false, &lo) == 0 && v < lo) ||
-      (d->max && parse_wide(d->max, false, &hi) == 0 && v > hi)) {
+  if (integer_range(d, &lo, &hi) != 0 || parse_wide(text, size, &v) != 0 || v < lo || v > hi) {
     expect_range(d, what, why, n);
     return -1;
   }
-  if (v > (wide)INT64_MAX)
+  if (reads_unsigned(d))
     out->u = (uint64_t)v;
   else
     out->i = (int64_t)v;
@@ -124,13 +143,13 @@ static int parse_integer(const struct gcl_opt_decl *d, const char *text, union g
 
 static int parse_double(const struct gcl_opt_decl *d, const char *text, union gcl_opt_value *out,
                         char *why, size_t n) {
-  double v, lo, hi;
-  if (parse_decimal(text, &v) != 0 || (d->min && parse_decimal(d->min, &lo) == 0 && v < lo) ||
-      (d->max && parse_decimal(d->max, &hi) == 0 && v > hi)) {
-    expect_range(d, "a decimal number", why, n);
+  double v, lo = -HUGE_VAL, hi = HUGE_VAL;
+  if ((d->min && parse_decimal(d->min, &lo) != 0) || (d->max && parse_decimal(d->max, &hi) != 0) ||
+      parse_decimal(text, &v) != 0 || v < lo || v > hi) {
+    expect_range(d, "a decimal number (within a double's range)", why, n);
     return -1;
   }
-  out->d = v;
+  out->d = v + 0.0; /* -0 reads as 0: one value, one cell */
   return 0;
 }
 
@@ -181,26 +200,28 @@ int gcl_opt_parse(const struct gcl_opt_decl *d, const char *text, union gcl_opt_
   return -1;
 }
 
+void gcl_double_format(double v, char *out, size_t len) {
+  if (v == floor(v) && fabs(v) < 9007199254740992.0) { /* whole: plain digits */
+    snprintf(out, len, "%.0f", v + 0.0);
+    return;
+  }
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(out, len, "%.*g", prec, v);
+    if (strtod(out, NULL) == v) return;
+  }
+}
+
 void gcl_opt_format(const struct gcl_opt_decl *d, const union gcl_opt_value *v, char *out,
                     size_t len) {
   switch (d->type) {
   case GCL_OPT_INT:
-  case GCL_OPT_SIZE: {
-    /* A value above INT64_MAX was stored through u: only a range that allows it. */
-    wide hi;
-    bool unsigned_range = d->max && parse_wide(d->max, false, &hi) == 0 && hi > (wide)INT64_MAX;
-    if (unsigned_range && v->i < 0)
+  case GCL_OPT_SIZE:
+    if (reads_unsigned(d))
       snprintf(out, len, "%llu", (unsigned long long)v->u);
     else
       snprintf(out, len, "%lld", (long long)v->i);
     return;
-  }
-  case GCL_OPT_DOUBLE:
-    for (int prec = 1; prec <= 17; prec++) {
-      snprintf(out, len, "%.*g", prec, v->d);
-      if (strtod(out, NULL) == v->d) return;
-    }
-    return;
+  case GCL_OPT_DOUBLE: gcl_double_format(v->d, out, len); return;
   case GCL_OPT_ENUM: {
     const char *c = d->choices ? d->choices : "";
     for (unsigned k = 0; *c; k++) {
@@ -221,6 +242,11 @@ void gcl_opt_format(const struct gcl_opt_decl *d, const union gcl_opt_value *v, 
 }
 
 void gcl_module_defaults(const struct gcl_module *m, union gcl_opt_value *out) {
+  if (m->nopts > GCL_MODULE_MAX_OPTS) {
+    fprintf(stderr, "gclab: %s %s declares %u options, more than %d\n", m->kind, m->name, m->nopts,
+            GCL_MODULE_MAX_OPTS);
+    abort();
+  }
   for (unsigned i = 0; i < m->nopts; i++) {
     char why[256];
     if (gcl_opt_parse(&m->opts[i], m->opts[i].def, &out[i], why, sizeof why) != 0) {
@@ -229,4 +255,63 @@ void gcl_module_defaults(const struct gcl_module *m, union gcl_opt_value *out) {
       abort();
     }
   }
+}
+
+/* A describe field (runner/README.md): no space, not empty. */
+static bool field_ok(const char *s) { return s && *s && !strchr(s, ' '); }
+
+int gcl_opt_decl_check(const struct gcl_opt_decl *d, char *why, size_t n) {
+  union gcl_opt_value v;
+  char sub[256];
+  if (!d->name || !gcl_opt_name_ok(d->name)) return snprintf(why, n, "bad option name '%s'", d->name ? d->name : "(null)"), -1;
+  if ((unsigned)d->type > GCL_OPT_STRING) return snprintf(why, n, "option %s: unknown type", d->name), -1;
+  if (!d->help || !*d->help) return snprintf(why, n, "option %s: no help text", d->name), -1;
+  if (!d->def || (*d->def && strchr(d->def, ' ')))
+    return snprintf(why, n, "option %s: the default must be given and hold no space", d->name), -1;
+  if (d->type == GCL_OPT_INT || d->type == GCL_OPT_SIZE) {
+    wide lo, hi;
+    if (integer_range(d, &lo, &hi) != 0 || lo > hi)
+      return snprintf(why, n, "option %s: bounds do not parse as its type or min > max", d->name), -1;
+    if (d->type == GCL_OPT_INT && hi > (wide)INT64_MAX && lo < 0)
+      return snprintf(why, n, "option %s: a range past 2^63-1 must not include negatives", d->name), -1;
+  } else if (d->type == GCL_OPT_DOUBLE) {
+    double lo = -HUGE_VAL, hi = HUGE_VAL;
+    if ((d->min && parse_decimal(d->min, &lo) != 0) || (d->max && parse_decimal(d->max, &hi) != 0) || lo > hi)
+      return snprintf(why, n, "option %s: bounds do not parse as decimals or min > max", d->name), -1;
+  } else if (d->min || d->max) {
+    return snprintf(why, n, "option %s: bounds on a %s option", d->name, gcl_opt_type_name(d->type)), -1;
+  }
+  if (d->type == GCL_OPT_ENUM) {
+    const char *c = d->choices;
+    if (!field_ok(c) || *c == '|' || c[strlen(c) - 1] == '|' || strstr(c, "||"))
+      return snprintf(why, n, "option %s: choices must be non-empty words a|b|c", d->name), -1;
+  } else if (d->choices) {
+    return snprintf(why, n, "option %s: choices on a %s option", d->name, gcl_opt_type_name(d->type)), -1;
+  }
+  if (gcl_opt_parse(d, d->def, &v, sub, sizeof sub) != 0)
+    return snprintf(why, n, "option %s: default '%s' breaks its rule: %s", d->name, d->def, sub), -1;
+  return 0;
+}
+
+int gcl_module_check(const struct gcl_module *m, char *why, size_t n) {
+  char sub[320];
+  if (m->nopts > GCL_MODULE_MAX_OPTS)
+    return snprintf(why, n, "%s %s: %u options, more than %d", m->kind, m->name, m->nopts, GCL_MODULE_MAX_OPTS), -1;
+  for (unsigned i = 0; i < m->nopts; i++) {
+    if (gcl_opt_decl_check(&m->opts[i], sub, sizeof sub) != 0)
+      return snprintf(why, n, "%s %s: %s", m->kind, m->name, sub), -1;
+    for (unsigned k = 0; k < i; k++)
+      if (strcmp(m->opts[k].name, m->opts[i].name) == 0)
+        return snprintf(why, n, "%s %s: option %s declared twice", m->kind, m->name, m->opts[i].name), -1;
+  }
+  for (unsigned i = 0; i < m->nfigs; i++) {
+    const struct gcl_fig_decl *f = &m->figs[i];
+    if (!f->name || !gcl_opt_name_ok(f->name) || !field_ok(f->unit) || !f->help || !*f->help)
+      return snprintf(why, n, "%s %s: figure %u needs a [a-z0-9_] name, a one-word unit and help", m->kind,
+                      m->name, i), -1;
+    for (unsigned k = 0; k < i; k++)
+      if (strcmp(m->figs[k].name, f->name) == 0)
+        return snprintf(why, n, "%s %s: figure %s declared twice", m->kind, m->name, f->name), -1;
+  }
+  return 0;
 }

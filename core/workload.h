@@ -8,10 +8,13 @@
  * its threads detach, and sets ctx->checksum to a value that depends only on the
  * parameters, scale, seed and thread count: equal under every collector and allocator. A
  * workload that makes cyclic garbage sets ctx->cyclic_garbage to the exact number of
- * objects it left unreachable in cycles. */
+ * objects it left unreachable in cycles. A workload keeps no state in file-scope variables:
+ * what its threads share lives in run()'s frame and reaches them as gcl_run_threads' arg.
+ * A self-check that fails calls gcl_workload_fail. */
 #ifndef GCL_WORKLOAD_H
 #define GCL_WORKLOAD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -78,11 +81,26 @@ static inline void gcl_figure_set(struct gcl_workload_ctx *ctx, const char *key,
 /* The value of parameter `name` (which must exist: a typo is a bug, caught by assert). */
 double gcl_param(const struct gcl_workload_ctx *ctx, const char *name);
 
-/* Run body(m, ctx, thread_index) on ctx->threads new attached threads; returns the
- * wrapping sum of their results (per-thread checksums). */
-uint64_t gcl_run_threads(struct gcl_workload_ctx *ctx,
-                         uint64_t (*body)(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
-                                          unsigned index));
+/* A thread body: runs on mutator thread `index` (0 .. ctx->threads - 1), attached as m;
+ * `arg` is what the workload passed to gcl_run_threads (its run's shared state). Returns
+ * the thread's part of the checksum. */
+typedef uint64_t gcl_thread_body_fn(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
+                                    unsigned index, void *arg);
+
+/* Run body(m, ctx, index, arg) on ctx->threads new attached threads; returns the wrapping
+ * sum of their results (per-thread checksums). */
+uint64_t gcl_run_threads(struct gcl_workload_ctx *ctx, gcl_thread_body_fn *body, void *arg);
+
+/* A self-check failed: sets ctx->wrong and ctx->why to "WORKLOAD: " followed by the
+ * printf-style message (cut to fit). Thread-safe: the first failure wins, later ones are
+ * dropped, so `why` names the first thing seen wrong. Cold path. */
+void gcl_workload_fail(struct gcl_workload_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* pthread_barrier_wait(b) by an attached mutator, inside a blocking region: a thread
+ * waiting for the others never stalls a stop-the-world (or a handshake) that one of them
+ * requested. */
+void gcl_barrier_wait(struct gcl_mutator *m, pthread_barrier_t *b);
 
 /* A small, fast, seedable generator (splitmix64 seeding a xorshift64*). */
 struct gcl_rng {

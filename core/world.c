@@ -19,6 +19,11 @@
  * liburcu QSBR: attached threads are online readers and safepoints are quiescent states;
  * detached and suspended threads are offline, so a grace period never waits for them.
  *
+ * Events (core/event.h): a stop emits STOP_REQUESTED once the requester holds stw_lock,
+ * MUTATORS_STOPPED when it last saw every other thread stopped (the time is taken there,
+ * the event emitted after world_lock is released), WORLD_RESTARTED after the release; the
+ * pause and time-to-safepoint figures are derived from these three alone.
+ *
  * Locks: stw_lock admits one requester at a time (taken while detached, so two requesters
  * cannot deadlock); world_lock guards the thread list, the global roots, and the
  * condition variable on which requesters and suspended threads wait. */
@@ -28,6 +33,7 @@
 
 #include "allocator.h"
 #include "collector.h"
+#include "event.h"
 #include "mutator.h"
 #include "pause.h"
 #include "tsan.h"
@@ -41,7 +47,6 @@ static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t world_cond = PTHREAD_COND_INITIALIZER; /* any state change */
 static struct gcl_mutator *threads;  /* every attached, detached or suspended mutator */
 static unsigned next_index;          /* dense thread ids */
-static uint64_t stw_started_ns;      /* when the current stop began (requester only) */
 
 struct global_root {
   struct gcl_object **slot; /* a slot outside the heap that holds a reference */
@@ -183,7 +188,7 @@ void gcl_stop_the_world(struct gcl_mutator *m) {
   /* Wait for the requester slot detached: a requester ahead of us can then park us. */
   gcl_blocking_enter(m);
   pthread_mutex_lock(&stw_lock);
-  uint64_t t0 = gcl_now_ns();
+  gcl_event_stop_requested();
   pthread_mutex_lock(&world_lock);
   __atomic_store_n(&gcl_stop_requested, 1, __ATOMIC_SEQ_CST);
   /* Loop invariant: every thread counted as running was ATTACHED when looked at; every
@@ -202,12 +207,14 @@ void gcl_stop_the_world(struct gcl_mutator *m) {
     if (running == 0) break;
     pthread_cond_wait(&world_cond, &world_lock);
   }
+  /* Time to safepoint ends here; the event is emitted once world_lock is released. */
+  uint64_t stopped = gcl_now_ns();
   /* Every other thread is stopped, so nobody can park us: attach directly. */
   store_state(m, GCL_THREAD_ATTACHED);
   m->blocking_depth--;
   pthread_mutex_unlock(&world_lock);
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_MUTATORS_STOPPED, stopped, gcl_event_thread_id(), NULL, 0});
   urcu_qsbr_thread_online();
-  stw_started_ns = t0;
 }
 
 void gcl_start_the_world(struct gcl_mutator *m) {
@@ -217,7 +224,7 @@ void gcl_start_the_world(struct gcl_mutator *m) {
     if (t != m && load_state(t) == GCL_THREAD_SUSPENDED) store_state(t, GCL_THREAD_DETACHED);
   pthread_cond_broadcast(&world_cond);
   pthread_mutex_unlock(&world_lock);
-  gcl_pause_record(gcl_now_ns() - stw_started_ns);
+  gcl_event_world_restarted();
   pthread_mutex_unlock(&stw_lock);
 }
 

@@ -1,7 +1,8 @@
 /* harness/catalog.c — what this build can run. Collectors, allocators and pairs (with the
  * reason an invalid pair was rejected) come from the table CMake generated at configure
- * time (generated/gclab-pairs.h); workloads and their parameters come from a runner's
- * `--describe`, because the runners are what actually run them.
+ * time (generated/gclab-pairs.h); workloads and their parameters, and every module's
+ * options and figures, come from the runners' `--describe` (describe.c), because the
+ * runners are what actually run them.
  *
  * Runners live in <directory of the gclab executable>/runners, or in $GCLAB_RUNNERS. */
 #define _GNU_SOURCE /* pipe2 */
@@ -96,62 +97,6 @@ int gcl_runner_describe(const char *runner, struct gcl_buf *out, char *why, size
   return 0;
 }
 
-/* Take the next space-separated word of *p (NUL-terminating it in place). */
-static char *next_word(char **p) {
-  while (**p == ' ') (*p)++;
-  if (!**p) return NULL;
-  char *w = *p;
-  *p += strcspn(*p, " ");
-  if (**p) *(*p)++ = 0;
-  return w;
-}
-
-int gcl_parse_describe(const char *text, struct gcl_workload_info **out, unsigned *n,
-                       char *why, size_t why_len) {
-  char *copy = gcl_must_strdup(text);
-  struct gcl_workload_info *ws = NULL;
-  unsigned nw = 0;
-  unsigned lineno = 0;
-  for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
-    lineno++;
-    char *p = line;
-    char *kind = next_word(&p);
-    if (!kind) continue;
-    if (strcmp(kind, "workload") == 0) {
-      char *name = next_word(&p);
-      if (!name) goto bad;
-      while (*p == ' ') p++;
-      ws = gcl_must_realloc(ws, (nw + 1) * sizeof *ws);
-      ws[nw++] = (struct gcl_workload_info){gcl_must_strdup(name), gcl_must_strdup(p), NULL, 0};
-    } else if (strcmp(kind, "param") == 0) {
-      char *wname = next_word(&p), *name = next_word(&p), *def = next_word(&p);
-      char *min = next_word(&p), *max = next_word(&p), *type = next_word(&p);
-      if (!type || (strcmp(type, "int") != 0 && strcmp(type, "num") != 0)) goto bad;
-      struct gcl_workload_info *w = NULL;
-      for (unsigned i = 0; i < nw; i++)
-        if (strcmp(ws[i].name, wname) == 0) w = &ws[i];
-      if (!w) goto bad;
-      struct gcl_param_info pi = {.name = gcl_must_strdup(name), .integer = type[0] == 'i'};
-      if (!gcl_num_parse(def, &pi.def) || !gcl_num_parse(min, &pi.min) ||
-          !gcl_num_parse(max, &pi.max))
-        goto bad;
-      while (*p == ' ') p++;
-      pi.help = gcl_must_strdup(p);
-      w->params = gcl_must_realloc(w->params, (w->nparams + 1) * sizeof *w->params);
-      w->params[w->nparams++] = pi;
-    }
-    /* Other line kinds (pair, and whatever later runners add) are not ours to judge. */
-  }
-  free(copy);
-  *out = ws;
-  *n = nw;
-  return 0;
-bad:
-  snprintf(why, why_len, "malformed --describe output, line %u", lineno);
-  free(copy);
-  return -1;
-}
-
 void gcl_catalog_load(struct gcl_catalog *cat) {
   memset(cat, 0, sizeof *cat);
   cat->runners_dir = runners_dir();
@@ -162,23 +107,34 @@ void gcl_catalog_load(struct gcl_catalog *cat) {
     struct gcl_buf path = {0};
     gcl_buf_printf(&path, "%s/gclab-run-%s-%s", cat->runners_dir, r->collector, r->allocator);
     cat->pairs[cat->npairs++] =
-        (struct gcl_pair_info){r->collector, r->allocator, r->invalid_reason, path.p};
+        (struct gcl_pair_info){.collector = r->collector, .allocator = r->allocator,
+                               .invalid_reason = r->invalid_reason, .runner = path.p};
   }
   snprintf(cat->describe_error, sizeof cat->describe_error,
            "no runner in %s (build them: cmake --build <build dir>; or set GCLAB_RUNNERS)",
            cat->runners_dir);
+  bool tried = false; /* a runner was asked: describe_error says why the first one failed */
   for (unsigned i = 0; i < cat->npairs; i++) {
-    const struct gcl_pair_info *p = &cat->pairs[i];
+    struct gcl_pair_info *p = &cat->pairs[i];
     if (p->invalid_reason[0] || !gcl_runner_exists(p->runner)) continue;
     struct gcl_buf text = {0};
-    if (gcl_runner_describe(p->runner, &text, cat->describe_error,
-                            sizeof cat->describe_error) == 0 &&
-        gcl_parse_describe(gcl_buf_str(&text), &cat->workloads, &cat->nworkloads,
-                           cat->describe_error, sizeof cat->describe_error) == 0)
-      cat->describer = p->runner;
+    if (gcl_runner_describe(p->runner, &text, p->why, sizeof p->why) == 0 &&
+        gcl_parse_describe(gcl_buf_str(&text), &p->desc, p->why, sizeof p->why) == 0) {
+      p->described = true;
+      p->describe_text = gcl_must_strdup(gcl_buf_str(&text));
+      gcl_modules_add(cat, &p->desc);
+      if (!cat->describer) {
+        cat->describer = p->runner;
+        cat->workloads = p->desc.workloads;
+        cat->nworkloads = p->desc.nworkloads;
+      }
+    } else if (!cat->describer && !tried) {
+      snprintf(cat->describe_error, sizeof cat->describe_error, "%s", p->why);
+    }
+    tried = true;
     gcl_buf_free(&text);
-    break;
   }
+  gcl_catalog_figures(cat);
 }
 
 const struct gcl_pair_info *gcl_catalog_pair(const struct gcl_catalog *cat, const char *c,

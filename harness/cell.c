@@ -66,6 +66,7 @@ static _Noreturn void child(char *const argv[], int record_w, pid_t parent) {
   if (getppid() != parent) _exit(127); /* the parent died before prctl took effect */
   for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++) signal(handled[i], SIG_DFL);
   signal(SIGPIPE, SIG_DFL);
+  signal(SIGXFSZ, SIG_DFL); /* gclab ignores it to cut a short row back (run-outputs.c) */
   if (record_w == GCL_RECORD_FD)
     fcntl(record_w, F_SETFD, 0); /* keep it across exec */
   else if (dup2(record_w, GCL_RECORD_FD) < 0)

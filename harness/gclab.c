@@ -1,9 +1,10 @@
 /* harness/gclab.c — main() of the `gclab` front end: dispatches to its subcommands.
  *
- *   gclab list                     what this build can run
+ *   gclab list [--figures|--options]  what this build can run; every module's figures/options
  *   gclab run [options]            run a matrix, append CSV rows (harness/run.c)
  *   gclab topo [options]           topology and placement plans (harness/topo.c)
  *   gclab merge OUT IN...          join CSV files (harness/merge.c)
+ *   gclab slurm MATRIX --shards N --out DIR   a Slurm job array of shards (harness/slurm.c)
  *   gclab summary|compare|table    read CSV files (harness/analysis/)
  *   gclab version                  the git describe of this build
  *
@@ -22,9 +23,11 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: gclab COMMAND [args]\n"
           "  list                      collectors, allocators, workloads, parameters, pairs\n"
+          "  list --figures|--options  every module's figures (CSV columns) or options (--opt)\n"
           "  run [options]             run a matrix and append CSV rows (gclab run --help)\n"
           "  topo [options]            the topology and its placement plans (gclab topo --help)\n"
           "  merge OUT IN...           join CSV files of one schema version into OUT\n"
+          "  slurm MATRIX --shards N --out DIR  a Slurm job array, one shard per task\n"
           "  summary|compare|table ... read CSV files written by run\n"
           "  version                   print the version of this build\n");
 }
@@ -39,6 +42,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "run") == 0) return gcl_cmd_run(argc - 1, argv + 1);
   if (strcmp(cmd, "topo") == 0) return gcl_cmd_topo(argc - 1, argv + 1);
   if (strcmp(cmd, "merge") == 0) return gcl_cmd_merge(argc - 1, argv + 1);
+  if (strcmp(cmd, "slurm") == 0) return gcl_cmd_slurm(argc - 1, argv + 1);
   if (strcmp(cmd, "summary") == 0) return gcl_cmd_summary(argc - 1, argv + 1);
   if (strcmp(cmd, "compare") == 0) return gcl_cmd_compare(argc - 1, argv + 1);
   if (strcmp(cmd, "table") == 0) return gcl_cmd_table(argc - 1, argv + 1);
@@ -50,6 +54,6 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  fprintf(stderr, "gclab: unknown command '%s' (expected list, run, topo, merge, summary, compare, table or version)\n", cmd);
+  fprintf(stderr, "gclab: unknown command '%s' (expected list, run, topo, merge, slurm, summary, compare, table or version)\n", cmd);
   return 2;
 }

@@ -1,7 +1,8 @@
 /* harness/harness.h — what the files of the gclab front end share: a growable text
  * buffer, CSV quoting, number formatting, the catalog of what this build can run
- * (collectors, allocators, pairs, runners, workloads and their parameters) and the child
- * process that runs one matrix cell.
+ * (collectors, allocators, pairs, runners, workloads and their parameters, and every
+ * module's options and figures from the runners' --describe) and the child process that
+ * runs one matrix cell.
  *
  * Invariants: every catalog string outlives the command that loaded it (nothing is freed
  * before exit); a gcl_buf's text is always NUL-terminated. */
@@ -11,6 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/resource.h>
+#include <sys/types.h>
+
+#include "module.h"
 
 /* --- text (text.c) ----------------------------------------------------------------- */
 
@@ -58,11 +62,33 @@ struct gcl_workload_info {
   unsigned nparams;              /* how many */
 };
 
+/* Everything one module declares, as a runner's --describe told it (protocol v2). */
+struct gcl_module_info {
+  char *name;                  /* collector/allocator/workload name */
+  char *kind;                  /* "collector", "allocator" or "workload" */
+  struct gcl_opt_decl *opts;   /* its options, in declaration order (strings owned) */
+  unsigned nopts;              /* how many */
+  struct gcl_fig_decl *figs;   /* its figures, in declaration order (strings owned) */
+  unsigned nfigs;              /* how many */
+};
+
+/* One runner's --describe, parsed. */
+struct gcl_describe {
+  struct gcl_workload_info *workloads; /* workload lines with their params */
+  unsigned nworkloads;                 /* how many */
+  struct gcl_module_info *modules;     /* module lines with their options and figures */
+  unsigned nmodules;                   /* how many */
+};
+
 struct gcl_pair_info {
   const char *collector;      /* collector name */
   const char *allocator;      /* allocator name */
   const char *invalid_reason; /* "" when the pair is valid (it has a runner) */
   char *runner;               /* path of gclab-run-<collector>-<allocator> */
+  bool described;             /* its runner exists and --describe parsed: desc is valid */
+  struct gcl_describe desc;   /* what it described */
+  char *describe_text;        /* its --describe output (NULL unless described) */
+  char why[512];              /* a valid built runner that could not describe: why */
 };
 
 struct gcl_catalog {
@@ -75,12 +101,18 @@ struct gcl_catalog {
   unsigned npairs;
   struct gcl_workload_info *workloads;  /* from the first runner's --describe */
   unsigned nworkloads;
+  struct gcl_module_info *modules;      /* union of every runner's modules (describe.c) */
+  unsigned nmodules;
+  unsigned *module_rank;                /* the union's sort key of each module */
+  char **figcols;                       /* "MODULE.FIGURE" of every module figure, in CSV order */
+  unsigned nfigcols;
   const char *describer;                /* that runner; NULL if none could describe */
   char describe_error[512];             /* why none could, when describer is NULL */
 };
 
-/* Fills *cat from the compiled-in pair table, then asks the first runnable valid pair's
- * runner to --describe the workloads. Never exits; on failure describer is NULL. */
+/* Fills *cat from the compiled-in pair table, then asks every runnable valid pair's runner
+ * to --describe itself: the workloads come from the first, the modules are the union of
+ * all. Nothing is cached on disk. Never exits; on failure describer is NULL. */
 void gcl_catalog_load(struct gcl_catalog *cat);
 const struct gcl_pair_info *gcl_catalog_pair(const struct gcl_catalog *cat, const char *c,
                                              const char *a);
@@ -89,9 +121,18 @@ const struct gcl_workload_info *gcl_catalog_workload(const struct gcl_catalog *c
 bool gcl_runner_exists(const char *path); /* an executable regular file */
 /* Run `runner --describe` into *out; 0 on success, else -1 with a reason in why. */
 int gcl_runner_describe(const char *runner, struct gcl_buf *out, char *why, size_t why_len);
-/* Parse a --describe text into workloads; 0 or -1 with a reason. */
-int gcl_parse_describe(const char *text, struct gcl_workload_info **out, unsigned *n,
-                       char *why, size_t why_len);
+/* --- describe.c --- */
+/* Parse a --describe text (protocol v2); 0 or -1 with a reason. */
+int gcl_parse_describe(const char *text, struct gcl_describe *d, char *why, size_t why_len);
+/* Add the modules of d not yet in cat->modules, keeping the union's order. */
+void gcl_modules_add(struct gcl_catalog *cat, const struct gcl_describe *d);
+const struct gcl_module_info *gcl_catalog_module(const struct gcl_catalog *cat, const char *name);
+/* Whether NAME reads as a module column MODULE.FIGURE: [a-z0-9-]+ '.' [a-z0-9_]+. */
+bool gcl_module_column_ok(const char *name);
+/* Fill cat->figcols from cat->modules. */
+void gcl_catalog_figures(struct gcl_catalog *cat);
+/* The index of MODULE.FIGURE in cat->figcols, or -1. */
+int gcl_catalog_figcol(const struct gcl_catalog *cat, const char *module, const char *figure);
 
 /* --- one cell in a child process (cell.c) ---------------------------------------------- */
 
@@ -128,19 +169,27 @@ int gcl_stop_signal(void);
  * signal. *res is initialised here; free res->record afterwards. */
 void gcl_cell_run(char *const argv[], double timeout_s, struct gcl_cell_result *res);
 
+/* --- files (atomic-file.c) ------------------------------------------------------------ */
+
+/* Write LEN bytes as the new file DIR/NAME with MODE, whole or not at all (a temporary
+ * file in DIR, then renamed; an existing DIR/NAME, file or symlink, is never replaced or
+ * followed). 0, or -1 with errno (EEXIST when DIR/NAME exists). */
+int gcl_file_write_new(const char *dir, const char *name, const char *data, size_t len,
+                       mode_t mode);
+
 /* --- commands ------------------------------------------------------------------------------ */
 
 int gcl_cmd_list(int argc, char **argv);
 int gcl_cmd_run(int argc, char **argv);
 int gcl_cmd_topo(int argc, char **argv);  /* harness/topo.c */
 int gcl_cmd_merge(int argc, char **argv); /* harness/merge.c */
+int gcl_cmd_slurm(int argc, char **argv); /* harness/slurm.c */
 extern const char *const gcl_version; /* git describe --always --dirty of the build */
 
 /* Axis limits shared by `run` and `list` (the runner's own ranges, core/options.h). */
 #define GCL_THREADS_MAX 4096
 #define GCL_SCALE_MIN 0.0001
 #define GCL_SCALE_MAX 10000.0
-#define GCL_SEED_MAX 9007199254740992.0 /* 2^53: every seed is exact in a double */
 #define GCL_REPEAT_MAX 1000000
 #define GCL_ITERATIONS_MAX 100000       /* core/runner.c's limit */
 #define GCL_TIMEOUT_MAX 10000000.0      /* seconds, about 115 days */

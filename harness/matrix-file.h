@@ -8,18 +8,31 @@
  *   placement: [none, compact]
  *   repeat: 5                      # scalars: repeat scale seed timeout iterations
  *   scale: 0.1
- *   params:                        # per-workload parameters
- *     binary-trees: {depth: 12}
+ *   params:                        # workload parameters: one value or a list (an axis)
+ *     binary-trees: {depth: [12, 14]}  # ... for one workload
+ *     live: 1000                   # ... or for every selected workload that has it
+ *   rc-gen: {threshold0: [700, 2000]}  # a module's options (any other key with a mapping)
  *   timeouts: {binary-trees: 60}   # per-workload timeout (seconds), over `timeout`
  *
- * The reader checks only the shape (known keys, no duplicates, scalars where scalars
- * belong); names and numbers are checked by `gclab run` like flags, and every item keeps
- * its line so a bad value is reported as FILE:LINE. Nothing here exits or prints. */
+ * Keys may be written as the flags are (collector, allocator, workload, thread, placements,
+ * param: the other number of the word), but a file that gives both spellings of one key is
+ * refused. `timeout` (seconds) and `timeouts` (per workload) are two different keys.
+ * A list value of params or options is stored joined by commas ("12,14"): an item that
+ * holds a comma itself is refused.
+ *
+ * The reader checks only the shape (known keys, no duplicate key in any mapping, scalars
+ * where scalars belong, at least one key, at most GCL_MF_MAX_BYTES and GCL_MF_MAX_DEPTH
+ * levels of nesting, no anchors or aliases); names and numbers are checked by `gclab run`
+ * like flags, and every item keeps its line so a bad value is reported as FILE:LINE.
+ * Nothing here exits or prints. */
 #ifndef GCL_MATRIX_FILE_H
 #define GCL_MATRIX_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#define GCL_MF_MAX_BYTES (1 << 20) /* a matrix file is a few hundred bytes */
+#define GCL_MF_MAX_DEPTH 8         /* nesting levels; a valid file needs 4 */
 
 struct gcl_mf_value {
   char *text;    /* the scalar, NULL when the key is absent */
@@ -33,9 +46,9 @@ struct gcl_mf_list {
 };
 
 struct gcl_mf_param {
-  char *workload;       /* the workload the parameter is for */
-  char *name;           /* parameter name */
-  char *value;          /* its value as written */
+  char *workload;       /* the workload (params) or module (opts) it is for; NULL: any */
+  char *name;           /* parameter or option name */
+  char *value;          /* its value as written; a list joined by commas */
   unsigned line;        /* line of the value */
 };
 
@@ -47,10 +60,13 @@ struct gcl_matrix_file {
   unsigned nparams;
   struct gcl_mf_param *timeouts; /* timeouts: (name unused, value = seconds) */
   unsigned ntimeouts;
+  struct gcl_mf_param *opts;     /* MODULE: {option: value} (workload = the module) */
+  unsigned nopts;
 };
 
 /* Parse `len` bytes of YAML. Returns 0, or -1 with "PATH:LINE: what" in err. The file is
- * one mapping; an empty document is an empty matrix (every axis at its default). */
+ * one mapping of at least one key: an empty document (or {}) is refused, since running
+ * the whole default matrix is never what an empty file meant. */
 int gcl_matrix_parse(const char *path, const char *text, size_t len, struct gcl_matrix_file *mf,
                      char *err, size_t err_len);
 void gcl_matrix_free(struct gcl_matrix_file *mf);

@@ -7,6 +7,14 @@
  *   CHILD    the parent's measurement of the child process (clock, wait4 rusage).
  * A field whose value was not measured is left empty, never 0.
  *
+ * After these core columns (config is always the last one) come the module columns
+ * (schema 5): every figure every module of the build declares, named MODULE.FIGURE, in
+ * the order of harness/describe.c (collectors in CMake order, then allocators, then
+ * workloads; each module's figures in declaration order). They are not in this table:
+ * the harness learns them from the runners' --describe, so a module adds a column
+ * without touching the harness. A record key with a '.' must be a declared figure of the
+ * cell's collector, allocator or workload.
+ *
  * Invariant: the header line is the column names joined by commas. Adding, removing or
  * reordering a column changes the header, so it must bump GCL_SCHEMA_VERSION and be
  * documented in results/README.md (tests/harness/schema-doc.sh checks the latter). A new
@@ -14,8 +22,8 @@
 #ifndef GCL_SCHEMA_H
 #define GCL_SCHEMA_H
 
-#define GCL_SCHEMA_VERSION 4
-#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..4 */
+#define GCL_SCHEMA_VERSION 5
+#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..5 */
 
 #define GCL_SCHEMA(X)                  \
   X(schema_version, HARNESS)           \
@@ -28,6 +36,7 @@
   X(allocator, HARNESS)                \
   X(workload, HARNESS)                 \
   X(params, HARNESS)                   \
+  X(options, HARNESS)                  \
   X(threads, HARNESS)                  \
   X(rep, HARNESS)                      \
   X(seed, HARNESS)                     \
@@ -51,6 +60,10 @@
   X(pause_p99_us, RECORD)              \
   X(pause_p999_us, RECORD)             \
   X(pause_max_us, RECORD)              \
+  X(ttsp_count, RECORD)                \
+  X(ttsp_p50_us, RECORD)               \
+  X(ttsp_p99_us, RECORD)               \
+  X(ttsp_max_us, RECORD)               \
   X(objects_allocated, RECORD)         \
   X(bytes_allocated, RECORD)           \
   X(objects_freed, RECORD)             \
@@ -60,20 +73,11 @@
   X(deferred_frees, RECORD)            \
   X(header_bytes, RECORD)              \
   X(max_rss_kb, CHILD)                 \
+  X(rss_mean_kb, RECORD)               \
   X(minflt, CHILD)                     \
   X(majflt, CHILD)                     \
   X(nvcsw, CHILD)                      \
   X(nivcsw, CHILD)                     \
-  X(alloc_footprint_end_kb, RECORD)    \
-  X(alloc_arenas_peak, RECORD)         \
-  X(alloc_pools_peak, RECORD)          \
-  X(alloc_footprint_peak_kb, RECORD)   \
-  X(alloc_fragmentation_peak, RECORD)  \
-  X(alloc_arenas_end, RECORD)          \
-  X(alloc_large_allocs, RECORD)        \
-  X(pyheap_tracked, RECORD)            \
-  X(gc_full_ns_per_tracked, RECORD)    \
-  X(cpython_full_ns_per_tracked, RECORD) \
   X(iter_wall_s, RECORD)               \
   X(pus, RECORD)                       \
   X(numa_nodes_used, RECORD)           \
@@ -88,18 +92,19 @@
   X(hw_cycles, RECORD)                 \
   X(hw_instructions, RECORD)           \
   X(hw_cache_misses, RECORD)           \
-  X(gc_collections_gen0, RECORD)       \
-  X(gc_collections_gen1, RECORD)       \
-  X(gc_collections_gen2, RECORD)       \
-  X(gc_objects_scanned, RECORD)        \
-  X(gc_objects_collected, RECORD)      \
-  X(gc_finalizers_run, RECORD)         \
-  X(gc_resurrected, RECORD)            \
-  X(brc_ops_owner, RECORD)             \
-  X(brc_ops_shared, RECORD)            \
-  X(brc_ops_queued, RECORD)            \
-  X(brc_ops_merged, RECORD)            \
-  X(brc_ops_deferred_skipped, RECORD)  \
+  X(compiler, RECORD)                  \
+  X(build_type, RECORD)                \
+  X(build_flags, RECORD)               \
+  X(sanitizer, RECORD)                 \
+  X(kernel, RECORD)                    \
+  X(libc, RECORD)                      \
+  X(hwloc_version, RECORD)             \
+  X(urcu_version, RECORD)              \
+  X(malloc_lib, RECORD)                \
+  X(malloc_env, RECORD)                \
+  X(thp, RECORD)                       \
+  X(cpu_governor, RECORD)              \
+  X(yaml_version, HARNESS)             \
   X(config, RECORD)
 
 enum gcl_col_origin { GCL_ORIGIN_HARNESS, GCL_ORIGIN_RECORD, GCL_ORIGIN_CHILD };

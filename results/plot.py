@@ -29,20 +29,27 @@ count (empty = not measured, never 0); the CI is a percentile bootstrap of the m
 0x67636c6162000001, quantiles by linear interpolation (type 7). --print-stats writes the
 plotted numbers as CSV on standard output.
 
-Input is checked like gclab does (RFC 4180, header with the required columns,
-schema_version 1 to 4, the same on every row, every row as long as the header, numbers
-well formed; rows (version 2 on) whose placement is not none or iterations not 1 are separate
-cells labelled threads@placement[/iN], as gclab summary prints them);
-bad input prints one line and exits with status 2. Needs Debian's python3-matplotlib;
+Input is checked by the same rules as gclab's reader (harness/analysis/csv-read.c, mirrored
+here by records() and load(): a regular file, strict RFC 4180 with no NUL byte and no quote
+inside an unquoted field, header with the required columns, schema_version 1 to 5, the
+same on every row, every row as long as the header, numbers well formed, no negative or
+non-finite measurement; tests/analysis/plot-read-test.sh feeds both the same bad files);
+rows (version 2 on) whose placement is not none or iterations not 1 are separate cells
+labelled threads@placement[/iN], and rows (version 5 on) with chosen module options are
+separate cells labelled collector[options], as gclab summary prints them; module columns
+MODULE.FIGURE are metrics like any other; bad input prints one line and exits with
+status 2. Needs Debian's python3-matplotlib;
 otherwise only the standard library.
 """
 import argparse
 import csv
 import math
 import os
+import re
+import stat
 import sys
 
-SCHEMA_VERSION = 4  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
+SCHEMA_VERSION = 5  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
 SCHEMA_OLDEST_READ = 1
 EVENTS_HEADER = ["run_id", "collector", "allocator", "workload", "threads", "placement", "rep",
                  "cell", "thread", "start_ns", "duration_ns", "kind"]
@@ -54,7 +61,10 @@ MIN_N = 3
 KEY = ("collector", "allocator", "workload", "params", "threads", "scale")
 NOT_METRICS = {"schema_version", "run_id", "timestamp", "gclab_version", "host", "cpu_model",
                "collector", "allocator", "workload", "params", "threads", "rep", "seed",
-               "scale", "status", "checksum", "config"}
+               "scale", "status", "checksum", "config", "options", "placement", "iterations",
+               "compiler", "build_type", "build_flags", "sanitizer", "kernel", "libc",
+               "hwloc_version", "urcu_version", "malloc_lib", "malloc_env", "thp",
+               "cpu_governor", "yaml_version"}
 PAUSE_COLS = ("pause_p50_us", "pause_p90_us", "pause_p99_us", "pause_p999_us", "pause_max_us")
 PAUSE_LABELS = ("p50", "p90", "p99", "p99.9", "max")
 # x position of each percentile: -log10(1 - p); max is drawn one decade past p99.9.
@@ -97,17 +107,51 @@ def quantile_sorted(x, p):
     return x[i] + (h - i) * (x[i + 1] - x[i])
 
 
+def boot_medians_numpy(np, x, seed):
+    """The RESAMPLES resample medians of the sorted sample x, drawn exactly as the loop in
+    boot_median_ci draws them (draw k of the stream is splitmix64 of seed + k * golden,
+    below(n) the high 64 bits of z * n), but vectorised: a few million draws per batch.
+    O(n) per resample at C speed instead of Python speed (a cell of 14000 repetitions took
+    ~20 s per cell in the loop, well under one here)."""
+    n = len(x)
+    xs = np.asarray(x, dtype=np.float64)
+    k1, k2 = (n - 1) // 2, n // 2
+    u = np.uint64
+    per = max(1, min(RESAMPLES, (1 << 21) // n))  # resamples per batch
+    out, done = [], 0
+    with np.errstate(over="ignore"):
+        for b0 in range(0, RESAMPLES, per):
+            m = min(per, RESAMPLES - b0)
+            z = u(seed) + np.arange(done + 1, done + m * n + 1, dtype=u) * u(0x9E3779B97F4A7C15)
+            done += m * n
+            z = (z ^ (z >> u(30))) * u(0xBF58476D1CE4E5B9)
+            z = (z ^ (z >> u(27))) * u(0x94D049BB133111EB)
+            z ^= z >> u(31)
+            # floor(z * n / 2^64) without 128 bits: n < 2^32, so neither product overflows.
+            idx = ((z >> u(32)) * u(n) + (((z & u(0xFFFFFFFF)) * u(n)) >> u(32))) >> u(32)
+            idx = np.partition(idx.reshape(m, n).astype(np.int64), (k1, k2), axis=1)
+            out.extend(((xs[idx[:, k1]] + xs[idx[:, k2]]) / 2).tolist())
+    return out
+
+
 def boot_median_ci(x, stream=0):
     """95% percentile-bootstrap CI of the median of the sorted sample x (len >= 2)."""
     n = len(x)
-    rng = SplitMix64(SEED + stream)
-    stats = []
-    for _ in range(RESAMPLES):
-        counts = [0] * n
-        for _ in range(n):
-            counts[rng.below(n)] += 1
-        res = [v for v, c in zip(x, counts) for _ in range(c)]
-        stats.append(median_sorted(res))
+    try:
+        import numpy as np  # matplotlib needs it, so it is there whenever a plot is drawn
+    except ImportError:
+        np = None
+    if np is not None and n < (1 << 31):
+        stats = boot_medians_numpy(np, x, SEED + stream)
+    else:
+        rng = SplitMix64(SEED + stream)
+        stats = []
+        for _ in range(RESAMPLES):
+            counts = [0] * n
+            for _ in range(n):
+                counts[rng.below(n)] += 1
+            res = [v for v, c in zip(x, counts) for _ in range(c)]
+            stats.append(median_sorted(res))
     stats.sort()
     return quantile_sorted(stats, (1 - LEVEL) / 2), quantile_sorted(stats, 1 - (1 - LEVEL) / 2)
 
@@ -137,21 +181,6 @@ class Stat:
 
 # --- input -------------------------------------------------------------------------------
 
-def number(text, path, line, col):
-    """Empty -> None (not measured); a decimal number -> float; anything else -> BadInput."""
-    if text == "":
-        return None
-    ok = all(ch in "0123456789+-.eE" for ch in text)
-    try:
-        v = float(text) if ok else None
-    except ValueError:
-        v = None
-    if v is None or not math.isfinite(v):
-        raise BadInput("%s:%d: column %s: '%s' is not a number (expected a decimal number, "
-                       "or an empty field for not measured)" % (path, line, col, text))
-    return v
-
-
 def num_or_str(s):
     try:
         v = float(s)
@@ -160,69 +189,247 @@ def num_or_str(s):
         return (1, 0.0, s)
 
 
-def load(path, metrics):
-    """Rows of PATH as dicts, each with '_line' (the line it starts on)."""
+# Columns gclab writes as measurements (csv-read.c value_rule): harness/schema.h's RECORD
+# and CHILD columns except the text ones, and any column named with a unit of time or
+# size; tests/analysis/plot-read-test.sh checks these two lists against schema.h.
+MEASUREMENTS = frozenset("""
+    wall_s process_wall_s user_s sys_s cpu_s gc_s collections pause_count pause_total_s
+    pause_p50_us pause_p90_us pause_p99_us pause_p999_us pause_max_us ttsp_count
+    ttsp_p50_us ttsp_p99_us ttsp_max_us objects_allocated
+    bytes_allocated objects_freed objects_leaked cyclic_garbage peak_heap_bytes
+    deferred_frees header_bytes max_rss_kb rss_mean_kb minflt majflt nvcsw nivcsw numa_nodes_used
+    topo_packages topo_numa_nodes topo_cores topo_pus mmu_1ms mmu_10ms mmu_100ms
+    cpu_migrations hw_cycles hw_instructions hw_cache_misses""".split())
+TEXT_RECORD = frozenset("""
+    status checksum config iter_wall_s pus compiler build_type build_flags sanitizer kernel
+    libc hwloc_version urcu_version malloc_lib malloc_env thp cpu_governor""".split())
+UNITS = ("_s", "_us", "_ns", "_kb", "_bytes")
+SIGNED = frozenset({"mutator_s"})  # wall_s - gc_s: parallel collector threads can exceed wall
+
+
+def is_measurement(col):
+    if col in TEXT_RECORD:
+        return False
+    return col in MEASUREMENTS or col in SIGNED or any(
+        len(col) > len(u) and col.endswith(u) for u in UNITS)
+
+
+MAX_BYTES = 4 << 30  # csv-read.h GCL_CSV_MAX_BYTES
+UNQUOTED_END = re.compile(r'[,"\n]|\r\n')
+_FIELD = r'(?:"(?:[^"\n]|"")*"|[^,"\n]*)'
+WELL_QUOTED = re.compile(_FIELD + "(?:," + _FIELD + r")*\Z")  # one line, every quote closed
+
+
+def read_bytes(path):
+    """The whole of PATH, a regular file of at most MAX_BYTES (never blocks on a FIFO)."""
     try:
-        f = open(path, newline="", encoding="utf-8-sig")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as e:
         raise BadInput("cannot read '%s': %s" % (path, e.strerror or e))
-    rows = []
-    with f:
-        reader = csv.reader(f, strict=True)
-        header = None
-        prev_end = 0
-        try:
-            for rec in reader:
-                start, prev_end = prev_end + 1, reader.line_num
-                if not rec:
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise BadInput("cannot read '%s': it is not a regular file" % path)
+        if st.st_size > MAX_BYTES:
+            raise BadInput("cannot read '%s': %d bytes, more than the %d this reader takes"
+                           % (path, st.st_size, MAX_BYTES))
+        os.set_blocking(fd, True)
+        return f.read()
+
+
+def records(path):
+    """(line, fields) of each record of PATH, by harness/analysis/csv-read.c's rules:
+    RFC 4180 (quoted fields may hold commas, doubled quotes and newlines), LF or CRLF line
+    ends, a UTF-8 byte-order mark and empty lines skipped; a NUL byte, an unterminated
+    quote, a quote inside an unquoted field and text after a closing quote are refused.
+    Lines are physical; a record is named by the line it starts on. Yields
+    (None, ended) last: whether the last record ended with a line end."""
+    data = read_bytes(path)
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise BadInput("%s:%d: NUL byte in the file (not a CSV text file)"
+                       % (path, data.count(b"\n", 0, nul) + 1))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BadInput("%s: not UTF-8 text: %s" % (path, e))
+    pos, n, line, ended = 0, len(text), 1, True
+    while pos < n:
+        if text[pos] == "\n" or text.startswith("\r\n", pos):  # an empty line: no record
+            pos += 1 if text[pos] == "\n" else 2
+            line += 1
+            continue
+        start = line
+        nl = text.find("\n", pos)
+        end = n if nl < 0 else nl
+        seg = text[pos:end]
+        if nl >= 0 and seg.endswith("\r"):
+            seg = seg[:-1]
+        if '"' not in seg or ("\r" not in seg and WELL_QUOTED.match(seg)):
+            # The common cases, at C speed: one physical line of well-formed fields.
+            pos, ended = end + 1, nl >= 0
+            line += 1
+            yield start, seg.split(",") if '"' not in seg else next(csv.reader((seg,)))
+            continue
+        fields = []
+        while True:
+            if pos < n and text[pos] == '"':
+                opened, pos, parts = line, pos + 1, []
+                while True:
+                    q = text.find('"', pos)
+                    if q < 0:
+                        raise BadInput("%s:%d: unterminated quoted field (no closing '\"' "
+                                       "before the end of the file)" % (path, opened))
+                    parts.append(text[pos:q])
+                    line += text.count("\n", pos, q)
+                    if text.startswith('""', q):
+                        parts.append('"')
+                        pos = q + 2
+                        continue
+                    pos = q + 1
+                    break
+                fields.append("".join(parts))
+                if pos == n:
+                    ended = False
+                    break
+                if text[pos] == ",":
+                    pos += 1
                     continue
-                if header is None:
-                    header = rec
-                    if len(set(header)) != len(header):
-                        dup = next(h for h in header if header.count(h) > 1)
-                        raise BadInput("%s:%d: duplicate column '%s' in the header"
-                                       % (path, start, dup))
-                    need = ("schema_version",) + KEY + ("status",) + tuple(metrics)
-                    for col in need:
-                        if col not in header:
-                            if "schema_version" not in header and header and \
-                                    num_or_str(header[0])[0] == 0:
-                                raise BadInput("%s:1: no header row (the first row starts with "
-                                               "'%s'; expected column names such as "
-                                               "schema_version)" % (path, header[0]))
-                            raise BadInput("%s:1: the header has no column '%s'" % (path, col))
-                    continue
-                if len(rec) != len(header):
-                    raise BadInput("%s:%d: row has %d fields, the header has %d (truncated or "
-                                   "malformed row)" % (path, start, len(rec), len(header)))
-                row = dict(zip(header, rec))
-                row["_line"] = start
-                try:
-                    version = int(row["schema_version"])
-                except ValueError:
-                    version = None
-                if version is None or not SCHEMA_OLDEST_READ <= version <= SCHEMA_VERSION:
-                    raise BadInput("%s:%d: schema_version is '%s'; this plot.py reads "
-                                   "schema_version %d to %d"
-                                   % (path, start, row["schema_version"], SCHEMA_OLDEST_READ,
-                                      SCHEMA_VERSION))
-                if rows and version != int(rows[0]["schema_version"]):
-                    raise BadInput("%s:%d: schema_version is '%s' but the first row's is '%s' "
-                                   "(one file, one schema)"
-                                   % (path, start, row["schema_version"], rows[0]["schema_version"]))
-                pl, it = row.get("placement", "none"), row.get("iterations", "1")
-                row["_threads_n"] = row["threads"]
-                if pl != "none" or it != "1":
-                    row["threads"] = row["threads"] + "@" + pl + ("" if it == "1" else "/i" + it)
-                for m in metrics:
-                    row[m] = number(row[m], path, start, m)
-                rows.append(row)
-        except csv.Error as e:
-            raise BadInput("%s:%d: malformed CSV: %s" % (path, reader.line_num, e))
-        except UnicodeDecodeError as e:
-            raise BadInput("%s: not UTF-8 text: %s" % (path, e))
+                if text[pos] == "\n" or text.startswith("\r\n", pos):
+                    pos += 1 if text[pos] == "\n" else 2
+                    line += 1
+                    break
+                raise BadInput("%s:%d: '%s' after a closing quote (expected ',' or the end of "
+                               "the line)" % (path, line, text[pos]))
+            m = UNQUOTED_END.search(text, pos)
+            if m is None:
+                fields.append(text[pos:])
+                pos, ended = n, False
+                break
+            if m.group() == '"':
+                raise BadInput("%s:%d: '\"' inside an unquoted field (quote the whole field and "
+                               "double the quote)" % (path, line))
+            fields.append(text[pos:m.start()])
+            pos = m.end()
+            if m.group() != ",":
+                line += 1
+                break
+        yield start, fields
+    yield None, ended
+
+
+def decimal(text):
+    """csv-read.c parse_decimal: sign, digits, point, exponent only; finite; no underflow."""
+    if not text or text.strip("0123456789+-.eE"):
+        return None
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(v):
+        return None
+    if v == 0 and any(ch in "123456789" for ch in text.lower().split("e")[0]):
+        return None  # strtod underflows to 0 with ERANGE: refused there too
+    return v
+
+
+def number(text, path, line, col):
+    """Empty -> None (not measured); a decimal number -> float; anything else -> BadInput."""
+    if text == "":
+        return None
+    v = decimal(text)
+    if v is None:
+        raise BadInput("%s:%d: column %s: '%s' is not a number (expected a decimal number, "
+                       "or an empty field for not measured)" % (path, line, col, text))
+    return v
+
+
+def check_header(path, header, metrics):
+    for i, h in enumerate(header):
+        if h in header[:i]:
+            if decimal(header[0]) is not None:
+                raise BadInput("%s:1: no header row (the first row starts with '%s'; expected "
+                               "column names such as schema_version)" % (path, header[0]))
+            raise BadInput("%s:1: duplicate column '%s' in the header" % (path, h))
+    for col in ("schema_version",) + KEY + ("status",) + tuple(metrics):
+        if col not in header:
+            if "schema_version" not in header and decimal(header[0]) is not None:
+                raise BadInput("%s:1: no header row (the first row starts with '%s'; expected "
+                               "column names such as schema_version)" % (path, header[0]))
+            raise BadInput("%s:1: the header has no column '%s'" % (path, col))
+
+
+def check_values(path, header, rows):
+    """csv-read.c gcl_csv_check_values: measurements empty or finite and not negative."""
+    for i, col in enumerate(header):
+        if not is_measurement(col):
+            continue
+        # Each distinct text is judged once; a bad one is then reported at its first row.
+        bad = set()
+        for t in {rec[i] for _, rec in rows}:
+            v = decimal(t) if t else 0.0
+            if v is None or (col not in SIGNED and (v < 0 or math.copysign(1, v) < 0)):
+                bad.add(t)
+        for line, rec in rows if bad else ():
+            t = rec[i]
+            if t in bad:
+                number(t, path, line, col)
+                raise BadInput("%s:%d: column %s: '%s' is negative (expected a measurement >= 0, "
+                               "or an empty field for not measured)" % (path, line, col, t))
+
+
+def load(path, metrics):
+    """Rows of PATH as dicts, each with '_line' (the line it starts on); the file is checked
+    as gclab summary checks it (same rules, same messages)."""
+    header, raw, ended = None, [], True
+    for line, rec in records(path):
+        if line is None:
+            ended = rec
+        elif header is None:
+            header = rec
+        elif len(rec) != len(header):
+            raise BadInput("%s:%d: row has %d fields, the header has %d (truncated or malformed "
+                           "row)" % (path, line, len(rec), len(header)))
+        else:
+            raw.append((line, rec))
     if header is None:
         raise BadInput("%s: empty file (expected a header row and data rows)" % path)
+    if raw and not ended:
+        sys.stderr.write("%s: %s:%d: warning: the last row has no line end (was the file cut "
+                         "short?)\n" % (PROG, path, raw[-1][0]))
+    check_header(path, header, metrics)
+    vi = header.index("schema_version")
+    first = None
+    for line, rec in raw:
+        t = rec[vi]
+        v = int(t) if t.isdigit() and t.isascii() else None
+        if v is None or not SCHEMA_OLDEST_READ <= v <= SCHEMA_VERSION:
+            raise BadInput("%s:%d: schema_version is '%s'; this plot.py reads schema_version %d "
+                           "to %d" % (path, line, t, SCHEMA_OLDEST_READ, SCHEMA_VERSION))
+        if first is None:
+            first = v
+        elif v != first:
+            raise BadInput("%s:%d: schema_version is '%s' but the first row's is '%d' (one file, "
+                           "one schema)" % (path, line, t, first))
+    for m in metrics:
+        mi = header.index(m)
+        bad = {t for t in {rec[mi] for _, rec in raw} if t and decimal(t) is None}
+        for line, rec in raw if bad else ():
+            number(rec[mi], path, line, m)
+    check_values(path, header, raw)
+    rows = []
+    for line, rec in raw:
+        row = dict(zip(header, rec))
+        row["_line"] = line
+        pl, it = row.get("placement", "none"), row.get("iterations", "1")
+        row["_threads_n"] = row["threads"]
+        if row.get("options"):  # schema 5: chosen options are part of the cell
+            row["collector"] = row["collector"] + "[" + row["options"] + "]"
+        if pl != "none" or it != "1":
+            row["threads"] = row["threads"] + "@" + pl + ("" if it == "1" else "/i" + it)
+        for m in metrics:
+            row[m] = number(row[m], path, line, m)
+        rows.append(row)
     return rows
 
 
@@ -389,38 +596,34 @@ def plot_pauses(cells, plt, stats_out):
 
 def load_events(path):
     """{(collector, allocator, workload, threads, placement): {(run_id, rep): [span, pauses]}}"""
-    try:
-        f = open(path, newline="", encoding="utf-8-sig")
-    except OSError as e:
-        raise BadInput("cannot read '%s': %s" % (path, e.strerror or e))
     runs = {}
-    with f:
-        reader = csv.reader(f, strict=True)
-        try:
-            header = next(reader, None)
+    header = None
+    for line, rec in records(path):
+        if line is None:
+            break
+        if header is None:
+            header = rec
             if header != EVENTS_HEADER:
                 raise BadInput("%s:1: not a gclab events file (expected the header %s)"
                                % (path, ",".join(EVENTS_HEADER)))
-            for rec in reader:
-                if not rec:
-                    continue
-                if len(rec) != len(header):
-                    raise BadInput("%s:%d: row has %d fields, the header has %d"
-                                   % (path, reader.line_num, len(rec), len(header)))
-                r = dict(zip(header, rec))
-                try:
-                    start, dur = int(r["start_ns"]), int(r["duration_ns"])
-                except ValueError:
-                    raise BadInput("%s:%d: start_ns/duration_ns are not whole numbers"
-                                   % (path, reader.line_num))
-                cell = (r["collector"], r["allocator"], r["workload"], r["threads"], r["placement"])
-                run = runs.setdefault(cell, {}).setdefault((r["run_id"], r["rep"]), [None, []])
-                if r["kind"] == "run":
-                    run[0] = (start, start + dur)
-                elif r["kind"] == "pause":
-                    run[1].append((start, start + dur))
-        except csv.Error as e:
-            raise BadInput("%s:%d: malformed CSV: %s" % (path, reader.line_num, e))
+            continue
+        if len(rec) != len(header):
+            raise BadInput("%s:%d: row has %d fields, the header has %d"
+                           % (path, line, len(rec), len(header)))
+        r = dict(zip(header, rec))
+        try:
+            start, dur = int(r["start_ns"]), int(r["duration_ns"])
+        except ValueError:
+            raise BadInput("%s:%d: start_ns/duration_ns are not whole numbers" % (path, line))
+        cell = (r["collector"], r["allocator"], r["workload"], r["threads"], r["placement"])
+        run = runs.setdefault(cell, {}).setdefault((r["run_id"], r["rep"]), [None, []])
+        if r["kind"] == "run":
+            run[0] = (start, start + dur)
+        elif r["kind"] == "pause":
+            run[1].append((start, start + dur))
+    if header is None:
+        raise BadInput("%s:1: not a gclab events file (expected the header %s)"
+                       % (path, ",".join(EVENTS_HEADER)))
     return runs
 
 
@@ -509,6 +712,40 @@ def print_stats(kind, metric, stats_out):
                                 fmt(st.cv)])
 
 
+def check_out(out, inputs):
+    """--out is a regular file or a new name, and not one of the inputs (BadInput)."""
+    if os.path.lexists(out) and os.path.exists(out) and not stat.S_ISREG(os.stat(out).st_mode):
+        raise BadInput("bad --out '%s': it is not a regular file" % out)
+    for i in inputs:
+        if os.path.exists(out) and os.path.exists(i) and os.path.samefile(out, i):
+            raise BadInput("bad --out '%s': it is the input '%s'" % (out, i))
+
+
+def write_atomic(out, write):
+    """write(tmp) into a private temporary file next to OUT, then rename it over OUT (as
+    harness/safe-file.c gcl_file_write_atomic): OUT is the old file or the whole new one,
+    and a symlink at OUT is replaced, never written through."""
+    import tempfile
+    folder = os.path.dirname(out) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(out) + ".")
+    except OSError as e:
+        raise BadInput("cannot write '%s': %s" % (out, e.strerror or e))
+    try:
+        os.close(fd)
+        write(tmp)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, out)
+    except OSError as e:
+        os.unlink(tmp)
+        raise BadInput("cannot write '%s': %s" % (out, e.strerror or e))
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
 # --- command line ------------------------------------------------------------------------
 
 class OneLineParser(argparse.ArgumentParser):
@@ -532,6 +769,7 @@ def main(argv):
     ext = os.path.splitext(args.out)[1].lower()
     if ext not in (".png", ".pdf", ".svg"):
         raise BadInput("bad --out '%s': the name must end in .png, .pdf or .svg" % args.out)
+    check_out(args.out, [args.csv])
     if args.kind != "pauses" and args.metric in NOT_METRICS:
         raise BadInput("bad --metric '%s': not a measurement column (metrics are numeric "
                        "columns such as wall_s, gc_s, max_rss_kb)" % args.metric)
@@ -565,10 +803,7 @@ def main(argv):
     # No timestamps in the file, so the same CSV gives the same bytes.
     meta = {".png": {"Software": None}, ".pdf": {"CreationDate": None, "ModDate": None},
             ".svg": {"Date": None}}[ext]
-    try:
-        fig.savefig(args.out, metadata=meta)
-    except OSError as e:
-        raise BadInput("cannot write '%s': %s" % (args.out, e.strerror or e))
+    write_atomic(args.out, lambda tmp: fig.savefig(tmp, format=ext[1:], metadata=meta))
     if args.print_stats:
         print_stats(args.kind, args.metric, stats_out)
     return 0

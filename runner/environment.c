@@ -3,8 +3,8 @@
  * Build facts come from the compiler and from definitions CMake passes to the runner
  * (GCL_BUILD_TYPE, GCL_BUILD_FLAGS, GCL_SANITIZER, GCL_HWLOC_VERSION, GCL_URCU_VERSION:
  * the versions pkg-config reported at configure time). `malloc_lib` is the shared object
- * that defines the `malloc` this process calls (dladdr), so an LD_PRELOAD or a linked
- * allocator library shows; `malloc_env` lists LD_PRELOAD and every variable that steers a
+ * that defines the `malloc` this process calls (dladdr, then realpath: the file name
+ * carries the library's version), so an LD_PRELOAD or a linked allocator library shows; `malloc_env` lists LD_PRELOAD and every variable that steers a
  * malloc (MIMALLOC_*, MALLOC_*, JE_MALLOC_CONF, GLIBC_TUNABLES) as NAME=VALUE;... */
 #define _GNU_SOURCE /* dladdr */
 #include "environment.h"
@@ -71,7 +71,28 @@ static bool steers_malloc(const char *var) {
 static void report_malloc(struct gcl_report *r) {
   Dl_info info;
   void *(*volatile m)(size_t) = malloc; /* the malloc this process resolves */
-  if (dladdr((void *)m, &info) && info.dli_fname) put(r, "malloc_lib", info.dli_fname);
+  if (dladdr((void *)m, &info) && info.dli_fname) {
+    /* The file behind the soname link, and the library's own version where it says it
+     * (mimalloc's mi_version, jemalloc's mallctl "version"), found by symbol so that an
+     * LD_PRELOADed library is named as well as a linked one. */
+    char *real = realpath(info.dli_fname, NULL), lib[512], ver[128] = "";
+    /* The version symbols of the library that defines malloc, not of any other loaded. */
+    void *h = dlopen(info.dli_fname, RTLD_NOLOAD | RTLD_LAZY);
+    int (*mi_version)(void) = h ? (int (*)(void))dlsym(h, "mi_version") : NULL;
+    int (*mallctl)(const char *, void *, size_t *, void *, size_t) =
+        h ? (int (*)(const char *, void *, size_t *, void *, size_t))dlsym(h, "mallctl") : NULL;
+    const char *jv = NULL;
+    size_t jlen = sizeof jv;
+    if (mi_version)
+      snprintf(ver, sizeof ver, " (mimalloc %d.%d.%d)", mi_version() / 100, mi_version() / 10 % 10,
+               mi_version() % 10);
+    else if (mallctl && mallctl("version", &jv, &jlen, NULL, 0) == 0 && jv)
+      snprintf(ver, sizeof ver, " (jemalloc %s)", jv);
+    snprintf(lib, sizeof lib, "%s%s", real ? real : info.dli_fname, ver);
+    put(r, "malloc_lib", lib);
+    free(real);
+    if (h) dlclose(h);
+  }
   char env[1024];
   size_t used = 0;
   env[0] = 0;

@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mutator.h"
 #include "typed-option.h"
 
 /* Indices of core_opts, in table order. */
 enum core_opt { OPT_WORKLOAD, OPT_THREADS, OPT_SCALE, OPT_SEED, OPT_PLACEMENT, OPT_ITERATIONS,
-                OPT_RECORD_FD, OPT_EVENTS_OUT, NCORE };
+                OPT_RECORD_FD, OPT_EVENTS_OUT, OPT_SAMPLE_MS, NCORE };
 
 static const struct gcl_opt_decl core_opts[NCORE] = {
     [OPT_WORKLOAD] = {"workload", GCL_OPT_STRING, "", NULL, NULL, NULL,
@@ -31,6 +32,8 @@ static const struct gcl_opt_decl core_opts[NCORE] = {
                        "file descriptor the result record is written to"},
     [OPT_EVENTS_OUT] = {"events_out", GCL_OPT_STRING, "", NULL, NULL, NULL,
                         "write the pause/phase log to this file"},
+    [OPT_SAMPLE_MS] = {"sample_ms", GCL_OPT_DOUBLE, "10", "0", "10000", NULL,
+                       "memory sampler period in ms (RSS, live and committed bytes); 0: off"},
 };
 
 static void store_core(struct gcl_run_options *o, enum core_opt k, const union gcl_opt_value *v) {
@@ -48,6 +51,7 @@ static void store_core(struct gcl_run_options *o, enum core_opt k, const union g
   case OPT_ITERATIONS: o->iterations = (unsigned)v->i; break;
   case OPT_RECORD_FD: o->record_fd = (int)v->i; break;
   case OPT_EVENTS_OUT: o->events_out = *v->s ? v->s : NULL; break;
+  case OPT_SAMPLE_MS: o->sample_ms = v->d; break;
   case NCORE: break;
   }
 }
@@ -200,37 +204,46 @@ void gcl_run_options_help(FILE *out) {
     }
 }
 
-/* Append "sep name=value" of option D to buf (silently truncated at len). */
-static void echo_one(char *buf, size_t len, size_t *used, const char *prefix,
-                     const struct gcl_opt_decl *d, const union gcl_opt_value *v) {
-  char text[256];
-  gcl_opt_format(d, v, text, sizeof text);
-  int k = snprintf(buf + *used, len - *used, "%s%s%s=%s", *used ? ";" : "", prefix, d->name, text);
-  if (k > 0 && (size_t)k < len - *used) *used += (size_t)k;
+/* Append ";name=value" of option D (no ';' before the first). */
+static void echo_one(FILE *f, bool *first, const char *prefix, const struct gcl_opt_decl *d,
+                     const union gcl_opt_value *v) {
+  char text[64];
+  if (d->type == GCL_OPT_STRING) /* strings may be long: as they are */
+    fprintf(f, "%s%s%s=%s", *first ? "" : ";", prefix, d->name, v->s ? v->s : "");
+  else {
+    gcl_opt_format(d, v, text, sizeof text);
+    fprintf(f, "%s%s%s=%s", *first ? "" : ";", prefix, d->name, text);
+  }
+  *first = false;
 }
 
-void gcl_run_options_echo(const struct gcl_run_options *o, char *buf, size_t len) {
-  size_t used = 0;
-  buf[0] = 0;
+char *gcl_run_options_echo(const struct gcl_run_options *o) {
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  if (!f) gcl_alloc_failed(0);
+  bool first = true;
   union gcl_opt_value v;
   v.i = o->threads;
-  echo_one(buf, len, &used, "", &core_opts[OPT_THREADS], &v);
+  echo_one(f, &first, "", &core_opts[OPT_THREADS], &v);
   v.d = o->scale;
-  echo_one(buf, len, &used, "", &core_opts[OPT_SCALE], &v);
+  echo_one(f, &first, "", &core_opts[OPT_SCALE], &v);
   v.u = o->seed;
-  echo_one(buf, len, &used, "", &core_opts[OPT_SEED], &v);
-  int used_i = snprintf(buf + used, len - used, ";placement=%s", gcl_placement_name(o->placement));
-  if (used_i > 0 && (size_t)used_i < len - used) used += (size_t)used_i;
+  echo_one(f, &first, "", &core_opts[OPT_SEED], &v);
+  fprintf(f, ";placement=%s", gcl_placement_name(o->placement));
   v.i = o->iterations;
-  echo_one(buf, len, &used, "", &core_opts[OPT_ITERATIONS], &v);
+  echo_one(f, &first, "", &core_opts[OPT_ITERATIONS], &v);
+  v.d = o->sample_ms;
+  echo_one(f, &first, "", &core_opts[OPT_SAMPLE_MS], &v);
   const struct gcl_module *mods[2] = {&gcl_collector_module, &gcl_allocator_module};
   const union gcl_opt_value *vals[2] = {o->collector_opts, o->allocator_opts};
   for (unsigned k = 0; k < 2; k++) {
     char prefix[80];
     snprintf(prefix, sizeof prefix, "%s.", mods[k]->name);
-    for (unsigned i = 0; i < mods[k]->nopts; i++)
-      echo_one(buf, len, &used, prefix, &mods[k]->opts[i], &vals[k][i]);
+    for (unsigned i = 0; i < mods[k]->nopts; i++) echo_one(f, &first, prefix, &mods[k]->opts[i], &vals[k][i]);
   }
+  if (fclose(f) != 0) gcl_alloc_failed(len);
+  return buf;
 }
 
 /* One describe field: the text, or '-' when empty or absent. */

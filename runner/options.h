@@ -28,6 +28,7 @@ struct gcl_run_options {
   enum gcl_placement placement; /* --placement */
   unsigned iterations;         /* --iterations */
   const char *events_out;      /* --events-out, NULL when not given */
+  double sample_ms;            /* --sample-ms: memory sampler period, 0 = off */
   const char *params[GCL_RUN_MAX_PARAMS]; /* the --param NAME=VALUE texts, in order */
   unsigned nparams;            /* how many */
   union gcl_opt_value collector_opts[GCL_MODULE_MAX_OPTS]; /* gcl_collector_module's values */
@@ -43,7 +44,7 @@ void gcl_run_options_help(FILE *out);
 /* The `config` echo: "threads=2;scale=1;seed=1;placement=none;iterations=1;M.N=V;..."
  * (every core option but workload, record fd and events file, then every option of the
  * collector and allocator with its effective value). */
-void gcl_run_options_echo(const struct gcl_run_options *o, char *buf, size_t len);
+char *gcl_run_options_echo(const struct gcl_run_options *o); /* malloc'd; never truncated */
 /* --describe's `module`/`option`/`figure` lines of one module (runner/README.md). */
 void gcl_module_describe(FILE *out, const struct gcl_module *m);
 

@@ -2,10 +2,12 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
 #include "assert.h"
+#include "typed-option.h"
 
 void gcl_report_u64(struct gcl_report *r, const char *key, uint64_t v) {
   fprintf(r->out, "%s=%" PRIu64 "\n", key, v);
@@ -15,8 +17,20 @@ void gcl_report_i64(struct gcl_report *r, const char *key, int64_t v) {
   fprintf(r->out, "%s=%" PRId64 "\n", key, v);
 }
 
+/* A double as record text, exact and short (gcl_double_format); NaN and infinities are
+ * not measurements: nothing is written. */
+static void put_double(FILE *out, const char *module, const char *key, double v) {
+  if (!isfinite(v)) return;
+  char text[64];
+  gcl_double_format(v, text, sizeof text);
+  if (module) fprintf(out, "%s.", module);
+  fprintf(out, "%s=%s\n", key, text);
+}
+
+/* Core keys are times and ratios derived from nanosecond clocks: 12 significant digits
+ * keep every nanosecond of a run up to 1000 s without the float noise of ns * 1e-9. */
 void gcl_report_f64(struct gcl_report *r, const char *key, double v) {
-  fprintf(r->out, "%s=%.9g\n", key, v);
+  if (isfinite(v)) fprintf(r->out, "%s=%.12g\n", key, v);
 }
 
 void gcl_report_str(struct gcl_report *r, const char *key, const char *v) {
@@ -46,7 +60,7 @@ static void check_figure(const struct gcl_report *r, const char *name) {
 
 void gcl_report_figure(struct gcl_report *r, const char *name, double v) {
   check_figure(r, name);
-  fprintf(r->out, "%s.%s=%.9g\n", r->module->name, name, v);
+  put_double(r->out, r->module->name, name, v);
 }
 
 void gcl_report_figure_u64(struct gcl_report *r, const char *name, uint64_t v) {

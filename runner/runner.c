@@ -13,9 +13,11 @@
  *
  * --placement binds mutator threads (core/placement.h); --iterations runs the workload N
  * times in this heap (wall_s and cpu_s are the totals, iter_wall_s the ';'-list of each);
- * the pause log (core/pause.h) gives mmu_* and, with --events-out, one line per event
- * "start_ns,duration_ns,kind,thread" (start relative to the first iteration's start; a
- * last "run" event spans the measured window).
+ * the pause log (core/pause.h, derived from core/event.h's stream) gives mmu_* and, with
+ * --events-out, one line per event "start_ns,duration_ns,kind,thread" (start relative to
+ * the first iteration's start; kinds pause, ttsp, collector phases, roots-traced and
+ * heap-traced marks; a last "run" event spans the measured window). Pause and ttsp_*
+ * figures come from the recorder's two histograms, fed by the same events.
  * Hardware and software perf counters are read around the workload where perf_event_open
  * is allowed; otherwise their fields stay empty. */
 #include <errno.h>
@@ -37,6 +39,8 @@
 #include "options.h"
 #include "pause.h"
 #include "placement.h"
+#include "typed-option.h"
+#include "sampler.h"
 #include "workload.h"
 
 #define GCL_PAUSE_LOG_CAP (1u << 20) /* events kept per process (24 MiB at most) */
@@ -125,8 +129,10 @@ static void report_mmu(struct gcl_report *r, uint64_t t0, uint64_t t1) {
 }
 
 /* The pause log as "start_ns,duration_ns,kind,thread" lines, start relative to t0, then
- * one "run" event spanning [t0, t1] (the measured window, for MMU from the file).
- * Returns 0, or -errno. A dropped-events count goes in a final "#dropped N" line. */
+ * one "run" event spanning [t0, t1] (the measured window, for MMU from the file). Entries
+ * that start after t1 (the collector's final collections in gcl_heap_finish, which the
+ * record leaves out too) are not written. Returns 0, or -errno. A dropped-events count
+ * goes in a final "#dropped N" line. */
 static int write_events(const char *path, uint64_t t0, uint64_t t1) {
   FILE *f = fopen(path, "w");
   if (!f) return -errno;
@@ -134,14 +140,35 @@ static int write_events(const char *path, uint64_t t0, uint64_t t1) {
   uint64_t dropped;
   const struct gcl_pause_event *ev = gcl_pause_log(&n, &dropped);
   for (uint32_t i = 0; i < n; i++)
-    fprintf(f, "%lld,%llu,%s,%u\n", (long long)(ev[i].start_ns - t0),
-            (unsigned long long)ev[i].duration_ns, ev[i].kind, ev[i].thread);
+    if (ev[i].start_ns <= t1)
+      fprintf(f, "%lld,%llu,%s,%u\n", (long long)(ev[i].start_ns - t0),
+              (unsigned long long)ev[i].duration_ns, ev[i].kind, ev[i].thread);
   fprintf(f, "0,%llu,run,%u\n", (unsigned long long)(t1 - t0), (unsigned)getpid());
   if (dropped) fprintf(f, "#dropped %llu\n", (unsigned long long)dropped);
   return fclose(f) == 0 ? 0 : -errno;
 }
 
+/* Every module of this runner keeps the declaration rules (gcl_module_check): a broken
+ * declaration is a bug of the module, reported before anything runs. */
+static void check_modules(void) {
+  char why[512];
+  const struct gcl_module *mods[2] = {&gcl_collector_module, &gcl_allocator_module};
+  for (unsigned k = 0; k < 2; k++)
+    if (gcl_module_check(mods[k], why, sizeof why) != 0) {
+      fprintf(stderr, "gclab-run: bad module declaration: %s\n", why);
+      abort();
+    }
+  for (const struct gcl_workload *const *w = gcl_workloads; *w; w++) {
+    struct gcl_module m = {(*w)->name, "workload", NULL, 0, (*w)->figures, (*w)->nfigures};
+    if (gcl_module_check(&m, why, sizeof why) != 0) {
+      fprintf(stderr, "gclab-run: bad module declaration: %s\n", why);
+      abort();
+    }
+  }
+}
+
 static void describe(void) {
+  printf("protocol 2\n");
   printf("pair %s %s %zu\n", GCL_COLLECTOR_NAME, GCL_ALLOCATOR_NAME, (size_t)GCL_HEADER_BYTES);
   gcl_module_describe(stdout, &gcl_collector_module);
   gcl_module_describe(stdout, &gcl_allocator_module);
@@ -165,7 +192,8 @@ static int usage_error(void) {
   return 2;
 }
 
-/* Parse one `name=value` against the workload's declared parameters. */
+/* Parse one `name=value` against the workload's declared parameters, under the one
+ * value rule (core/typed-option.c): whole numbers as INT, others as DOUBLE. */
 static int set_param(struct gcl_workload_ctx *ctx, const char *kv) {
   const struct gcl_workload *w = ctx->workload;
   const char *eq = strchr(kv, '=');
@@ -177,16 +205,17 @@ static int set_param(struct gcl_workload_ctx *ctx, const char *kv) {
   for (unsigned i = 0; i < w->nparams; i++) {
     const struct gcl_param_def *p = &w->params[i];
     if (strlen(p->name) != n || strncmp(p->name, kv, n) != 0) continue;
-    char *end;
-    errno = 0;
-    double v = strtod(eq + 1, &end);
-    if (errno || end == eq + 1 || *end || !isfinite(v) || v < p->min || v > p->max ||
-        (p->integer && v != floor(v))) {
-      fprintf(stderr, "gclab-run: bad value '%s' for parameter %s of %s: expected %s in [%g, %g]\n",
-              eq + 1, p->name, w->name, p->integer ? "a whole number" : "a number", p->min, p->max);
+    char def[64], lo[64], hi[64], why[256];
+    gcl_double_format(p->def, def, sizeof def);
+    gcl_double_format(p->min, lo, sizeof lo);
+    gcl_double_format(p->max, hi, sizeof hi);
+    struct gcl_opt_decl d = {p->name, p->integer ? GCL_OPT_INT : GCL_OPT_DOUBLE, def, lo, hi, NULL, p->help};
+    union gcl_opt_value v;
+    if (gcl_opt_parse(&d, eq + 1, &v, why, sizeof why) != 0) {
+      fprintf(stderr, "gclab-run: bad value '%s' for parameter %s of %s: %s\n", eq + 1, p->name, w->name, why);
       return -1;
     }
-    ctx->params[i] = v;
+    ctx->params[i] = p->integer ? (double)v.i : v.d;
     return 0;
   }
   fprintf(stderr, "gclab-run: workload %s has no parameter '%.*s' (it has:", w->name, (int)n, kv);
@@ -221,23 +250,35 @@ static void report_heap(struct gcl_report *r) {
   gcl_report_i64(r, "peak_heap_bytes", hs.peak_heap_bytes);
   gcl_report_u64(r, "deferred_frees", hs.deferred_frees);
   gcl_report_u64(r, "header_bytes", GCL_HEADER_BYTES);
+}
 
-  struct gcl_pause_hist ph;
-  gcl_pause_snapshot(&ph);
-  gcl_report_u64(r, "pause_count", ph.count);
-  if (ph.count > 0) {
-    gcl_report_f64(r, "pause_total_s", (double)ph.total_ns * 1e-9);
-    gcl_report_f64(r, "pause_p50_us", (double)gcl_pause_hist_quantile(&ph, 0.50) * 1e-3);
-    gcl_report_f64(r, "pause_p90_us", (double)gcl_pause_hist_quantile(&ph, 0.90) * 1e-3);
-    gcl_report_f64(r, "pause_p99_us", (double)gcl_pause_hist_quantile(&ph, 0.99) * 1e-3);
-    gcl_report_f64(r, "pause_p999_us", (double)gcl_pause_hist_quantile(&ph, 0.999) * 1e-3);
-    gcl_report_f64(r, "pause_max_us", (double)ph.max_ns * 1e-3);
+/* pause_* and ttsp_* from the recorder's histograms as they were at the end of the
+ * measured window (the final collections of gcl_heap_finish are left out, as from the
+ * events file and the collectors' figures). */
+static void report_pauses(struct gcl_report *r, const struct gcl_pause_hist *ph,
+                          const struct gcl_pause_hist *th) {
+  gcl_report_u64(r, "pause_count", ph->count);
+  if (ph->count > 0) {
+    gcl_report_f64(r, "pause_total_s", (double)ph->total_ns * 1e-9);
+    gcl_report_f64(r, "pause_p50_us", (double)gcl_pause_hist_quantile(ph, 0.50) * 1e-3);
+    gcl_report_f64(r, "pause_p90_us", (double)gcl_pause_hist_quantile(ph, 0.90) * 1e-3);
+    gcl_report_f64(r, "pause_p99_us", (double)gcl_pause_hist_quantile(ph, 0.99) * 1e-3);
+    gcl_report_f64(r, "pause_p999_us", (double)gcl_pause_hist_quantile(ph, 0.999) * 1e-3);
+    gcl_report_f64(r, "pause_max_us", (double)ph->max_ns * 1e-3);
+  }
+  /* Time to safepoint: stop requested -> every other mutator stopped, once per pause. */
+  gcl_report_u64(r, "ttsp_count", th->count);
+  if (th->count > 0) {
+    gcl_report_f64(r, "ttsp_p50_us", (double)gcl_pause_hist_quantile(th, 0.50) * 1e-3);
+    gcl_report_f64(r, "ttsp_p99_us", (double)gcl_pause_hist_quantile(th, 0.99) * 1e-3);
+    gcl_report_f64(r, "ttsp_max_us", (double)th->max_ns * 1e-3);
   }
 }
 
 int main(int argc, char **argv) {
   struct gcl_workload_ctx ctx = {.cyclic_garbage = -1};
   static struct gcl_run_options o; /* static: module string options point into argv */
+  check_modules();
   if (gcl_run_options_parse(argc, argv, &o) != 0) return 2;
   if (o.describe) {
     describe();
@@ -289,7 +330,9 @@ int main(int argc, char **argv) {
     gcl_report_end(&rep);
     return 0;
   }
-  gcl_pause_log_enable(GCL_PAUSE_LOG_CAP);
+  /* Every kind only for an events file: mmu_* needs the pauses alone, and the log's memory
+   * counts in the cell's RSS. */
+  gcl_pause_log_enable(GCL_PAUSE_LOG_CAP, events_out != NULL);
   counters_open();
 
   /* Each iteration runs the whole workload; its checksum must not change. */
@@ -300,6 +343,7 @@ int main(int argc, char **argv) {
   int64_t cyclic = -1;
   uint64_t first_checksum = 0;
   bool checksum_moved = false;
+  int sampler_err = gcl_sampler_start((uint64_t)(o.sample_ms * 1e6));
   double cpu0 = cpu_seconds();
   uint64_t t0 = gcl_now_ns();
   counters_ctl(PERF_EVENT_IOC_ENABLE);
@@ -315,6 +359,11 @@ int main(int argc, char **argv) {
   counters_ctl(PERF_EVENT_IOC_DISABLE);
   uint64_t t1 = gcl_now_ns();
   double cpu1 = cpu_seconds();
+  uint32_t nsamples;
+  const struct gcl_sample *samples = gcl_sampler_stop(&nsamples);
+  struct gcl_pause_hist pauses, ttsps; /* the measured window's */
+  gcl_pause_snapshot(&pauses);
+  gcl_ttsp_snapshot(&ttsps);
   fclose(itf);
   ctx.cyclic_garbage = cyclic;
   gcl_heap_finish();
@@ -341,6 +390,8 @@ int main(int argc, char **argv) {
   free(iters);
   report_placement(&rep);
   report_mmu(&rep, t0, t1);
+  double rss_mean = sampler_err == 0 ? gcl_sampler_mean_rss(samples, nsamples, t0, t1) : -1;
+  if (rss_mean >= 0) gcl_report_f64(&rep, "rss_mean_kb", rss_mean / 1024);
   counters_report(&rep);
   if (ctx.cyclic_garbage >= 0) gcl_report_i64(&rep, "cyclic_garbage", ctx.cyclic_garbage);
   report_workload_figures(&rep, &ctx);
@@ -348,15 +399,16 @@ int main(int argc, char **argv) {
   if (!ctx.workload->bypasses_heap) {
     /* A baseline that bypasses the object model has no heap figures of its own. */
     report_heap(&rep);
+    report_pauses(&rep, &pauses, &ttsps);
     rep.module = &gcl_collector_module;
     gcl_collector_report(&rep);
     rep.module = &gcl_allocator_module;
     gcl_allocator_report(&rep);
     rep.module = NULL;
   }
-  char config[2048];
-  gcl_run_options_echo(&o, config, sizeof config);
+  char *config = gcl_run_options_echo(&o);
   gcl_report_str(&rep, "config", config);
+  free(config);
   gcl_report_end(&rep);
   return 0;
 }

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# scripts/install-deps.sh — install gclab's build and test dependencies from Debian's
-# packages if any is missing (Debian 12 or later). Needs root or sudo when something must
-# be installed; does nothing when everything is there.
+# scripts/install-deps.sh [--test] — install gclab's build dependencies from Debian's
+# packages if any is missing (Debian 12 or later); with --test (scripts/test.sh, CI) also
+# what only the tests need: slurm-wlm and munge, for tests/slurm's single-node Slurm on
+# localhost (on a machine with systemd, installing them enables their services). Needs
+# root or sudo when something must be installed; does nothing when everything is there.
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libhwloc-dev liburcu-dev libcriterion-dev
-          libyaml-dev python3 python3-matplotlib)
+          libyaml-dev libmimalloc-dev libjemalloc-dev python3 python3-matplotlib)
+if [ "${1:-}" = --test ]; then packages+=(slurm-wlm munge); fi
 
 missing=()
 for p in "${packages[@]}"; do

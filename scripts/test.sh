@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the README's second command: every test, as CI runs them.
-#   1. plain Release build: all suites (unit, conformance, harness, analysis), then the
-#      regression check of results/ci-regression.sh (a small matrix vs. its baseline);
+#   1. plain Release build: all suites (unit, conformance, harness, analysis, slurm, ...:
+#      every label; tests/slurm starts a single-node Slurm and SKIPs, saying why, where it
+#      cannot run), then the regression check of results/ci-regression.sh (a small
+#      matrix vs. its baseline);
 #   2. ASan+UBSan build: unit and conformance suites;
 #   3. TSan build: the multi-threaded unit tests and the conformance suites (which run
 #      workloads with 2 and 4 threads).
 # Builds go to build/, build-asan/, build-tsan/. Stops at the first failing stage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 jobs=$(nproc)
 
 echo "== plain build: all tests"

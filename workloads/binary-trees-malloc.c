@@ -45,7 +45,9 @@ static const struct gcl_param_def params[] = {
     {"depth", 18, 4, 26, true, "depth of the long-lived tree (the benchmarks-game N)"},
 };
 
-static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index) {
+static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index,
+                            void *arg) {
+  (void)arg;
   (void)index;
   int depth = (int)gcl_param(ctx, "depth");
   uint64_t sum = 0;
@@ -69,7 +71,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
 }
 
 static int run(struct gcl_workload_ctx *ctx) {
-  ctx->checksum = gcl_run_threads(ctx, thread_body);
+  ctx->checksum = gcl_run_threads(ctx, thread_body, NULL);
   return 0;
 }
 

@@ -31,7 +31,6 @@
  * It depends only on (params, scale, seed, threads). */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "workload.h"
 
@@ -127,11 +126,6 @@ struct churn_thread {
   uint64_t created;             /* objects created so far */
 };
 
-static void set_wrong(struct gcl_workload_ctx *ctx, const char *what, uint64_t value) {
-  bool was = __atomic_exchange_n(&ctx->wrong, true, __ATOMIC_ACQ_REL);
-  if (!was) snprintf(ctx->why, sizeof ctx->why, "churn: %s (value %#llx)", what, (unsigned long long)value);
-}
-
 /* Make one object of a random size and kind; a box references up to two objects taken
  * from slots [0, pool) of the table (all older than it). *tablep is the caller's rooted
  * local, read again after the allocation (a moving collector may have updated it).
@@ -174,9 +168,10 @@ static uint64_t check_object(struct churn_thread *t, struct gcl_object *o) {
   uint64_t v = LEAF(o)->value; /* at the same offset in both kinds */
   const unsigned char *bytes = value_is_box(v) ? BOX(o)->bytes : LEAF(o)->bytes;
   if ((uint16_t)v != value_check(v & ~0xFFFFull, len))
-    set_wrong(t->ctx, "an object's check word does not match its length", v);
+    gcl_workload_fail(t->ctx, "an object's check word does not match its length (value %#llx)",
+                      (unsigned long long)v);
   else if (len > 0 && (bytes[0] != value_byte(v) || bytes[len - 1] != value_byte(v)))
-    set_wrong(t->ctx, "an object's bytes were overwritten", v);
+    gcl_workload_fail(t->ctx, "an object's bytes were overwritten (value %#llx)", (unsigned long long)v);
   return v;
 }
 
@@ -194,7 +189,9 @@ static uint64_t check_table(struct gcl_mutator *m, struct churn_thread *t, struc
   return sum;
 }
 
-static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index) {
+static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index,
+                            void *arg) {
+  (void)arg;
   struct churn_thread t = {.ctx = ctx, .container_pct = (unsigned)gcl_param(ctx, "container_pct")};
   gcl_rng_seed(&t.rng, ctx->seed, index);
   size_t live = (size_t)gcl_param(ctx, "live");
@@ -243,7 +240,7 @@ static const struct gcl_param_def params[] = {
 };
 
 static int run(struct gcl_workload_ctx *ctx) {
-  ctx->checksum = gcl_run_threads(ctx, thread_body);
+  ctx->checksum = gcl_run_threads(ctx, thread_body, NULL);
   return 0;
 }
 

@@ -32,7 +32,6 @@
  * small machine. */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "workload.h"
@@ -98,11 +97,6 @@ struct cycles_thread {
   int64_t cyclic;               /* nodes of rings and lists made unreachable so far */
 };
 
-static void set_wrong(struct gcl_workload_ctx *ctx, const char *what, size_t expected, size_t got) {
-  bool was = __atomic_exchange_n(&ctx->wrong, true, __ATOMIC_ACQ_REL);
-  if (!was) snprintf(ctx->why, sizeof ctx->why, "cycles: %s (expected %zu nodes, walked %zu)", what, expected, got);
-}
-
 /* --- building: each returns an owned reference to the head ------------------------------ */
 
 /* A ring of n >= 2 nodes, or with close == false an acyclic chain of n >= 1 nodes. */
@@ -159,7 +153,8 @@ static void walk(struct gcl_mutator *m, struct cycles_thread *t, struct gcl_obje
     struct gcl_object *o = head, *last = NULL;
     for (; o && count <= n; o = gcl_load(m, o, &LIST(o)->next)) {
       if (gcl_load(m, o, &LIST(o)->prev) != last) {
-        set_wrong(t->ctx, "a list's prev link does not match", n, count);
+        gcl_workload_fail(t->ctx, "a list's prev link does not match (expected %zu nodes, walked %zu)", n,
+                          count);
         return;
       }
       sum += LIST(o)->value;
@@ -174,11 +169,13 @@ static void walk(struct gcl_mutator *m, struct cycles_thread *t, struct gcl_obje
       o = gcl_load(m, o, &RING(o)->next);
     } while (o && o != head && count <= n);
     if ((s == SHAPE_RING) != (o == head)) {
-      set_wrong(t->ctx, s == SHAPE_RING ? "a ring is not closed" : "a chain is closed", n, count);
+      gcl_workload_fail(t->ctx, "%s (expected %zu nodes, walked %zu)",
+                        s == SHAPE_RING ? "a ring is not closed" : "a chain is closed", n, count);
       return;
     }
   }
-  if (count != n) set_wrong(t->ctx, "a structure has the wrong length", n, count);
+  if (count != n)
+    gcl_workload_fail(t->ctx, "a structure has the wrong length (expected %zu nodes, walked %zu)", n, count);
   t->sum += count + sum;
 }
 
@@ -188,7 +185,9 @@ struct kept {
   size_t n;         /* nodes, 0: empty slot */
 };
 
-static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index) {
+static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index,
+                            void *arg) {
+  (void)arg;
   struct cycles_thread t = {.ctx = ctx};
   gcl_rng_seed(&t.rng, ctx->seed, index);
   double total = gcl_param(ctx, "rounds") * ctx->scale;
@@ -260,7 +259,7 @@ static const struct gcl_param_def params[] = {
 
 static int run(struct gcl_workload_ctx *ctx) {
   ctx->cyclic_garbage = 0;
-  ctx->checksum = gcl_run_threads(ctx, thread_body);
+  ctx->checksum = gcl_run_threads(ctx, thread_body, NULL);
   return 0;
 }
 

@@ -23,7 +23,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "workload.h"
@@ -156,19 +155,6 @@ struct handoff {
   pthread_barrier_t barrier;    /* queues made / every stage done */
 };
 
-static struct handoff run_state;
-
-static void set_wrong(struct gcl_workload_ctx *ctx, const char *what, uint64_t id) {
-  bool was = __atomic_exchange_n(&ctx->wrong, true, __ATOMIC_ACQ_REL);
-  if (!was) snprintf(ctx->why, sizeof ctx->why, "handoff: %s (message %llu)", what, (unsigned long long)id);
-}
-
-static void barrier_wait(struct gcl_mutator *m, struct handoff *h) {
-  gcl_blocking_enter(m);
-  pthread_barrier_wait(&h->barrier);
-  gcl_blocking_leave(m);
-}
-
 static struct gcl_object *make_leaf(struct gcl_mutator *m, uint64_t value) {
   struct gcl_object *l = gcl_new(m, &leaf_type);
   LEAF(l)->value = value;
@@ -196,7 +182,8 @@ static uint64_t consume(struct gcl_mutator *m, struct handoff *h, struct gcl_obj
     struct gcl_object *l = gcl_load(m, msg, &MSG(msg)->leaf[k]);
     uint64_t want = leaf_value(h->ctx->seed, id, k, last_stage(id, k, h->width, threads));
     if (!l || LEAF(l)->value != want) {
-      set_wrong(h->ctx, "a leaf does not hold the value its stage stored", id);
+      gcl_workload_fail(h->ctx, "a leaf does not hold the value its stage stored (message %llu)",
+                        (unsigned long long)id);
       continue;
     }
     sum += LEAF(l)->value;
@@ -204,8 +191,9 @@ static uint64_t consume(struct gcl_mutator *m, struct handoff *h, struct gcl_obj
   return sum;
 }
 
-static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned stage) {
-  struct handoff *h = &run_state;
+static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned stage,
+                            void *arg) {
+  struct handoff *h = arg;
   unsigned threads = ctx->threads;
   if (stage == 0) {
     for (unsigned s = 0; s + 1 < threads; s++) {
@@ -214,7 +202,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
       gcl_global_root_add(&h->queues[s].obj);
     }
   }
-  barrier_wait(m, h);
+  gcl_barrier_wait(m, &h->barrier);
 
   uint64_t sum = 0;
   struct gcl_object *msg = NULL;
@@ -224,7 +212,9 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
       msg = make_message(m, h, i);
     } else {
       msg = queue_pop(m, &h->queues[stage - 1]);
-      if (MSG(msg)->id != i) set_wrong(ctx, "messages arrived out of order", MSG(msg)->id);
+      if (MSG(msg)->id != i)
+        gcl_workload_fail(ctx, "messages arrived out of order (message %llu)",
+                          (unsigned long long)MSG(msg)->id);
       if (stage + 1 < threads) {
         unsigned k = (unsigned)((i + stage) % h->width);
         struct gcl_object *l = make_leaf(m, leaf_value(ctx->seed, i, k, stage));
@@ -243,7 +233,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   }
   GCL_FRAME_POP(m, f);
 
-  barrier_wait(m, h); /* every queue is empty */
+  gcl_barrier_wait(m, &h->barrier); /* every queue is empty */
   if (stage == 0) {
     for (unsigned s = 0; s + 1 < threads; s++) {
       struct gcl_object *qo = h->queues[s].obj;
@@ -262,11 +252,11 @@ static const struct gcl_param_def params[] = {
 };
 
 static int run(struct gcl_workload_ctx *ctx) {
-  struct handoff *h = &run_state;
   double total = gcl_param(ctx, "messages") * ctx->scale;
-  *h = (struct handoff){.ctx = ctx,
-                        .messages = total < 1 ? 1 : (uint64_t)llround(total),
-                        .width = (unsigned)gcl_param(ctx, "width")};
+  struct handoff state = {.ctx = ctx,
+                          .messages = total < 1 ? 1 : (uint64_t)llround(total),
+                          .width = (unsigned)gcl_param(ctx, "width")};
+  struct handoff *h = &state; /* the threads' arg; the queues' objects are global roots */
   unsigned nq = ctx->threads - 1;
   h->queues = calloc(nq ? nq : 1, sizeof *h->queues);
   if (!h->queues) return -12; /* -ENOMEM */
@@ -277,7 +267,7 @@ static int run(struct gcl_workload_ctx *ctx) {
     h->queues[s].cap = (unsigned)gcl_param(ctx, "queue_cap");
   }
   pthread_barrier_init(&h->barrier, NULL, ctx->threads);
-  ctx->checksum = gcl_run_threads(ctx, thread_body);
+  ctx->checksum = gcl_run_threads(ctx, thread_body, h);
   pthread_barrier_destroy(&h->barrier);
   for (unsigned s = 0; s < nq; s++) {
     pthread_mutex_destroy(&h->queues[s].mu);

@@ -28,7 +28,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
-#include <stdio.h>
 
 #include "workload.h"
 
@@ -93,19 +92,6 @@ struct shared_reads {
   uint64_t shared_sum;          /* the shared table's final values (thread 0) */
 };
 
-static struct shared_reads run_state;
-
-static void set_wrong(struct gcl_workload_ctx *ctx, const char *what, uint64_t v) {
-  bool was = __atomic_exchange_n(&ctx->wrong, true, __ATOMIC_ACQ_REL);
-  if (!was) snprintf(ctx->why, sizeof ctx->why, "shared-reads: %s (value %#llx)", what, (unsigned long long)v);
-}
-
-static void barrier_wait(struct gcl_mutator *m, struct shared_reads *s) {
-  gcl_blocking_enter(m);
-  pthread_barrier_wait(&s->barrier);
-  gcl_blocking_leave(m);
-}
-
 /* A new value for a slot; shared ones are published (and deferred if asked) before any
  * other thread can see them. */
 static struct gcl_object *make_value(struct gcl_mutator *m, struct shared_reads *s, uint64_t slot,
@@ -133,13 +119,16 @@ static uint64_t read_slot(struct gcl_mutator *m, struct shared_reads *s, struct 
                           uint64_t i, bool shared) {
   struct gcl_object *o = gcl_load_strong(m, t, &TABLE(t)->slot[i]);
   uint64_t v = o ? VALUE(o)->v : 0;
-  if (!o || !value_ok(v, i, shared)) set_wrong(s->ctx, "a read found a value of another slot or a bad check", v);
+  if (!o || !value_ok(v, i, shared))
+    gcl_workload_fail(s->ctx, "a read found a value of another slot or a bad check (value %#llx)",
+                      (unsigned long long)v);
   gcl_release(m, o);
   return v;
 }
 
-static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index) {
-  struct shared_reads *s = &run_state;
+static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index,
+                            void *arg) {
+  struct shared_reads *s = arg;
   unsigned threads = ctx->threads;
   struct gcl_rng rng;
   gcl_rng_seed(&rng, ctx->seed, index);
@@ -150,14 +139,14 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
     s->shared = t;
     gcl_global_root_add(&s->shared);
   }
-  barrier_wait(m, s);
+  gcl_barrier_wait(m, &s->barrier);
 
   struct gcl_object *mine = gcl_new_var(m, &table_type, s->nprivate);
   struct gcl_object *shared = s->shared; /* also a global root: stays put */
   GCL_FRAME(m, f, &mine, &shared);
   for (uint64_t i = index; i < s->nshared; i += threads) write_slot(m, s, shared, i, true);
   for (uint64_t i = 0; i < s->nprivate; i++) write_slot(m, s, mine, i, false);
-  barrier_wait(m, s); /* every shared slot holds a value */
+  gcl_barrier_wait(m, &s->barrier); /* every shared slot holds a value */
 
   /* Shared slots this thread writes: index, index + T, ... */
   uint64_t owned = s->nshared > index ? (s->nshared - index + threads - 1) / threads : 0;
@@ -184,7 +173,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   GCL_FRAME_POP(m, f);
   gcl_release(m, mine);
 
-  barrier_wait(m, s); /* no more writes to the shared table */
+  gcl_barrier_wait(m, &s->barrier); /* no more writes to the shared table */
   if (index == 0) {
     struct gcl_object *t = s->shared;
     for (uint64_t i = 0; i < s->nshared; i++) s->shared_sum += VALUE(gcl_load(m, t, &TABLE(t)->slot[i]))->v;
@@ -205,9 +194,8 @@ static const struct gcl_param_def params[] = {
 };
 
 static int run(struct gcl_workload_ctx *ctx) {
-  struct shared_reads *s = &run_state;
   double total = gcl_param(ctx, "ops") * ctx->scale;
-  *s = (struct shared_reads){
+  struct shared_reads state = {
       .ctx = ctx,
       .nshared = (size_t)gcl_param(ctx, "shared_objects"),
       .nprivate = (size_t)gcl_param(ctx, "private_objects"),
@@ -216,8 +204,9 @@ static int run(struct gcl_workload_ctx *ctx) {
       .write_pct = (unsigned)gcl_param(ctx, "write_pct"),
       .deferred = gcl_param(ctx, "deferred") != 0,
   };
+  struct shared_reads *s = &state; /* the threads' arg; s->shared is a global root meanwhile */
   pthread_barrier_init(&s->barrier, NULL, ctx->threads);
-  ctx->checksum = gcl_run_threads(ctx, thread_body) + s->shared_sum;
+  ctx->checksum = gcl_run_threads(ctx, thread_body, s) + s->shared_sum;
   pthread_barrier_destroy(&s->barrier);
   return 0;
 }

@@ -440,6 +440,14 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
   gcl_pool_unlock();
 }
 
+/* Arenas plus live malloc-routed bytes (the footprint figure), read under the lock. */
+int64_t gcl_allocator_committed_bytes(void) {
+  gcl_pool_lock();
+  int64_t b = (int64_t)(narenas * GCL_POOL_ARENA_SIZE + large_bytes);
+  gcl_pool_unlock();
+  return b;
+}
+
 void gcl_allocator_report(struct gcl_report *r) {
   struct gcl_pool_stats s;
   gcl_pool_stats_get(&s);

@@ -144,6 +144,11 @@ void gcl_segment_stats_get(struct gcl_segment_stats *out) {
   gcl_segment_unlock();
 }
 
+/* core/allocator.h: for the runner's memory sampler; one relaxed load, no lock. */
+int64_t gcl_allocator_committed_bytes(void) {
+  return (int64_t)__atomic_load_n(&gcl_segment_c.committed, __ATOMIC_RELAXED);
+}
+
 void gcl_allocator_report(struct gcl_report *r) {
   struct gcl_segment_stats s;
   gcl_segment_stats_get(&s);

@@ -26,6 +26,11 @@
  * Only one collection runs at a time (gcl_brc.gc_lock). Memory: a mark stack and the
  * unreachable list (malloc'd), nothing proportional to the live heap.
  *
+ * Events (core/event.h), each collection: phases "merge" (step 1) and "mark" (2-6;
+ * ROOTS_TRACED once step 3 has visited every root, HEAP_TRACED after step 6) inside the
+ * stop, "finalize" (callbacks, finalizers, resurrection) and "clear" after it, then
+ * LIVE_DATA (the heap's live bytes).
+ *
  * Loop invariants of the marking (steps 3 and 5): every object with the ALIVE bit is
  * either on the work stack or has had all its children marked ALIVE (or SKIP); an object
  * enters the stack only when it gets the bit, so each is traced at most once. */
@@ -35,6 +40,7 @@
 #include "allocator.h"
 #include "brc-internal.h"
 #include "collector.h"
+#include "event.h"
 #include "pause.h"
 #include "weakref.h"
 
@@ -291,18 +297,25 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   struct gcl_weakref_pending weak = {NULL, NULL};
 
   gcl_stop_the_world(m);
+  gcl_event_phase_start("merge");
   gcl_for_each_mutator(merge_thread, &st);
+  gcl_event_phase_end("merge");
+  gcl_event_phase_start("mark");
   gcl_brc_walk(init_refs, &st);
   gcl_for_each_mutator(keep_thread_dying, &st);
   gcl_for_each_mutator(mark_thread_roots, &st);
   gcl_visit_global_roots(mark_slot, &st);
+  gcl_event_roots_traced();
   drain_marks(&st);
   gcl_brc_walk(subtract_refs, &st);
   gcl_brc_walk(mark_referenced, &st);
   gcl_brc_walk(collect_unreachable, &st);
+  gcl_event_heap_traced();
+  gcl_event_phase_end("mark");
   for (size_t i = 0; i < st.garbage.n; i++) gcl_weakref_clear_deferred(st.garbage.a[i], &weak);
   gcl_start_the_world(m);
 
+  gcl_event_phase_start("finalize");
   gcl_weakref_run_callbacks(m, &weak);
   uint64_t finalized = 0, resurrected = 0;
   for (size_t i = 0; i < st.garbage.n; i++) {
@@ -318,6 +331,7 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
     resurrected = handle_resurrected(&st);
     gcl_start_the_world(m);
   }
+  gcl_event_phase_end("finalize");
 
   /* The RC operations of clearing are the collector's, not the program's: the counters
    * (GCL_BRC_COUNTERS) leave them out. */
@@ -325,6 +339,7 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   struct gcl_brc_counters program_ops = m->collector.ops;
 #endif
   uint64_t collected = 0;
+  gcl_event_phase_start("clear");
   for (size_t i = 0; i < st.garbage.n; i++) {
     struct gcl_object *o = st.garbage.a[i];
     if (*bits_of(o) & GC_UNREACHABLE) {
@@ -333,9 +348,12 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
     }
     if (gcl_rc_thread_dec(m, o, true)) gcl_dealloc(m, o);
   }
+  gcl_event_phase_end("clear");
 #if GCL_BRC_COUNTERS
   m->collector.ops = program_ops;
 #endif
+  gcl_heap_bytes_flush(m); /* our own frees count in the live data */
+  gcl_event_live_data((uint64_t)gcl_stats_live_bytes());
   free(st.work.a);
   free(st.garbage.a);
 

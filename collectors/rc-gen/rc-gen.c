@@ -69,12 +69,17 @@
  * store and release, but must not call gcl_safepoint, gcl_blocking_enter, gcl_checkpoint,
  * gcl_freeze, or wait for another thread.
  *
- * Statistics are written only by the collecting thread with the world stopped. */
+ * Statistics are written only by the collecting thread with the world stopped.
+ *
+ * Events (core/event.h), each collection: phase "mark" (steps 1-5) ending with
+ * HEAP_TRACED; when something is unreachable, phases "finalize" (6-7) and "clear" (8); then
+ * LIVE_DATA (the heap's live bytes). The stop around it is world.c's. */
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 
 #include "collector.h"
+#include "event.h"
 #include "pause.h"
 #include "report.h"
 #include "weakref.h"
@@ -562,6 +567,7 @@ static void delete_garbage(struct gcl_mutator *m, struct gcl_rcgen_head *garbage
 /* Collect generation `gen`, world stopped, on m. */
 static void collect(struct gcl_mutator *m, int gen, struct pass *out) {
   uint64_t t0 = gcl_now_ns();
+  gcl_event_phase_start("mark");
   __atomic_store_n(&collecting, 1, __ATOMIC_RELAXED);
   if (gen + 1 < NGEN) gens[gen + 1].count++;
   for (int i = 1; i <= gen; i++) gens[i].count = 0;
@@ -590,12 +596,15 @@ static void collect(struct gcl_mutator *m, int gen, struct pass *out) {
     long_lived_pending = 0;
     long_lived_total = scanned - nunreachable;
   }
+  gcl_event_heap_traced();
+  gcl_event_phase_end("mark");
 
   struct pass p = {0, 0, nunreachable};
   struct gcl_rcgen_head still;
   list_init(&still);
   struct gcl_rcgen_head *garbage = &unreachable;
   if (nunreachable > 0) {
+    gcl_event_phase_start("finalize");
     clear_weakrefs(m, &unreachable);
     p.finalizers = finalize_garbage(m, &unreachable);
     if (p.finalizers > 0) {
@@ -607,8 +616,13 @@ static void collect(struct gcl_mutator *m, int gen, struct pass *out) {
       garbage = &still;
       clear_weakrefs(m, &still); /* weak references finalizers made to garbage */
     }
+    gcl_event_phase_end("finalize");
+    gcl_event_phase_start("clear");
     delete_garbage(m, garbage, old, old_tag);
+    gcl_event_phase_end("clear");
   }
+  gcl_heap_bytes_flush(m); /* our own frees count in the live data */
+  gcl_event_live_data((uint64_t)gcl_stats_live_bytes());
 
   __atomic_store_n(&collecting, 0, __ATOMIC_RELAXED);
   reset_limits();

@@ -12,7 +12,7 @@
 
 const char *const gcl_key_names[GCL_KEY_N] = {"collector", "allocator", "workload",
                                               "params",    "threads",   "scale",
-                                              "placement", "iterations"};
+                                              "placement", "iterations", "options"};
 
 const char *gcl_threads_label(const struct gcl_cell *c, char *buf, size_t len) {
   const char *p = c->key[GCL_KEY_PLACEMENT], *it = c->key[GCL_KEY_ITERATIONS];
@@ -23,11 +23,20 @@ const char *gcl_threads_label(const struct gcl_cell *c, char *buf, size_t len) {
   return buf;
 }
 
+const char *gcl_collector_label(const struct gcl_cell *c, char *buf, size_t len) {
+  const char *o = c->key[GCL_KEY_OPTIONS];
+  if (*o) snprintf(buf, len, "%s[%s]", c->key[GCL_KEY_COLLECTOR], o);
+  else snprintf(buf, len, "%s", c->key[GCL_KEY_COLLECTOR]);
+  return buf;
+}
+
 /* Columns that identify or describe a run rather than measure it. */
 static const char *const not_metrics[] = {
     "schema_version", "run_id", "timestamp", "gclab_version", "host", "cpu_model",
     "collector", "allocator", "workload", "params", "threads", "rep", "seed", "scale",
-    "status", "checksum", "config", "placement", "iterations", "iter_wall_s", "pus", NULL};
+    "status", "checksum", "config", "placement", "iterations", "iter_wall_s", "pus", "options",
+    "compiler", "build_type", "build_flags", "sanitizer", "kernel", "libc", "hwloc_version",
+    "urcu_version", "malloc_lib", "malloc_env", "thp", "cpu_governor", "yaml_version", NULL};
 
 static int num_or_str_cmp(const char *a, const char *b) {
   char *ea, *eb;
@@ -39,8 +48,9 @@ static int num_or_str_cmp(const char *a, const char *b) {
 int gcl_key_cmp(const char *const *a, const char *const *b) {
   static const enum gcl_key order[GCL_KEY_N] = {GCL_KEY_WORKLOAD, GCL_KEY_PARAMS,
                                                 GCL_KEY_SCALE, GCL_KEY_COLLECTOR,
-                                                GCL_KEY_ALLOCATOR, GCL_KEY_THREADS,
-                                                GCL_KEY_PLACEMENT, GCL_KEY_ITERATIONS};
+                                                GCL_KEY_ALLOCATOR, GCL_KEY_OPTIONS,
+                                                GCL_KEY_THREADS, GCL_KEY_PLACEMENT,
+                                                GCL_KEY_ITERATIONS};
   for (int i = 0; i < GCL_KEY_N; i++) {
     enum gcl_key k = order[i];
     int c = k == GCL_KEY_THREADS || k == GCL_KEY_SCALE || k == GCL_KEY_ITERATIONS ? num_or_str_cmp(a[k], b[k])
@@ -75,13 +85,14 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
   int kcol[GCL_KEY_N], mcol[GCL_MAX_METRICS];
   int scol = gcl_csv_require(c, "schema_version");
   if (scol < 0 || gcl_csv_check_version(c, "schema_version", GCL_SCHEMA_OLDEST_READ,
-                                        GCL_SCHEMA_VERSION) < 0)
+                                        GCL_SCHEMA_VERSION) < 0 ||
+      gcl_csv_check_values(c) < 0)
     goto fail;
   long version = c->nrows ? strtol(gcl_csv_get(c, 0, (size_t)scol), NULL, 10) : GCL_SCHEMA_VERSION;
   for (int k = 0; k < GCL_KEY_N; k++) {
     /* Key columns added in schema 2 are absent from schema-1 files (defaults below). */
     bool since2 = k == GCL_KEY_PLACEMENT || k == GCL_KEY_ITERATIONS;
-    if (since2 && version < 2) kcol[k] = -1;
+    if ((since2 && version < 2) || (k == GCL_KEY_OPTIONS && version < 5)) kcol[k] = -1;
     else if ((kcol[k] = gcl_csv_require(c, gcl_key_names[k])) < 0) goto fail;
   }
   int stcol = gcl_csv_require(c, "status");
@@ -111,7 +122,9 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
     }
     for (int k = 0; k < GCL_KEY_N; k++)
       refs[r].key[k] = kcol[k] >= 0 ? gcl_csv_get(c, r, (size_t)kcol[k])
-                                    : k == GCL_KEY_PLACEMENT ? "none" : "1";
+                                    : k == GCL_KEY_PLACEMENT ? "none"
+                                    : k == GCL_KEY_OPTIONS   ? ""
+                                                             : "1";
     refs[r].row = r;
   }
   qsort(refs, nr, sizeof *refs, row_ref_cmp);

@@ -2,17 +2,21 @@
  * requested metrics.
  *
  * A cell is the set of rows sharing (collector, allocator, workload, params, threads,
- * scale, placement, iterations); its rows are the repetitions. Schema-1 files have no
- * placement or iterations columns: their rows read as placement none, iterations 1, which
- * is what schema 1 ran, so files of both versions compare. Only rows with status "ok" and a non-empty value
+ * scale, placement, iterations, options); its rows are the repetitions. Schema-1 files have
+ * no placement or iterations columns: their rows read as placement none, iterations 1, which
+ * is what schema 1 ran, so files of both versions compare; files before schema 5 have no
+ * options column (their rows read as options "": none chosen, which is what they ran).
+ * Module columns (MODULE.FIGURE, schema 5) are metrics like any other. Only rows with status "ok" and a non-empty value
  * enter a metric's sample: an empty field means "not measured" and is never read as 0.
  * Rows with status "invalid:reason" (a pair that cannot run that cell, so nothing ran) are
  * counted apart from failed rows (wrong:*, timeout, crash, error).
  * Loading validates the file: the header, the required columns (the cell key, status,
  * schema_version and every requested metric), a schema_version in
- * GCL_SCHEMA_OLDEST_READ..GCL_SCHEMA_VERSION on every row (one version per file), and every
- * metric field of every row (empty or a decimal number). Cells are sorted by workload,
- * params, scale, collector, allocator, threads (threads and scale numerically). */
+ * GCL_SCHEMA_OLDEST_READ..GCL_SCHEMA_VERSION on every row (one version per file), every
+ * metric field of every row (empty or a decimal number), and every measurement column
+ * (gcl_csv_check_values: no negative, NaN or infinite measurement, the rule merge
+ * applies). Cells are sorted by workload, params, scale, collector, allocator, options,
+ * threads (threads and scale numerically). */
 #ifndef GCL_CELLS_H
 #define GCL_CELLS_H
 
@@ -34,6 +38,7 @@ enum gcl_key {
   GCL_KEY_SCALE,
   GCL_KEY_PLACEMENT,  /* schema 2; "none" in schema-1 files */
   GCL_KEY_ITERATIONS, /* schema 2; "1" in schema-1 files */
+  GCL_KEY_OPTIONS,    /* schema 5: the chosen module options; "" in older files */
   GCL_KEY_N
 };
 extern const char *const gcl_key_names[GCL_KEY_N]; /* the CSV column of each key part */
@@ -86,6 +91,10 @@ void gcl_stat_of(const struct gcl_sample *s, struct gcl_stat *st);
 /* The threads column as tables print it: "2", or "2@compact" / "2@none/i5" when the cell
  * has a placement other than none or more than one iteration. Returns buf. */
 const char *gcl_threads_label(const struct gcl_cell *c, char *buf, size_t len);
+
+/* The collector column as tables print it: "rc-gen", or "rc-gen[rc-gen.threshold0=700]"
+ * when the cell has chosen options. Returns buf. */
+const char *gcl_collector_label(const struct gcl_cell *c, char *buf, size_t len);
 
 /* Split a --metric value "a,b,c" into names (in place); rejects empty names, non-metric
  * columns (key, identity and status columns) and more than GCL_MAX_METRICS names.

@@ -29,9 +29,10 @@ static void help(FILE *out) {
           "usage: gclab compare BASE.csv NEW.csv [--metric wall_s] [--threshold 5%%]\n"
           "                     [--format text|markdown|json]\n"
           "\n"
-          "Matches cells (collector, allocator, workload, params, threads, scale) present in\n"
-          "both files; cells in only one file are listed, not errors. Only status=ok rows\n"
-          "with a measured value count.\n"
+          "Matches cells (collector, allocator, options, workload, params, threads, scale,\n"
+          "placement, iterations) present in both files; cells in only one file are listed,\n"
+          "not errors. Only status=ok rows with a measured value count. Any numeric column\n"
+          "is a metric, module columns (MODULE.FIGURE) included.\n"
           "\n"
           "How compare decides: per cell, r = median(NEW) / median(BASE). Its 95%% CI [lo, hi]\n"
           "is a percentile bootstrap: %d times, resample BASE's and NEW's repetitions\n"
@@ -175,9 +176,9 @@ static void put_key(struct gcl_tab *t, const struct gcl_cell *c) {
   gcl_tab_put_str(t, c->key[GCL_KEY_WORKLOAD]);
   gcl_tab_put_str(t, c->key[GCL_KEY_PARAMS]);
   gcl_tab_put_str(t, c->key[GCL_KEY_SCALE]);
-  gcl_tab_put_str(t, c->key[GCL_KEY_COLLECTOR]);
+  char cl[1024], tl[128];
+  gcl_tab_put_str(t, gcl_collector_label(c, cl, sizeof cl));
   gcl_tab_put_str(t, c->key[GCL_KEY_ALLOCATOR]);
-  char tl[128];
   gcl_tab_put_str(t, gcl_threads_label(c, tl, sizeof tl));
 }
 

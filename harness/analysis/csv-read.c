@@ -6,6 +6,10 @@
  * pointer and each field can be NUL-terminated where it stands. */
 #include "csv-read.h"
 
+#include "emit.h"
+#include "safe-file.h"
+#include "schema.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -15,60 +19,27 @@
 
 /* Print "WHO: PATH:LINE: message" (":LINE" omitted when LINE is 0); returns -1. */
 static int fail(const struct gcl_csv *c, unsigned line, const char *fmt, ...) {
+  char msg[1024];
   va_list ap;
-  if (line)
-    fprintf(stderr, "%s: %s:%u: ", c->who, c->path, line);
-  else
-    fprintf(stderr, "%s: %s: ", c->who, c->path);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
+  if (line)
+    gcl_msg_line(stderr, "%s: %s:%u: %s", c->who, c->path, line, msg);
+  else
+    gcl_msg_line(stderr, "%s: %s: %s", c->who, c->path, msg);
   return -1;
 }
 
-/* Read the whole file into c->buf with one spare NUL byte after it. */
+/* Read the whole file into c->buf with one spare NUL byte after it: a regular file (or
+ * standard input) of at most GCL_CSV_MAX_BYTES; a stream stops at its first NUL byte,
+ * which the caller then reports (/dev/zero is never read to its end). */
 static int slurp(struct gcl_csv *c, size_t *len_out) {
-  int is_stdin = strcmp(c->path, "-") == 0;
-  FILE *f = is_stdin ? stdin : fopen(c->path, "rb");
-  if (!f) {
-    fprintf(stderr, "%s: cannot read '%s': %s\n", c->who, c->path, strerror(errno));
+  char why[512];
+  if (gcl_file_slurp(c->path, GCL_CSV_MAX_BYTES, true, true, &c->buf, len_out, why, sizeof why) < 0) {
+    gcl_msg_line(stderr, "%s: cannot read '%s': %s", c->who, c->path, why);
     return -1;
   }
-  size_t cap = 1 << 16, len = 0;
-  char *buf = malloc(cap);
-  int err = 0;
-  while (buf) {
-    if (cap - len < 2) {
-      char *nb = realloc(buf, cap * 2);
-      if (!nb) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = nb;
-      cap *= 2;
-    }
-    size_t got = fread(buf + len, 1, cap - len - 1, f);
-    len += got;
-    if (got == 0) {
-      if (ferror(f)) err = errno ? errno : EIO;
-      break;
-    }
-  }
-  if (!is_stdin) fclose(f);
-  if (!buf) {
-    fprintf(stderr, "%s: cannot read '%s': out of memory\n", c->who, c->path);
-    return -1;
-  }
-  if (err) {
-    free(buf);
-    fprintf(stderr, "%s: cannot read '%s': %s\n", c->who, c->path, strerror(err));
-    return -1;
-  }
-  buf[len] = '\0';
-  c->buf = buf;
-  *len_out = len;
   return 0;
 }
 
@@ -121,6 +92,14 @@ int gcl_csv_read(struct gcl_csv *c, const char *who, const char *path) {
   c->path = path;
   size_t len;
   if (slurp(c, &len) < 0) return -1;
+  return gcl_csv_parse(c, who, path, c->buf, len);
+}
+
+int gcl_csv_parse(struct gcl_csv *c, const char *who, const char *path, char *buf, size_t len) {
+  memset(c, 0, sizeof *c);
+  c->who = who;
+  c->path = path;
+  c->buf = buf;
 
   char *nul = memchr(c->buf, '\0', len);
   if (nul) {
@@ -233,8 +212,8 @@ int gcl_csv_read(struct gcl_csv *c, const char *who, const char *path) {
   }
   if (rc == 0 && nrec == 0) rc = fail(c, 0, "empty file (expected a header row and data rows)");
   if (rc == 0 && !ended_line && nrec > 1)
-    fprintf(stderr, "%s: %s:%u: warning: the last row has no line end (was the file cut short?)\n",
-            who, path, ((unsigned *)lines.data)[lines.n - 1]);
+    gcl_msg_line(stderr, "%s: %s:%u: warning: the last row has no line end (was the file cut short?)",
+                 who, path, ((unsigned *)lines.data)[lines.n - 1]);
   if (rc) {
     free(fields.data);
     free(lines.data);
@@ -300,6 +279,62 @@ int gcl_csv_check_version(const struct gcl_csv *c, const char *name, long lo, lo
     else if (v != first)
       return fail(c, c->line[r], "%s is '%ld' but the first row's is '%ld': one file, one "
                                  "schema (gclab merge refuses to mix them)", name, v, first);
+  }
+  return 0;
+}
+
+/* The schema's columns and who fills them (value_rule picks the measurements). */
+static const char *const numeric_cols[] = {
+#define GCL_NUMERIC_NAME(name, origin) #name,
+    GCL_SCHEMA(GCL_NUMERIC_NAME)
+#undef GCL_NUMERIC_NAME
+};
+static const enum gcl_col_origin numeric_origin[] = {
+#define GCL_NUMERIC_ORIGIN(name, origin) GCL_ORIGIN_##origin,
+    GCL_SCHEMA(GCL_NUMERIC_ORIGIN)
+#undef GCL_NUMERIC_ORIGIN
+};
+
+/* Text columns among the RECORD ones (the build environment of schema 5, lists, labels). */
+static const char *const text_cols[] = {
+    "status", "checksum", "config", "iter_wall_s", "pus", "compiler", "build_type",
+    "build_flags", "sanitizer", "kernel", "libc", "hwloc_version", "urcu_version",
+    "malloc_lib", "malloc_env", "thp", "cpu_governor"};
+
+/* 1: a measurement that must be a non-negative number; 2: a number of either sign; 0: not
+ * checked here. Measurements are the schema's RECORD and CHILD columns other than the
+ * text ones, and any column named with a unit of time or size (_s, _us, _ns, _kb,
+ * _bytes: the columns of older schemas and module figures, MODULE.FIGURE). mutator_s is
+ * wall_s - gc_s, which parallel collector threads can make negative: only its form is
+ * checked. */
+static int value_rule(const char *name) {
+  for (size_t i = 0; i < sizeof text_cols / sizeof text_cols[0]; i++)
+    if (strcmp(name, text_cols[i]) == 0) return 0;
+  if (strcmp(name, "mutator_s") == 0) return 2;
+  for (size_t i = 0; i < sizeof numeric_cols / sizeof numeric_cols[0]; i++)
+    if (strcmp(name, numeric_cols[i]) == 0) return numeric_origin[i] == GCL_ORIGIN_HARNESS ? 0 : 1;
+  static const char *const units[] = {"_s", "_us", "_ns", "_kb", "_bytes"};
+  size_t n = strlen(name);
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+    size_t k = strlen(units[i]);
+    if (n > k && strcmp(name + n - k, units[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+int gcl_csv_check_values(const struct gcl_csv *c) {
+  for (size_t col = 0; col < c->ncols; col++) {
+    int rule = value_rule(c->header[col]);
+    if (!rule) continue;
+    for (size_t r = 0; r < c->nrows; r++) {
+      double v;
+      int got = gcl_csv_number(c, r, col, &v);
+      if (got < 0) return -1;
+      if (got && rule == 1 && (v < 0 || (v == 0 && signbit(v))))
+        return fail(c, c->line[r], "column %s: '%s' is negative (expected a measurement >= 0, "
+                                   "or an empty field for not measured)", c->header[col],
+                    gcl_csv_get(c, r, col));
+    }
   }
   return 0;
 }

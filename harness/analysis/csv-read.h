@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#define GCL_CSV_MAX_BYTES (4ull << 30) /* a larger results file is refused, not read */
+
 struct gcl_csv {
   const char *path;  /* file name used in messages ("-" is standard input) */
   const char *who;   /* message prefix, e.g. "gclab summary" */
@@ -28,6 +30,18 @@ struct gcl_csv {
  * cannot be read, is empty, or is malformed as described above). */
 int gcl_csv_read(struct gcl_csv *csv, const char *who, const char *path);
 void gcl_csv_free(struct gcl_csv *csv);
+/* Like gcl_csv_read, on LEN bytes already in BUF (malloc'd, with a NUL at BUF[LEN]); the
+ * csv takes BUF over (gcl_csv_free frees it, also on failure). */
+int gcl_csv_parse(struct gcl_csv *csv, const char *who, const char *path, char *buf, size_t len);
+
+/* The one check of values every reader applies (summary, compare, table, merge, resume):
+ * every column gclab writes as a measurement (the schema's RECORD and CHILD columns other
+ * than the text ones such as status, checksum, config, the lists iter_wall_s and pus and
+ * the build environment; and any column whose name ends in _s, _us, _ns, _kb or _bytes,
+ * which covers older schemas and module figures) is empty or a finite decimal number,
+ * and not negative (mutator_s, wall_s - gc_s, may be). Returns 0, or -1
+ * after one line naming file:line, the column and the value. */
+int gcl_csv_check_values(const struct gcl_csv *csv);
 
 /* The index of column NAME, or -1 when the header lacks it. */
 int gcl_csv_col(const struct gcl_csv *csv, const char *name);

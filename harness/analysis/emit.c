@@ -3,6 +3,7 @@
 #include "emit.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +129,9 @@ char *gcl_escape(enum gcl_fmt fmt, const char *raw) {
   char *w = out;
   for (const char *p = raw; *p; p++) {
     unsigned char ch = (unsigned char)*p;
-    if (ch < 0x20 || ch == 0x7f) {
-      *w++ = ' ';
+    if (ch < 0x20 || ch == 0x7f) { /* text shows the byte; markup formats a space */
+      if (fmt == GCL_FMT_TEXT) w += sprintf(w, "\\x%02X", ch);
+      else *w++ = ' ';
       continue;
     }
     const char *rep = NULL;
@@ -171,6 +173,25 @@ char *gcl_escape(enum gcl_fmt fmt, const char *raw) {
   }
   *w = '\0';
   return out;
+}
+
+void gcl_vmsg_line(FILE *out, const char *fmt, va_list ap) {
+  char *s;
+  if (vasprintf(&s, fmt, ap) < 0) {
+    fputs("gclab: out of memory\n", stderr);
+    abort();
+  }
+  char *e = gcl_escape(GCL_FMT_TEXT, s);
+  fprintf(out, "%s\n", e);
+  free(e);
+  free(s);
+}
+
+void gcl_msg_line(FILE *out, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  gcl_vmsg_line(out, fmt, ap);
+  va_end(ap);
 }
 
 void gcl_json_str(FILE *out, const char *raw) {

@@ -11,6 +11,7 @@
 #define GCL_EMIT_H
 
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 enum gcl_fmt { GCL_FMT_TEXT, GCL_FMT_MARKDOWN, GCL_FMT_JSON, GCL_FMT_LATEX };
@@ -34,11 +35,19 @@ void gcl_tab_put_str(struct gcl_tab *t, const char *raw);
 void gcl_tab_print(const struct gcl_tab *t, FILE *out);
 void gcl_tab_free(struct gcl_tab *t);
 
-/* A malloc'd copy of RAW escaped for FMT: text replaces control characters by spaces;
+/* A malloc'd copy of RAW escaped for FMT: text shows each control byte as \xNN (so a
+ * newline or an escape sequence in a name can neither split a line nor drive the
+ * terminal), the other formats replace control characters by spaces;
  * Markdown also backslash-escapes \ | * ` and writes < as &lt; where it could open a
  * tag; LaTeX escapes # $ % & _ { } ~ ^ \ < >. JSON is handled by gcl_json_str. Never
  * NULL (aborts on OOM). */
 char *gcl_escape(enum gcl_fmt fmt, const char *raw);
+
+/* Format a message and print it to OUT as one line, escaped like gcl_escape's text: the
+ * one way every message that may quote user input (a name, a path, a field) is printed.
+ * The newline is added here. */
+void gcl_msg_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gcl_vmsg_line(FILE *out, const char *fmt, va_list ap);
 
 /* Write RAW as a JSON string literal, quotes included. */
 void gcl_json_str(FILE *out, const char *raw);

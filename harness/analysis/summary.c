@@ -18,7 +18,8 @@ static void help(FILE *out) {
   fprintf(out,
           "usage: gclab summary FILE.csv [--metric wall_s,max_rss_kb] [--format text|markdown|json]\n"
           "\n"
-          "Per cell (collector, allocator, workload, params, threads, scale) and metric:\n"
+          "Per cell (collector, allocator, options, workload, params, threads, scale,\n"
+          "placement, iterations) and metric (any numeric column, MODULE.FIGURE included):\n"
           "  n        repetitions with status ok and a measured value (empty = not measured)\n"
           "  failed   rows whose status is wrong:*, timeout, crash or error (never part of\n"
           "           the statistics; rows of an invalid pair are not counted as failed)\n"
@@ -63,9 +64,9 @@ static void print_table(const struct gcl_data *d, size_t m, enum gcl_fmt fmt) {
     gcl_tab_put_str(&t, c->key[GCL_KEY_WORKLOAD]);
     gcl_tab_put_str(&t, c->key[GCL_KEY_PARAMS]);
     gcl_tab_put_str(&t, c->key[GCL_KEY_SCALE]);
-    gcl_tab_put_str(&t, c->key[GCL_KEY_COLLECTOR]);
+    char cl[1024], tl[128];
+    gcl_tab_put_str(&t, gcl_collector_label(c, cl, sizeof cl));
     gcl_tab_put_str(&t, c->key[GCL_KEY_ALLOCATOR]);
-    char tl[128];
     gcl_tab_put_str(&t, gcl_threads_label(c, tl, sizeof tl));
     gcl_tab_put(&t, "%zu", st.n);
     gcl_tab_put(&t, "%zu", c->failed);

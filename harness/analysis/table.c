@@ -53,7 +53,8 @@ static int same_row(const struct gcl_cell *a, const struct gcl_cell *b) {
 
 static int same_col(const struct gcl_cell *a, const struct gcl_cell *b) {
   return strcmp(a->key[GCL_KEY_COLLECTOR], b->key[GCL_KEY_COLLECTOR]) == 0 &&
-         strcmp(a->key[GCL_KEY_ALLOCATOR], b->key[GCL_KEY_ALLOCATOR]) == 0;
+         strcmp(a->key[GCL_KEY_ALLOCATOR], b->key[GCL_KEY_ALLOCATOR]) == 0 &&
+         strcmp(a->key[GCL_KEY_OPTIONS], b->key[GCL_KEY_OPTIONS]) == 0;
 }
 
 /* Row order: the cell order with collector and allocator ignored (ties are the same row). */
@@ -65,6 +66,7 @@ static int row_cmp(const void *pa, const void *pb) {
   memcpy(kb, b->key, sizeof kb);
   ka[GCL_KEY_COLLECTOR] = kb[GCL_KEY_COLLECTOR] = "";
   ka[GCL_KEY_ALLOCATOR] = kb[GCL_KEY_ALLOCATOR] = "";
+  ka[GCL_KEY_OPTIONS] = kb[GCL_KEY_OPTIONS] = "";
   return gcl_key_cmp(ka, kb);
 }
 
@@ -72,7 +74,8 @@ static int col_cmp(const void *pa, const void *pb) {
   const struct gcl_cell *a = *(const struct gcl_cell *const *)pa;
   const struct gcl_cell *b = *(const struct gcl_cell *const *)pb;
   int c = strcmp(a->key[GCL_KEY_COLLECTOR], b->key[GCL_KEY_COLLECTOR]);
-  return c ? c : strcmp(a->key[GCL_KEY_ALLOCATOR], b->key[GCL_KEY_ALLOCATOR]);
+  if (!c) c = strcmp(a->key[GCL_KEY_ALLOCATOR], b->key[GCL_KEY_ALLOCATOR]);
+  return c ? c : strcmp(a->key[GCL_KEY_OPTIONS], b->key[GCL_KEY_OPTIONS]);
 }
 
 /* Distinct entries of the cells under SAME, sorted by CMP. */
@@ -113,7 +116,8 @@ static void print_metric(const struct gcl_data *d, const char *path, size_t m,
   if (show_scale) gcl_tab_put_str(&t, "scale");
   gcl_tab_put_str(&t, "threads");
   for (size_t c = 0; c < ncols; c++) {
-    char *col = gcl_escape(fmt, cols->v[c]->key[GCL_KEY_COLLECTOR]);
+    char cl[1024];
+    char *col = gcl_escape(fmt, gcl_collector_label(cols->v[c], cl, sizeof cl));
     char *alloc = gcl_escape(fmt, cols->v[c]->key[GCL_KEY_ALLOCATOR]);
     gcl_tab_put(&t, "%s/%s", col, alloc);
     free(col);

@@ -209,6 +209,25 @@ expect_bad "table wrong schema" 'bad-schema\.csv:5' table "$D/bad-schema.csv"
 expect_bad "table non-metric" "bad --metric 'threads'" table "$S" --metric threads
 expect_bad "table unknown option" "unknown option '--format'" table "$S" --format json
 
+# --- schema 5: options are part of a cell; module columns are metrics ------------------------
+V5=$D/sample-v5.csv
+run summary "$V5" --metric wall_s
+expect_rc 0 "summary of a v5 file"
+expect_out '^binary-trees +depth=4 +1 +rc-gen +pool +1 +3 +0 +1\.100 ' "v5: the cell without options"
+expect_out '^binary-trees +depth=4 +1 +rc-gen\[rc-gen\.threshold0=700\] +pool +1 +3 +0 +2\.100 ' "v5: options make another cell"
+run summary "$V5" --metric rc-gen.gc_collections_gen0,pool.arenas_peak
+expect_rc 0 "summary of module columns"
+expect_out '^binary-trees +depth=4 +1 +rc-gen\[rc-gen\.threshold0=700\] +pool +1 +3 +0 +21\.0 ' "v5: a module column's median"
+expect_out '^binary-trees +depth=4 +1 +rc-gen +pool +1 +2 +0 +4\.0 ' "v5: an empty module field is not a 0"
+run table "$V5" --metric wall_s
+expect_rc 0 "table of a v5 file"
+expect_out 'rc-gen\[rc-gen\.threshold0=700\]/pool' "v5 table: options tell the columns apart"
+run compare "$V5" "$V5"
+expect_rc 0 "compare v5 with itself"
+expect_out '2 no significant change' "v5 compare matches cells by options"
+run summary "$V5" --metric options
+expect_rc 2 "options is not a metric"
+
 # --- help ----------------------------------------------------------------------------------
 for cmd in summary compare table; do
   run "$cmd" --help

@@ -119,5 +119,13 @@ for c in cells:
 EOF
 done
 
+# Schema 5: chosen options are part of the pair; module columns are metrics.
+"$PY" "$PLOT" "$D/sample-v5.csv" --kind bars --metric rc-gen.gc_collections_gen0 --out "$T/v5.png" \
+  --print-stats >"$T/v5.csv" || fail "v5: exit $?"
+grep -q '^rc-gen\[rc-gen.threshold0=700\],pool,binary-trees,depth=4,1,1,rc-gen.gc_collections_gen0,3,21,' "$T/v5.csv" ||
+  fail "v5: options do not make another cell: $(cat "$T/v5.csv")"
+grep -q '^rc-gen,pool,binary-trees,depth=4,1,1,rc-gen.gc_collections_gen0,3,11,' "$T/v5.csv" ||
+  fail "v5: the cell without options: $(cat "$T/v5.csv")"
+
 echo "plot.py: $fails failures (python: $PY)"
 [ "$fails" -eq 0 ]

@@ -25,6 +25,15 @@ out=$(GCLAB_RUNNERS=$TMP/none "$GCLAB" list) && fail "list without runners exite
 echo "$out" | grep -q "^workloads: unknown: no runner in $TMP/none" || fail "no 'workloads: unknown' line"
 [ "$(echo "$out" | pairs_of | wc -l)" -eq "$npairs" ] || fail "pairs not listed without runners"
 
+# --figures and --options: one table each, from the runners' describe union.
+"$GCLAB" list --figures | head -1 | grep -q '^module  *figure  *unit  *meaning$' || fail "list --figures has no header"
+"$GCLAB" list --figures | grep -q '^pool  *arenas_peak  *count  ' || fail "list --figures lacks pool.arenas_peak"
+"$GCLAB" list --options | head -1 | grep -q '^module  *option  *type  *default  *accepted  *help$' || fail "list --options has no header"
+"$GCLAB" list --options | grep -q '^rc-gen  *threshold0  *int  *2000  *\[0, ' || fail "list --options lacks rc-gen.threshold0"
+GCLAB_RUNNERS=$TMP/none "$GCLAB" list --figures 2>/dev/null && fail "list --figures without runners exited 0"
+"$GCLAB" list --bogus 2>"$TMP/err"
+[ $? -eq 2 ] || fail "list --bogus: exit status, expected 2"
+
 "$GCLAB" list extra 2>"$TMP/err" && fail "list with an argument exited 0"
 [ "$(wc -l <"$TMP/err")" -eq 1 ] || fail "list with an argument: not one error line"
 echo "ok"

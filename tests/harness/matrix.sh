@@ -4,19 +4,20 @@
 # seed, seeds are seed + rep, unmeasured fields are empty; a second run appends.
 . "$(dirname "$0")/lib.sh" "$@"
 
-expected_header=schema_version,run_id,timestamp,gclab_version,host,cpu_model,collector,\
-allocator,workload,params,threads,rep,seed,scale,placement,iterations,status,checksum,wall_s,process_wall_s,\
-user_s,sys_s,cpu_s,mutator_s,gc_s,collections,pause_count,pause_total_s,pause_p50_us,\
-pause_p90_us,pause_p99_us,pause_p999_us,pause_max_us,objects_allocated,bytes_allocated,\
-objects_freed,objects_leaked,cyclic_garbage,peak_heap_bytes,deferred_frees,header_bytes,\
-max_rss_kb,minflt,majflt,nvcsw,nivcsw,alloc_footprint_end_kb,alloc_arenas_peak,\
-alloc_pools_peak,alloc_footprint_peak_kb,alloc_fragmentation_peak,alloc_arenas_end,\
-alloc_large_allocs,pyheap_tracked,gc_full_ns_per_tracked,cpython_full_ns_per_tracked,\
-iter_wall_s,pus,numa_nodes_used,topo_packages,topo_numa_nodes,topo_cores,topo_pus,mmu_1ms,\
-mmu_10ms,mmu_100ms,cpu_migrations,hw_cycles,hw_instructions,hw_cache_misses,gc_collections_gen0,\
-gc_collections_gen1,gc_collections_gen2,gc_objects_scanned,gc_objects_collected,gc_finalizers_run,\
-gc_resurrected,brc_ops_owner,brc_ops_shared,brc_ops_queued,brc_ops_merged,\
-brc_ops_deferred_skipped,config
+# Schema 5: the core columns, then every module figure of the build (gclab list --figures
+# names them, in CSV order: collectors, allocators, workloads).
+core_header=schema_version,run_id,timestamp,gclab_version,host,cpu_model,collector,\
+allocator,workload,params,options,threads,rep,seed,scale,placement,iterations,status,checksum,\
+wall_s,process_wall_s,user_s,sys_s,cpu_s,mutator_s,gc_s,collections,pause_count,pause_total_s,\
+pause_p50_us,pause_p90_us,pause_p99_us,pause_p999_us,pause_max_us,ttsp_count,ttsp_p50_us,\
+ttsp_p99_us,ttsp_max_us,objects_allocated,\
+bytes_allocated,objects_freed,objects_leaked,cyclic_garbage,peak_heap_bytes,deferred_frees,\
+header_bytes,max_rss_kb,rss_mean_kb,minflt,majflt,nvcsw,nivcsw,iter_wall_s,pus,numa_nodes_used,\
+topo_packages,topo_numa_nodes,topo_cores,topo_pus,mmu_1ms,mmu_10ms,mmu_100ms,cpu_migrations,\
+hw_cycles,hw_instructions,hw_cache_misses,compiler,build_type,build_flags,sanitizer,kernel,libc,\
+hwloc_version,urcu_version,malloc_lib,malloc_env,thp,cpu_governor,yaml_version,config
+figures=$("$GCLAB" list --figures | awk 'NR > 1 { printf ",%s.%s", $1, $2 }') || fail "list --figures failed"
+expected_header=$core_header$figures
 
 list=$("$GCLAB" list) || fail "gclab list failed"
 ncells=$(( $(echo "$list" | pairs_of | wc -l) * $(echo "$list" | workloads_of | wc -l) * 2 ))
@@ -44,7 +45,7 @@ while IFS='|' read -r c a w rep seed st sum rid ver scale gc mut pw rss wall par
   *) fail "row for unknown pair $c $a" ;;
   esac
   [ "$seed" -eq $((rep + 1)) ] || fail "rep $rep has seed $seed, expected $((rep + 1))"
-  [ "$ver" = 4 ] || fail "schema_version '$ver'"
+  [ "$ver" = 5 ] || fail "schema_version '$ver'"
   [ "$scale" = 0.01 ] || fail "scale '$scale'"
   [ "$st" = ok ] || continue
   [ -n "$sum" ] && [ -n "$pw" ] && [ -n "$rss" ] && [ -n "$wall" ] ||

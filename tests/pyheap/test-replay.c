@@ -116,7 +116,8 @@ Test(replay, a_bad_snapshot_file_exits_2_with_one_line) {
     setenv("GCLAB_PYHEAP", path, 1);
     const struct gcl_workload *w = gcl_workload_find("pyheap");
     struct gcl_workload_ctx ctx = {.workload = w, .scale = 1, .seed = 1, .threads = 1, .cyclic_garbage = -1};
-    for (unsigned i = 0; i < w->nparams; i++) ctx.params[i] = w->params[i].def;
+    for (unsigned i = 0; i < w->nparams; i++) /* snapshot=-1: GCLAB_PYHEAP's file */
+      ctx.params[i] = strcmp(w->params[i].name, "snapshot") == 0 ? -1 : w->params[i].def;
     if (gcl_heap_init() != 0) _exit(3);
     w->run(&ctx);
     _exit(0); /* not reached: the run must exit 2 */

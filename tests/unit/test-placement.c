@@ -140,18 +140,3 @@ Test(mmu, pauses_clipped_to_the_run) {
   cr_expect_float_eq(gcl_mmu(e, 1, 50, 1050, 100), 0.5, 1e-12);
 }
 
-Test(pause_log, bounded_and_counts_drops) {
-  gcl_pause_log_enable(2);
-  gcl_pause_record(5);
-  gcl_phase_record("mark", 10, 3);
-  gcl_pause_record(7);
-  uint32_t n;
-  uint64_t dropped;
-  const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
-  cr_expect_eq(n, 2);
-  cr_expect_eq(dropped, 1);
-  cr_expect_str_eq(e[0].kind, "pause");
-  cr_expect_eq(e[0].duration_ns, 5);
-  cr_expect_str_eq(e[1].kind, "mark");
-  gcl_pause_log_enable(0);
-}

@@ -48,6 +48,7 @@ import os
 import runpy
 import statistics
 import sys
+import tempfile
 import time
 
 FORMAT_VERSION = 1
@@ -245,11 +246,20 @@ def dump(path, repeats=7, keep_garbage=False, program=None, quiet=False):
         "collect_tracked %d" % tracked_now,
         "collect_collected %d" % collected,
     ]
-    tmp = "%s.tmp%d" % (path, os.getpid())
-    with open(tmp, "wb") as f:
-        f.write(("\n".join(header) + "\n").encode("ascii"))
-        f.write(body)
-    os.replace(tmp, path)
+    # A private temporary file next to PATH, renamed over it: PATH is the old snapshot or
+    # the whole new one, and nothing is written through a symlink (a fixed PATH.tmpPID was).
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix="." + os.path.basename(path) + ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(("\n".join(header) + "\n").encode("ascii"))
+            f.write(body)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
     if not quiet:
         msg = ("pyheap-dump: %s: %d objects (%d tracked), %d edges, %d bytes; "
                "gc.collect() median %.3f ms over %d runs, %.1f ns per tracked object"

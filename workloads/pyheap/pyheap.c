@@ -54,9 +54,13 @@
  * targets are added. It depends only on the snapshot, parameters, scale, seed and threads.
  *
  * Snapshot choice: parameter `snapshot` indexes the shipped list below (snapshots/ next to
- * this file, located through __FILE__); the environment variable GCLAB_PYHEAP=path replaces
- * it with any snapshot file. A missing or malformed file is a usage error: one line on
- * stderr, exit status 2. */
+ * this file, located through __FILE__); snapshot=-1 replays the file named by the
+ * environment variable GCLAB_PYHEAP instead, and only then is GCLAB_PYHEAP read: the
+ * params column then says snapshot=-1, never the index of a file that did not run. Which
+ * file ran is in the row as figures: snapshot_bytes and snapshot_hash (FNV-1a 64 of the
+ * file folded to 53 bits, the most a figure (a double, written exactly) carries). GCLAB_PYHEAP set with
+ * a shipped index, snapshot=-1 without it, or a missing or malformed file is a usage
+ * error: one line on stderr, exit status 2. */
 #include <stddef.h>
 #include <errno.h>
 #include <math.h>
@@ -154,9 +158,6 @@ struct plan {
   double *collect_ns;         /* threads x rounds: each timed collection / tracked objects */
 };
 
-/* The plan of the running replay, for the threads (one workload runs per process). */
-static const struct plan *running_plan;
-
 /* A model of pure reference counting over the copies, kept beside the heap so that the
  * workload knows exactly how many copies pure RC leaks (ctx->cyclic_garbage) whatever the
  * collector, and how many tracked copies each round leaves to the cycle collector. Every
@@ -188,11 +189,6 @@ struct replay {
   uint64_t built;               /* objects built since the last safepoint */
   uint64_t sum;                 /* checksum so far */
 };
-
-static void set_wrong(struct gcl_workload_ctx *ctx, uint32_t index, const char *what) {
-  bool was = __atomic_exchange_n(&ctx->wrong, true, __ATOMIC_ACQ_REL);
-  if (!was) snprintf(ctx->why, sizeof ctx->why, "pyheap: object %u: %s", index, what);
-}
 
 static inline uint64_t mix(uint64_t sum, uint64_t v) {
   return (sum ^ v) * 0x100000001B3ull + 0x9E3779B97F4A7C15ull;
@@ -490,7 +486,7 @@ static uint64_t check_all(struct gcl_mutator *m, struct replay *t) {
   for (uint32_t r = 0; r < p->nregions; r++) {
     uint32_t root = p->region_nodes[p->region_start[r]];
     if (gcl_load(m, t->table, &TABLE(t->table)->slot[r]) != t->cur[root]) {
-      set_wrong(t->ctx, root, "the root table does not hold the current copy");
+      gcl_workload_fail(t->ctx, "object %u: the root table does not hold the current copy", root);
       return sum;
     }
   }
@@ -499,14 +495,14 @@ static uint64_t check_all(struct gcl_mutator *m, struct replay *t) {
     const struct gcl_pyheap_object *o = &p->h.objects[i];
     struct gcl_object *c = t->cur[i];
     if (PYOBJ(c)->index != i || PYOBJ(c)->nrefs != o->nrefs) {
-      set_wrong(t->ctx, i, "its copy has another index or reference count");
+      gcl_workload_fail(t->ctx, "object %u: its copy has another index or reference count", i);
       return sum;
     }
     sum = mix(sum, i);
     for (uint32_t s = 0; s < o->nrefs; s++) {
       uint32_t want = p->h.refs[o->ref_start + s];
       if (gcl_load(m, c, &PYOBJ(c)->slot[s]) != t->cur[want]) {
-        set_wrong(t->ctx, i, "a reference does not hold its target's current copy");
+        gcl_workload_fail(t->ctx, "object %u: a reference does not hold its target's current copy", i);
         return sum;
       }
       sum += want;
@@ -515,8 +511,9 @@ static uint64_t check_all(struct gcl_mutator *m, struct replay *t) {
   return sum;
 }
 
-static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index) {
-  const struct plan *p = running_plan;
+static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index,
+                            void *arg) {
+  const struct plan *p = arg; /* shared, read-only while the threads run */
   struct replay t = {.ctx = ctx, .plan = p};
   gcl_rng_seed(&t.rng, ctx->seed, index);
   uint32_t n = p->h.nobjects;
@@ -576,19 +573,39 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The file parameter `snapshot` names: shipped index N, or -1 for GCLAB_PYHEAP's file.
+ * Exits 2 after one line when the two disagree (see the top of this file). */
+static void snapshot_path(const struct gcl_workload_ctx *ctx, char *path, size_t len) {
+  int which = (int)gcl_param(ctx, "snapshot");
+  const char *env = getenv("GCLAB_PYHEAP");
+  bool have_env = env && *env;
+  if (which < 0 && !have_env) {
+    fprintf(stderr, "gclab-run: pyheap: snapshot=-1 replays the file named by GCLAB_PYHEAP, "
+            "which is not set (set GCLAB_PYHEAP=path, or choose a shipped snapshot 0..%u)\n",
+            (unsigned)NSHIPPED - 1);
+    exit(2);
+  }
+  if (which >= 0 && have_env) {
+    fprintf(stderr, "gclab-run: pyheap: GCLAB_PYHEAP is set but snapshot=%d selects the shipped "
+            "%s; pass --param pyheap.snapshot=-1 to replay GCLAB_PYHEAP's file (the row then "
+            "says so), or unset GCLAB_PYHEAP\n", which, shipped[which]);
+    exit(2);
+  }
+  if (which < 0)
+    snprintf(path, len, "%s", env);
+  else
+    shipped_path((unsigned)which, path, len);
+}
+
 static int run(struct gcl_workload_ctx *ctx) {
   struct plan p = {0};
   char path[4096], err[512];
-  const char *env = getenv("GCLAB_PYHEAP");
-  if (env && *env)
-    snprintf(path, sizeof path, "%s", env);
-  else
-    shipped_path((unsigned)gcl_param(ctx, "snapshot"), path, sizeof path);
+  snapshot_path(ctx, path, sizeof path);
+  const char *env = (int)gcl_param(ctx, "snapshot") < 0 ? "GCLAB_PYHEAP" : NULL;
   int rc = gcl_pyheap_load(path, &p.h, err, sizeof err);
   if (rc == -ENOMEM) gcl_alloc_failed(0);
   if (rc != 0) {
-    fprintf(stderr, "gclab-run: pyheap: bad snapshot%s: %s\n",
-            env && *env ? " (from GCLAB_PYHEAP)" : "", err);
+    fprintf(stderr, "gclab-run: pyheap: bad snapshot%s: %s\n", env ? " (from GCLAB_PYHEAP)" : "", err);
     exit(2);
   }
   make_plan(&p);
@@ -599,12 +616,13 @@ static int run(struct gcl_workload_ctx *ctx) {
   uint64_t nt = p.rounds * ctx->threads;
   p.collect_ns = must_alloc(nt, sizeof *p.collect_ns);
 
-  running_plan = &p;
   ctx->cyclic_garbage = 0;
-  ctx->checksum = gcl_run_threads(ctx, thread_body);
-  running_plan = NULL;
+  ctx->checksum = gcl_run_threads(ctx, thread_body, &p);
 
   gcl_figure_set(ctx, "tracked", p.h.ntracked);
+  uint64_t hh = p.h.file_hash;
+  gcl_figure_set(ctx, "snapshot_hash", (double)((hh ^ hh >> 53) & ((UINT64_C(1) << 53) - 1)));
+  gcl_figure_set(ctx, "snapshot_bytes", (double)p.h.file_bytes);
   if (p.h.collect_tracked > 0)
     gcl_figure_set(ctx, "cpython_full_ns_per_tracked", p.h.collect_s * 1e9 / (double)p.h.collect_tracked);
   if (gcl_collects_cycles() && p.reachable_tracked > 0) {
@@ -618,6 +636,8 @@ static int run(struct gcl_workload_ctx *ctx) {
 
 static const struct gcl_fig_decl figures[] = {
     {"tracked", "objects", "gc-tracked objects in the snapshot"},
+    {"snapshot_hash", "hash", "which snapshot file ran: FNV-1a 64 of its bytes folded to 53 bits"},
+    {"snapshot_bytes", "bytes", "the size of the snapshot file that ran"},
     {"gc_full_ns_per_tracked", "ns",
      "median full-collection time per tracked object (collectors that collect cycles only)"},
     {"cpython_full_ns_per_tracked", "ns",
@@ -625,8 +645,8 @@ static const struct gcl_fig_decl figures[] = {
 };
 
 static const struct gcl_param_def params[] = {
-    {"snapshot", 0, 0, NSHIPPED - 1, true,
-     "shipped snapshot: 0 stdlib-tour, 1 ast-pydecimal, 2 tiny-synthetic (GCLAB_PYHEAP=path overrides)"},
+    {"snapshot", 0, -1, NSHIPPED - 1, true,
+     "shipped snapshot: 0 stdlib-tour, 1 ast-pydecimal, 2 tiny-synthetic; -1: the file GCLAB_PYHEAP names"},
     {"rounds", 40, 1, 1e9, true, "churn + timed full collection rounds per thread at scale 1"},
     {"churn", 0.1, 0, 1, false, "probability that a root's region is rebuilt in a round"},
 };

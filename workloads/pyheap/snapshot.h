@@ -59,6 +59,8 @@ struct gcl_pyheap {
   struct gcl_pyheap_type *types;     /* ntypes entries */
   struct gcl_pyheap_object *objects; /* nobjects entries */
   uint32_t *refs;                    /* nedges reference targets (object indices) */
+  uint64_t file_bytes;               /* gcl_pyheap_load: the file's size (parse: len) */
+  uint64_t file_hash;                /* FNV-1a 64 of those bytes: which snapshot ran */
 };
 
 /* Read and validate the file at `path`. Returns 0, or a negative errno (-EINVAL for a

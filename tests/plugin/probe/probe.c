@@ -16,11 +16,13 @@ static const struct gcl_fig_decl figures[] = {
 GCL_ALLOCATOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
 int gcl_allocator_init(const struct gcl_init *init) {
-  gcl_probe_pad = (size_t)init->opts[0].i;
+  gcl_probe_pad = (size_t)init->opts[0].u;
   return 0;
 }
 void gcl_allocator_thread_attach(struct gcl_allocator_mutator *am) { (void)am; }
 void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) { (void)am; }
+
+int64_t gcl_allocator_committed_bytes(void) { return -1; } /* malloc does not say */
 
 void gcl_allocator_report(struct gcl_report *r) {
   uint64_t n = __atomic_load_n(&gcl_probe_allocs, __ATOMIC_RELAXED);

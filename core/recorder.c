@@ -1,0 +1,171 @@
+/* core/recorder.c — the process-wide recorder of core/pause.h: turns the event stream of
+ * core/event.h into the pause and time-to-safepoint histograms, the heap sizes and the
+ * pause/phase log. It is the only writer of all of them, so they agree by construction:
+ * every stop adds exactly one pause and one ttsp to the histograms, and (log not full) one
+ * "pause" entry and, logging every kind, one "ttsp" entry with the same start.
+ *
+ * Invariants (checked: a violation is an emitter bug and aborts): at most one stop is open
+ * (world.c serialises requesters); MUTATORS_STOPPED and WORLD_RESTARTED come only inside a
+ * stop, from its requester; a PHASE_END matches the most recent open PHASE_START of the
+ * same name and thread; at most GCL_RECORDER_MAX_PHASES phases are open at once.
+ *
+ * Everything here is under recorder_lock. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "assert.h"
+#include "event.h"
+#include "pause.h"
+
+#define GCL_RECORDER_MAX_PHASES 16 /* open phases at once (nesting depth, all threads) */
+
+struct open_phase {
+  const char *name; /* as given to PHASE_START */
+  uint64_t start;   /* its time */
+  uint32_t thread;  /* its emitter */
+};
+
+static pthread_mutex_t recorder_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gcl_pause_hist pauses;      /* stop requested -> world restarted */
+static struct gcl_pause_hist ttsps;       /* stop requested -> mutators stopped */
+static struct gcl_gc_sizes sizes;         /* from HEAP_RESIZED and LIVE_DATA */
+static bool stop_open;                    /* between STOP_REQUESTED and WORLD_RESTARTED */
+static bool stop_reached;                 /* this stop's MUTATORS_STOPPED was seen */
+static uint64_t stop_start;               /* its STOP_REQUESTED time */
+static uint32_t stop_thread;              /* its requester */
+static struct open_phase phases[GCL_RECORDER_MAX_PHASES]; /* open phases, oldest first */
+static unsigned nphases;                  /* how many */
+
+static struct gcl_pause_event *log_ev; /* capacity log_cap */
+static uint32_t log_cap, log_n;       /* capacity and entries kept */
+static uint64_t log_dropped;          /* entries not kept because the log was full */
+static bool log_every_kind;           /* false: "pause" entries only */
+
+static void log_add(const char *kind, uint64_t start, uint64_t dur, uint32_t thread) {
+  if (!log_cap || (!log_every_kind && strcmp(kind, "pause") != 0)) return;
+  if (log_n == log_cap) {
+    log_dropped++;
+    return;
+  }
+  log_ev[log_n++] = (struct gcl_pause_event){start, dur, kind, thread};
+}
+
+static void phase_end(const struct gcl_event *e) {
+  /* The most recent open phase of this name and thread: search from the newest. */
+  unsigned i = nphases;
+  while (i > 0 && !(phases[i - 1].thread == e->thread && strcmp(phases[i - 1].name, e->name) == 0))
+    i--;
+  GCL_ASSERT_ALWAYS(i > 0 && "PHASE_END without its PHASE_START");
+  struct open_phase p = phases[i - 1];
+  memmove(&phases[i - 1], &phases[i], (nphases - i) * sizeof phases[0]);
+  nphases--;
+  log_add(p.name, p.start, e->t_ns - p.start, p.thread);
+}
+
+static void stop_event(const struct gcl_event *e) {
+  switch (e->kind) {
+  case GCL_EVENT_STOP_REQUESTED:
+    GCL_ASSERT_ALWAYS(!stop_open && "a stop requested inside another stop");
+    stop_open = true;
+    stop_reached = false;
+    stop_start = e->t_ns;
+    stop_thread = e->thread;
+    break;
+  case GCL_EVENT_MUTATORS_STOPPED:
+    GCL_ASSERT_ALWAYS(stop_open && !stop_reached && e->thread == stop_thread);
+    stop_reached = true;
+    gcl_pause_hist_add(&ttsps, e->t_ns - stop_start);
+    log_add("ttsp", stop_start, e->t_ns - stop_start, e->thread);
+    break;
+  default: /* GCL_EVENT_WORLD_RESTARTED */
+    GCL_ASSERT_ALWAYS(stop_open && stop_reached && e->thread == stop_thread);
+    stop_open = false;
+    gcl_pause_hist_add(&pauses, e->t_ns - stop_start);
+    log_add("pause", stop_start, e->t_ns - stop_start, e->thread);
+    break;
+  }
+}
+
+void gcl_recorder_event(const struct gcl_event *e) {
+  pthread_mutex_lock(&recorder_lock);
+  switch (e->kind) {
+  case GCL_EVENT_STOP_REQUESTED:
+  case GCL_EVENT_MUTATORS_STOPPED:
+  case GCL_EVENT_WORLD_RESTARTED:
+    stop_event(e);
+    break;
+  case GCL_EVENT_ROOTS_TRACED:
+    log_add("roots-traced", e->t_ns, 0, e->thread);
+    break;
+  case GCL_EVENT_HEAP_TRACED:
+    log_add("heap-traced", e->t_ns, 0, e->thread);
+    break;
+  case GCL_EVENT_PHASE_START:
+    GCL_ASSERT_ALWAYS(nphases < GCL_RECORDER_MAX_PHASES && "too many open phases");
+    phases[nphases++] = (struct open_phase){e->name, e->t_ns, e->thread};
+    break;
+  case GCL_EVENT_PHASE_END:
+    phase_end(e);
+    break;
+  case GCL_EVENT_HEAP_RESIZED:
+    sizes.heap_bytes = e->bytes;
+    if (e->bytes > sizes.heap_bytes_max) sizes.heap_bytes_max = e->bytes;
+    break;
+  case GCL_EVENT_LIVE_DATA:
+    sizes.live_bytes = e->bytes;
+    if (e->bytes > sizes.live_bytes_max) sizes.live_bytes_max = e->bytes;
+    sizes.live_samples++;
+    break;
+  default:
+    GCL_ASSERT_ALWAYS(!"unknown event kind");
+  }
+  pthread_mutex_unlock(&recorder_lock);
+}
+
+void gcl_pause_snapshot(struct gcl_pause_hist *out) {
+  pthread_mutex_lock(&recorder_lock);
+  *out = pauses;
+  pthread_mutex_unlock(&recorder_lock);
+}
+
+void gcl_ttsp_snapshot(struct gcl_pause_hist *out) {
+  pthread_mutex_lock(&recorder_lock);
+  *out = ttsps;
+  pthread_mutex_unlock(&recorder_lock);
+}
+
+void gcl_sizes_snapshot(struct gcl_gc_sizes *out) {
+  pthread_mutex_lock(&recorder_lock);
+  *out = sizes;
+  pthread_mutex_unlock(&recorder_lock);
+}
+
+void gcl_pause_reset(void) {
+  pthread_mutex_lock(&recorder_lock);
+  memset(&pauses, 0, sizeof pauses);
+  memset(&ttsps, 0, sizeof ttsps);
+  memset(&sizes, 0, sizeof sizes);
+  stop_open = stop_reached = false;
+  nphases = 0;
+  pthread_mutex_unlock(&recorder_lock);
+}
+
+void gcl_pause_log_enable(uint32_t capacity, bool every_kind) {
+  pthread_mutex_lock(&recorder_lock);
+  free(log_ev);
+  log_ev = capacity ? calloc(capacity, sizeof *log_ev) : NULL;
+  log_cap = log_ev ? capacity : 0;
+  log_n = 0;
+  log_dropped = 0;
+  log_every_kind = every_kind;
+  pthread_mutex_unlock(&recorder_lock);
+}
+
+const struct gcl_pause_event *gcl_pause_log(uint32_t *n, uint64_t *dropped) {
+  pthread_mutex_lock(&recorder_lock);
+  *n = log_n;
+  *dropped = log_dropped;
+  pthread_mutex_unlock(&recorder_lock);
+  return log_ev;
+}
