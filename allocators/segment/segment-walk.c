@@ -144,7 +144,7 @@ void gcl_segment_stats_get(struct gcl_segment_stats *out) {
   gcl_segment_unlock();
 }
 
-/* The committed counter (relaxed atomic: the sampler reads it from its own thread). */
+/* core/allocator.h: for the runner's memory sampler; one relaxed load, no lock. */
 int64_t gcl_allocator_committed_bytes(void) {
   return (int64_t)__atomic_load_n(&gcl_segment_c.committed, __ATOMIC_RELAXED);
 }
