@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake/gclab.cmake — registration of collectors, allocators and workloads, and the
 # generation of one runner binary per valid collector x allocator pair.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/allocator.h — what every allocator's <name>.c implements (cold paths). Its attrs
  * header defines GCL_ALLOCATOR_NAME, struct gcl_allocator_mutator and the inline
  *   void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t bytes);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/assert.c — failure paths: a graded assertion that failed, memory that ran out. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/assert.h — graded assertions.
  *
  * GCL_DEBUG selects how much checking is compiled in (default 0 in Release builds):

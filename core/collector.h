@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/collector.h — what every collector's <name>.c implements (cold paths only; the hot
  * paths are the static inline functions of its <name>-attrs.h, see core/mutator.h).
  *

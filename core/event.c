@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/event.c — delivery of the event stream (core/event.h): the recorder of core/pause.c
  * first, then each listener. Without listeners an event costs the recorder's lock only;
  * with listeners one more lock makes every listener see the recorder's order. */

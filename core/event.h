@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/event.h — the one typed event stream of garbage collection (in the spirit of
  * whippet's gc-event-listener.h; our own code).
  *

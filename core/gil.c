@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/gil.c — the GIL itself (core/gil.h states the protocol): a mutex-protected flag with
  * two condition variables, as CPython's struct _gil_runtime_state.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/gil.h — the global interpreter lock mode: CPython's GIL (Python/ceval_gil.c) for
  * gclab's mutators, off by default (core/GIL.md has the design in one page).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/heap.c — object death under reference counting, memory release, and the QSBR
  * deferral of memory that other threads may still be reading.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/module.h — what a plug-in (collector, allocator, workload) declares about itself:
  * its typed options and its figures. The declarations live next to the module's code;
  * the runner reads them (runner/options.c parses `--opt MODULE.NAME=VALUE` against them,

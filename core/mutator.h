@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/mutator.h — the mutator API: the only way workloads touch the heap.
  *
  * The selected collector's and allocator's attrs headers are included here (CMake passes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/object.h — the one object model every collector and allocator shares.
  *
  * Memory layout of an object:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/pause.c — the log-linear histogram of core/pause.h, the MMU of a pause log, the
  * clock. The recorder that fills histograms and log from events is core/recorder.c. */
 #include "pause.h"

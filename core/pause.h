@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/pause.h — the pause recorder: log-linear histograms of pause durations and of
  * times to safepoint, and the pause/phase log, all derived from core/event.h's stream.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/placement.c — placement plans (a pure function of a topology) and their
  * application to the runner's mutator threads (see placement.h).
  *

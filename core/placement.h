@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/placement.h — thread placement across PUs and NUMA nodes (hwloc).
  *
  * A plan maps mutator thread i to one PU and that PU's NUMA node. It is a pure function

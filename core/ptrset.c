@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/ptrset.c — see ptrset.h. Load factor (members + tombstones) stays below 1/2. */
 #include "ptrset.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/ptrset.h — an open-addressing hash set of pointers (linear probing, tombstones).
  * Used by the verifier; not thread-safe (callers lock). */
 #ifndef GCL_PTRSET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/rc-ops.h — reference-count primitives, selected at compile time by the collector's
  * gcl_rc_kind(). Every function here is static inline and folds to one case.
  *

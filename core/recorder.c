@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/recorder.c — the process-wide recorder of core/pause.h: turns the event stream of
  * core/event.h into the pause and time-to-safepoint histograms, the heap sizes and the
  * pause/phase log. It is the only writer of all of them, so they agree by construction:

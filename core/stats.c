@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/stats.c — heap-wide totals: merged per-thread counters and the live-bytes peak. */
 #include "stats.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/stats.h — per-thread counters, merged into heap-wide totals when a thread detaches.
  *
  * The counters are plain (owner-only) on the hot path. Live heap bytes are the one figure

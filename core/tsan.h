@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/tsan.h — happens-before annotations for ThreadSanitizer builds.
  *
  * liburcu is not instrumented, so TSan cannot see the ordering a QSBR grace period gives.

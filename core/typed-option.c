@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/typed-option.c — the value rule of every option type (see typed-option.h).
  *
  * Integers (INT, SIZE) are parsed into a 128-bit intermediate so that the whole range

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/typed-option.h — the one rule for option values (core/module.h's types): parsing,
  * range checks, formatting and type names. The runner uses it for every option it
  * accepts; the harness links the same file to check `--opt` values and matrix-file values

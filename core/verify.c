@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/verify.c — see verify.h. Compiled only into GCL_VERIFY builds. */
 #include "verify.h"
 

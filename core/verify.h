@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/verify.h — the reachability oracle, built in with GCL_VERIFY=1.
  *
  * Independent of every collector: it keeps its own set of live objects (added at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/weakref.c — the weak-reference side table (see weakref.h).
  *
  * Invariants, all under wr_lock:

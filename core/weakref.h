@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/weakref.h — weak references, the same under every collector.
  *
  * A weak reference is a handle (malloc'd memory owned by its creator, not a heap object)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/workload.c — workload helpers: parameters, thread start-up, the failure report, the
  * blocking barrier, random numbers. Mutator thread i binds itself by the runner's
  * placement plan before it attaches. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/workload.h — how a workload plugs in. A workload is one file under workloads/,
  * written only against core/ headers, defining one `const struct gcl_workload
  * gcl_workload_<name>` (dashes become underscores); CMake's gcl_add_workload() line adds it
@@ -55,6 +56,8 @@ struct gcl_workload_ctx {
   int64_t cyclic_garbage;              /* out: objects left as cyclic garbage, -1 if none made */
   bool wrong;                          /* out: a self-check inside the workload failed */
   char why[160];                       /* out: what failed */
+  char input[4096];                    /* out: the input file it read (a path), "" if none:
+                                          the row's workload_input column */
   struct gcl_figure figures[GCL_MAX_FIGURES]; /* out: workload-reported figures (gcl_figure_set) */
 };
 

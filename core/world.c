@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* core/world.c — mutator threads: attach/detach, safepoints, blocking regions, and the one
  * stop-the-world mechanism every collector shares (free-threaded CPython's design).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/catalog.c — what this build can run. Collectors, allocators and pairs (with the
  * reason an invalid pair was rejected) come from the table CMake generated at configure
  * time (generated/gclab-pairs.h); workloads and their parameters, and every module's

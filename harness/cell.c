@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/cell.c — runs one matrix cell in a child process and watches it.
  *
  * The child gets its own process group (so a timeout or a stop signal kills everything it

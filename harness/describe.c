@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/describe.c — reading a runner's `--describe` text (protocol version 2,
  * runner/README.md) and the union of every runner's modules.
  *

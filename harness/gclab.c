@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/gclab.c — main() of the `gclab` front end: dispatches to its subcommands.
  *
  *   gclab list [--figures|--options]  what this build can run; every module's figures/options

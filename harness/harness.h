@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/harness.h — what the files of the gclab front end share: a growable text
  * buffer, CSV quoting, number formatting, the catalog of what this build can run
  * (collectors, allocators, pairs, runners, workloads and their parameters, and every
@@ -169,13 +170,8 @@ int gcl_stop_signal(void);
  * signal. *res is initialised here; free res->record afterwards. */
 void gcl_cell_run(char *const argv[], double timeout_s, struct gcl_cell_result *res);
 
-/* --- files (atomic-file.c) ------------------------------------------------------------ */
-
-/* Write LEN bytes as the new file DIR/NAME with MODE, whole or not at all (a temporary
- * file in DIR, then renamed; an existing DIR/NAME, file or symlink, is never replaced or
- * followed). 0, or -1 with errno (EEXIST when DIR/NAME exists). */
-int gcl_file_write_new(const char *dir, const char *name, const char *data, size_t len,
-                       mode_t mode);
+/* --- files: safe-file.h (bounded reads, atomic writes, file identity) ------------------ */
+#include "safe-file.h"
 
 /* --- commands ------------------------------------------------------------------------------ */
 

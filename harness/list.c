@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/list.c — `gclab list`: collectors, allocators, workloads with their parameters
  * (defaults and ranges), every collector x allocator pair marked valid or invalid with the
  * reason, and the ranges of `gclab run`'s own axes. Workloads are what the runners

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/matrix-file.c — reading the YAML matrix file (see matrix-file.h) with libyaml's
  * document API: the whole file becomes a node tree whose marks give the lines.
  *

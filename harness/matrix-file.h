@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/matrix-file.h — the YAML matrix file of `gclab run --matrix FILE` (libyaml).
  *
  *   name: gc-vs-alloc              # a label, echoed by --dry-run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/merge.c — `gclab merge OUT IN...`: join CSV files written by `gclab run` (shards,
  * resumed runs, runs on several machines, builds with other modules) into one new file OUT.
  *

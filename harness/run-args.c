@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run-args.c — `gclab run`'s argument table: --help, the flags and their values,
  * the comma-list axes, and the checks that need no catalog (threads canonical, placements
  * known, seed range). See run.h for the order of work.

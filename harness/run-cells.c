@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run-cells.c — the cells of `gclab run`: the matrix in its order (collector,
  * allocator, workload, threads, placement, rep; rep innermost), then --shard (cell k runs
  * when k mod N = K-1), then --resume (cells with a row in --out are skipped), then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run-events.c — the --events CSV (one row per GC pause or phase, appended) and the
  * --trace file (Chrome/Perfetto trace JSON, one process per cell) of `gclab run`. Each
  * runner writes its events to one temporary file (--events-out), read back after the cell.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run-exec.c — running the cells of `gclab run`: each cell's runner command line,
  * its child process (cell.c), its row written with one write(2) on the O_APPEND fd, its
  * events, its progress line; then the summary, or the stop message.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run-matrix.c — the matrix of `gclab run` before it becomes cells: the YAML
  * matrix file applied under the flags (a flag wins over the file), every name checked
  * against the catalog, the selected workloads with their effective parameters and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run-options.c — module options of `gclab run` (--opt M.N=V and the matrix file's
  * M: {N: V}): each value is judged by core/typed-option.c against the declaration the
  * runners --describe (the one value rule, shared with the runner), kept in its canonical

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run-outputs.c — the outputs of `gclab run` (--out, --events, --trace) checked
  * all together before anything is created or any cell runs, and the one way a row (or a
  * header, or a cell's events) is appended to an output.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run-row.c — the output CSV of `gclab run` and its rows: the header check when
  * appending, the runner's record parsed into columns, the cell's status, and the row
  * completed with what only gclab knows (identity, wait4 rusage, derived mutator_s).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run-summary.c — the end of `gclab run`: the table of cells on stdout (median
  * wall and RSS of the ok repetitions, leaks, the first failure) and the checksum check
  * (every ok row of one workload, threads and seed must agree across collectors and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run.c — `gclab run`: expand the matrix, run each cell in a child process and
  * append one CSV row per cell (schema: harness/schema.h, documented in results/README.md).
  * This file is the order of work only (run.h describes it and names the file of each job);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/run.h — what the files of `gclab run` share (one job per file):
  *   run.c          the command: the order of work below, nothing else;
  *   run-args.c     the argument table, its parsing and the checks that need no catalog;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/safe-file.c — reading and writing whole files safely (see safe-file.h).
  *
  * Invariants: gcl_file_slurp opens with O_NONBLOCK so that a FIFO cannot block it before
@@ -154,6 +155,22 @@ static int install(const char *tmp, const char *path, bool no_replace) {
 
 int gcl_file_write_atomic(const char *path, const void *data, size_t len, bool no_replace,
                           char *why, size_t why_len) {
+  mode_t mask = umask(0);
+  umask(mask);
+  return gcl_file_write_atomic_mode(path, data, len, no_replace, 0666 & ~mask, why, why_len);
+}
+
+int gcl_file_write_new(const char *dir, const char *name, const char *data, size_t len,
+                       mode_t mode) {
+  char path[4096], why[512];
+  if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) return errno = ENAMETOOLONG, -1;
+  int rc = gcl_file_write_atomic_mode(path, data, len, true, mode, why, sizeof why);
+  if (rc != 0) return errno = -rc, -1;
+  return 0;
+}
+
+int gcl_file_write_atomic_mode(const char *path, const void *data, size_t len, bool no_replace,
+                               mode_t mode, char *why, size_t why_len) {
   struct stat st;
   if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
     snprintf(why, why_len, "cannot write '%s': it is %s, not a regular file", path,
@@ -173,9 +190,7 @@ int gcl_file_write_atomic(const char *path, const void *data, size_t len, bool n
     free(tmp);
     return -e;
   }
-  mode_t mask = umask(0);
-  umask(mask);
-  int rc = fchmod(fd, 0666 & ~mask) == 0 ? 0 : -errno;
+  int rc = fchmod(fd, mode) == 0 ? 0 : -errno;
   if (!rc) rc = write_fd(fd, data, len);
   if (!rc && fsync(fd) != 0) rc = -errno;
   if (close(fd) != 0 && !rc) rc = -errno;

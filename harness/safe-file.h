@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/safe-file.h — the front end's only ways to read a whole input file and to write
  * a whole output file, so that hostile paths (a FIFO, /dev/zero, a directory, a symlink, a
  * file named twice) are handled the same way everywhere.
@@ -52,6 +53,15 @@ int gcl_file_slurp(const char *path, size_t max, bool allow_stdin, bool stop_at_
  * EEXIST returned. An existing PATH that is not a regular file (or a symlink to one) is
  * refused with EINVAL. Returns 0, or -errno with "cannot write 'PATH': ..." in why; on
  * failure nothing is left behind (the temporary file is removed). */
+/* Write LEN bytes as the new file DIR/NAME with MODE, whole or not at all (through
+ * gcl_file_write_atomic_mode; an existing DIR/NAME, file or symlink, is never replaced or
+ * followed). 0, or -1 with errno (EEXIST when DIR/NAME exists). */
+int gcl_file_write_new(const char *dir, const char *name, const char *data, size_t len,
+                       mode_t mode);
+
+/* The same as gcl_file_write_atomic with the file's MODE given (no umask applied). */
+int gcl_file_write_atomic_mode(const char *path, const void *data, size_t len, bool no_replace,
+                               mode_t mode, char *why, size_t why_len);
 int gcl_file_write_atomic(const char *path, const void *data, size_t len, bool no_replace,
                           char *why, size_t why_len);
 

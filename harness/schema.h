@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/schema.h — the CSV schema written by `gclab run`, as one X-macro table.
  *
  * X(name, origin): one column, in CSV order. origin says who fills it:
@@ -37,6 +38,7 @@
   X(workload, HARNESS)                 \
   X(params, HARNESS)                   \
   X(options, HARNESS)                  \
+  X(workload_input, RECORD)            \
   X(threads, HARNESS)                  \
   X(rep, HARNESS)                      \
   X(seed, HARNESS)                     \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/slurm-script.c — the files `gclab slurm` writes into DIR: matrix.yaml (a copy),
  * job.sbatch (the job array) and merge.sh (completeness check, then `gclab merge`).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/slurm.c — `gclab slurm MATRIX.yaml --shards N --out DIR`: a Slurm job array
  * that runs a matrix on a cluster, one array task per shard.
  *

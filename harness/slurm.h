@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/slurm.h — what the two files of `gclab slurm` share: slurm.c (arguments and
  * their checks) and slurm-script.c (the job script, merge.sh and writing them).
  *

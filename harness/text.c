@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/text.c — growable text buffers, RFC 4180 field quoting and exact number
  * formatting for the gclab front end. Out of memory is fatal (a front end that cannot
  * allocate a few kilobytes cannot do anything useful). */

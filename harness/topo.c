@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/topo.c — `gclab topo [--threads N] [--placement P] [--topology T]`: print a
  * topology (this machine's, an hwloc XML file or a synthetic description) and the
  * placement plan of N threads under each policy asked for (default: all of them).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # results/ci-regression.sh — the CI regression check: run the small matrix of
 # results/baselines/ci.yaml and compare its wall_s with results/baselines/ci.csv.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """results/plot.py - figures from a CSV written by `gclab run`.
 
     python3 results/plot.py FILE.csv --kind bars|scaling|pauses [--metric wall_s]
@@ -202,7 +203,7 @@ MEASUREMENTS = frozenset("""
     cpu_migrations hw_cycles hw_instructions hw_cache_misses""".split())
 TEXT_RECORD = frozenset("""
     status checksum config iter_wall_s pus compiler build_type build_flags sanitizer kernel
-    libc hwloc_version urcu_version malloc_lib malloc_env thp cpu_governor""".split())
+    libc hwloc_version urcu_version malloc_lib malloc_env thp cpu_governor workload_input""".split())
 UNITS = ("_s", "_us", "_ns", "_kb", "_bytes")
 SIGNED = frozenset({"mutator_s"})  # wall_s - gc_s: parallel collector threads can exceed wall
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runner/environment.c — the reproducibility keys of a record (see environment.h).
  *
  * Build facts come from the compiler and from definitions CMake passes to the runner

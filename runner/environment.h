@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runner/environment.h — what a row needs to be reproduced: the build (compiler, build
  * type and flags, sanitizer, library versions as built) and the machine state the run saw
  * (kernel, C library, which malloc served the process and the environment variables that

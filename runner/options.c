@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* runner/options.c — the runner's command line (see options.h): the core option table,
  * `--opt MODULE.NAME=VALUE`, `--param`, `--help` and the `config` echo.
  *
  * Invariant: every core option is one row of core_opts, and its value reaches struct
- * gcl_run_options only through store_core(), so the table, the parser, --help and the
- * echo cannot disagree. */
+ * gcl_run_options only through store_core(), so the table, the parser and --help cannot
+ * disagree; gcl_run_options_echo names the echoed ones explicitly. */
 #include "options.h"
 
 #include <stdlib.h>

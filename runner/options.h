@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 /* runner/options.h — the runner's command line, from one typed table.
  *
  * The core options (workload, threads, scale, seed, placement, iterations, record fd,
- * events file, GIL mode and switch interval) are rows of a struct gcl_opt_decl table, as
- * a module's options are, so one rule (core/typed-option.c) parses both, one loop prints
- * --help, and one loop writes the `config` echo. A bool option may be given bare (`--gil`). Module options are written `--opt MODULE.NAME=VALUE` and
+ * events file, memory sampler period, GIL mode and switch interval) are rows of a struct
+ * gcl_opt_decl table, as a module's options are, so one rule (core/typed-option.c) parses
+ * both and one loop prints --help; the `config` echo lists the measured-run options by
+ * hand (gcl_run_options_echo: a new core option must be added there too). A bool option
+ * may be given bare (`--gil`). Module options are written `--opt MODULE.NAME=VALUE` and
  * checked against the collector's and allocator's declarations (core/module.h).
  * Workload parameters (`--param NAME=VALUE`) are checked against the workload's own
  * table once the workload is known (runner.c). */
@@ -43,8 +46,8 @@ struct gcl_run_options {
  * the bad argument and what is accepted. */
 int gcl_run_options_parse(int argc, char **argv, struct gcl_run_options *o);
 void gcl_run_options_help(FILE *out);
-/* The `config` echo: "threads=2;scale=1;seed=1;placement=none;iterations=1;gil=false;
- * gil_interval=5;M.N=V;..."
+/* The `config` echo: "threads=2;scale=1;seed=1;placement=none;iterations=1;sample_ms=10;
+ * gil=false;gil_interval=5;M.N=V;..."
  * (every core option but workload, record fd and events file, then every option of the
  * collector and allocator with its effective value). */
 char *gcl_run_options_echo(const struct gcl_run_options *o); /* malloc'd; never truncated */

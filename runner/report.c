@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runner/report.c — writes the key=value lines of a runner's record (see report.h). */
 #include "report.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runner/report.h — the record a runner hands to the gclab front end.
  *
  * A record is a sequence of `key=value` lines ended by `end`; keys are CSV column names

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* runner/runner.c — main() of every runner binary gclab-run-<collector>-<allocator>.
  *
  *   gclab-run-C-A --workload W [--threads N] [--scale S] [--seed K] [--param k=v]...
  *                 [--opt MODULE.NAME=V]... [--record-fd FD] [--placement P]
- *                 [--iterations N] [--events-out FILE]
+ *                 [--iterations N] [--events-out FILE] [--sample-ms MS] [--gil]
+ *                 [--gil-interval MS]
  *   gclab-run-C-A --describe      modules, options, figures, workloads and parameters
  *                                 (the protocol of runner/README.md)
  *
@@ -23,7 +25,6 @@
  * ends the cell at once with a short record of status oom (runner_oom). */
 #include <errno.h>
 #include <linux/perf_event.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,7 +190,7 @@ static void describe(void) {
 
 /* --- the heap limit: status oom ---------------------------------------------------------- */
 
-static struct gcl_report *oom_rep;         /* the record, once the heap is up */
+static struct gcl_report *oom_rep;         /* the record, set before the heap starts */
 static const struct gcl_run_options *oom_o; /* for the config echo */
 
 /* gcl_oom_handler: the heap crossed its limit (a collector's cap, core/heap.c). The first
@@ -426,6 +427,7 @@ int main(int argc, char **argv) {
   if (rss_mean >= 0) gcl_report_f64(&rep, "rss_mean_kb", rss_mean / 1024);
   counters_report(&rep);
   if (ctx.cyclic_garbage >= 0) gcl_report_i64(&rep, "cyclic_garbage", ctx.cyclic_garbage);
+  if (ctx.input[0]) gcl_report_str(&rep, "workload_input", ctx.input);
   report_workload_figures(&rep, &ctx);
   gcl_report_environment(&rep);
   if (!ctx.workload->bypasses_heap) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runner/sampler.c — the memory sampler (see sampler.h). One pthread sleeps on a
  * condition variable with an absolute CLOCK_MONOTONIC deadline, so the period does not
  * drift with the time a sample takes, and stop wakes it at once. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* runner/sampler.h — memory over time: a thread of the runner samples, every period, the
  * process's RSS (/proc/self/statm), the heap's live bytes (core/stats.h) and the
  * allocator's committed bytes (gcl_allocator_committed_bytes, where it says). Samples are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # scripts/build.sh [DIR [cmake args...]] — configure and build gclab (default: build/,
 # Release). Re-running only rebuilds what changed.
 set -euo pipefail

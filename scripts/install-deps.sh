@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # scripts/install-deps.sh [--test] — install gclab's build dependencies from Debian's
 # packages if any is missing (Debian 12 or later); with --test (scripts/test.sh, CI) also
 # what only the tests need: slurm-wlm and munge, for tests/slurm's single-node Slurm on

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # scripts/quickstart.sh — the README's first command: install what is missing, build, run
 # the default matrix (every valid collector x allocator x workload, 1 thread, 3 repetitions)
 # into results/quickstart.csv, and print gclab's summary table. Extra arguments go to

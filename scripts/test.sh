@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # scripts/test.sh — the README's second command: every test, as CI runs them.
 #   1. plain Release build: all suites (unit, conformance, harness, analysis, slurm, ...:
 #      every label; tests/slurm starts a single-node Slurm and SKIPs, saying why, where it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workloads/binary-trees-malloc.c — the binary-trees loop in plain C with malloc/free and
  * no object model: the baseline that measures the framework's own overhead. Same shape,
  * node size (32 bytes: two pointers and two words standing in for the header), parameters,

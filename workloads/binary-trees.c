@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workloads/binary-trees.c — GCBench / benchmarks-game binary trees.
  *
  * Each thread: build and check a stretch tree of depth+1, keep a long-lived tree of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workloads/churn.c — small-object churn with a CPython-like size mix around a fixed
  * live set.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workloads/cycles.c — cyclic garbage whose size the workload knows exactly.
  *
  * Each thread builds `rounds * scale` structures, one per round, walks each one (checking

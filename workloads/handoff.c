@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workloads/handoff.c — a pipeline of threads passing objects through queues: objects are
  * made on one thread and released on another (the case biased reference counting makes
  * slow: every such release goes through the shared count, and the last one through the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workloads/shared-reads.c — threads repeatedly take and drop references to objects of a
  * shared, read-mostly table, and of a private one: the fraction of accesses to shared
  * objects (shared_pct) decides how much reference counting contends on other threads'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/jemalloc/jemalloc-attrs.h — an adapter for jemalloc (Debian's libjemalloc 5.3):
  * mallocx for allocation and sized deallocation (sdallocx) for free, since gclab always
  * passes the allocated size; jemalloc's per-thread caches do the rest. No heap walk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/jemalloc/jemalloc.c — cold paths of the jemalloc adapter: its figures, read
  * with mallctl after refreshing jemalloc's statistics epoch. A statistic the library was
  * built without (mallctl fails) is not written. */

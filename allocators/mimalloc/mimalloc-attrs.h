@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/mimalloc/mimalloc-attrs.h — an adapter for Microsoft's mimalloc (Debian's
  * libmimalloc 2.0.x): every mutator thread allocates from a mimalloc heap of its own
  * (mi_heap_new at attach), as free-threaded CPython 3.13 keeps GC-tracked objects in a heap

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/mimalloc/mimalloc.c — cold paths of the mimalloc adapter (mimalloc-attrs.h):
  * per-thread heaps, the registry of attached threads, the orphan table of detached
  * threads' live blocks, the world-stopped heap walk and the figures.

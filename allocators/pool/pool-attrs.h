@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/pool/pool-attrs.h — the pymalloc (CPython obmalloc) small-object allocator:
  * constants, the pool header, the global state and the inline alloc/free fast paths.
  * The cold paths (taking a pool from an arena, mapping and unmapping arenas) are in pool.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/pool/pool.c — cold paths of the pymalloc-style allocator (pool-attrs.h has the
  * fast paths and the layout): the lock's waiting loop, taking a pool from an arena, mapping
  * and unmapping arenas, malloc-routed large requests, statistics and a consistency check.

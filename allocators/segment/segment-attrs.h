@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/segment/segment-attrs.h — a per-thread segment allocator in the spirit of
  * mimalloc (REFERENCE §7): constants, the segment and page layout, the per-thread heap and
  * the inline allocation and free fast paths. Cold paths: segment.c (heap: page queues,

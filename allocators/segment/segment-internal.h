@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/segment/segment-internal.h — what the segment allocator's cold-path files
  * share: the process-wide state (one mutex for every cold list), the OS layer of
  * segment-os.c and the statistics counters. Not included by the fast paths.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/segment/segment-os.c — the segment allocator's OS layer: aligned segment
  * mappings, the small cache of empty segments, the registry of live segments, the
  * abandoned list, large blocks (one mapping each), madvise, NUMA binding through hwloc,

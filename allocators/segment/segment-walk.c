@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/segment/segment-walk.c — the segment allocator's heap walks (capability
  * heap-walk with the world stopped, heap-walk-concurrent while mutators run), its figures
  * (the declaration table and gcl_allocator_report) and the per-heap consistency check.

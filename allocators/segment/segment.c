@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/segment/segment.c — the per-thread heap of the segment allocator: the slow
  * path of allocation (class queues, collecting local and remote frees, fresh pages, full
  * pages), the owner's free slow path, frees by other threads, delayed decommit of free

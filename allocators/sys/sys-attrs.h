@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/sys/sys-attrs.h — the C library's malloc/free, the baseline every other
  * allocator is compared with. */
 #ifndef GCL_SYS_ATTRS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* allocators/sys/sys.c — cold paths of the system allocator. It reports what glibc's
  * mallinfo2 measures at exit (heap bytes the C library still holds); peak footprint,
  * arenas and pools are not measured for it and are left empty. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/brc/brc-attrs.h — biased and deferred reference counting (free-threaded
  * CPython, PEP 703; Choi, Shull and Torrellas, PACT 2018): the object prefix, the per-thread
  * state and the inline RC fast paths. Cold paths are in brc.c (threads, merge queues) and

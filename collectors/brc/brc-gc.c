@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/brc/brc-gc.c — the cycle collector of free-threaded CPython
  * (Python/gc_free_threading.c, 3.13/3.14), not generational:
  *

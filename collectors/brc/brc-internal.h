@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/brc/brc-internal.h — what brc.c (threads, merge queues, counts) and brc-gc.c
  * (the cycle collector) share. Not for workloads or tests: they use brc-attrs.h. */
 #ifndef GCL_BRC_INTERNAL_H

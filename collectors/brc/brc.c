@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/brc/brc.c — biased reference counting: thread registry, merge queues, merges,
  * the collection trigger, counters and the report (brc-attrs.h has the fast paths,
  * brc-gc.c the cycle collector).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/none/none-attrs.h — `none`: allocate, never free (OpenJDK's Epsilon).
  *
  * The no-GC lower bound: counts do not exist (GCL_RC_NONE), so retain, release and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/none/none.c — cold paths of `none`, the collector that never collects.
  *
  * Objects are allocated and never freed (collectors/none/none-attrs.h). The one thing this

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/rc-gen/rc-gen-attrs.h — reference counting plus CPython's generational cycle
  * collector (Python/gc.c, 3.12 design, 3.13 thresholds): constants, the 16-byte prefix,
  * and the inline allocation/free hooks that track and untrack container objects.

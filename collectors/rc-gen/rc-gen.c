@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/rc-gen/rc-gen.c — CPython's generational cycle collector (Python/gc.c, 3.12
  * design, 3.13 thresholds) over atomic reference counting. Our own code; the algorithm and
  * its invariants are CPython's, restated where the loops are.

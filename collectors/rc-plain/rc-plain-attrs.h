@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/rc-plain/rc-plain-attrs.h — non-atomic reference counting: the lower bound of
  * RC cost. Correct only with one mutator thread; more are refused (cell status invalid). */
 #ifndef GCL_RC_PLAIN_ATTRS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/rc/rc-attrs.h — thread-safe reference counting with atomic counts.
  * The naive baseline: every retain/release is an atomic RMW on the object's count word.
  * Cycles are never reclaimed (by design); objects_leaked counts them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* collectors/rc/rc.c — cold paths of the pure reference-counting collectors.
  *
  * One source, two flavors (as liburcu builds its flavors): compiled with rc-attrs.h it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/analysis.h — the gclab subcommands that read CSV files written by
  * `gclab run`: summary, compare, table and lbo. Each takes the arguments after its name
  * (argv[0] is the subcommand) and returns the process exit status: 0 success, 1 (compare

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/cells.c — grouping a results CSV into cells (see cells.h). */
 #include "cells.h"
 

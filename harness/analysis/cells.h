@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/cells.h — a results CSV grouped into cells, with the samples of the
  * requested metrics.
  *

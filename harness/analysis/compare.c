@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/compare.c — `gclab compare BASE.csv NEW.csv [--metric M,...]
  * [--threshold 5%] [--format text|markdown|json]`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/csv-read.c — the RFC 4180 reader (see csv-read.h).
  *
  * Decoding happens in place: a decoded field is never longer than its encoded text, and
@@ -299,7 +300,7 @@ static const enum gcl_col_origin numeric_origin[] = {
 static const char *const text_cols[] = {
     "status", "checksum", "config", "iter_wall_s", "pus", "compiler", "build_type",
     "build_flags", "sanitizer", "kernel", "libc", "hwloc_version", "urcu_version",
-    "malloc_lib", "malloc_env", "thp", "cpu_governor"};
+    "malloc_lib", "malloc_env", "thp", "cpu_governor", "workload_input"};
 
 /* 1: a measurement that must be a non-negative number; 2: a number of either sign; 0: not
  * checked here. Measurements are the schema's RECORD and CHILD columns other than the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/csv-read.h — an RFC 4180 reader for the CSV files `gclab run` writes.
  *
  * The whole file is read into memory and decoded in place: every field is a NUL-terminated

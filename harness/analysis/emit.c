@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/emit.c — tables, escaping and number formatting (see emit.h). */
 #define _GNU_SOURCE /* vasprintf */
 #include "emit.h"

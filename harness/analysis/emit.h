@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/emit.h — output helpers shared by summary, compare and table: a small
  * table renderer (aligned text, GitHub Markdown, LaTeX booktabs), escaping of data strings
  * for each format and for JSON, and number formatting.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/lbo.c — `gclab lbo FILE.csv [--format F] [--per-allocator]`: the
  * lower-bound overhead (LBO) of Cai, Blackburn, Bond and Maas, "Distilling the Real Cost of
  * Production Garbage Collectors" (ISPASS 2022).

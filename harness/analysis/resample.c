@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/resample.c — median, CV and bootstrap intervals (see resample.h).
  *
  * A resample of a sorted sample is drawn as per-index counts (n draws with replacement),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/resample.h — the statistics behind summary, compare and table: median,
  * coefficient of variation, and percentile-bootstrap confidence intervals.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/summary.c — `gclab summary FILE.csv [--metric M,...] [--format F]`.
  *
  * For every cell and metric: n (status=ok rows with a measured value), the median, its

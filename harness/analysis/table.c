@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness/analysis/table.c — `gclab table FILE.csv [--latex|--markdown] [--metric M,...]`.
  *
  * One table per metric: a row per (workload, params, scale, threads), a column per

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/analysis/cli-test.sh GCLAB DIR — end-to-end checks of `gclab summary|compare|table`
 # on the hand-made CSVs in DIR. Expected numbers were computed by hand from sample.csv:
 #   cell (workload, collector/allocator, threads)  wall_s values        median  CV

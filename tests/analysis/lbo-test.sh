@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/analysis/lbo-test.sh GCLAB DIR — `gclab lbo` on DIR/lbo-sample.csv, every format.
 # The expected numbers were computed by hand (3 repetitions per cell, schema 5):
 #   cell                 wall_s            mutator_s (gc_s)   cpu_s             leaked freed cyclic

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/analysis/plot-read-test.sh GCLAB DIR — one set of rules for every reader of a
 # results CSV: `gclab summary`, `gclab compare`, `gclab merge` and results/plot.py refuse
 # the same bad files (DIR/bad-*.csv, and hostile ones made here: a NUL byte, a quote in an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/analysis/plot-test.sh GCLAB DIR — results/plot.py renders every kind as PNG, PDF
 # and SVG from DIR/sample.csv, byte-identically when run twice; rejects bad input with one
 # line and exit 2; and its bootstrap intervals equal those of `gclab summary` (same

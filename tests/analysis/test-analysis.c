@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/analysis/test-analysis.c — unit tests of the analysis building blocks: the RFC 4180
  * reader (csv-read.c), the statistics (resample.c) and cell grouping (cells.c).
  * GCL_ANALYSIS_TEST_DIR is this folder (for sample.csv), set by CMakeLists.txt. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/conformance/test-conformance.c — the conformance suite, compiled once per valid
  * collector x allocator pair (GCL_PAIR_NAME) and linked against that pair's GCL_VERIFY=1
  * library, so the reachability oracle (core/verify.h) watches every run, including the

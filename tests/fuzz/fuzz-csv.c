@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz-csv.c — libFuzzer target: any bytes read as a results CSV either load
  * (every row with the header's field count) or give one error; no crash or overflow.
  * The reader takes a path, so the input goes through a memfd. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz-matrix.c — libFuzzer target: any bytes given to the matrix-file reader
  * either parse or give one message naming "fuzz.yaml:LINE:"; no crash, leak or overflow. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/bad-input.sh — every bad name or value is refused before anything runs:
 # exit status 2, exactly one line on stderr naming the bad value, nothing on stdout, an
 # existing CSV byte-identical, a missing one (and the default results/ folder) not created.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/csv.awk — a small RFC 4180 reader for the harness tests (mawk and gawk).
 # Quoted fields may hold commas, doubled quotes and newlines.
 #   awk -v mode=check -f csv.awk FILE     prints the number of data rows; prints

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/fake-runners.sh — every way a cell can end, with scripted runners standing
 # in for the real ones (GCLAB_RUNNERS): a timeout (whose whole process group is killed),
 # ok, crash:SIGSEGV, exit without a record, an unknown record key, wrong:<why> with commas

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/header.sh — an existing output whose header is another schema (a column
 # renamed, added or missing), or whose last row is cut short, is refused: exit 2, one line,
 # the file byte-identical. An empty existing file gets the header.

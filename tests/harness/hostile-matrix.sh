@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/hostile-matrix.sh — hostile matrix files (issue 11, items 5, 6, 7, 12):
 # each is refused with one line naming FILE[:LINE] and what is accepted, exit 2, quickly
 # and in bounded memory, with the output not created:

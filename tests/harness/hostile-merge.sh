@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/hostile-merge.sh — `gclab merge` with hostile paths (issue 11, items 2, 12):
 #  - a symlink where the old fixed OUT.tmp was (it was written through: an unrelated file
 #    was overwritten) and an existing OUT.tmp (it was deleted): both left alone, OUT

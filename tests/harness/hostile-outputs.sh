@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/hostile-outputs.sh — gclab run's outputs under hostile paths (issue 11,
 # items 1, 2, 3, 4, 8, 12):
 #  - an output that is another output or an input (--out t.csv --trace t.csv replaced every

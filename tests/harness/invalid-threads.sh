@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/invalid-threads.sh — rc-plain cannot run 2 threads: its --threads 2 cells
 # are invalid:<reason> rows (empty measurements) while every other cell runs; exit 0.
 . "$(dirname "$0")/lib.sh" "$@"

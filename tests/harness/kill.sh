@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/kill.sh — a killed gclab leaves only complete rows and no runner:
 #  - SIGKILL mid-matrix: every row is complete (field count, final newline) and the
 #    running runner dies with it (PR_SET_PDEATHSIG);

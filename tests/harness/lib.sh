@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/lib.sh — sourced by every harness test: `. lib.sh "$@"` with the gclab
 # executable as $1. Gives a private temporary directory ($TMP, removed at exit), a private
 # copy of the runners ($RUNNERS, so process checks only ever see this test's runners) and

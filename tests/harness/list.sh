@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/list.sh — `gclab list` shows collectors, allocators, every workload with its
 # parameters, defaults and ranges, and every collector x allocator pair as valid/invalid.
 . "$(dirname "$0")/lib.sh" "$@"

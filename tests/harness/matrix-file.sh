@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/matrix-file.sh — YAML matrix files: --dry-run lists the cells of the file,
 # flags override the file's axes and scalars, per-workload params and timeouts apply, and
 # every malformed file, unknown key or bad value is one line naming FILE:LINE, exit 2,

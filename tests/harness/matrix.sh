@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/matrix.sh — a small default matrix (every collector, allocator and
 # workload; threads 1; 2 reps) into the default results/gclab.csv: the header is exactly
 # the documented schema, one complete row per cell, ok checksums agree per workload and
@@ -7,7 +8,7 @@
 # Schema 5: the core columns, then every module figure of the build (gclab list --figures
 # names them, in CSV order: collectors, allocators, workloads).
 core_header=schema_version,run_id,timestamp,gclab_version,host,cpu_model,collector,\
-allocator,workload,params,options,threads,rep,seed,scale,placement,iterations,status,checksum,\
+allocator,workload,params,options,workload_input,threads,rep,seed,scale,placement,iterations,status,checksum,\
 wall_s,process_wall_s,user_s,sys_s,cpu_s,mutator_s,gc_s,collections,pause_count,pause_total_s,\
 pause_p50_us,pause_p90_us,pause_p99_us,pause_p999_us,pause_max_us,ttsp_count,ttsp_p50_us,\
 ttsp_p99_us,ttsp_max_us,objects_allocated,\

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/module-doc.sh — every module of this build documents what it declares.
 #
 # For every figure and every option that `gclab list --figures` / `--options` print (the

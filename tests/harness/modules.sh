@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/modules.sh — module columns, with scripted runners speaking describe v2
 # (runner/README.md) in place of the real ones:
 #  - the header is the core columns then every module's figures: the union over EVERY

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/options.sh — module options and parameter axes on real runners:
 #  - --opt M.N=a,b is an axis: one cell per value, only for cells whose collector or
 #    allocator is M (the others run once, unchanged); the value reaches the runner (its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/resume.sh — large-run features on real runners:
 #  - a run interrupted by SIGINT, then --resume: every cell exactly once, nothing re-run;
 #  - shards run apart and joined by `gclab merge` equal the whole matrix;

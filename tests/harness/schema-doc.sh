@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/schema-doc.sh — every core column gclab writes (schema 5: the columns up to
 # and including `config`) is documented in results/README.md (as a row "| `name` | ..." of
 # its "## Columns" table), in the CSV's order; every column after `config` is a module

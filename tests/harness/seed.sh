@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/seed.sh — seeds are 64-bit integers end to end: a seed above 2^53 is
 # passed to the runner and written to the row exactly (two repetitions never share one),
 # up to 2^64-1; seed + repeat - 1 beyond 2^64-1 is refused (seeds do not wrap), as is a

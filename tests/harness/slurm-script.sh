@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/slurm-script.sh — `gclab slurm` without a cluster (tests/slurm runs it on
 # a real Slurm):
 #  - bad input (no matrix, a missing one, N < 1, N > cells, DIR not writable, a file, or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/harness/timeout.sh — a real runner past --timeout is killed (with its process
 # group): its row says timeout with the parent's measurements and no record fields, the
 # next cell still runs, no runner is left behind, exit status 1.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/plugin/plugin.sh SRC — the plug-in contract's "done when" (issue 11): a new
 # allocator with two figures and one option, written in one folder from a copy of
 # allocators/sys/ (tests/plugin/probe/), joins a copy of the source tree with exactly one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/pyheap/test-reader.c — the pyheap snapshot reader (workloads/pyheap/snapshot.c)
  * accepts the shipped snapshots and a hand-written tiny one, and rejects malformed input
  * with one clear line naming the file, the line and what was expected: every truncation,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/pyheap/test-replay.c — the pyheap workload replays a snapshot faithfully:
  * compiled against a GCL_VERIFY=1 pair library, so the reachability oracle checks the heap
  * at every round's checkpoint. On the hand-written tiny snapshot the counts are known

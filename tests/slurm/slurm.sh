@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/slurm/slurm.sh — `gclab slurm` for real: a single-node Slurm on localhost (munged
 # as the munge user, slurmctld -D and slurmd -D as root, its own slurm.conf, munge key and
 # ports in this test's temporary directory), a small matrix submitted as a 4-task job array

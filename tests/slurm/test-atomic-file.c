@@ -1,4 +1,5 @@
-/* tests/slurm/test-atomic-file.c — gcl_file_write_new (harness/atomic-file.c), which writes
+/* SPDX-License-Identifier: MIT */
+/* tests/slurm/test-atomic-file.c — gcl_file_write_new (harness/safe-file.c), which writes
  * gclab slurm's job script: the file appears whole with its mode, an existing file or a
  * symlink of that name (dangling or not) is neither replaced nor written through, and no
  * temporary file is left either way. */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # tests/unit/none-oom.sh GCLAB — the memory cap of collector `none` (collectors/none/).
 # A heap that crosses none.cap ends the cell with status oom: the runner writes a short
 # record (status=oom, the collector's figures, the effective cap) and exits 0, and gclab run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-brc-stress.c — every registered workload under brc with 1..8 threads
  * (oversubscribed on a 2-core machine), against the brc x pool verify library: each run
  * (a forked child with a fresh heap) must finish ok, the reachability oracle must find no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-brc.c — the brc collector (collectors/brc/), linked with the brc x pool
  * verify library: the BRC invariants of issue 4 (owner-only local count — run under TSan to
  * prove it —, states only increase, a negative shared count implies queued, queued at most

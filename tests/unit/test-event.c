@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-event.c — the event stream of core/event.h and what the recorder of
  * core/recorder.c derives from it: for a scripted stream, the pause and ttsp histograms,
  * the log and the sizes agree exactly; listeners see the same stream; and real stops of

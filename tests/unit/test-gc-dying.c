@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-gc-dying.c — objects waiting on a thread's dealloc worklist survive a
  * collection run by another thread.
  *

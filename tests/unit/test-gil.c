@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-gil.c — GIL mode (core/gil.h), compiled against rc-gen x pool, once with
  * the verifier (unit/gil-verify: collections checked by the reachability oracle) and once
  * without (unit/gil: shared objects die through liburcu's call_rcu thread, which frees

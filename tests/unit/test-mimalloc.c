@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-mimalloc.c — the mimalloc adapter's heap walk (capability heap-walk,
  * core/allocator.h), built against brc × mimalloc (a collector that walks, so orphans are
  * recorded): the walk visits exactly the blocks allocated and not freed — of attached

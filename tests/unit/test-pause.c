@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-pause.c — the log-linear pause histogram (the recorder that fills it from
  * events is tested in test-event.c). */
 #include <criterion/criterion.h>

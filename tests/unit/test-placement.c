@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-placement.c — the placement planner (core/placement.h) on synthetic
  * hwloc topologies, and the MMU computation of the pause log (core/pause.h). */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-pool-walk.c — the pool allocator's heap-walk capability
  * (gcl_allocator_walk, core/allocator.h): after any mix of allocations and frees, of every
  * size class and of malloc-routed sizes, the walk visits exactly the blocks allocated and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-pool.c — the pymalloc-style `pool` allocator (allocators/pool/).
  *
  * Criterion runs every test in its own process, so each starts from an empty allocator.

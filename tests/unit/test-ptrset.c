@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-ptrset.c — the verifier's pointer set against a plain array model. */
 #include <criterion/criterion.h>
 #include <stdint.h>

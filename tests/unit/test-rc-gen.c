@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-rc-gen.c — the invariants of issue 3 for the rc-gen collector, compiled
  * against a GCL_VERIFY=1 pair library (rc-gen with each allocator), so the reachability
  * oracle checks every heap: full collections free every unreachable cycle; a collection

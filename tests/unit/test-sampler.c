@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-sampler.c — the runner's memory sampler (runner/sampler.h): the
  * time-weighted mean over a window (each sample holds until the next, clipped to the
  * window; unreadable samples skipped), and a live sampler that takes samples in time order

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-segment.c — the per-thread segment allocator (allocators/segment/).
  *
  * Criterion runs every test in its own process, so each starts from an empty allocator.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-typed-option.c — the one value rule (core/typed-option.c): each type's
  * accepted and refused texts, implicit type ranges, bounds parsed under the option's own
  * rule (a size bound with a suffix), canonical echo texts that read back as the same value,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-verify.c — the reachability oracle finds what it promises to find
  * (compiled against a GCL_VERIFY=1 pair library). */
 #include <criterion/criterion.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-weakref.c — weak references (core/weakref.h) under whichever collector
  * the test is linked with (rc, rc-plain, rc-gen; GCL_VERIFY=1 libraries): a handle reads
  * its referent while it lives and NULL once it died by RC; every handle of a dying object

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-workload.c — the workload helpers of core/workload.h: gcl_run_threads
  * hands every thread its index and the caller's argument, gcl_workload_fail keeps the first
  * failure only, gcl_barrier_wait never stalls a stop-the-world (also run under TSan). */

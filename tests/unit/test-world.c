@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/unit/test-world.c — stop-the-world, blocking regions and QSBR-deferred frees, with
  * several threads (also run under TSan and ASan). Each test bounds its own time. */
 #include <criterion/criterion.h>

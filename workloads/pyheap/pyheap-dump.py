@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """pyheap-dump.py -- dump a CPython heap as a gclab `pyheap` snapshot (FORMAT.md).
 
 Standard library only. Two ways to use it:

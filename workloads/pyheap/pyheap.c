@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workloads/pyheap/pyheap.c — replay of a real CPython heap from a `pyheap` snapshot.
  *
  * The snapshot (FORMAT.md; made by pyheap-dump.py) is read and validated once. Each thread
@@ -601,6 +602,7 @@ static int run(struct gcl_workload_ctx *ctx) {
   struct plan p = {0};
   char path[4096], err[512];
   snapshot_path(ctx, path, sizeof path);
+  snprintf(ctx->input, sizeof ctx->input, "%s", path); /* the row names the file that ran */
   const char *env = (int)gcl_param(ctx, "snapshot") < 0 ? "GCLAB_PYHEAP" : NULL;
   int rc = gcl_pyheap_load(path, &p.h, err, sizeof err);
   if (rc == -ENOMEM) gcl_alloc_failed(0);

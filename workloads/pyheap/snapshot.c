@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workloads/pyheap/snapshot.c — the `pyheap` snapshot reader (format: FORMAT.md).
  *
  * One pass over the text, line by line, with a cursor that never reads past the buffer:

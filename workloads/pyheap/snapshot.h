@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* workloads/pyheap/snapshot.h — reader of `pyheap` snapshot files (CPython heaps dumped by
  * pyheap-dump.py; the format is FORMAT.md next to this file).
  *

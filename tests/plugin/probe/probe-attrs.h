@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugin/probe/probe-attrs.h — `probe`, the plug-in contract's test allocator: the C
  * library's malloc/free (a copy of allocators/sys/) that counts its calls, declares two
  * figures and one option, and lives in one folder. tests/plugin/plugin.sh copies it into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/plugin/probe/probe.c — cold paths of the `probe` test allocator (probe-attrs.h):
  * its declaration (two figures, one option) and its report. */
 #include "allocator.h"

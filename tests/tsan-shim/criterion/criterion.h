@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tests/tsan-shim/criterion/criterion.h — a stand-in for the subset of Criterion's API
  * that gclab's tests use, for ThreadSanitizer builds only: Criterion 2.4 cannot start under
  * TSan (its inheritable arena fails, Criterion issue #274). Same source, same assertions:

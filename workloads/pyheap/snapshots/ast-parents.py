@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ast-parents.py SOURCE.py -- a program whose heap is one big data structure: the AST of a
 large source file, annotated the way linters and refactoring tools annotate it.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """stdlib-tour.py -- a program whose heap is "a large part of the standard library in use".
 
 Imports a broad set of standard library packages and exercises each a little (parsing,
