@@ -31,9 +31,9 @@ cp -a "$TMP/src" "$TMP/pristine"
 mkdir "$TMP/src/allocators/probe"
 cp "$SRC"/tests/plugin/probe/* "$TMP/src/allocators/probe/"
 line='gcl_add_allocator(probe SOURCES allocators/probe/probe.c)'
-# Insert the line after the last gcl_add_allocator line.
-n=$(grep -n '^gcl_add_allocator(' "$TMP/src/CMakeLists.txt" | tail -1 | cut -d: -f1)
-[ -n "$n" ] || fail "no gcl_add_allocator line in CMakeLists.txt"
+# Insert the line after the last allocator line, a complete statement (it ends with ')').
+n=$(grep -n '^gcl_add_allocator(.*)$' "$TMP/src/CMakeLists.txt" | tail -1 | cut -d: -f1)
+[ -n "$n" ] || fail "no one-line gcl_add_allocator(...) statement in CMakeLists.txt"
 sed -i "${n}a $line" "$TMP/src/CMakeLists.txt"
 
 # Nothing else changed: one added line in CMakeLists.txt and the new folder.
