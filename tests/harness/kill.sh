@@ -9,13 +9,16 @@
 # rows_at_least FILE N: FILE has at least N data rows (header excluded).
 rows_at_least() { [ -f "$1" ] && [ "$(($(wc -l <"$1") - 1))" -ge "$2" ]; }
 runner_running() { [ -n "$(runner_pids)" ]; }
+# cell_running FILE: a cell's runner runs and gclab has written FILE's header (before the
+# first cell, gclab asks every runner to --describe itself: those are runners too).
+cell_running() { [ -s "$1" ] && runner_running; }
 
 csv=$TMP/k.csv
 "$GCLAB" run --collector rc,rc-plain --allocator sys --workload binary-trees --param depth=12 \
   --repeat 1000 --out "$csv" >/dev/null 2>&1 &
 pid=$!
 wait_for "3 rows" rows_at_least "$csv" 3
-wait_for "a running cell" runner_running
+wait_for "a running cell" cell_running "$csv"
 kill -KILL $pid
 wait $pid 2>/dev/null
 n=$(csv_rows "$csv") # fails on an incomplete row or a missing final newline
@@ -28,7 +31,7 @@ wait_for "the last runner to finish" no_runner_left
 LONG="--workload binary-trees --param depth=16 --scale 1000"
 "$GCLAB" run --collector rc --allocator sys $LONG --repeat 1 --out "$TMP/long.csv" >/dev/null 2>&1 &
 pid=$!
-wait_for "the long cell to start" runner_running
+wait_for "the long cell to start" cell_running "$TMP/long.csv"
 kill -KILL $pid
 wait $pid 2>/dev/null
 wait_for "the orphaned runner to die (PR_SET_PDEATHSIG)" no_runner_left
@@ -38,7 +41,7 @@ for sig in TERM INT; do
   csv=$TMP/$sig.csv
   "$GCLAB" run --collector rc --allocator sys $LONG --repeat 1 --out "$csv" >"$TMP/out" 2>"$TMP/err" &
   pid=$!
-  wait_for "the cell to start" runner_running
+  wait_for "the cell to start" cell_running "$csv"
   kill -$sig $pid
   wait $pid
   rc=$?
