@@ -237,12 +237,11 @@ static inline void gcl_segment_link_set(struct gcl_segment_block *b, struct gcl_
 
 /* --- the fast paths ---------------------------------------------------------------------- */
 
-static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t bytes) {
-  if (GCL_UNLIKELY(bytes > GCL_SEGMENT_SMALL_MAX)) return gcl_segment_large_alloc(am, bytes);
-  unsigned cls = gcl_segment_class_of(bytes);
-  struct gcl_segment_page *pg = am->page[cls];
+/* Take the first block of pg's free list (not empty) as allocated: the fast path and the
+ * slow path's last step. */
+static inline void *gcl_segment_pop(struct gcl_allocator_mutator *am, struct gcl_segment_page *pg,
+                                    unsigned cls) {
   struct gcl_segment_block *b = pg->free;
-  if (GCL_UNLIKELY(b == NULL)) return gcl_segment_alloc_slow(am, cls);
   pg->free = gcl_segment_link_get(b);
   pg->used++;
   gcl_segment_bit_put(pg, b, true);
@@ -250,6 +249,14 @@ static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t
   am->live_bytes += (int64_t)size;
   GCL_SEGMENT_UNPOISON(b, size);
   return b;
+}
+
+static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t bytes) {
+  if (GCL_UNLIKELY(bytes > GCL_SEGMENT_SMALL_MAX)) return gcl_segment_large_alloc(am, bytes);
+  unsigned cls = gcl_segment_class_of(bytes);
+  struct gcl_segment_page *pg = am->page[cls];
+  if (GCL_UNLIKELY(pg->free == NULL)) return gcl_segment_alloc_slow(am, cls);
+  return gcl_segment_pop(am, pg, cls);
 }
 
 static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p, size_t bytes) {

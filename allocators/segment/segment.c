@@ -362,14 +362,7 @@ void *gcl_segment_alloc_slow(struct gcl_allocator_mutator *am, unsigned cls) {
     pg = queue_find(am, cls);
   }
   if (!pg && !(pg = fresh_page(am, cls))) return NULL;
-  struct gcl_segment_block *b = pg->free;
-  pg->free = gcl_segment_link_get(b);
-  pg->used++;
-  gcl_segment_bit_put(pg, b, true);
-  size_t size = gcl_segment_class_size(cls);
-  am->live_bytes += (int64_t)size;
-  GCL_SEGMENT_UNPOISON(b, size);
-  return b;
+  return gcl_segment_pop(am, pg, cls);
 }
 
 /* The owner freed into pg, which is now empty or was on the full list. An empty page is
