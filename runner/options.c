@@ -4,7 +4,7 @@
  *
  * Invariant: every core option is one row of core_opts, and its value reaches struct
  * gcl_run_options only through store_core(), so the table, the parser and --help cannot
- * disagree; gcl_run_options_echo names the echoed ones explicitly. */
+ * disagree; load_core() is its inverse, from which the echo is written. */
 #include "options.h"
 
 #include <stdlib.h>
@@ -59,6 +59,28 @@ static void store_core(struct gcl_run_options *o, enum core_opt k, const union g
   case OPT_SAMPLE_MS: o->sample_ms = v->d; break;
   case OPT_GIL: o->gil = v->b; break;
   case OPT_GIL_INTERVAL: o->gil_interval_ms = v->d; break;
+  case NCORE: break;
+  }
+}
+
+/* The inverse of store_core: option K's value in *o, for the echo. */
+static void load_core(const struct gcl_run_options *o, enum core_opt k, union gcl_opt_value *v) {
+  switch (k) {
+  case OPT_WORKLOAD: v->s = o->workload; break;
+  case OPT_THREADS: v->i = o->threads; break;
+  case OPT_SCALE: v->d = o->scale; break;
+  case OPT_SEED: v->u = o->seed; break;
+  case OPT_PLACEMENT: {
+    char why[128];
+    if (gcl_opt_parse(&core_opts[k], gcl_placement_name(o->placement), v, why, sizeof why) != 0) abort();
+    break;
+  }
+  case OPT_ITERATIONS: v->i = o->iterations; break;
+  case OPT_RECORD_FD: v->i = o->record_fd; break;
+  case OPT_EVENTS_OUT: v->s = o->events_out ? o->events_out : ""; break;
+  case OPT_SAMPLE_MS: v->d = o->sample_ms; break;
+  case OPT_GIL: v->b = o->gil; break;
+  case OPT_GIL_INTERVAL: v->d = o->gil_interval_ms; break;
   case NCORE: break;
   }
 }
@@ -247,22 +269,13 @@ char *gcl_run_options_echo(const struct gcl_run_options *o) {
   FILE *f = open_memstream(&buf, &len);
   if (!f) gcl_alloc_failed(0);
   bool first = true;
-  union gcl_opt_value v;
-  v.i = o->threads;
-  echo_one(f, &first, "", &core_opts[OPT_THREADS], &v);
-  v.d = o->scale;
-  echo_one(f, &first, "", &core_opts[OPT_SCALE], &v);
-  v.u = o->seed;
-  echo_one(f, &first, "", &core_opts[OPT_SEED], &v);
-  fprintf(f, ";placement=%s", gcl_placement_name(o->placement));
-  v.i = o->iterations;
-  echo_one(f, &first, "", &core_opts[OPT_ITERATIONS], &v);
-  v.d = o->sample_ms;
-  echo_one(f, &first, "", &core_opts[OPT_SAMPLE_MS], &v);
-  v.b = o->gil;
-  echo_one(f, &first, "", &core_opts[OPT_GIL], &v);
-  v.d = o->gil_interval_ms;
-  echo_one(f, &first, "", &core_opts[OPT_GIL_INTERVAL], &v);
+  /* Every core option but what only routes the run (workload, record fd, events file). */
+  for (unsigned k = 0; k < NCORE; k++) {
+    if (k == OPT_WORKLOAD || k == OPT_RECORD_FD || k == OPT_EVENTS_OUT) continue;
+    union gcl_opt_value v;
+    load_core(o, (enum core_opt)k, &v);
+    echo_one(f, &first, "", &core_opts[k], &v);
+  }
   const struct gcl_module *mods[2] = {&gcl_collector_module, &gcl_allocator_module};
   const union gcl_opt_value *vals[2] = {o->collector_opts, o->allocator_opts};
   for (unsigned k = 0; k < 2; k++) {

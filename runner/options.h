@@ -4,8 +4,8 @@
  * The core options (workload, threads, scale, seed, placement, iterations, record fd,
  * events file, memory sampler period, GIL mode and switch interval) are rows of a struct
  * gcl_opt_decl table, as a module's options are, so one rule (core/typed-option.c) parses
- * both and one loop prints --help; the `config` echo lists the measured-run options by
- * hand (gcl_run_options_echo: a new core option must be added there too). A bool option
+ * both, one loop prints --help and one loop writes the `config` echo (through load_core,
+ * the inverse of store_core: a new option is a row and a case in each). A bool option
  * may be given bare (`--gil`). Module options are written `--opt MODULE.NAME=VALUE` and
  * checked against the collector's and allocator's declarations (core/module.h).
  * Workload parameters (`--param NAME=VALUE`) are checked against the workload's own
