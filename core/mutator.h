@@ -53,6 +53,17 @@ enum gcl_barrier_kind { GCL_BARRIER_NONE };
 #endif
 static inline bool gcl_frees_objects(void) { return !GCL_COLLECTOR_NEVER_FREES; }
 
+/* A collector that must see every decrement that may leave a count above zero (trial
+ * deletion's candidate buffer: rc-trial) defines GCL_COLLECTOR_ON_RELEASE 1 and an inline
+ * gcl_collector_on_release(cm, o) in its attrs header; it runs before each non-biased
+ * decrement, while the caller's reference still keeps o alive. */
+#ifndef GCL_COLLECTOR_ON_RELEASE
+#define GCL_COLLECTOR_ON_RELEASE 0
+static inline void gcl_collector_on_release(struct gcl_collector_mutator *cm, struct gcl_object *o) {
+  (void)cm, (void)o;
+}
+#endif
+
 /* Root frames are maintained when a tracing collector needs them or the verifier reads
  * them; otherwise GCL_FRAME and GCL_FRAME_POP compile to nothing. */
 #define GCL_ROOTS_ACTIVE (gcl_needs_roots() || GCL_VERIFY)
@@ -210,6 +221,7 @@ static inline void gcl_rc_thread_inc(struct gcl_mutator *m, struct gcl_object *o
 /* True when the count reached zero: the caller now owns the object's death. */
 static inline bool gcl_rc_thread_dec(struct gcl_mutator *m, struct gcl_object *o, bool heap) {
   if (gcl_rc_kind() == GCL_RC_BIASED) return gcl_rc_biased_dec(&m->collector, o, heap);
+  if (GCL_COLLECTOR_ON_RELEASE) gcl_collector_on_release(&m->collector, o);
   return gcl_rc_dec_is_zero(o, gcl_rc_kind());
 }
 
