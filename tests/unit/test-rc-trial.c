@@ -230,9 +230,9 @@ Test(rc_trial, nested_overlapping_and_long_cycles, .init = setup) {
   x = make_ring(m, &node_type, 3, 300);
   gcl_store(m, x, &NODE(x)->b, live);
   gcl_release(m, x), garbage += 3;
-  /* Long: a ring of 200 000 (explicit stacks, no recursion). */
-  x = make_ring(m, &node_type, 200000, 1000);
-  gcl_release(m, x), garbage += 200000;
+  /* Long: a ring of 100 000 (explicit stacks, no recursion). */
+  x = make_ring(m, &node_type, 100000, 1000);
+  gcl_release(m, x), garbage += 100000;
   x = NULL;
   cr_assert_eq(live_now(), garbage + 1 + 8);
   struct gcl_rctrial_stats s0 = stats_now();
@@ -437,6 +437,6 @@ static void run_threads(unsigned n, unsigned rounds) {
   cr_assert_eq(gcl_rctrial_check(), 0);
 }
 
-Test(rc_trial_threads, one_thread, .timeout = 120) { run_threads(1, 3000); }
-Test(rc_trial_threads, two_threads, .timeout = 120) { run_threads(2, 3000); }
-Test(rc_trial_threads, four_threads, .timeout = 120) { run_threads(4, 2000); }
+Test(rc_trial_threads, one_thread, .timeout = 120) { run_threads(1, 2000); }
+Test(rc_trial_threads, two_threads, .timeout = 120) { run_threads(2, 1500); }
+Test(rc_trial_threads, four_threads, .timeout = 120) { run_threads(4, 1000); }
