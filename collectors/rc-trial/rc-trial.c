@@ -155,7 +155,7 @@ void gcl_rctrial_alloc_slow(struct gcl_collector_mutator *cm) {
 
 enum { OPT_BUFFER };
 static const struct gcl_opt_decl options[] = {
-    [OPT_BUFFER] = {"buffer", GCL_OPT_INT, "10000", "0", "1000000000000", NULL,
+    [OPT_BUFFER] = {"buffer", GCL_OPT_INT, "1000", "0", "1000000000000", NULL,
                     "collect when this many candidates are buffered; 0: never automatically"},
 };
 static const struct gcl_fig_decl figures[] = {
