@@ -69,4 +69,27 @@ grep -q 'oom in NEW' out || fail "compare does not say oom: $(cat out)"
 [ $? -ne 1 ] || fail "compare of a file with itself is a regression"
 "$GCLAB" summary new.csv >out 2>&1 || true
 grep -q oom out || fail "summary does not show oom: $(cat out)"
+
+# A scripted runner whose minimum heap is known and whose middle range thrashes: below
+# 300000 bytes it ends oom, from 300000 to 599999 it hangs (a timeout: does not fit), from
+# 600000 on it is ok. minheap must answer 600000 (within its precision) and count the
+# timeouts as not fitting.
+list=$("$GCLAB" list) || fail "gclab list failed"
+mkdir "$TMP/fake"
+echo "$list" | pairs_of | while read -r c a verdict; do
+  cat >"$TMP/fake/gclab-run-$c-$a" <<'FAKE'
+#!/bin/sh
+if [ "$1" = --describe ]; then echo "pair fake fake 16"; echo "workload fake-heap scripted"; exit 0; fi
+h=0
+while [ $# -gt 0 ]; do [ "$1" = --heap ] && h=$2; shift; done
+if [ "$h" -eq 0 ] || [ "$h" -ge 600000 ]; then printf '%s\n' status=ok checksum=1 peak_heap_bytes=1000000 end >&3
+elif [ "$h" -lt 300000 ]; then printf '%s\n' status=oom peak_heap_bytes=300001 end >&3
+else exec sleep 60; fi
+FAKE
+  chmod +x "$TMP/fake/gclab-run-$c-$a"
+done
+GCLAB_RUNNERS=$TMP/fake "$GCLAB" minheap --collector rc --allocator pool --workload fake-heap \
+  --timeout 0.3 --minheap-cache fake.csv --precision 0.01 >out 2>err || fail "fake minheap: exit $? ($(tail -2 err))"
+got=$(sed -n 's/.*min_heap_bytes=\([0-9]*\) (measured)$/\1/p' out)
+[ -n "$got" ] && [ "$got" -ge 600000 ] && [ "$got" -le 610000 ] || fail "fake minheap answered '$got', expected 600000..610000: $(cat out)"
 echo "heap: ok"
