@@ -92,11 +92,28 @@ static int bisect(const struct gcl_run_opts *o, struct gcl_matrix *m, struct gcl
   return 0;
 }
 
+static void usage(void) {
+  printf("usage: gclab minheap [gclab run's matrix flags] [--precision P] [--force]\n"
+         "Finds each cell's minimum heap (the smallest --heap under which it ends ok) by\n"
+         "bisection and caches it for gclab run --heap-factor (results/README.md, Heap size).\n"
+         "  --collector C       the reference collector (default " GCL_HEAP_REF_DEFAULT ", with --opt "
+         GCL_HEAP_REF_DEFAULT_OPT ")\n"
+         "  --timeout SECONDS   per run; a run past it does not fit (default 5 x the unlimited run + 10)\n"
+         "  --precision P       stop when hi - lo <= max(P x hi, 4096), 0 < P <= 0.5 (default 0.02)\n"
+         "  --force             measure again what the cache already holds\n"
+         "  --minheap-cache F   the cache (default " GCL_MINHEAP_CACHE ")\n"
+         "Exit status: 0 every cell measured or cached; 1 a cell with no verdict; 2 bad input.\n");
+}
+
 /* Take --precision P and --force out of argv (they are minheap's, not run's). */
 static int own_flags(int *argc, char **argv, double *precision, bool *force) {
   int n = 1;
   for (int i = 1; i < *argc; i++) {
     const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage();
+      exit(0);
+    }
     if (strcmp(a, "--force") == 0) {
       *force = true;
       continue;
