@@ -91,6 +91,7 @@ int gcl_run_apply_matrix(struct gcl_run_opts *o) {
     gcl_run_where = NULL;
   }
   if (mf.name.text) o->name = gcl_must_strdup(mf.name.text);
+  if (mf.heap_ref.text && !o->heap_ref) o->heap_ref = gcl_must_strdup(mf.heap_ref.text); /* the flag wins */
   /* File params and options go first, so the flags' --param and --opt (later) win. */
   prepend(&o->params, mf.params, mf.nparams, o->matrix);
   prepend(&o->opts, mf.opts, mf.nopts, o->matrix);

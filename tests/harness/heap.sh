@@ -52,6 +52,10 @@ grep -q "(measured)" out || fail "threads 2 read the threads-1 entry: $(cat out)
   --repeat 1 --out f.csv >out 2>err || fail "run --heap-factor: exit $? ($(tail -1 err))"
 [ "$(csv_col f.csv heap_factor)" = 2 ] && [ "$(csv_col f.csv heap_limit_bytes)" = $((2 * got)) ] ||
   fail "factor cell: heap_factor $(csv_col f.csv heap_factor), limit $(csv_col f.csv heap_limit_bytes), expected 2 and $((2 * got))"
+# The matrix file's keys give the same cells.
+printf 'collectors: [rc]\nallocators: [pool]\nworkloads: [binary-trees]\nparams: {depth: 8}\nscale: 0.01\nheap_factor: [2]\nheap_ref: none\nheap: [1m]\n' >m.yaml
+"$GCLAB" run --matrix m.yaml --repeat 1 --minheap-cache mh.csv --dry-run >out 2>err || fail "matrix file heap keys: $(cat err)"
+grep -q "heap=1048576$" out && grep -q "heap_factor=2 heap=$((2 * got))" out || fail "matrix file heap cells: $(cat out)"
 printf '\0' >>"$RUNNERS/gclab-run-none-pool"
 "$GCLAB" run --collector rc --allocator pool $W --heap-factor 2 --heap-ref none --minheap-cache mh.csv \
   --repeat 1 --out g.csv >out 2>err
