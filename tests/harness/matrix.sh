@@ -24,7 +24,10 @@ list=$("$GCLAB" list) || fail "gclab list failed"
 ncells=$(( $(echo "$list" | pairs_of | wc -l) * $(echo "$list" | workloads_of | wc -l) * 2 ))
 
 mkdir "$TMP/cwd" && cd "$TMP/cwd" || exit 1
-"$GCLAB" run --param depth=8 --scale 0.01 --repeat 2 >"$TMP/out" 2>"$TMP/err" ||
+# gcbench and lru get tiny parameters (their defaults are GCBench's and a second of requests).
+"$GCLAB" run --param depth=8 --scale 0.01 --repeat 2 --param gcbench.stretch_depth=10 \
+  --param gcbench.long_lived_depth=8 --param gcbench.max_depth=8 --param gcbench.array_size=1000 \
+  --param lru.entries=500 --param lru.rate=100000 >"$TMP/out" 2>"$TMP/err" ||
   fail "run exit status $? (stderr: $(tail -3 "$TMP/err"))"
 csv=results/gclab.csv
 [ -f $csv ] || fail "default output $csv not created"
