@@ -11,7 +11,10 @@ void gcl_assert_fail(const char *expr, const char *file, int line) {
   abort();
 }
 
+void (*gcl_alloc_failed_hook)(size_t bytes);
+
 void *gcl_alloc_failed(size_t bytes) {
+  if (gcl_alloc_failed_hook) gcl_alloc_failed_hook(bytes);
   fprintf(stderr, "gclab: out of memory allocating %zu bytes\n", bytes);
   abort();
 }

@@ -25,6 +25,10 @@ _Noreturn void gcl_assert_fail(const char *expr, const char *file, int line);
 /* Out of memory: prints "out of memory allocating BYTES bytes" and aborts. Returns void *
  * only so that `p = p ? p : gcl_alloc_failed(n)` reads naturally; it never returns. */
 void *gcl_alloc_failed(size_t bytes);
+/* Called first by gcl_alloc_failed when set (core/heap.c sets it under a heap limit, so
+ * that memory running out ends the cell with status oom, as crossing the limit does); it
+ * does not return when it handles the failure. */
+extern void (*gcl_alloc_failed_hook)(size_t bytes);
 
 #define GCL_ASSERT_ALWAYS(e) \
   (GCL_LIKELY(e) ? (void)0 : gcl_assert_fail(#e, __FILE__, __LINE__))

@@ -27,7 +27,17 @@
 static int64_t heap_limit; /* 0: none; written once before any thread attaches */
 void (*gcl_oom_handler)(int64_t live_bytes, int64_t limit);
 
-void gcl_heap_set_limit(int64_t bytes) { heap_limit = bytes > 0 ? bytes : 0; }
+/* gcl_alloc_failed under a limit: the cell ran out of memory, so it is oom too. */
+static void heap_alloc_failed(size_t bytes) {
+  (void)bytes;
+  if (gcl_oom_handler && heap_limit > 0) gcl_oom_handler(gcl_stats_live_bytes(), heap_limit);
+}
+
+void gcl_heap_set_limit(int64_t bytes) {
+  heap_limit = bytes > 0 ? bytes : 0;
+  gcl_alloc_failed_hook = heap_limit ? heap_alloc_failed : NULL;
+}
+int64_t gcl_heap_limit(void) { return heap_limit; }
 
 static void heap_over_limit(int64_t live) {
   if (gcl_oom_handler) gcl_oom_handler(live, heap_limit);

@@ -169,6 +169,7 @@ bool gcl_set_auto_collect(struct gcl_mutator *m, bool on);
  * attaches; 0 (the default) is no limit. Checked where the per-thread byte counts are
  * flushed, so a run may overshoot it by up to threads x GCL_HEAP_BYTES_BATCH bytes. */
 void gcl_heap_set_limit(int64_t bytes);
+int64_t gcl_heap_limit(void); /* the limit in force, 0: none */
 extern void (*gcl_oom_handler)(int64_t live_bytes, int64_t limit);
 
 /* Slow paths. */

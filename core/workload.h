@@ -35,7 +35,7 @@ struct gcl_param_def {
 
 struct gcl_workload;
 
-#define GCL_MAX_FIGURES 8
+#define GCL_MAX_FIGURES 16
 
 /* A figure the workload measured itself, written to the record as WORKLOAD.KEY=value when
  * `set`; the key must be one of the workload's declared figures (struct gcl_workload's

@@ -8,6 +8,7 @@
  *   gclab slurm MATRIX --shards N --out DIR   a Slurm job array of shards (harness/slurm.c)
  *   gclab summary|compare|table    read CSV files (harness/analysis/)
  *   gclab lbo FILE.csv             lower-bound GC overhead per cell (harness/analysis/lbo.c)
+ *   gclab minheap [run flags]      minimum heap by bisection (harness/minheap-cmd.c)
  *   gclab version                  the git describe of this build
  *
  * GCL_GIT_VERSION comes from the generated gclab-version.h, refreshed at every build so a
@@ -18,6 +19,7 @@
 #include "analysis.h"
 #include "gclab-version.h"
 #include "harness.h"
+#include "minheap.h"
 
 const char *const gcl_version = GCL_GIT_VERSION;
 
@@ -32,6 +34,7 @@ static void usage(FILE *f) {
           "  slurm MATRIX --shards N --out DIR  a Slurm job array, one shard per task\n"
           "  summary|compare|table ... read CSV files written by run\n"
           "  lbo FILE.csv [options]    lower-bound GC overhead per cell (gclab lbo --help)\n"
+          "  minheap [run flags]       minimum heap by bisection, cached for --heap-factor\n"
           "  version                   print the version of this build\n");
 }
 
@@ -50,6 +53,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "compare") == 0) return gcl_cmd_compare(argc - 1, argv + 1);
   if (strcmp(cmd, "table") == 0) return gcl_cmd_table(argc - 1, argv + 1);
   if (strcmp(cmd, "lbo") == 0) return gcl_cmd_lbo(argc - 1, argv + 1);
+  if (strcmp(cmd, "minheap") == 0) return gcl_cmd_minheap(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     printf("gclab %s\n", gcl_version);
     return 0;
@@ -58,6 +62,6 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  fprintf(stderr, "gclab: unknown command '%s' (expected list, run, topo, merge, slurm, summary, compare, table, lbo or version)\n", cmd);
+  fprintf(stderr, "gclab: unknown command '%s' (expected list, run, topo, merge, slurm, summary, compare, table, lbo, minheap or version)\n", cmd);
   return 2;
 }

@@ -56,6 +56,8 @@ struct gcl_mf_param {
 struct gcl_matrix_file {
   struct gcl_mf_value name;                                          /* name: */
   struct gcl_mf_list collectors, allocators, workloads, threads, placement; /* axes */
+  struct gcl_mf_list heap, heap_factor;                              /* heap axes */
+  struct gcl_mf_value heap_ref;                                      /* heap_ref: */
   struct gcl_mf_value repeat, scale, seed, timeout, iterations;      /* scalars */
   struct gcl_mf_param *params;                                       /* params: */
   unsigned nparams;

@@ -15,6 +15,7 @@
 #include "placement.h"
 #include "run.h"
 #include "typed-option.h"
+#include "minheap.h"
 
 const char *gcl_run_where;
 const char *gcl_run_who = "gclab run";
@@ -56,6 +57,14 @@ static void usage(FILE *f) {
           "  --scale S           work multiplier, %g..%g (default 1)\n"
           "  --seed N            seed of rep 0, 0..2^64-1; rep r uses N + r (default 1)\n"
           "  --timeout SECONDS   per cell (default 300)\n"
+          "  --heap 64m,2g       heap limits: live object bytes, headers included (an axis);\n"
+          "                      a cell that crosses its limit ends with status oom\n"
+          "  --heap-factor 2,3   heap limits as multiples of the minimum heap (an axis), read\n"
+          "                      from the gclab minheap cache (run gclab minheap first)\n"
+          "  --heap-ref C        the collector whose minimum heap factors multiply (default\n"
+          "                      cmark, with --heap-ref-opt cmark.mode=stw)\n"
+          "  --heap-ref-opt M.k=v  an option of the reference (repeatable)\n"
+          "  --minheap-cache F   the minimum-heap cache (default " GCL_MINHEAP_CACHE ")\n"
           "  --out FILE          CSV to create or append to (default " GCL_DEFAULT_OUT ")\n"
           "  --resume            skip cells that already have a row in --out\n"
           "  --shard K/N         run only cells k (0-based, matrix order) with k mod N = K-1\n"
@@ -141,18 +150,20 @@ int gcl_seed_opt(const char *opt, const char *s, uint64_t *out) {
 /* The options, in the order of the switch in take_value. */
 enum { A_COLLECTOR, A_ALLOCATOR, A_WORKLOAD, A_THREADS, A_PARAM, A_OPT, A_REPEAT, A_SCALE, A_SEED,
        A_TIMEOUT, A_OUT, A_PLACEMENT, A_ITERATIONS, A_MATRIX, A_SHARD, A_EVENTS, A_TRACE,
-       A_TOPOLOGY, A_DRY_RUN, A_RESUME, A_SHUFFLE, A_N, A_FIRST_FLAG = A_DRY_RUN };
+       A_TOPOLOGY, A_HEAP, A_HEAP_FACTOR, A_HEAP_REF, A_HEAP_REF_OPT, A_MINHEAP_CACHE, A_DRY_RUN,
+       A_RESUME, A_SHUFFLE, A_N, A_FIRST_FLAG = A_DRY_RUN };
 static const char *const names[A_N] = {
     "collector", "allocator", "workload", "threads", "param",    "opt",   "repeat",
     "scale",     "seed",      "timeout",  "out",     "placement", "iterations", "matrix",
-    "shard",     "events",    "trace",    "topology", "dry-run", "resume", "shuffle"};
+    "shard",     "events",    "trace",    "topology", "heap", "heap-factor", "heap-ref",
+    "heap-ref-opt", "minheap-cache", "dry-run", "resume", "shuffle"};
 
 /* The same flags in their other number, the matrix file's words (matrix-file.c): a
  * flag and a key then read the same either way. */
 static const char *const other_number[A_N] = {
     [A_COLLECTOR] = "collectors", [A_ALLOCATOR] = "allocators", [A_WORKLOAD] = "workloads",
     [A_THREADS] = "thread",       [A_PARAM] = "params",         [A_OPT] = "opts",
-    [A_PLACEMENT] = "placements"};
+    [A_PLACEMENT] = "placements", [A_HEAP_FACTOR] = "heap_factor"};
 
 /* A file-name option given once: 0, or 2 after one line. */
 static int once(const char **slot, int k, const char *val) {
@@ -197,6 +208,15 @@ static int take_value(struct gcl_run_opts *o, int k, const char *val) {
   case A_EVENTS: r = once(&o->events, k, val); break;
   case A_TRACE: r = once(&o->trace, k, val); break;
   case A_TOPOLOGY: r = once(&o->topology, k, val); break;
+  case A_HEAP: r = gcl_axis_add(&o->heaps, names[k], val); break;
+  case A_HEAP_FACTOR: r = gcl_axis_add(&o->heap_factors, names[k], val); break;
+  case A_HEAP_REF:
+    if (o->heap_ref) return gcl_run_bad("--heap-ref is given twice");
+    if (!*val) return gcl_run_bad("--heap-ref needs a collector name");
+    o->heap_ref = val;
+    break;
+  case A_HEAP_REF_OPT: gcl_axis_push(&o->heap_ref_opts, (char *)val, NULL); break;
+  case A_MINHEAP_CACHE: r = once(&o->minheap_cache, k, val); break;
   case A_DRY_RUN: o->dry_run = true; break;
   case A_RESUME: o->resume = true; break;
   case A_SHUFFLE:
@@ -264,6 +284,7 @@ int gcl_run_finish_args(struct gcl_run_opts *o) {
     if (gcl_placement_parse(o->placement.v[i], &pl) != 0)
       return gcl_run_bad("unknown placement '%s' (expected one of " GCL_PLACEMENT_NAMES ")", o->placement.v[i]);
   }
+  if (gcl_heap_axes_canon(&o->heaps, &o->heap_factors) != 0) return 2;
   gcl_run_where = NULL;
   if (o->threads.n == 0) gcl_axis_add(&o->threads, "threads", "1");
   if (o->placement.n == 0) gcl_axis_add(&o->placement, "placement", "none");

@@ -5,7 +5,8 @@
  * --shuffle (Fisher-Yates with splitmix64, seeded); and the --dry-run listing.
  *
  * The matrix order with axes of parameters and options: collector, allocator, the pair's
- * option sets, workload, the workload's parameter sets, threads, placement, rep.
+ * option sets, workload, the workload's parameter sets, threads, placement, heap (the
+ * --heap items, then the --heap-factor items; one "no limit" item without either), rep.
  *
  * Invariant: a cell's identity for --resume is every field that makes a cell
  * (resume_cols); two cells of one matrix never share it. */
@@ -21,19 +22,21 @@
 #include "resample.h" /* gcl_rng_next: splitmix64 */
 #include "run.h"
 #include "safe-file.h"
+#include "minheap.h"
 
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* The identity of a row for --resume: every field that makes a cell. */
-static char *resume_key(const char *const f[11]) {
+#define NRESUME 13
+static char *resume_key(const char *const f[NRESUME]) {
   struct gcl_buf b = {0};
-  for (int i = 0; i < 11; i++) gcl_buf_printf(&b, "%s\x1f", f[i]);
+  for (int i = 0; i < NRESUME; i++) gcl_buf_printf(&b, "%s\x1f", f[i]);
   return b.p;
 }
 
-static const char *const resume_cols[11] = {"collector", "allocator", "workload", "params",
+static const char *const resume_cols[NRESUME] = {"collector", "allocator", "workload", "params",
                                             "options", "threads", "placement", "iterations",
-                                            "scale", "seed", "rep"};
+                                            "scale", "seed", "rep", "heap_factor", "heap_limit_bytes"};
 
 /* A line for stderr once everything is validated (m->notes), escaped. */
 static __attribute__((format(printf, 2, 3))) void note(struct gcl_matrix *m, const char *fmt, ...) {
@@ -85,16 +88,16 @@ static int resume_keys(const char *path, struct gcl_matrix *m, char ***keys, siz
   struct gcl_csv csv;
   int r = resume_read(path, m, &csv);
   if (r) return r;
-  int col[11];
-  for (int i = 0; i < 11; i++)
+  int col[NRESUME];
+  for (int i = 0; i < NRESUME; i++)
     if ((col[i] = gcl_csv_require(&csv, resume_cols[i])) < 0) return 2;
   if (gcl_csv_check_version(&csv, "schema_version", GCL_SCHEMA_VERSION, GCL_SCHEMA_VERSION) != 0 ||
       gcl_csv_check_values(&csv) != 0)
     return 2;
   *keys = gcl_must_realloc(NULL, (csv.nrows + 1) * sizeof **keys);
   for (size_t r = 0; r < csv.nrows; r++) {
-    const char *f[11];
-    for (int i = 0; i < 11; i++) f[i] = gcl_csv_get(&csv, r, (size_t)col[i]);
+    const char *f[NRESUME];
+    for (int i = 0; i < NRESUME; i++) f[i] = gcl_csv_get(&csv, r, (size_t)col[i]);
     (*keys)[(*n)++] = resume_key(f);
   }
   qsort(*keys, *n, sizeof **keys, str_cmp);
@@ -123,9 +126,12 @@ static bool already_done(const struct gcl_run_opts *o, const struct gcl_matrix *
   char seed_s[24], rep_s[16];
   snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)(o->seed + x->rep));
   snprintf(rep_s, sizeof rep_s, "%u", x->rep);
-  const char *f[11] = {o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
+  char heap_s[24] = "";
+  if (x->heap_bytes) snprintf(heap_s, sizeof heap_s, "%llu", (unsigned long long)x->heap_bytes);
+  const char *hf = gcl_heap_factor_of(o, x->h);
+  const char *f[NRESUME] = {o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
                        gcl_cell_params(m, x), gcl_cell_options(o, m, x), o->threads.v[x->t],
-                       o->placement.v[x->p], m->iters, m->scale, seed_s, rep_s};
+                       o->placement.v[x->p], m->iters, m->scale, seed_s, rep_s, hf ? hf : "", heap_s};
   char *key = resume_key(f);
   bool have = ndone && bsearch(&key, done_keys, ndone, sizeof *done_keys, str_cmp);
   free(key);
@@ -136,7 +142,8 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   double npo = 0, nwv = 0; /* pairs x their option sets; workloads x their parameter sets */
   for (unsigned i = 0; i < o->collectors.n * o->allocators.n; i++) npo += m->noptsets[i];
   for (unsigned w = 0; w < o->workloads.n; w++) nwv += m->sel[w].nsets;
-  double mcells = npo * nwv * o->threads.n * o->placement.n * o->repeat;
+  m->nheap = o->heaps.n + o->heap_factors.n ? o->heaps.n + o->heap_factors.n : 1;
+  double mcells = npo * nwv * o->threads.n * o->placement.n * m->nheap * o->repeat;
   if (mcells > GCL_CELLS_MAX)
     return gcl_run_bad("the matrix has %.0f cells; at most %d in one run", mcells, GCL_CELLS_MAX);
   unsigned reps = (unsigned)o->repeat, nall = (unsigned)mcells;
@@ -158,7 +165,9 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
           for (x.v = 0; x.v < m->sel[x.w].nsets; x.v++)
             for (x.t = 0; x.t < o->threads.n; x.t++)
               for (x.p = 0; x.p < o->placement.n; x.p++)
+                for (x.h = 0; x.h < m->nheap; x.h++)
                 for (x.rep = 0; x.rep < reps; x.rep++, idx++) {
+                  if (x.rep == 0 && (r = gcl_heap_cell(o, m, &x))) return r;
                   if (o->shard_n && idx % o->shard_n != o->shard_k - 1) continue;
                   if (o->resume && already_done(o, m, &x, done_keys, ndone)) {
                     m->nskipped++;
@@ -207,6 +216,8 @@ void gcl_run_dry(const struct gcl_run_opts *o, const struct gcl_matrix *m,
            gcl_cell_params(m, x), *opts ? " options=" : "", opts, o->threads.v[x->t],
            o->placement.v[x->p], x->rep, (unsigned long long)(o->seed + x->rep), m->iters,
            m->wl_timeout[x->w]);
+    if (gcl_heap_factor_of(o, x->h)) printf(" heap_factor=%s", gcl_heap_factor_of(o, x->h));
+    if (x->heap_bytes) printf(" heap=%llu", (unsigned long long)x->heap_bytes);
     if (pair->invalid_reason[0]) printf(" (invalid: %s)", pair->invalid_reason);
     enum gcl_placement pl;
     gcl_placement_parse(o->placement.v[x->p], &pl);

@@ -113,7 +113,7 @@ int gcl_events_cell(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   char rep_s[16];
   snprintf(rep_s, sizeof rep_s, "%u", x->rep);
   const char *wl = m->sel[x->w].info->name;
-  /* c[options]/a/w[params]/tT/placement/rR: the options and params only when they tell
+  /* c[options]/a/w[params]/tT/placement[/heap-xF or /heap-BYTES]/rR: the options and params only when they tell
    * this cell apart from others of the run (the events CSV's cell column, the trace's
    * process name). */
   const char *opts = gcl_cell_options(o, m, x);
@@ -121,7 +121,10 @@ int gcl_events_cell(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   if (*opts) gcl_buf_printf(&cellname, "[%s]", opts);
   gcl_buf_printf(&cellname, "/%s/%s", o->allocators.v[x->a], wl);
   if (m->sel[x->w].nsets > 1) gcl_buf_printf(&cellname, "[%s]", gcl_cell_params(m, x));
-  gcl_buf_printf(&cellname, "/t%s/%s/r%u", o->threads.v[x->t], o->placement.v[x->p], x->rep);
+  gcl_buf_printf(&cellname, "/t%s/%s", o->threads.v[x->t], o->placement.v[x->p]);
+  if (gcl_heap_factor_of(o, x->h)) gcl_buf_printf(&cellname, "/heap-x%s", gcl_heap_factor_of(o, x->h));
+  else if (x->heap_bytes) gcl_buf_printf(&cellname, "/heap-%llu", (unsigned long long)x->heap_bytes);
+  gcl_buf_printf(&cellname, "/r%u", x->rep);
   const char *id[7] = {run_id, o->collectors.v[x->c], o->allocators.v[x->a], wl,
                        o->threads.v[x->t], o->placement.v[x->p], rep_s};
   collect_events(ev->ev_tmp, id, gcl_buf_str(&cellname), number, o->events ? &rows : NULL,

@@ -39,12 +39,12 @@ static double mono_s(void) {
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* The runner's command line for cell x into args (24 + 2 * (params + options) slots). */
-static void runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m,
-                        const struct gcl_pair_info *pair, const struct gcl_run_cell *x,
-                        const char *seed_s, const char *ev_tmp, char **args) {
-  static char rfd[8];
+void gcl_runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m,
+                     const struct gcl_pair_info *pair, const struct gcl_run_cell *x,
+                     const char *seed_s, const char *ev_tmp, char **args) {
+  static char rfd[8], heap[24];
   snprintf(rfd, sizeof rfd, "%d", GCL_RECORD_FD);
+  snprintf(heap, sizeof heap, "%llu", (unsigned long long)x->heap_bytes);
   const struct gcl_sel_workload *s = &m->sel[x->w];
   int n = 0;
   args[n++] = pair->runner;
@@ -59,6 +59,7 @@ static void runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m
   if (strcmp(o->placement.v[x->p], "none") != 0) args[n++] = "--placement", args[n++] = o->placement.v[x->p];
   if (o->iterations != 1) args[n++] = "--iterations", args[n++] = (char *)m->iters;
   if (ev_tmp) args[n++] = "--events-out", args[n++] = (char *)ev_tmp;
+  if (x->heap_bytes) args[n++] = "--heap", args[n++] = heap;
   args[n] = NULL;
 }
 
@@ -73,6 +74,8 @@ static void cell_line(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   if (*opts) fprintf(stderr, " options=%s", opts);
   fprintf(stderr, " threads=%s", o->threads.v[x->t]);
   if (strcmp(o->placement.v[x->p], "none") != 0) fprintf(stderr, " placement=%s", o->placement.v[x->p]);
+  if (gcl_heap_factor_of(o, x->h)) fprintf(stderr, " heap_factor=%s", gcl_heap_factor_of(o, x->h));
+  if (x->heap_bytes) fprintf(stderr, " heap=%llu", (unsigned long long)x->heap_bytes);
   fprintf(stderr, " rep=%u seed=%s: %s", x->rep, seed_s, status);
   if (vals[GCL_COL_wall_s]) fprintf(stderr, ", wall %s s", vals[GCL_COL_wall_s]);
   if (vals[GCL_COL_process_wall_s]) fprintf(stderr, ", process %s s", vals[GCL_COL_process_wall_s]);
@@ -105,10 +108,10 @@ static int exec_cell(const struct gcl_run_opts *o, struct gcl_matrix *m, struct 
     snprintf(stbuf, sizeof stbuf, "invalid:%s", pair->invalid_reason);
     status = stbuf;
   } else {
-    char **args = gcl_must_realloc(NULL, (24 + 2 * (m->sel[x->w].sets[x->v].n +
+    char **args = gcl_must_realloc(NULL, (26 + 2 * (m->sel[x->w].sets[x->v].n +
                                                       gcl_cell_optset(o, m, x)->n)) * sizeof *args);
     if (gcl_events_wanted(o)) gcl_events_reset(&s->ev);
-    runner_args(o, m, pair, x, seed_s, gcl_events_wanted(o) ? s->ev.ev_tmp : NULL, args);
+    gcl_runner_args(o, m, pair, x, seed_s, gcl_events_wanted(o) ? s->ev.ev_tmp : NULL, args);
     gcl_cell_run(args, m->wl_timeout[x->w], &res);
     ran = true;
     if (res.end == GCL_CELL_INTERRUPTED) return -1;

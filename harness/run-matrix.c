@@ -42,10 +42,13 @@ int gcl_run_apply_matrix(struct gcl_run_opts *o) {
   if (gcl_matrix_parse(o->matrix, text, len, &mf, why, sizeof why) != 0) return gcl_run_bad("%s", why);
   free(text);
   char where[1100];
-  const struct gcl_mf_list *lists[] = {&mf.collectors, &mf.allocators, &mf.workloads, &mf.threads, &mf.placement};
-  struct gcl_axis *axes[] = {&o->collectors, &o->allocators, &o->workloads, &o->threads, &o->placement};
-  static const char *const lnames[] = {"collectors", "allocators", "workloads", "threads", "placement"};
-  for (unsigned l = 0; l < 5; l++) {
+  const struct gcl_mf_list *lists[] = {&mf.collectors, &mf.allocators, &mf.workloads, &mf.threads,
+                                       &mf.placement, &mf.heap, &mf.heap_factor};
+  struct gcl_axis *axes[] = {&o->collectors, &o->allocators, &o->workloads, &o->threads, &o->placement,
+                             &o->heaps, &o->heap_factors};
+  static const char *const lnames[] = {"collectors", "allocators", "workloads", "threads", "placement",
+                                       "heap", "heap_factor"};
+  for (unsigned l = 0; l < 7; l++) {
     if (axes[l]->n) continue; /* the flag wins */
     for (unsigned i = 0; i < lists[l]->n; i++) {
       snprintf(where, sizeof where, "%s:%u", o->matrix, lists[l]->v[i].line);
@@ -88,6 +91,7 @@ int gcl_run_apply_matrix(struct gcl_run_opts *o) {
     gcl_run_where = NULL;
   }
   if (mf.name.text) o->name = gcl_must_strdup(mf.name.text);
+  if (mf.heap_ref.text && !o->heap_ref) o->heap_ref = gcl_must_strdup(mf.heap_ref.text); /* the flag wins */
   /* File params and options go first, so the flags' --param and --opt (later) win. */
   prepend(&o->params, mf.params, mf.nparams, o->matrix);
   prepend(&o->opts, mf.opts, mf.nopts, o->matrix);

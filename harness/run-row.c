@@ -351,6 +351,11 @@ void gcl_row_build(const struct gcl_row_ctx *x, const struct gcl_run_opts *o,
   vals[GCL_COL_scale] = m->scale;
   vals[GCL_COL_placement] = o->placement.v[cell->p];
   vals[GCL_COL_iterations] = m->iters;
+  vals[GCL_COL_heap_factor] = gcl_heap_factor_of(o, cell->h);
+  if (cell->heap_bytes) {
+    snprintf(b->heap, sizeof b->heap, "%llu", (unsigned long long)cell->heap_bytes);
+    vals[GCL_COL_heap_limit_bytes] = b->heap;
+  }
   vals[GCL_COL_status] = status;
   child_columns(res, ran, vals, b->child);
   double wall, gc;

@@ -25,9 +25,9 @@ static double median_of(double *v, unsigned n) {
 
 static int sum_cmp(const void *pa, const void *pb) {
   const struct gcl_cell_sum *x = pa, *y = pb;
-  const unsigned kx[8] = {x->c, x->a, x->o, x->w, x->v, x->t, x->p, x->rep},
-                 ky[8] = {y->c, y->a, y->o, y->w, y->v, y->t, y->p, y->rep};
-  for (int i = 0; i < 8; i++)
+  const unsigned kx[9] = {x->c, x->a, x->o, x->w, x->v, x->t, x->p, x->h, x->rep},
+                 ky[9] = {y->c, y->a, y->o, y->w, y->v, y->t, y->p, y->h, y->rep};
+  for (int i = 0; i < 9; i++)
     if (kx[i] != ky[i]) return kx[i] < ky[i] ? -1 : 1;
   return 0;
 }
@@ -50,7 +50,7 @@ static void summary_table(const struct gcl_run_opts *o, const struct gcl_matrix 
     unsigned j = i;
     while (j < ncells && cells[j].c == cells[i].c && cells[j].a == cells[i].a &&
            cells[j].o == cells[i].o && cells[j].w == cells[i].w && cells[j].v == cells[i].v &&
-           cells[j].t == cells[i].t && cells[j].p == cells[i].p)
+           cells[j].t == cells[i].t && cells[j].p == cells[i].p && cells[j].h == cells[i].h)
       j++;
     unsigned ok = 0;
     double *walls = gcl_must_realloc(NULL, (j - i) * sizeof *walls), *rss = gcl_must_realloc(NULL, (j - i) * sizeof *rss);
@@ -71,7 +71,7 @@ static void summary_table(const struct gcl_run_opts *o, const struct gcl_matrix 
     }
     char **row = gcl_must_realloc(NULL, NCOL * sizeof *row);
     struct gcl_buf b[NCOL] = {{0}};
-    struct gcl_run_cell x = {cells[i].c, cells[i].a, cells[i].o, cells[i].w, cells[i].v, 0, 0, 0};
+    struct gcl_run_cell x = {cells[i].c, cells[i].a, cells[i].o, cells[i].w, cells[i].v, 0, 0, cells[i].h, 0, 0};
     const char *opts = gcl_cell_options(o, m, &x);
     gcl_buf_puts(&b[0], o->collectors.v[cells[i].c]);
     if (*opts) gcl_buf_printf(&b[0], "[%s]", opts);
@@ -80,6 +80,8 @@ static void summary_table(const struct gcl_run_opts *o, const struct gcl_matrix 
     if (m->sel[x.w].nsets > 1) gcl_buf_printf(&b[2], "[%s]", gcl_cell_params(m, &x));
     gcl_buf_puts(&b[3], o->threads.v[cells[i].t]);
     if (show_placement) gcl_buf_printf(&b[3], "@%s", o->placement.v[cells[i].p]);
+    if (gcl_heap_factor_of(o, cells[i].h)) gcl_buf_printf(&b[3], "/heap x%s", gcl_heap_factor_of(o, cells[i].h));
+    else if (cells[i].h < o->heaps.n) gcl_buf_printf(&b[3], "/heap %s", o->heaps.v[cells[i].h]);
     gcl_buf_printf(&b[4], "%u/%u", ok, j - i);
     double mw = median_of(walls, j - i), mr = median_of(rss, j - i);
     if (isnan(mw)) gcl_buf_puts(&b[5], "-"); else gcl_buf_printf(&b[5], "%.4g", mw);
@@ -143,7 +145,7 @@ static void summary_checksums(const struct gcl_run_opts *o, const struct gcl_cel
 
 void gcl_sum_record(struct gcl_cell_sum *s, const struct gcl_run_cell *x, uint64_t seed,
                     const char *status, const char *const vals[]) {
-  *s = (struct gcl_cell_sum){x->c, x->a, x->o, x->w, x->v, x->t, x->p, x->rep, seed, GCL_CLS_BAD,
+  *s = (struct gcl_cell_sum){x->c, x->a, x->o, x->w, x->v, x->t, x->p, x->h, x->rep, seed, GCL_CLS_BAD,
                              gcl_must_strdup(status), NULL, NULL, NAN, NAN};
   if (strcmp(status, "ok") == 0) s->cls = GCL_CLS_OK;
   else if (strncmp(status, "invalid:", 8) == 0) s->cls = GCL_CLS_INVALID;

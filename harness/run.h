@@ -67,6 +67,11 @@ struct gcl_run_opts {
   struct gcl_axis placement;   /* --placement, policy names */
   struct gcl_axis params;      /* every --param, raw (the matrix file's first) */
   struct gcl_axis opts;        /* every --opt, raw (the matrix file's first) */
+  struct gcl_axis heaps;       /* --heap: absolute limits, canonical bytes as text */
+  struct gcl_axis heap_factors; /* --heap-factor: multiples of the minimum heap, canonical */
+  const char *heap_ref;        /* --heap-ref COLLECTOR: whose minimum heap factors multiply */
+  struct gcl_axis heap_ref_opts; /* --heap-ref-opt M.N=V: its options (default cmark.mode=stw) */
+  const char *minheap_cache;   /* --minheap-cache FILE (default results/minheap.csv) */
   double iterations;           /* --iterations: workload runs per process */
   const char *matrix;          /* --matrix FILE */
   char *name;                  /* the matrix file's name:, or NULL */
@@ -117,6 +122,8 @@ struct gcl_run_cell {
   unsigned w;     /* workload */
   unsigned v;     /* parameter set of the workload (gcl_sel_workload.sets) */
   unsigned t, p;  /* threads, placement */
+  unsigned h;     /* heap item: 0 .. heaps.n - 1 absolute, then the factors; nheap - 1 */
+  uint64_t heap_bytes; /* the limit the runner gets (--heap), 0: none */
   unsigned rep;   /* repetition */
 };
 
@@ -139,11 +146,16 @@ struct gcl_matrix {
   long long resume_size;         /* --resume: --out's length when it was read */
   char scale[32];                /* --scale as CSV text */
   char iters[16];                /* --iterations as CSV text */
+  unsigned nheap;                /* heap items: heaps.n + heap_factors.n, or 1 (no limit) */
 };
+
+/* The heap item h of the matrix: its factor text (NULL unless a factor) and, for an
+ * absolute limit, its bytes (0 for none or a factor: see gcl_run_cell.heap_bytes). */
+const char *gcl_heap_factor_of(const struct gcl_run_opts *o, unsigned h);
 
 /* What the summary needs from one row. */
 struct gcl_cell_sum {
-  unsigned c, a, o, w, v, t, p; /* axis indices (as in gcl_run_cell) */
+  unsigned c, a, o, w, v, t, p, h; /* axis indices (as in gcl_run_cell) */
   unsigned rep;          /* repetition */
   uint64_t seed;         /* its seed */
   int cls;               /* GCL_CLS_OK, GCL_CLS_INVALID, GCL_CLS_OOM or GCL_CLS_BAD */
@@ -236,6 +248,7 @@ struct gcl_row_bufs {
   char rep[16];       /* rep */
   char mutator[32];   /* mutator_s */
   char child[8][32];  /* process_wall_s and the wait4 rusage columns */
+  char heap[24];      /* heap_limit_bytes */
 };
 void gcl_row_build(const struct gcl_row_ctx *x, const struct gcl_run_opts *o,
                    const struct gcl_matrix *m, const struct gcl_run_cell *cell,
@@ -277,6 +290,11 @@ int gcl_run_check_outputs(const struct gcl_run_opts *o);
 int gcl_append(int fd, const void *data, size_t len, char *why, size_t why_len);
 
 /* --- run-exec.c --- */
+/* The runner's command line for cell x into args (26 + 2 * (params + options) slots):
+ * --heap when x->heap_bytes is set, --events-out when ev_tmp is. */
+void gcl_runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m,
+                     const struct gcl_pair_info *pair, const struct gcl_run_cell *x,
+                     const char *seed_s, const char *ev_tmp, char **args);
 /* Run every cell of m and write the outputs; the exit status. */
 int gcl_run_exec(const struct gcl_run_opts *o, struct gcl_matrix *m);
 

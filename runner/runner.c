@@ -4,7 +4,7 @@
  *   gclab-run-C-A --workload W [--threads N] [--scale S] [--seed K] [--param k=v]...
  *                 [--opt MODULE.NAME=V]... [--record-fd FD] [--placement P]
  *                 [--iterations N] [--events-out FILE] [--sample-ms MS] [--gil]
- *                 [--gil-interval MS]
+ *                 [--gil-interval MS] [--heap SIZE]
  *   gclab-run-C-A --describe      modules, options, figures, workloads and parameters
  *                                 (the protocol of runner/README.md)
  *
@@ -22,10 +22,13 @@
  * figures come from the recorder's two histograms, fed by the same events.
  * Hardware and software perf counters are read around the workload where perf_event_open
  * is allowed; otherwise their fields stay empty. A heap that crosses its collector's limit
- * ends the cell at once with a short record of status oom (runner_oom). */
+ * ends the cell at once with a short record of status oom (runner_oom). --heap SIZE sets
+ * that limit for any collector (the smaller of it and the collector's own cap, when the
+ * collector has one; it is in the config echo as heap=). Under a limit, memory running out (gcl_alloc_failed) ends the cell the same way. */
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,6 +359,11 @@ int main(int argc, char **argv) {
     gcl_report_strf(&rep, "status", "error:heap init failed (%s)", strerror(-rc));
     gcl_report_end(&rep);
     return 0;
+  }
+
+  if (o.heap_bytes) {
+    int64_t cap = gcl_heap_limit(), want = (int64_t)(o.heap_bytes > INT64_MAX ? INT64_MAX : o.heap_bytes);
+    if (cap == 0 || want < cap) gcl_heap_set_limit(want);
   }
 
   if (gcl_placement_setup(placement, ctx.threads, why, sizeof why) != 0) {

@@ -13,7 +13,8 @@
 
 const char *const gcl_key_names[GCL_KEY_N] = {"collector", "allocator", "workload",
                                               "params",    "threads",   "scale",
-                                              "placement", "iterations", "options"};
+                                              "placement", "iterations", "options",
+                                              "heap_factor", "heap_limit_bytes"};
 
 const char *gcl_threads_label(const struct gcl_cell *c, char *buf, size_t len) {
   const char *p = c->key[GCL_KEY_PLACEMENT], *it = c->key[GCL_KEY_ITERATIONS];
@@ -21,6 +22,9 @@ const char *gcl_threads_label(const struct gcl_cell *c, char *buf, size_t len) {
   if (!pl && !its) snprintf(buf, len, "%s", c->key[GCL_KEY_THREADS]);
   else if (!its) snprintf(buf, len, "%s@%s", c->key[GCL_KEY_THREADS], p);
   else snprintf(buf, len, "%s@%s/i%s", c->key[GCL_KEY_THREADS], p, it);
+  size_t n = strlen(buf);
+  if (*c->key[GCL_KEY_HEAP_FACTOR]) snprintf(buf + n, len - n, "/heap x%s", c->key[GCL_KEY_HEAP_FACTOR]);
+  else if (*c->key[GCL_KEY_HEAP_LIMIT]) snprintf(buf + n, len - n, "/heap %s", c->key[GCL_KEY_HEAP_LIMIT]);
   return buf;
 }
 
@@ -36,6 +40,7 @@ static const char *const not_metrics[] = {
     "schema_version", "run_id", "timestamp", "gclab_version", "host", "cpu_model",
     "collector", "allocator", "workload", "params", "threads", "rep", "seed", "scale",
     "status", "checksum", "config", "placement", "iterations", "iter_wall_s", "pus", "options",
+    "heap_factor", "heap_limit_bytes",
     "compiler", "build_type", "build_flags", "sanitizer", "kernel", "libc", "hwloc_version",
     "urcu_version", "malloc_lib", "malloc_env", "thp", "cpu_governor", "yaml_version", NULL};
 
@@ -51,10 +56,12 @@ int gcl_key_cmp(const char *const *a, const char *const *b) {
                                                 GCL_KEY_SCALE, GCL_KEY_COLLECTOR,
                                                 GCL_KEY_ALLOCATOR, GCL_KEY_OPTIONS,
                                                 GCL_KEY_THREADS, GCL_KEY_PLACEMENT,
-                                                GCL_KEY_ITERATIONS};
+                                                GCL_KEY_ITERATIONS, GCL_KEY_HEAP_FACTOR,
+                                                GCL_KEY_HEAP_LIMIT};
   for (int i = 0; i < GCL_KEY_N; i++) {
     enum gcl_key k = order[i];
-    int c = k == GCL_KEY_THREADS || k == GCL_KEY_SCALE || k == GCL_KEY_ITERATIONS ? num_or_str_cmp(a[k], b[k])
+    int c = k == GCL_KEY_THREADS || k == GCL_KEY_SCALE || k == GCL_KEY_ITERATIONS ||
+                    k == GCL_KEY_HEAP_FACTOR || k == GCL_KEY_HEAP_LIMIT ? num_or_str_cmp(a[k], b[k])
                                                        : strcmp(a[k], b[k]);
     if (c) return c;
   }
@@ -93,7 +100,8 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
   for (int k = 0; k < GCL_KEY_N; k++) {
     /* Key columns added in schema 2 are absent from schema-1 files (defaults below). */
     bool since2 = k == GCL_KEY_PLACEMENT || k == GCL_KEY_ITERATIONS;
-    if ((since2 && version < 2) || (k == GCL_KEY_OPTIONS && version < 5)) kcol[k] = -1;
+    bool since6 = k == GCL_KEY_HEAP_FACTOR || k == GCL_KEY_HEAP_LIMIT;
+    if ((since2 && version < 2) || (k == GCL_KEY_OPTIONS && version < 5) || (since6 && version < 6)) kcol[k] = -1;
     else if ((kcol[k] = gcl_csv_require(c, gcl_key_names[k])) < 0) goto fail;
   }
   int stcol = gcl_csv_require(c, "status");
@@ -124,8 +132,9 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
     for (int k = 0; k < GCL_KEY_N; k++)
       refs[r].key[k] = kcol[k] >= 0 ? gcl_csv_get(c, r, (size_t)kcol[k])
                                     : k == GCL_KEY_PLACEMENT ? "none"
-                                    : k == GCL_KEY_OPTIONS   ? ""
+                                    : k == GCL_KEY_OPTIONS || k == GCL_KEY_HEAP_FACTOR || k == GCL_KEY_HEAP_LIMIT ? ""
                                                              : "1";
+    if (*refs[r].key[GCL_KEY_HEAP_FACTOR]) refs[r].key[GCL_KEY_HEAP_LIMIT] = "";
     refs[r].row = r;
   }
   qsort(refs, nr, sizeof *refs, row_ref_cmp);

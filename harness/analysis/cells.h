@@ -40,6 +40,10 @@ enum gcl_key {
   GCL_KEY_PLACEMENT,  /* schema 2; "none" in schema-1 files */
   GCL_KEY_ITERATIONS, /* schema 2; "1" in schema-1 files */
   GCL_KEY_OPTIONS,    /* schema 5: the chosen module options; "" in older files */
+  GCL_KEY_HEAP_FACTOR, /* schema 6: the heap factor; "" in older files */
+  GCL_KEY_HEAP_LIMIT,  /* schema 6: the heap limit in bytes; "" in older files and, so that
+                        * factor cells of builds with other minimum heaps still pair, "" in
+                        * a cell that has a factor */
   GCL_KEY_N
 };
 extern const char *const gcl_key_names[GCL_KEY_N]; /* the CSV column of each key part */

@@ -11,7 +11,8 @@
  * The improvement bound mirrors the regression bound, so swapping BASE and NEW swaps the
  * verdicts. Cells without a ratio interval (n < 2 on a side, a metric not measured, a
  * base median of 0, an invalid pair) get verdict n/a and never count as regressions.
- * Exit status: 1 when any cell is a regression, 0 otherwise, 2 on bad input. */
+ * A cell with ok rows in BASE and oom rows in NEW (it ran out of its heap) is a regression
+ * for every metric. Exit status: 1 when any cell is a regression, 0 otherwise, 2 on bad input. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -81,6 +82,12 @@ static void judge(struct row *r, size_t m, double t) {
     snprintf(r->why, sizeof r->why, "invalid pair in %s",
              r->b->invalid == r->b->rows && r->n->invalid == r->n->rows ? "both"
              : r->b->invalid == r->b->rows ? "BASE" : "NEW");
+    return;
+  }
+  /* A cell that ran ok in BASE and ran out of its heap in NEW regressed, whatever the metric. */
+  if (r->b->rows > r->b->failed + r->b->invalid && r->b->oom == 0 && r->n->oom > 0) {
+    snprintf(r->why, sizeof r->why, "oom in NEW (%zu of %zu rows), ok in BASE", r->n->oom, r->n->rows);
+    r->v = V_WORSE;
     return;
   }
   if (r->sb.n == 0 || r->sn.n == 0) {

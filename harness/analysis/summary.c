@@ -40,15 +40,19 @@ static void help(FILE *out) {
 
 static void note(const struct gcl_cell *c, const struct gcl_stat *st, char *buf, size_t len) {
   buf[0] = '\0';
+  if (c->oom) /* out of its heap: said apart from the other failures */
+    snprintf(buf, len, "%zu oom%s", c->oom, st->n == 0 ? "" : ", ");
+  if (st->n == 0 && c->oom) return;
   if (st->n == 0) {
     snprintf(buf, len, "%s", c->invalid == c->rows ? "invalid pair (not run)"
                              : c->failed + c->invalid == c->rows ? "no ok row" : "not measured");
     return;
   }
   if (st->noisy)
-    snprintf(buf, len, "noisy (CV > %g%%)", GCL_NOISY_CV * 100);
+    snprintf(buf + strlen(buf), len - strlen(buf), "noisy (CV > %g%%)", GCL_NOISY_CV * 100);
   if (st->few)
-    snprintf(buf + strlen(buf), len - strlen(buf), "%sn<%d", buf[0] ? ", " : "", GCL_MIN_N);
+    snprintf(buf + strlen(buf), len - strlen(buf), "%sn<%d",
+             buf[0] && buf[strlen(buf) - 1] != ' ' ? ", " : "", GCL_MIN_N);
 }
 
 static void print_table(const struct gcl_data *d, size_t m, enum gcl_fmt fmt) {

@@ -112,6 +112,11 @@ static const struct tiny tiny_table[] = {
     {"shared-reads", {{"ops", 2000}, {"shared_objects", 64}, {"private_objects", 64}, {"write_pct", 20},
                       {"deferred", 1}}, 1,
      {31185448541223730ull, 61760668145270526ull, 123159596960265610ull}, {true, true, true}},
+    {"gcbench", {{"stretch_depth", 8}, {"long_lived_depth", 6}, {"array_size", 1000}, {"min_depth", 4},
+                 {"max_depth", 6}}, 1,
+     {5781, 11562, 23124}, {true, true, true}},
+    {"lru", {{"entries", 64}, {"rate", 500000}, {"duration", 0.001}, {"value_bytes", 16}, {"garbage", 2}}, 1,
+     {13131467375723149ull, 25795642309456217ull, 49281210688052148ull}, {true, true, true}},
 };
 
 static const struct tiny *tiny_find(const char *name) {

@@ -5,10 +5,10 @@
 # seed, seeds are seed + rep, unmeasured fields are empty; a second run appends.
 . "$(dirname "$0")/lib.sh" "$@"
 
-# Schema 5: the core columns, then every module figure of the build (gclab list --figures
+# Schema 6: the core columns, then every module figure of the build (gclab list --figures
 # names them, in CSV order: collectors, allocators, workloads).
 core_header=schema_version,run_id,timestamp,gclab_version,host,cpu_model,collector,\
-allocator,workload,params,options,workload_input,threads,rep,seed,scale,placement,iterations,status,checksum,\
+allocator,workload,params,options,workload_input,threads,rep,seed,scale,placement,iterations,heap_factor,heap_limit_bytes,status,checksum,\
 wall_s,process_wall_s,user_s,sys_s,cpu_s,mutator_s,gc_s,collections,pause_count,pause_total_s,\
 pause_p50_us,pause_p90_us,pause_p99_us,pause_p999_us,pause_max_us,ttsp_count,ttsp_p50_us,\
 ttsp_p99_us,ttsp_max_us,objects_allocated,\
@@ -24,7 +24,10 @@ list=$("$GCLAB" list) || fail "gclab list failed"
 ncells=$(( $(echo "$list" | pairs_of | wc -l) * $(echo "$list" | workloads_of | wc -l) * 2 ))
 
 mkdir "$TMP/cwd" && cd "$TMP/cwd" || exit 1
-"$GCLAB" run --param depth=8 --scale 0.01 --repeat 2 >"$TMP/out" 2>"$TMP/err" ||
+# gcbench and lru get tiny parameters (their defaults are GCBench's and a second of requests).
+"$GCLAB" run --param depth=8 --scale 0.01 --repeat 2 --param gcbench.stretch_depth=10 \
+  --param gcbench.long_lived_depth=8 --param gcbench.max_depth=8 --param gcbench.array_size=1000 \
+  --param lru.entries=500 --param lru.rate=100000 >"$TMP/out" 2>"$TMP/err" ||
   fail "run exit status $? (stderr: $(tail -3 "$TMP/err"))"
 csv=results/gclab.csv
 [ -f $csv ] || fail "default output $csv not created"
@@ -46,7 +49,7 @@ while IFS='|' read -r c a w rep seed st sum rid ver scale gc mut pw rss wall par
   *) fail "row for unknown pair $c $a" ;;
   esac
   [ "$seed" -eq $((rep + 1)) ] || fail "rep $rep has seed $seed, expected $((rep + 1))"
-  [ "$ver" = 5 ] || fail "schema_version '$ver'"
+  [ "$ver" = 6 ] || fail "schema_version '$ver'"
   [ "$scale" = 0.01 ] || fail "scale '$scale'"
   [ "$st" = ok ] || continue
   [ -n "$sum" ] && [ -n "$pw" ] && [ -n "$rss" ] && [ -n "$wall" ] ||
