@@ -13,7 +13,8 @@
  * What core must tell bdw (hooks, all cold, in collectors/bdw/bdw-final.c):
  *  - finalizers: an object whose type has one is registered with libgc at allocation
  *    (gcl_bdw_watch); in GCL_VERIFY builds every object is, so that the verifier learns of
- *    each object libgc finds unreachable (the finalizer-observed liveness check);
+ *    each object libgc finds unreachable (the finalizer-observed liveness check), and
+ *    every GCL_BDW_VERIFY_GC_EVERY allocations a thread forces a full collection;
  *  - weak references (GCL_COLLECTOR_WEAK_LINKS, core/weakref.c): each live handle's
  *    referent slot is a libgc disappearing link;
  *  - global roots (GCL_COLLECTOR_ROOT_HOOKS, core/world.c): each slot is a GC_add_roots
@@ -37,7 +38,14 @@ struct gcl_collector_mutator {
                     * when libgc already knew it (the main thread, GC_DUPLICATE) */
   struct gcl_mutator *outer; /* the thread's mutator before this attach (a nested attach:
                               * the final collection's temporary one), or NULL */
+  unsigned allocs;           /* GCL_VERIFY builds: allocations since the last forced
+                              * collection */
 };
+
+/* GCL_VERIFY builds force a full collection every this many allocations of a thread, so
+ * that the conformance suite's tiny runs collect often and the verifier's checkpoints
+ * see what libgc freed (through the finalizers of collectors/bdw/bdw-final.c). */
+#define GCL_BDW_VERIFY_GC_EVERY 256u
 
 static inline enum gcl_rc_kind gcl_rc_kind(void) { return GCL_RC_NONE; }
 static inline enum gcl_barrier_kind gcl_barrier_kind(void) { return GCL_BARRIER_NONE; }
@@ -48,11 +56,15 @@ static inline bool gcl_collects_cycles(void) { return true; }
 
 /* Register o with libgc's finalization (collectors/bdw/bdw-final.c). */
 void gcl_bdw_watch(struct gcl_object *o);
+void gcl_bdw_verify_collect(void); /* GC_gcollect */
 
 static inline void gcl_collector_on_alloc(struct gcl_collector_mutator *cm, struct gcl_object *o,
                                           const struct gcl_type *t) {
-  (void)cm;
   if (GCL_VERIFY || t->finalize) gcl_bdw_watch(o);
+  if (GCL_VERIFY && ++cm->allocs == GCL_BDW_VERIFY_GC_EVERY) {
+    cm->allocs = 0;
+    gcl_bdw_verify_collect();
+  }
 }
 static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struct gcl_object *o) {
   (void)cm, (void)o;

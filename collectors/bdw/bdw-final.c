@@ -56,6 +56,8 @@ void gcl_bdw_watch(struct gcl_object *o) {
   GC_register_finalizer_no_order(o, bdw_finalize, NULL, NULL, NULL);
 }
 
+void gcl_bdw_verify_collect(void) { GC_gcollect(); }
+
 void gcl_bdw_run_finalizers(struct gcl_mutator *m) {
   if (in_finalizers) return; /* a finalizer collected: the outer loop gets to them */
   in_finalizers = true;
