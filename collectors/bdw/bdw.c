@@ -73,7 +73,7 @@ static uint64_t gc_start_ns, stw_start_ns; /* open START / PRE_STOP_WORLD, under
 static struct run_counts counts;     /* atomics: callbacks write, report reads */
 static struct run_counts at_finish;  /* counts when gcl_collector_finish began */
 static bool finished;                /* at_finish is set */
-static uint64_t heap_peak;           /* bytes */
+static uint64_t heap_peak;           /* bytes; written under libgc's lock, read atomically */
 static __thread struct gcl_mutator *self; /* this thread's attached mutator */
 
 struct gcl_mutator *gcl_bdw_self(void) { return self; }
@@ -133,7 +133,7 @@ static void on_thread_event(GC_EventType e, void *thread) {
 }
 
 static void on_heap_resize(GC_word bytes) {
-  if (bytes > heap_peak) heap_peak = bytes;
+  if (bytes > get(&heap_peak)) __atomic_store_n(&heap_peak, (uint64_t)bytes, __ATOMIC_RELAXED);
   gcl_event_heap_resized((uint64_t)bytes);
 }
 
