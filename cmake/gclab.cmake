@@ -3,8 +3,8 @@
 # generation of one runner binary per valid collector x allocator pair.
 #
 #   gcl_add_collector(NAME SOURCES f.c... [REQUIRES cap...] [MAX_THREADS n])
-#   gcl_add_allocator(NAME SOURCES f.c... [PROVIDES cap...] [LIBS lib...]
-#                     [HEADER h DEBIAN package] [NO_SANITIZE])
+#   gcl_add_allocator(NAME SOURCES f.c... [PROVIDES cap...] [ONLY_WITH cap] [LIBS lib...]
+#                     [HEADER h DEBIAN package] [NO_SANITIZE] [NO_TSAN])
 #   gcl_add_workload(NAME SOURCE f.c...)
 #   gcl_generate_pairs()
 #
@@ -14,8 +14,17 @@
 # An allocator that wraps a library names its HEADER and the DEBIAN package that ships it
 # (configure stops with one line naming the package when the header or a LIBS library is
 # missing); NO_SANITIZE makes its pairs invalid, with that reason, in sanitizer builds (a
-# library that exports malloc fights ASan's and TSan's interceptors). A pair's sources see GCL_COLLECTOR_REQUIRES_<CAP>=1
+# library that exports malloc fights ASan's and TSan's interceptors); NO_TSAN does so in
+# thread-sanitizer builds only (bdw: libgc stops threads with signals, which TSan cannot
+# follow). A pair's sources see GCL_COLLECTOR_REQUIRES_<CAP>=1
 # for each capability its collector requires (heap-walk -> GCL_COLLECTOR_REQUIRES_HEAP_WALK).
+#
+# Exclusive allocators: ONLY_WITH cap says the allocator serves only collectors that
+# REQUIRE cap; every other pair with it is invalid. REQUIRES/PROVIDES alone cannot say
+# this: they let a collector refuse an allocator, never an allocator refuse a collector.
+# bdw is the case: its allocator (GC_MALLOC) hands out memory that libgc reclaims by
+# itself once no pointer it can see remains, so only a collector built around libgc's own
+# heap may use it (the capability own-heap: the collector's heap is the allocator's).
 
 include_guard(GLOBAL)
 
@@ -35,10 +44,12 @@ function(gcl_add_collector name)
 endfunction()
 
 function(gcl_add_allocator name)
-  cmake_parse_arguments(A "NO_SANITIZE" "ATTRS;HEADER;DEBIAN" "SOURCES;PROVIDES;LIBS" ${ARGN})
+  cmake_parse_arguments(A "NO_SANITIZE;NO_TSAN" "ATTRS;HEADER;DEBIAN;ONLY_WITH" "SOURCES;PROVIDES;LIBS" ${ARGN})
   set(skip "")
   if(A_NO_SANITIZE AND NOT GCL_SANITIZE STREQUAL "none")
     set(skip "${name} is left out of ${GCL_SANITIZE}-sanitizer builds (its library exports malloc)")
+  elseif(A_NO_TSAN AND GCL_SANITIZE STREQUAL "thread")
+    set(skip "${name} is left out of thread-sanitizer builds (its library stops threads with signals TSan cannot follow)")
   endif()
   set(incdirs "")
   if(A_HEADER AND NOT skip)
@@ -66,6 +77,7 @@ function(gcl_add_allocator name)
   set_property(GLOBAL PROPERTY GCL_ALLOCATOR_${name}_SOURCES ${A_SOURCES})
   set_property(GLOBAL PROPERTY GCL_ALLOCATOR_${name}_ATTRS ${A_ATTRS})
   set_property(GLOBAL PROPERTY GCL_ALLOCATOR_${name}_PROVIDES "${A_PROVIDES}")
+  set_property(GLOBAL PROPERTY GCL_ALLOCATOR_${name}_ONLY_WITH "${A_ONLY_WITH}")
   set_property(GLOBAL PROPERTY GCL_ALLOCATOR_${name}_LIBS "${libpaths}")
   set_property(GLOBAL PROPERTY GCL_ALLOCATOR_${name}_INCLUDES "${incdirs}")
   set_property(GLOBAL PROPERTY GCL_ALLOCATOR_${name}_SKIP "${skip}")
@@ -106,6 +118,10 @@ function(_gcl_pair_reason collector allocator out_var)
       break()
     endif()
   endforeach()
+  get_property(only GLOBAL PROPERTY GCL_ALLOCATOR_${allocator}_ONLY_WITH)
+  if(NOT reason AND only AND NOT only IN_LIST req)
+    set(reason "${allocator} serves only collectors that require ${only}; ${collector} does not")
+  endif()
   set(${out_var} "${reason}" PARENT_SCOPE)
 endfunction()
 

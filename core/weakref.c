@@ -7,7 +7,16 @@
  *  - a LIVE handle's referent is its object; a PENDING or DONE handle's referent is NULL;
  *  - a PENDING handle is on exactly one pending list and nowhere else;
  *  - the table is open addressing with linear probing, a power-of-two capacity, at most
- *    half full, and no tombstones (deletion shifts the following run back). */
+ *    half full, and no tombstones (deletion shifts the following run back).
+ *
+ * Macros: a collector that owns its heap and frees objects behind core's back (bdw) defines
+ * GCL_COLLECTOR_WEAK_LINKS 1 in its attrs header and the three gcl_collector_weak_* hooks
+ * below; then a LIVE handle's referent slot is also registered with that collector (a
+ * disappearing link: the collector sets it to NULL when the referent becomes unreachable,
+ * before anything else can see it) and read through gcl_collector_weak_read. A LIVE
+ * handle whose link was cleared keeps its table key in `key` until the collector clears
+ * the referent's entry (collectors/bdw/README.md). Without the macro the hooks are
+ * no-ops and nothing changes. */
 #include "weakref.h"
 
 #include <pthread.h>
@@ -17,10 +26,22 @@
 
 #include "mutator.h"
 
+#ifndef GCL_COLLECTOR_WEAK_LINKS
+static inline void gcl_collector_weak_link(struct gcl_object **link, struct gcl_object *o) {
+  (void)link, (void)o;
+}
+static inline void gcl_collector_weak_unlink(struct gcl_object **link) { (void)link; }
+static inline struct gcl_object *gcl_collector_weak_read(struct gcl_object **link) {
+  return *link;
+}
+#endif
+
 enum wr_state { WR_LIVE, WR_PENDING, WR_DONE };
 
 struct gcl_weakref {
-  struct gcl_object *referent;   /* the object while LIVE, else NULL */
+  struct gcl_object *referent;   /* the object while LIVE, else NULL (a weak link may
+                                  * clear it early: GCL_COLLECTOR_WEAK_LINKS) */
+  struct gcl_object *key;        /* the referent it was made for: its table key */
   gcl_weakref_callback callback; /* NULL: none */
   void *ctx;                     /* the callback's argument */
   struct gcl_weakref *next;      /* next handle of the same referent, or on the pending list */
@@ -106,20 +127,21 @@ struct gcl_weakref *gcl_weakref_new(struct gcl_mutator *m, struct gcl_object *ob
   GCL_ASSERT_ALWAYS(obj != NULL);
   struct gcl_weakref *w = malloc(sizeof *w);
   if (!w) gcl_alloc_failed(sizeof *w);
-  *w = (struct gcl_weakref){obj, callback, ctx, NULL, WR_LIVE, false};
+  *w = (struct gcl_weakref){obj, obj, callback, ctx, NULL, WR_LIVE, false};
   pthread_mutex_lock(&wr_lock);
   struct wr_entry *e = find_or_add(obj);
   w->next = e->chain;
   e->chain = w;
   gcl_obj_set_flag(obj, GCL_OBJ_WEAKREFD);
   gcl_rc_thread_publish(m, obj); /* brc: weakref_get may now race with its death */
+  gcl_collector_weak_link(&w->referent, obj);
   pthread_mutex_unlock(&wr_lock);
   return w;
 }
 
 struct gcl_object *gcl_weakref_get(struct gcl_mutator *m, struct gcl_weakref *w) {
   pthread_mutex_lock(&wr_lock);
-  struct gcl_object *o = w->referent;
+  struct gcl_object *o = gcl_collector_weak_read(&w->referent);
   /* A referent whose count already reached zero is dying on some thread's worklist: it is
    * dead to us. Its memory is safe to read: it is freed only after its handles are
    * cleared, which needs wr_lock. */
@@ -138,13 +160,14 @@ void gcl_weakref_free(struct gcl_mutator *m, struct gcl_weakref *w) {
     return;
   }
   if (w->state == WR_LIVE) {
-    struct wr_entry *e = find(w->referent);
+    gcl_collector_weak_unlink(&w->referent);
+    struct wr_entry *e = find(w->key);
     GCL_ASSERT_ALWAYS(e != NULL);
     struct gcl_weakref **p = &e->chain;
     while (*p != w) p = &(*p)->next;
     *p = w->next;
     if (!e->chain) {
-      clear_flag(w->referent);
+      clear_flag(w->key);
       remove_entry(e);
     }
   }
@@ -171,6 +194,7 @@ void gcl_weakref_clear_deferred(struct gcl_object *obj, struct gcl_weakref_pendi
     remove_entry(e);
     while (w) {
       struct gcl_weakref *next = w->next;
+      gcl_collector_weak_unlink(&w->referent);
       w->referent = NULL;
       w->next = NULL;
       if (w->callback) {

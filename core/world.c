@@ -297,7 +297,15 @@ void gcl_for_each_mutator(void (*fn)(struct gcl_mutator *, void *), void *ctx) {
 
 /* --- roots ---------------------------------------------------------------------------- */
 
+/* A collector that cannot read this list (bdw: libgc scans memory, not gclab's lists)
+ * defines GCL_COLLECTOR_ROOT_HOOKS 1 in its attrs header and is told of each slot. */
+#ifndef GCL_COLLECTOR_ROOT_HOOKS
+static inline void gcl_collector_global_root_added(struct gcl_object **slot) { (void)slot; }
+static inline void gcl_collector_global_root_removed(struct gcl_object **slot) { (void)slot; }
+#endif
+
 void gcl_global_root_add(struct gcl_object **slot) {
+  gcl_collector_global_root_added(slot);
   struct global_root *r = malloc(sizeof *r);
   if (!r) gcl_alloc_failed(sizeof *r);
   r->slot = slot;
@@ -318,6 +326,7 @@ void gcl_global_root_remove(struct gcl_object **slot) {
     }
   }
   pthread_mutex_unlock(&world_lock);
+  gcl_collector_global_root_removed(slot);
 }
 
 void gcl_visit_global_roots(gcl_visit_fn visit, void *ctx) {

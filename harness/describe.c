@@ -58,8 +58,19 @@ static int parse_module(char *p, struct gcl_describe *d) {
   if (!name || next_word(&p)) return -1;
   if (strcmp(kind, "collector") != 0 && strcmp(kind, "allocator") != 0 && strcmp(kind, "workload") != 0)
     return -1;
-  for (unsigned i = 0; i < d->nmodules; i++)
-    if (strcmp(d->modules[i].name, name) == 0) return -1; /* one module line per module */
+  for (unsigned i = 0; i < d->nmodules; i++) {
+    if (strcmp(d->modules[i].name, name) != 0) continue;
+    /* One module line per module, except a collector and an allocator of one name (bdw:
+     * libgc is both): they are one module, one namespace of options and figures; the
+     * lines that follow add to the entry, which moves last so that current() finds it. */
+    bool pair = strcmp(kind, "workload") != 0 && strcmp(d->modules[i].kind, "workload") != 0 &&
+                strcmp(d->modules[i].kind, kind) != 0;
+    if (!pair) return -1;
+    struct gcl_module_info m = d->modules[i];
+    memmove(&d->modules[i], &d->modules[i + 1], (d->nmodules - i - 1) * sizeof *d->modules);
+    d->modules[d->nmodules - 1] = m;
+    return 0;
+  }
   d->modules = gcl_must_realloc(d->modules, (d->nmodules + 1) * sizeof *d->modules);
   d->modules[d->nmodules++] = (struct gcl_module_info){.name = gcl_must_strdup(name), .kind = gcl_must_strdup(kind)};
   return 0;

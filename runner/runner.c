@@ -277,9 +277,12 @@ static void report_heap(struct gcl_report *r) {
   gcl_stats_snapshot(&hs);
   gcl_report_u64(r, "objects_allocated", hs.objects_allocated);
   gcl_report_u64(r, "bytes_allocated", hs.bytes_allocated);
+#if !defined(GCL_COLLECTOR_UNSEEN_FREES)
+  /* Not measured (left empty) under a collector whose frees core never sees (bdw). */
   gcl_report_u64(r, "objects_freed", hs.objects_freed);
   gcl_report_u64(r, "objects_leaked", hs.objects_allocated - hs.objects_freed);
   gcl_report_i64(r, "peak_heap_bytes", hs.peak_heap_bytes);
+#endif
   gcl_report_u64(r, "deferred_frees", hs.deferred_frees);
   gcl_report_u64(r, "header_bytes", GCL_HEADER_BYTES);
 }

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config git libhwloc-dev liburcu-dev libcriterion-dev
-          libyaml-dev libmimalloc-dev libjemalloc-dev python3 python3-matplotlib)
+          libyaml-dev libmimalloc-dev libjemalloc-dev libgc-dev python3 python3-matplotlib)
 if [ "${1:-}" = --test ]; then packages+=(slurm-wlm munge); fi
 
 missing=()
