@@ -23,8 +23,8 @@
 #ifndef GCL_SCHEMA_H
 #define GCL_SCHEMA_H
 
-#define GCL_SCHEMA_VERSION 5
-#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..5 */
+#define GCL_SCHEMA_VERSION 6
+#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..6 */
 
 #define GCL_SCHEMA(X)                  \
   X(schema_version, HARNESS)           \
@@ -71,6 +71,8 @@
   X(objects_freed, RECORD)             \
   X(objects_leaked, RECORD)            \
   X(cyclic_garbage, RECORD)            \
+  X(outstanding_garbage_peak, RECORD)  \
+  X(outstanding_garbage_mean, RECORD)  \
   X(peak_heap_bytes, RECORD)           \
   X(deferred_frees, RECORD)            \
   X(header_bytes, RECORD)              \

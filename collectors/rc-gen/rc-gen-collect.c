@@ -6,6 +6,7 @@
 #include "rc-gen-internal.h"
 #include "event.h"
 #include "pause.h"
+#include "garbage.h"
 #include "weakref.h"
 
 /* --- the collection ------------------------------------------------------------------- */
@@ -334,11 +335,49 @@ static void delete_garbage(struct gcl_mutator *m, struct gcl_rcgen_head *garbage
   }
 }
 
-/* Collect generation `gen`, world stopped, on m. */
-void gcl_rcgen_collect(struct gcl_mutator *m, int gen, struct pass *out) {
-  uint64_t t0 = gcl_now_ns();
-  gcl_event_phase_start("mark");
-  __atomic_store_n(&gcl_rcgen.collecting, 1, __ATOMIC_RELAXED);
+/* Steps 2-8 on `set` (world stopped): afterwards its survivors, what finalizers
+ * resurrected and garbage someone still holds are in `to`, tagged to_tag (set == to: a
+ * collection in place), and everything else is freed. members: the tags of the set's
+ * members, or NULL when they are not recognisable by tag (then every member is
+ * initialised eagerly, and only members carry COLLECTING). Ends the "mark" phase, which
+ * the caller started. Fills every field of *p. */
+void gcl_rcgen_collect_region(struct gcl_mutator *m, struct gcl_rcgen_head *set, const bool *members,
+                              struct gcl_rcgen_head *to, unsigned to_tag, bool far, struct pass *p) {
+  struct gcl_rcgen_head unreachable;
+  list_init(&unreachable);
+  uint64_t scanned, nunreachable = deduce_unreachable(set, &unreachable, members, to_tag, far, &scanned);
+  if (set != to) list_merge(set, to);
+  gcl_event_heap_traced();
+  gcl_event_phase_end("mark");
+
+  *p = (struct pass){0, 0, nunreachable, scanned, nunreachable, 0};
+  struct gcl_rcgen_head still;
+  list_init(&still);
+  struct gcl_rcgen_head *garbage = &unreachable;
+  if (nunreachable == 0) return;
+  gcl_event_phase_start("finalize");
+  clear_weakrefs(m, &unreachable);
+  p->finalizers = finalize_garbage(m, &unreachable);
+  if (p->finalizers > 0) {
+    /* Only a finalizer can resurrect (callbacks reach no garbage): recompute. */
+    uint64_t set_size;
+    p->collected = deduce_unreachable(&unreachable, &still, NULL, to_tag, far, &set_size);
+    p->resurrected = set_size - p->collected;
+    list_merge(&unreachable, to);
+    garbage = &still;
+    clear_weakrefs(m, &still); /* weak references finalizers made to garbage */
+  }
+  gcl_event_phase_end("finalize");
+  gcl_event_phase_start("clear");
+  uint64_t freed0 = m->stats.objects_freed;
+  delete_garbage(m, garbage, to, to_tag);
+  p->freed = m->stats.objects_freed - freed0;
+  gcl_event_phase_end("clear");
+}
+
+/* The generational policies (3.12, 3.13): collect generation `gen` and the younger ones;
+ * survivors move one generation up (gen2's stay). */
+static void collect_generations(struct gcl_mutator *m, int gen, struct pass *p) {
   if (gen + 1 < NGEN) gcl_rcgen.gens[gen + 1].count++;
   for (int i = 1; i <= gen; i++) gcl_rcgen.gens[i].count = 0;
   gcl_rcgen_reset_counts();
@@ -353,57 +392,37 @@ void gcl_rcgen_collect(struct gcl_mutator *m, int gen, struct pass *out) {
   for (int i = 0; i < gen; i++) list_merge(&gcl_rcgen.gens[i].head, young);
   for (unsigned t = 1; t < GCL_RCGEN_NTAGS; t++) list_merge(&gcl_rcgen.gen0_lists[t].head, young);
 
-  struct gcl_rcgen_head unreachable;
-  list_init(&unreachable);
   /* Only full collections walk sets much larger than the cache: prefetch there. */
-  bool far = gen == NGEN - 1;
-  uint64_t scanned,
-      nunreachable = deduce_unreachable(young, &unreachable, members, old_tag, far, &scanned);
+  gcl_rcgen_collect_region(m, young, members, old, old_tag, gen == NGEN - 1, p);
+  uint64_t survivors = p->scanned - p->unreachable;
   if (young != old) {
-    if (gen == NGEN - 2) gcl_rcgen.long_lived_pending += scanned - nunreachable;
-    list_merge(young, old);
+    if (gen == NGEN - 2) gcl_rcgen.long_lived_pending += survivors;
   } else {
     gcl_rcgen.long_lived_pending = 0;
-    gcl_rcgen.long_lived_total = scanned - nunreachable;
+    gcl_rcgen.long_lived_total = survivors;
   }
-  gcl_event_heap_traced();
-  gcl_event_phase_end("mark");
+}
 
-  struct pass p = {0, 0, nunreachable};
-  struct gcl_rcgen_head still;
-  list_init(&still);
-  struct gcl_rcgen_head *garbage = &unreachable;
-  if (nunreachable > 0) {
-    gcl_event_phase_start("finalize");
-    clear_weakrefs(m, &unreachable);
-    p.finalizers = finalize_garbage(m, &unreachable);
-    if (p.finalizers > 0) {
-      /* Only a finalizer can resurrect (callbacks reach no garbage): recompute. */
-      uint64_t set_size;
-      p.collected = deduce_unreachable(&unreachable, &still, NULL, old_tag, far, &set_size);
-      p.resurrected = set_size - p.collected;
-      list_merge(&unreachable, old);
-      garbage = &still;
-      clear_weakrefs(m, &still); /* weak references finalizers made to garbage */
-    }
-    gcl_event_phase_end("finalize");
-    gcl_event_phase_start("clear");
-    delete_garbage(m, garbage, old, old_tag);
-    gcl_event_phase_end("clear");
-  }
+void gcl_rcgen_collect(struct gcl_mutator *m, int gen, struct pass *out) {
+  uint64_t t0 = gcl_now_ns();
+  gcl_event_phase_start("mark");
+  __atomic_store_n(&gcl_rcgen.collecting, 1, __ATOMIC_RELAXED);
+  struct pass p;
+  if (gcl_rcgen.policy == GCL_RCGEN_POLICY_314)
+    gcl_rcgen_collect_314(m, gen, &p);
+  else
+    collect_generations(m, gen, &p);
   gcl_heap_bytes_flush(m); /* our own frees count in the live data */
   gcl_event_live_data((uint64_t)gcl_stats_live_bytes());
+  if (p.freed) gcl_garbage_freed(p.freed);
 
   __atomic_store_n(&gcl_rcgen.collecting, 0, __ATOMIC_RELAXED);
   gcl_rcgen_reset_limits();
   gcl_rcgen.stats.collections[gen]++;
-  gcl_rcgen.stats.objects_scanned += scanned;
+  gcl_rcgen.stats.objects_scanned += p.scanned;
   gcl_rcgen.stats.objects_collected += p.collected;
   gcl_rcgen.stats.finalizers_run += p.finalizers;
   gcl_rcgen.stats.resurrected += p.resurrected;
   gcl_rcgen.stats.gc_ns += gcl_now_ns() - t0;
   if (out) *out = p;
 }
-
-/* CPython's gc_collect_generations: the oldest generation over its threshold, the full
- * collection gated by the 25% long-lived rule. -1: none. */

@@ -3,7 +3,8 @@
  * process-wide state (one struct, gcl_rcgen), the collection-time bits of the prefix, the
  * list helpers used with the world stopped, and the functions one file calls in another.
  * Files: rc-gen.c (state, trigger, threads, the collector contract, the module's options
- * and figures), rc-gen-collect.c (one collection), rc-gen-introspect.c (tests' view).
+ * and figures), rc-gen-collect.c (one collection), rc-gen-incremental.c (3.14's
+ * increments), rc-gen-introspect.c (tests' view).
  *
  * Invariants: every field of gcl_rcgen is written only under registry_lock or with the
  * world stopped (the comment of each says which); the list helpers touch lists only with
@@ -22,6 +23,9 @@
 #define UNREACHABLE ((uintptr_t)1) /* next bit 0: in the tentatively unreachable list */
 #define REFS_SHIFT 4               /* gc_refs lives in prev above the low bits */
 #define REFS_ONE ((uintptr_t)1 << REFS_SHIFT)
+
+/* --policy values: the index of the choice in the option's "3.12|3.13|3.14". */
+enum gcl_rcgen_policy { GCL_RCGEN_POLICY_312, GCL_RCGEN_POLICY_313, GCL_RCGEN_POLICY_314 };
 
 struct generation {
   struct gcl_rcgen_head head; /* its objects (gen 0: only while it is being collected) */
@@ -45,6 +49,14 @@ struct gcl_rcgen_global {
   int collecting;                     /* atomic: a collection runs (only its thread runs) */
   uint64_t long_lived_total;          /* gen2 size after the last full collection */
   uint64_t long_lived_pending;        /* objects moved into gen2 since */
+  enum gcl_rcgen_policy policy;       /* the CPython version modelled (set at init) */
+  /* 3.14 only (rc-gen-incremental.c; world stopped): the two old spaces are gens[1]
+   * (tag 126) and gens[2] (tag 124); `visited` names the one increments move survivors
+   * to, the other is the one they take objects from. */
+  int visited;                        /* 1 or 2: the visited space's index in gens */
+  int64_t work_to_do;                 /* CPython's gcstate->work_to_do */
+  uint64_t increment_objects;         /* objects in all increments (young part included) */
+  uint64_t scavenges;                 /* increments that emptied the pending space */
   struct gcl_rcgen_stats stats;       /* every collection (world stopped) */
   struct gcl_rcgen_stats final_stats; /* of those, the ones at exit (not reported) */
 };
@@ -55,6 +67,9 @@ struct pass {
   uint64_t finalizers;  /* finalizers it ran */
   uint64_t resurrected; /* unreachable objects that finalizers resurrected */
   uint64_t collected;   /* garbage objects it cleared */
+  uint64_t scanned;     /* size of the set it examined */
+  uint64_t unreachable; /* of those, found unreachable before finalizers ran */
+  uint64_t freed;       /* objects freed while it cleared garbage (core/garbage.h) */
 };
 
 /* --- small helpers -------------------------------------------------------------------- */
@@ -125,8 +140,15 @@ void gcl_rcgen_set_limit_locked(struct gcl_collector_mutator *cm, int64_t total)
 void gcl_rcgen_reset_limits(void);
 void gcl_rcgen_reset_counts(void);
 
+/* CPython's heap_size: tracked objects now (sum of the per-thread counts). */
+int64_t gcl_rcgen_heap_size(void);
+
 /* Collect generation `gen`, world stopped, on m (rc-gen-collect.c); *out (may be NULL)
- * gets what it did. */
+ * gets what it did. Under 3.14 generation 1 is one increment (rc-gen-incremental.c). */
 void gcl_rcgen_collect(struct gcl_mutator *m, int gen, struct pass *out);
+void gcl_rcgen_collect_region(struct gcl_mutator *m, struct gcl_rcgen_head *set, const bool *members,
+                              struct gcl_rcgen_head *to, unsigned to_tag, bool far, struct pass *p);
+/* 3.14's gc_collect_young / gc_collect_increment / gc_collect_full for gen 0 / 1 / 2. */
+void gcl_rcgen_collect_314(struct gcl_mutator *m, int gen, struct pass *p);
 
 #endif

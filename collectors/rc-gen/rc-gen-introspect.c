@@ -43,6 +43,11 @@ void gcl_rcgen_long_lived(uint64_t *total, uint64_t *pending) {
   *pending = gcl_rcgen.long_lived_pending;
 }
 
+void gcl_rcgen_incremental_state(int64_t *work_to_do, int *visited) {
+  *work_to_do = gcl_rcgen.work_to_do;
+  *visited = gcl_rcgen.visited;
+}
+
 int gcl_rcgen_generation_of(struct gcl_object *o) {
   unsigned tag = gcl_rcgen_tag_of(gcl_rcgen_head_of(o));
   switch (tag) {

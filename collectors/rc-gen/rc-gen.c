@@ -85,6 +85,7 @@
 
 #include "rc-gen-internal.h"
 #include "event.h"
+#include "garbage.h"
 #include "gil.h"
 #include "pause.h"
 #include "report.h"
@@ -92,6 +93,7 @@
 #define LOCK_SPINS 64 /* spins before yielding */
 
 int gcl_rcgen_locking;
+int64_t gcl_rcgen_orphan_tracked;
 struct gcl_rcgen_lock gcl_rcgen_locks[GCL_RCGEN_NTAGS];
 struct gcl_rcgen_global gcl_rcgen = {.registry_lock = PTHREAD_MUTEX_INITIALIZER, .enabled = true};
 
@@ -143,7 +145,20 @@ void gcl_rcgen_reset_counts(void) {
   gcl_rcgen.orphan_count = 0;
   pthread_mutex_unlock(&gcl_rcgen.registry_lock);
 }
+int64_t gcl_rcgen_heap_size(void) {
+  pthread_mutex_lock(&gcl_rcgen.registry_lock);
+  int64_t n = __atomic_load_n(&gcl_rcgen_orphan_tracked, __ATOMIC_RELAXED);
+  for (struct gcl_collector_mutator *cm = gcl_rcgen.registry; cm; cm = cm->reg_next)
+    n += __atomic_load_n(&cm->tracked, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&gcl_rcgen.registry_lock);
+  return n;
+}
+
+/* CPython's gc_collect_generations: the oldest generation over its threshold, the full
+ * collection gated by the 25% long-lived rule (3.12, 3.13); under 3.14 every automatic
+ * collection is an increment (_Py_RunGC collects "generation 1"). -1: none. */
 static int choose_generation(int64_t gen0_count) {
+  if (gcl_rcgen.policy == GCL_RCGEN_POLICY_314) return 1;
   for (int i = NGEN - 1; i >= 0; i--) {
     int64_t c = i == 0 ? gen0_count : gcl_rcgen.gens[i].count;
     if (c <= gcl_rcgen.gens[i].threshold) continue;
@@ -180,16 +195,22 @@ void gcl_rcgen_alloc_slow(struct gcl_collector_mutator *cm) {
 
 /* --- the module: options and figures (core/module.h) ------------------------------------ */
 
-/* CPython's gc.set_threshold(2000, 10, 10); indices follow the table. */
-enum { OPT_THRESHOLD0, OPT_THRESHOLD1, OPT_THRESHOLD2 };
+/* The policy sets the thresholds' defaults (CPython's gc.set_threshold of that version);
+ * a threshold given explicitly (>= 0) replaces the policy's. Indices follow the table. */
+enum { OPT_POLICY, OPT_THRESHOLD0, OPT_THRESHOLD1, OPT_THRESHOLD2 };
 static const struct gcl_opt_decl options[] = {
-    [OPT_THRESHOLD0] = {"threshold0", GCL_OPT_INT, "2000", "0", "1000000000000", NULL,
-                        "collect gen0 when tracked allocations - deallocations exceed this; 0: never"},
-    [OPT_THRESHOLD1] = {"threshold1", GCL_OPT_INT, "10", "0", "1000000000000", NULL,
-                        "collect gen1 after this many gen0 collections"},
-    [OPT_THRESHOLD2] = {"threshold2", GCL_OPT_INT, "10", "0", "1000000000000", NULL,
-                        "full collection after this many gen1 collections (and the 25% rule)"},
+    [OPT_POLICY] = {"policy", GCL_OPT_ENUM, "3.13", NULL, NULL, "3.12|3.13|3.14",
+                    "CPython version whose collection policy is modelled (README: Policies)"},
+    [OPT_THRESHOLD0] = {"threshold0", GCL_OPT_INT, "-1", "-1", "1000000000000", NULL,
+                        "collect when tracked allocations - deallocations exceed this; 0: never; -1: the policy's"},
+    [OPT_THRESHOLD1] = {"threshold1", GCL_OPT_INT, "-1", "-1", "1000000000000", NULL,
+                        "collect gen1 after this many gen0 collections (3.14: the scan-rate factor); -1: the policy's"},
+    [OPT_THRESHOLD2] = {"threshold2", GCL_OPT_INT, "-1", "-1", "1000000000000", NULL,
+                        "full collection after this many gen1 collections (unused by 3.14); -1: the policy's"},
 };
+/* The policies' thresholds: CPython 3.12's (700, 10, 10), 3.13's (2000, 10, 10), 3.14's
+ * young threshold 2000 and old[0].threshold 10 (old[1].threshold 0: unused). */
+static const int64_t policy_thresholds[3][NGEN] = {{700, 10, 10}, {2000, 10, 10}, {2000, 10, 0}};
 static const struct gcl_fig_decl figures[] = {
     {"gc_collections_gen0", "count", "collections of generation 0 (young)"},
     {"gc_collections_gen1", "count", "collections of generation 1"},
@@ -198,6 +219,11 @@ static const struct gcl_fig_decl figures[] = {
     {"gc_objects_collected", "objects", "unreachable objects freed by collections"},
     {"gc_finalizers_run", "count", "PEP 442 finalizers run by collections"},
     {"gc_resurrected", "objects", "objects a finalizer made reachable again"},
+    {"threshold0", "objects", "threshold0 in effect (the policy's unless given)"},
+    {"threshold1", "count", "threshold1 in effect (3.14: the scan-rate factor)"},
+    {"threshold2", "count", "threshold2 in effect"},
+    {"gc_increment_objects", "objects", "3.14: objects in all increments, young part included"},
+    {"gc_scavenges", "count", "3.14: increments that finished a pass over the old generation"},
 };
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
@@ -212,9 +238,14 @@ int gcl_collector_init(const struct gcl_init *init) {
   }
   gcl_rcgen.gens[1].tag = GCL_RCGEN_TAG_GEN1;
   gcl_rcgen.gens[2].tag = GCL_RCGEN_TAG_GEN2;
-  gcl_rcgen.gens[0].threshold = init->opts[OPT_THRESHOLD0].i;
-  gcl_rcgen.gens[1].threshold = init->opts[OPT_THRESHOLD1].i;
-  gcl_rcgen.gens[2].threshold = init->opts[OPT_THRESHOLD2].i;
+  gcl_rcgen.policy = (enum gcl_rcgen_policy)init->opts[OPT_POLICY].e;
+  for (int i = 0; i < NGEN; i++) {
+    int64_t given = init->opts[OPT_THRESHOLD0 + i].i;
+    gcl_rcgen.gens[i].threshold = given >= 0 ? given : policy_thresholds[gcl_rcgen.policy][i];
+  }
+  gcl_rcgen.visited = 1;
+  gcl_garbage_counts_frees(); /* gcl_rcgen_collect reports what each clearing freed */
+  gcl_rcgen.work_to_do = -5000; /* CPython 3.14's initial gcstate->work_to_do */
   list_init(&gcl_rcgen.permanent);
   for (unsigned t = 0; t < GCL_RCGEN_NTAGS; t++) {
     gcl_rcgen.gen0_lists[t].tag = t;
@@ -238,6 +269,7 @@ void gcl_collector_thread_attach(struct gcl_mutator *m) {
   }
   cm->gen0 = &gcl_rcgen.gen0_lists[slot];
   __atomic_store_n(&cm->count, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&cm->tracked, 0, __ATOMIC_RELAXED);
   cm->reg_next = gcl_rcgen.registry;
   gcl_rcgen.registry = cm;
   gcl_rcgen.nthreads++;
@@ -279,6 +311,8 @@ void gcl_collector_thread_detach(struct gcl_mutator *m) {
   }
   gcl_rcgen.nthreads--;
   gcl_rcgen.orphan_count += __atomic_load_n(&cm->count, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&gcl_rcgen_orphan_tracked, __atomic_load_n(&cm->tracked, __ATOMIC_RELAXED),
+                     __ATOMIC_RELAXED);
   if (l->tag != GCL_RCGEN_TAG_ORPHAN) gcl_rcgen.slot_used[l->tag] = false;
   pthread_mutex_unlock(&gcl_rcgen.registry_lock);
   cm->gen0 = NULL;
@@ -332,8 +366,10 @@ uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze) {
     gcl_rcgen_reset_counts();
     gcl_rcgen_reset_limits();
   } else {
-    n = list_retag(&gcl_rcgen.permanent, gcl_rcgen.gens[NGEN - 1].tag);
-    list_merge(&gcl_rcgen.permanent, &gcl_rcgen.gens[NGEN - 1].head);
+    /* Into the oldest generation; under 3.14 into the visited space, as CPython's. */
+    int to = gcl_rcgen.policy == GCL_RCGEN_POLICY_314 ? gcl_rcgen.visited : NGEN - 1;
+    n = list_retag(&gcl_rcgen.permanent, gcl_rcgen.gens[to].tag);
+    list_merge(&gcl_rcgen.permanent, &gcl_rcgen.gens[to].head);
   }
   gcl_start_the_world(m);
   return n;
@@ -372,4 +408,11 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_figure_u64(r, "gc_objects_collected", s.objects_collected - f.objects_collected);
   gcl_report_figure_u64(r, "gc_finalizers_run", s.finalizers_run - f.finalizers_run);
   gcl_report_figure_u64(r, "gc_resurrected", s.resurrected - f.resurrected);
+  gcl_report_figure_u64(r, "threshold0", (uint64_t)gcl_rcgen.gens[0].threshold);
+  gcl_report_figure_u64(r, "threshold1", (uint64_t)gcl_rcgen.gens[1].threshold);
+  gcl_report_figure_u64(r, "threshold2", (uint64_t)gcl_rcgen.gens[2].threshold);
+  if (gcl_rcgen.policy == GCL_RCGEN_POLICY_314) { /* the exit collections are full ones */
+    gcl_report_figure_u64(r, "gc_increment_objects", gcl_rcgen.increment_objects);
+    gcl_report_figure_u64(r, "gc_scavenges", gcl_rcgen.scavenges);
+  }
 }
