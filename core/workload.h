@@ -9,7 +9,8 @@
  * its threads detach, and sets ctx->checksum to a value that depends only on the
  * parameters, scale, seed and thread count: equal under every collector and allocator. A
  * workload that makes cyclic garbage sets ctx->cyclic_garbage to the exact number of
- * objects it left unreachable in cycles. A workload keeps no state in file-scope variables:
+ * objects it left unreachable in cycles, and stamps each such object with
+ * gcl_garbage_made (core/garbage.h) when it becomes garbage. A workload keeps no state in file-scope variables:
  * what its threads share lives in run()'s frame and reaches them as gcl_run_threads' arg.
  * A self-check that fails calls gcl_workload_fail. */
 #ifndef GCL_WORKLOAD_H

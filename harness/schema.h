@@ -73,6 +73,8 @@
   X(objects_freed, RECORD)             \
   X(objects_leaked, RECORD)            \
   X(cyclic_garbage, RECORD)            \
+  X(outstanding_garbage_peak, RECORD)  \
+  X(outstanding_garbage_mean, RECORD)  \
   X(peak_heap_bytes, RECORD)           \
   X(deferred_frees, RECORD)            \
   X(header_bytes, RECORD)              \

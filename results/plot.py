@@ -32,7 +32,7 @@ plotted numbers as CSV on standard output.
 
 Input is checked by the same rules as gclab's reader (harness/analysis/csv-read.c, mirrored
 here by records() and load(): a regular file, strict RFC 4180 with no NUL byte and no quote
-inside an unquoted field, header with the required columns, schema_version 1 to 5, the
+inside an unquoted field, header with the required columns, schema_version 1 to 6, the
 same on every row, every row as long as the header, numbers well formed, no negative or
 non-finite measurement; tests/analysis/plot-read-test.sh feeds both the same bad files);
 rows (version 2 on) whose placement is not none or iterations not 1 are separate cells
@@ -50,7 +50,7 @@ import re
 import stat
 import sys
 
-SCHEMA_VERSION = 5  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
+SCHEMA_VERSION = 6  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
 SCHEMA_OLDEST_READ = 1
 EVENTS_HEADER = ["run_id", "collector", "allocator", "workload", "threads", "placement", "rep",
                  "cell", "thread", "start_ns", "duration_ns", "kind"]
@@ -197,7 +197,8 @@ MEASUREMENTS = frozenset("""
     wall_s process_wall_s user_s sys_s cpu_s gc_s collections pause_count pause_total_s
     pause_p50_us pause_p90_us pause_p99_us pause_p999_us pause_max_us ttsp_count
     ttsp_p50_us ttsp_p99_us ttsp_max_us objects_allocated
-    bytes_allocated objects_freed objects_leaked cyclic_garbage peak_heap_bytes
+    bytes_allocated objects_freed objects_leaked cyclic_garbage outstanding_garbage_peak
+    outstanding_garbage_mean peak_heap_bytes
     deferred_frees header_bytes max_rss_kb rss_mean_kb minflt majflt nvcsw nivcsw numa_nodes_used
     topo_packages topo_numa_nodes topo_cores topo_pus mmu_1ms mmu_10ms mmu_100ms
     cpu_migrations hw_cycles hw_instructions hw_cache_misses""".split())

@@ -41,6 +41,7 @@
 #include "allocator.h"
 #include "collector.h"
 #include "environment.h"
+#include "garbage.h"
 #include "options.h"
 #include "pause.h"
 #include "placement.h"
@@ -408,6 +409,8 @@ int main(int argc, char **argv) {
   struct gcl_pause_hist pauses, ttsps; /* the measured window's */
   gcl_pause_snapshot(&pauses);
   gcl_ttsp_snapshot(&ttsps);
+  struct gcl_garbage_figures garbage; /* before the exit collections free the rest */
+  gcl_garbage_window(t0, t1, &garbage);
   fclose(itf);
   ctx.cyclic_garbage = cyclic;
   gcl_heap_finish();
@@ -438,6 +441,11 @@ int main(int argc, char **argv) {
   if (rss_mean >= 0) gcl_report_f64(&rep, "rss_mean_kb", rss_mean / 1024);
   counters_report(&rep);
   if (ctx.cyclic_garbage >= 0) gcl_report_i64(&rep, "cyclic_garbage", ctx.cyclic_garbage);
+  /* Known where the workload stamps its cyclic garbage and the collector its frees of it. */
+  if (ctx.cyclic_garbage >= 0 && gcl_garbage_known(gcl_collects_cycles())) {
+    gcl_report_i64(&rep, "outstanding_garbage_peak", garbage.peak);
+    gcl_report_f64(&rep, "outstanding_garbage_mean", garbage.mean);
+  }
   if (ctx.input[0]) gcl_report_str(&rep, "workload_input", ctx.input);
   report_workload_figures(&rep, &ctx);
   gcl_report_environment(&rep);

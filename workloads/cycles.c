@@ -20,7 +20,9 @@
  *
  * ctx->cyclic_garbage = the number of nodes of every ring and list that became
  * unreachable, summed over threads (atomic add at thread end): exact, since structures
- * share no nodes. Chain nodes and the keep table never count.
+ * share no nodes. Chain nodes and the keep table never count. Each such node is also
+ * stamped with gcl_garbage_made just before the release or overwrite that makes it
+ * garbage (core/garbage.h: outstanding cyclic garbage), so the stamps sum to it.
  *
  * Checksum (per thread, summed): for every walk of a structure, its node count plus the sum
  * of its nodes' values (random, written at creation). It depends only on (params, scale,
@@ -35,6 +37,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "garbage.h"
 #include "workload.h"
 
 #define CYCLES_PHASES 8    /* checkpoints during the rounds */
@@ -227,10 +230,14 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
       if (s != SHAPE_CHAIN && nkeep > 0 && gcl_rng_below(&t.rng, KEEP_ONE_IN) == 0) {
         size_t k = gcl_rng_below(&t.rng, nkeep);
         t.cyclic += (int64_t)kept[k].n; /* the old occupant (if any) becomes garbage */
+        gcl_garbage_made(kept[k].n);
         kept[k] = (struct kept){s, n};
         gcl_store_move(m, keep, &KEEP(keep)->slot[k], head);
       } else {
-        if (s != SHAPE_CHAIN) t.cyclic += (int64_t)n;
+        if (s != SHAPE_CHAIN) {
+          t.cyclic += (int64_t)n;
+          gcl_garbage_made(n);
+        }
         gcl_release(m, head);
       }
       head = NULL;
@@ -242,7 +249,10 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   }
 
   /* Drop the keep table: every kept structure becomes cyclic garbage. */
-  for (size_t k = 0; k < nkeep; k++) t.cyclic += (int64_t)kept[k].n;
+  uint64_t kept_nodes = 0;
+  for (size_t k = 0; k < nkeep; k++) kept_nodes += kept[k].n;
+  t.cyclic += (int64_t)kept_nodes;
+  gcl_garbage_made(kept_nodes);
   GCL_FRAME_POP(m, f);
   gcl_release(m, keep);
   free(kept);

@@ -334,6 +334,14 @@ struct gcl_brc_stats {
   uint64_t long_lived_total;   /* containers that survived the last collection */
 };
 void gcl_brc_get_stats(struct gcl_brc_stats *out);
+/* The trigger's rules (brc.c): the count rule (3.13t: more than GCL_BRC_THRESHOLD net
+ * container allocations and more than a quarter of the long-lived ones), and the memory
+ * rule trigger=memory adds (3.14t: more than 10% growth since the last collection; true
+ * when there is no last one or memory cannot be read, mem < 0). */
+bool gcl_brc_count_rule(int64_t count, uint64_t long_lived_total);
+bool gcl_brc_memory_rule(int64_t mem, int64_t last_mem);
+/* Collections trigger=memory skipped, the memory it compares against (0: none yet). */
+void gcl_brc_trigger_state(uint64_t *skipped, int64_t *last_mem);
 /* The RC counters of every detached thread (zeros unless GCL_BRC_COUNTERS). */
 void gcl_brc_get_counters(struct gcl_brc_counters *out);
 /* Objects waiting on m's merge queue: m is the caller, or the world is stopped. */

@@ -42,6 +42,7 @@
 #include "brc-internal.h"
 #include "collector.h"
 #include "event.h"
+#include "garbage.h"
 #include "pause.h"
 #include "weakref.h"
 
@@ -339,7 +340,7 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
 #if GCL_BRC_COUNTERS
   struct gcl_brc_counters program_ops = m->collector.ops;
 #endif
-  uint64_t collected = 0;
+  uint64_t collected = 0, freed0 = m->stats.objects_freed;
   gcl_event_phase_start("clear");
   for (size_t i = 0; i < st.garbage.n; i++) {
     struct gcl_object *o = st.garbage.a[i];
@@ -350,6 +351,7 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
     if (gcl_rc_thread_dec(m, o, true)) gcl_dealloc(m, o);
   }
   gcl_event_phase_end("clear");
+  gcl_garbage_freed(m->stats.objects_freed - freed0); /* core/garbage.h */
 #if GCL_BRC_COUNTERS
   m->collector.ops = program_ops;
 #endif
@@ -360,6 +362,10 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
 
   __atomic_store_n(&gcl_brc.young_count, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&gcl_brc.long_lived_total, st.survivors, __ATOMIC_RELAXED);
+  if (gcl_brc.trigger == GCL_BRC_TRIGGER_MEMORY) { /* the memory trigger's reference point */
+    enum gcl_brc_mem_source src;
+    __atomic_store_n(&gcl_brc.last_mem, gcl_brc_memory_now(&src), __ATOMIC_RELAXED);
+  }
   uint64_t t1 = gcl_now_ns();
   pthread_mutex_lock(&gcl_brc.stats_lock);
   gcl_brc.stats.collections++;

@@ -22,6 +22,16 @@ struct gcl_brc_thread {
   uint32_t tid;                /* its id */
 };
 
+/* --opt brc.trigger: CPython 3.13t's count rule, or 3.14t's count rule that also skips a
+ * collection unless memory grew by 10% since the last one (brc.c). */
+enum gcl_brc_trigger { GCL_BRC_TRIGGER_COUNT, GCL_BRC_TRIGGER_MEMORY };
+/* What the memory trigger measured: the allocator's committed bytes where it reports
+ * them (gcl_allocator_committed_bytes), else the process's RSS (as CPython). */
+enum gcl_brc_mem_source { GCL_BRC_MEM_NONE, GCL_BRC_MEM_COMMITTED, GCL_BRC_MEM_RSS };
+
+/* Memory now for the memory trigger, and where it came from (brc.c); -1 if unreadable. */
+int64_t gcl_brc_memory_now(enum gcl_brc_mem_source *source);
+
 /* Process-wide state of the collector (brc.c owns it; fields are atomic or under the
  * named lock). */
 struct gcl_brc_global {
@@ -29,6 +39,11 @@ struct gcl_brc_global {
   int64_t young_count;         /* atomic: container allocations - frees since a collection */
   uint64_t long_lived_total;   /* atomic: containers that survived the last collection */
   int auto_collect;            /* atomic: automatic collections on (gc.enable) */
+  int trigger;                 /* enum gcl_brc_trigger (--opt brc.trigger), set at init */
+  int64_t last_mem;            /* atomic: memory measured after the last collection (bytes;
+                                * 0: none yet), for the memory trigger */
+  int mem_source;              /* atomic: enum gcl_brc_mem_source of the last measurement */
+  uint64_t deferred;           /* atomic: collections the memory trigger skipped */
   pthread_mutex_t stats_lock;  /* guards stats (never held across anything else) */
   struct gcl_brc_stats stats;  /* figures since the process started */
 };

@@ -19,10 +19,13 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "brc-internal.h"
+#include "allocator.h"
 #include "collector.h"
+#include "garbage.h"
 #include "report.h"
 #include "ptrset.h"
 #include "tsan.h"
@@ -148,13 +151,57 @@ static void safepoint_work(struct gcl_mutator *m) {
     gcl_brc_collect(m, false);
 }
 
+static int64_t rss_bytes(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (!f) return -1;
+  long size, resident;
+  int ok = fscanf(f, "%ld %ld", &size, &resident) == 2;
+  fclose(f);
+  return ok ? (int64_t)resident * sysconf(_SC_PAGESIZE) : -1;
+}
+
+int64_t gcl_brc_memory_now(enum gcl_brc_mem_source *source) {
+  int64_t c = gcl_allocator_committed_bytes();
+  if (c >= 0) {
+    *source = GCL_BRC_MEM_COMMITTED;
+    return c;
+  }
+  *source = GCL_BRC_MEM_RSS;
+  return rss_bytes();
+}
+
+/* The rules of the trigger (brc-attrs.h). */
+bool gcl_brc_count_rule(int64_t count, uint64_t long_lived_total) {
+  return count > GCL_BRC_THRESHOLD && (uint64_t)count > long_lived_total / 4;
+}
+
+bool gcl_brc_memory_rule(int64_t mem, int64_t last_mem) {
+  return mem < 0 || last_mem <= 0 || mem > last_mem + last_mem / 10;
+}
+
+/* The memory trigger's extra rule (3.14t): collect only if memory grew by more than 10%
+ * since the last collection (or none ran yet, or memory cannot be read); otherwise skip
+ * and start counting again from zero, so memory is read again only after another
+ * GCL_BRC_THRESHOLD allocations. */
+static bool memory_grew(void) {
+  enum gcl_brc_mem_source src;
+  int64_t mem = gcl_brc_memory_now(&src);
+  __atomic_store_n(&gcl_brc.mem_source, (int)src, __ATOMIC_RELAXED);
+  if (gcl_brc_memory_rule(mem, __atomic_load_n(&gcl_brc.last_mem, __ATOMIC_RELAXED))) return true;
+  __atomic_store_n(&gcl_brc.young_count, 0, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&gcl_brc.deferred, 1, __ATOMIC_RELAXED);
+  return false;
+}
+
+/* CPython's gc_should_collect, with the counts batched (brc-attrs.h). */
 void gcl_brc_alloc_batch(struct gcl_collector_mutator *cm) {
   int32_t delta = cm->alloc_count;
   cm->alloc_count = 0;
   int64_t n = __atomic_add_fetch(&gcl_brc.young_count, delta, __ATOMIC_RELAXED);
-  if (delta <= 0 || n <= GCL_BRC_THRESHOLD) return;
-  if ((uint64_t)n <= __atomic_load_n(&gcl_brc.long_lived_total, __ATOMIC_RELAXED) / 4) return;
+  if (delta <= 0 || !gcl_brc_count_rule(n, __atomic_load_n(&gcl_brc.long_lived_total, __ATOMIC_RELAXED)))
+    return;
   if (!__atomic_load_n(&gcl_brc.auto_collect, __ATOMIC_RELAXED)) return;
+  if (gcl_brc.trigger == GCL_BRC_TRIGGER_MEMORY && !memory_grew()) return;
   __atomic_fetch_or(&gcl_brc_mutator_of(cm)->safepoint_work, GCL_BRC_WORK_COLLECT, __ATOMIC_RELAXED);
 }
 
@@ -171,12 +218,21 @@ static const struct gcl_fig_decl figures[] = {
     {"ops_merged", "count", "queued objects merged by their owner (GCL_BRC_COUNTERS builds)"},
     {"ops_deferred_skipped", "count",
      "RC operations skipped on deferred objects (GCL_BRC_COUNTERS builds)"},
+    {"trigger_skipped", "count", "trigger=memory: collections skipped for too little memory growth"},
+    {"trigger_mem_committed", "bool",
+     "trigger=memory: 1 if memory was the allocator's committed bytes, 0 if the process's RSS"},
 };
-GCL_COLLECTOR_DECLARE(GCL_NONE, 0, figures, GCL_COUNT(figures));
+enum { OPT_TRIGGER };
+static const struct gcl_opt_decl options[] = {
+    [OPT_TRIGGER] = {"trigger", GCL_OPT_ENUM, "count", NULL, NULL, "count|memory",
+                     "count: 3.13t's rule; memory: 3.14t's, which also needs 10% memory growth"},
+};
+GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
 int gcl_collector_init(const struct gcl_init *init) {
-  (void)init;
+  gcl_brc.trigger = (int)init->opts[OPT_TRIGGER].e;
   gcl_safepoint_handler = safepoint_work;
+  gcl_garbage_counts_frees(); /* brc-gc.c reports what each clearing freed */
   return 0;
 }
 
@@ -278,6 +334,11 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_figure_u64(r, "gc_objects_collected", s.collected - final_gc.collected);
   gcl_report_figure_u64(r, "gc_finalizers_run", s.finalizers_run - final_gc.finalizers_run);
   gcl_report_figure_u64(r, "gc_resurrected", s.resurrected - final_gc.resurrected);
+  if (gcl_brc.trigger == GCL_BRC_TRIGGER_MEMORY) {
+    gcl_report_figure_u64(r, "trigger_skipped", __atomic_load_n(&gcl_brc.deferred, __ATOMIC_RELAXED));
+    int src = __atomic_load_n(&gcl_brc.mem_source, __ATOMIC_RELAXED);
+    if (src != GCL_BRC_MEM_NONE) gcl_report_figure_u64(r, "trigger_mem_committed", src == GCL_BRC_MEM_COMMITTED);
+  }
 #if GCL_BRC_COUNTERS
   struct gcl_brc_counters c;
   gcl_brc_get_counters(&c);
@@ -290,6 +351,11 @@ void gcl_collector_report(struct gcl_report *r) {
 }
 
 /* --- introspection ------------------------------------------------------------------------ */
+
+void gcl_brc_trigger_state(uint64_t *skipped, int64_t *last_mem) {
+  *skipped = __atomic_load_n(&gcl_brc.deferred, __ATOMIC_RELAXED);
+  *last_mem = __atomic_load_n(&gcl_brc.last_mem, __ATOMIC_RELAXED);
+}
 
 void gcl_brc_get_stats(struct gcl_brc_stats *out) {
   pthread_mutex_lock(&gcl_brc.stats_lock);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* collectors/rc-gen/rc-gen-attrs.h — reference counting plus CPython's generational cycle
- * collector (Python/gc.c, 3.12 design, 3.13 thresholds): constants, the 16-byte prefix,
+/* collectors/rc-gen/rc-gen-attrs.h — reference counting plus CPython's cycle collector
+ * (Python/gc.c: 3.12/3.13's generations or 3.14's increments, --opt rc-gen.policy):
+ * constants, the 16-byte prefix,
  * and the inline allocation/free hooks that track and untrack container objects.
  *
  * Prefix (CPython's PyGC_Head): two words before the common header.
@@ -68,10 +69,13 @@ struct gcl_collector_mutator {
                                       * allocations/deallocations; atomic (summed by others) */
   int64_t limit;                     /* slow path once count exceeds it; atomic (set under the
                                       * registry lock or with the world stopped) */
+  int64_t tracked;                   /* tracked allocations - tracked frees by this thread
+                                      * (may go negative); atomic, summed: CPython's heap_size */
   struct gcl_collector_mutator *reg_next; /* registry of attached threads (rc-gen.c) */
 };
 
 extern int gcl_rcgen_locking; /* atomic: list operations take the list locks */
+extern int64_t gcl_rcgen_orphan_tracked; /* atomic: see gcl_collector_mutator.tracked */
 extern struct gcl_rcgen_lock gcl_rcgen_locks[GCL_RCGEN_NTAGS];
 
 static inline enum gcl_rc_kind gcl_rc_kind(void) { return GCL_RC_ATOMIC; }
@@ -160,6 +164,7 @@ static inline void gcl_collector_on_alloc(struct gcl_collector_mutator *cm, stru
   }
   int64_t c = __atomic_load_n(&cm->count, __ATOMIC_RELAXED) + 1;
   __atomic_store_n(&cm->count, c, __ATOMIC_RELAXED);
+  __atomic_store_n(&cm->tracked, __atomic_load_n(&cm->tracked, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
   if (GCL_UNLIKELY(c > __atomic_load_n(&cm->limit, __ATOMIC_RELAXED))) gcl_rcgen_alloc_slow(cm);
   struct gcl_rcgen_list *l = cm->gen0;
   if (GCL_LIKELY(!__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED))) {
@@ -183,6 +188,9 @@ static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struc
   if (cm) {
     int64_t c = __atomic_load_n(&cm->count, __ATOMIC_RELAXED);
     if (c > 0) __atomic_store_n(&cm->count, c - 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&cm->tracked, __atomic_load_n(&cm->tracked, __ATOMIC_RELAXED) - 1, __ATOMIC_RELAXED);
+  } else {
+    __atomic_fetch_sub(&gcl_rcgen_orphan_tracked, 1, __ATOMIC_RELAXED);
   }
 }
 
@@ -207,6 +215,9 @@ int64_t gcl_rcgen_gen0_count(void);
 /* generations[1..2].count, and the long-lived figures of the 25% rule. */
 int64_t gcl_rcgen_gen_count(int generation);
 void gcl_rcgen_long_lived(uint64_t *total, uint64_t *pending);
+/* 3.14 (policy=3.14): work_to_do, and which old list is the visited space (1 or 2: the
+ * generation number gcl_rcgen_generation_of/_size use for it; the other is pending). */
+void gcl_rcgen_incremental_state(int64_t *work_to_do, int *visited);
 /* The generation of o (from its tag): 0, 1, 2, 3 for permanent, -1 untracked. */
 int gcl_rcgen_generation_of(struct gcl_object *o);
 /* Objects on generation g's lists (0..2, 3 = permanent). Walks lists. */

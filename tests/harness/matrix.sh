@@ -12,7 +12,8 @@ allocator,workload,params,options,workload_input,threads,rep,seed,scale,placemen
 wall_s,process_wall_s,user_s,sys_s,cpu_s,mutator_s,gc_s,collections,pause_count,pause_total_s,\
 pause_p50_us,pause_p90_us,pause_p99_us,pause_p999_us,pause_max_us,ttsp_count,ttsp_p50_us,\
 ttsp_p99_us,ttsp_max_us,objects_allocated,\
-bytes_allocated,objects_freed,objects_leaked,cyclic_garbage,peak_heap_bytes,deferred_frees,\
+bytes_allocated,objects_freed,objects_leaked,cyclic_garbage,outstanding_garbage_peak,\
+outstanding_garbage_mean,peak_heap_bytes,deferred_frees,\
 header_bytes,max_rss_kb,rss_mean_kb,minflt,majflt,nvcsw,nivcsw,iter_wall_s,pus,numa_nodes_used,\
 topo_packages,topo_numa_nodes,topo_cores,topo_pus,mmu_1ms,mmu_10ms,mmu_100ms,cpu_migrations,\
 hw_cycles,hw_instructions,hw_cache_misses,compiler,build_type,build_flags,sanitizer,kernel,libc,\

@@ -76,9 +76,9 @@ bad() {
   check $? "$1" "$3"
 }
 refuse "unknown module 'nope'" --opt nope.x=1
-refuse "rc-gen has no option 'nope' (it has: threshold0 threshold1 threshold2)" --opt rc-gen.nope=1
+refuse "rc-gen has no option 'nope' (it has: policy threshold0 threshold1 threshold2)" --opt rc-gen.nope=1
 refuse "bad value 'x' for rc-gen.threshold0: expected" --opt rc-gen.threshold0=x
-refuse "bad value '-1' for rc-gen.threshold0" --opt rc-gen.threshold0=5,-1
+refuse "bad value '-2' for rc-gen.threshold0" --opt rc-gen.threshold0=5,-2
 refuse "value 5 of rc-gen.threshold0 is given twice" --opt rc-gen.threshold0=5,05
 refuse "expected MODULE.NAME=VALUE" --opt threshold0=5
 refuse "workload" --opt binary-trees.depth=5

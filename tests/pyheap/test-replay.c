@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "garbage.h"
+#include "pause.h"
 #include "stats.h"
 #include "verify.h"
 #include "workload.h"
@@ -55,6 +57,12 @@ static void check_common(const struct gcl_workload_ctx *ctx, const struct gcl_he
   cr_expect_eq(vr->errors, 0, "the oracle found errors: %s", gcl_verify_first_error());
   cr_expect_eq(vr->reachable, 0);
   cr_assert_geq(ctx->cyclic_garbage, 0, "cyclic_garbage not set");
+  /* The rounds' leaked copies were stamped as cyclic garbage (core/garbage.h); the
+   * teardown's are not: no more than cyclic_garbage, none without churn. */
+  struct gcl_garbage_figures g;
+  gcl_garbage_window(0, gcl_now_ns(), &g);
+  cr_expect_leq(g.made, (uint64_t)ctx->cyclic_garbage, "stamped %llu, cyclic_garbage %lld",
+                (unsigned long long)g.made, (long long)ctx->cyclic_garbage);
   uint64_t want_live = gcl_collects_cycles() ? 0 : (uint64_t)ctx->cyclic_garbage;
   cr_expect_eq(vr->live, want_live, "%llu objects live, expected %llu", (unsigned long long)vr->live,
                (unsigned long long)want_live);
@@ -81,6 +89,9 @@ Test(replay, without_churn_rebuilds_exactly_the_reachable_graph) {
   /* Object 0 and the function 5 reference each other, and 0 reaches every other
    * reachable object but the int root 4: pure RC leaks 11 copies and frees one. */
   cr_expect_eq(ctx.cyclic_garbage, 11);
+  struct gcl_garbage_figures g;
+  gcl_garbage_window(0, gcl_now_ns(), &g);
+  cr_expect_eq(g.made, 0, "no round made garbage; the teardown's 11 are not stamped");
 }
 
 Test(replay, with_churn_counts_the_leak_exactly) {
@@ -89,6 +100,11 @@ Test(replay, with_churn_counts_the_leak_exactly) {
   struct gcl_workload_ctx ctx = run_tiny(20, 0.5, 1, &hs, &vr);
   check_common(&ctx, &hs, &vr);
   cr_expect_gt(hs.objects_allocated, 2 * TINY_REACHABLE, "churn rebuilt nothing");
+  /* Stamped: everything pure RC leaked but the teardown's 11 (the live graph's part). */
+  struct gcl_garbage_figures g;
+  gcl_garbage_window(0, gcl_now_ns(), &g);
+  cr_expect_eq(g.made, (uint64_t)ctx.cyclic_garbage - 11, "stamped %llu of %lld", (unsigned long long)g.made,
+               (long long)ctx.cyclic_garbage);
 }
 
 Test(replay, two_threads_replay_their_own_copies) {

@@ -47,7 +47,14 @@
  * cyclic_garbage: the exact number of copies pure RC leaks (on a garbage cycle or reachable
  * only from one), counted by a model of reference counting over copy ids that mirrors
  * every reference the workload creates and drops (struct shadow). Not timed; it costs
- * some 10 bytes per live-or-leaked copy and per reference.
+ * some 10 bytes per live-or-leaked copy and per reference. The same model stamps that
+ * garbage as it appears (core/garbage.h: outstanding cyclic garbage): after each region's
+ * rebuild, the copies alive in the model beyond the live graph that were not stamped yet
+ * (the old copy's cyclic part: all of it became garbage during that rebuild; a collection
+ * triggered during the rebuild may free some of it a little before its stamp). The
+ * teardown (the root table's release after the last round, whose cyclic part only the
+ * exit collections free) is not stamped: the figure covers the rounds, and would
+ * otherwise end at the whole live graph's cyclic part for every collector.
  *
  * Checksum (per thread, summed): mixes, per round, the regions, objects and references
  * rebuilt; at the end every current copy is checked against the snapshot (index,
@@ -70,6 +77,7 @@
 #include <string.h>
 
 #include "pause.h"
+#include "garbage.h"
 #include "snapshot.h"
 #include "workload.h"
 
@@ -177,6 +185,8 @@ struct shadow {
   uint64_t nedges, cap_edges; /* edge entries in use, allocated */
   uint64_t depth, cap_stack;  /* worklist depth, allocated */
   uint64_t tracked;           /* copies of tracked objects with rc > 0 */
+  uint64_t alive;             /* copies with rc > 0 */
+  uint64_t stamped;           /* leaked copies already stamped with gcl_garbage_made */
 };
 
 struct replay {
@@ -348,6 +358,7 @@ static uint32_t shadow_new(struct shadow *sh, const struct plan *p, uint32_t i) 
   }
   sh->rc[id] = 1;
   sh->tracked += p->h.objects[i].tracked;
+  sh->alive++;
   return id;
 }
 
@@ -370,9 +381,19 @@ static void shadow_release(struct shadow *sh, const struct plan *p, uint32_t id)
       if (--sh->rc[y] == 0) shadow_push(sh, y);
     }
     sh->tracked -= p->h.objects[i].tracked;
+    sh->alive--;
     sh->next_free[x] = sh->free_head[i];
     sh->free_head[i] = x;
   }
+}
+
+/* Stamp the copies pure RC leaked since the last stamp (core/garbage.h), `live` of the
+ * alive copies being reachable: right after a region's rebuild every copy beyond the live
+ * graph is garbage that only a cycle collector frees. */
+static void shadow_stamp(struct shadow *sh, uint64_t live) {
+  uint64_t leaked = sh->alive - live;
+  if (leaked > sh->stamped) gcl_garbage_made(leaked - sh->stamped);
+  sh->stamped = leaked;
 }
 
 /* Copies still counted: what pure RC leaks once every reference was dropped. */
@@ -543,6 +564,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
       build_tree(m, &t, r);
       edges += wire(m, &t, r);
       edges += repoint(m, &t, r);
+      shadow_stamp(&t.sh, p->reachable);
       regions++;
       objects += p->region_start[r + 1] - p->region_start[r];
     }
