@@ -222,10 +222,10 @@ static int timeouts(struct reader *r, yaml_node_t *n, struct gcl_matrix_file *mf
 static const char *const keys[] = {"name",  "collectors", "allocators", "workloads",
                                    "threads", "placement", "repeat",    "scale",
                                    "seed",    "timeout",   "iterations", "params",
-                                   "timeouts"};
+                                   "timeouts", "gil"};
 static const char *const other_number[] = {NULL, "collector", "allocator", "workload", "thread",
                                            "placements", NULL, NULL, NULL, NULL, NULL, "param",
-                                           NULL};
+                                           NULL, NULL};
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 static bool key_is(const char *word, const yaml_node_t *k) {
@@ -255,7 +255,7 @@ static int top(struct reader *r, yaml_node_t *root, struct gcl_matrix_file *mf) 
     if (i == NKEYS)
       return fail(r, k, "unknown key '%.60s' (expected name, collectors, allocators, workloads, "
                   "threads, placement, repeat, scale, seed, timeout, iterations, params, timeouts, "
-                  "or a module name with a mapping of its options)", name);
+                  "gil, or a module name with a mapping of its options)", name);
     if (seen[i] && key_is(keys[i], k) != key_is(keys[i], seen_as[i]))
       return fail(r, k, "keys '%s' and '%s' are one key (give one of them)",
                   (const char *)seen_as[i]->data.scalar.value, name);
@@ -277,6 +277,7 @@ static int top(struct reader *r, yaml_node_t *root, struct gcl_matrix_file *mf) 
     case 10: rc = scalar(r, v, "'iterations'", &mf->iterations); break;
     case 11: rc = params(r, v, mf); break;
     case 12: rc = timeouts(r, v, mf); break;
+    case 13: rc = list(r, v, keys[i], &mf->gil); break;
     }
     if (rc) return rc;
   }
@@ -383,6 +384,7 @@ void gcl_matrix_free(struct gcl_matrix_file *mf) {
   free_list(&mf->workloads);
   free_list(&mf->threads);
   free_list(&mf->placement);
+  free_list(&mf->gil);
   free(mf->repeat.text);
   free(mf->scale.text);
   free(mf->seed.text);

@@ -7,6 +7,7 @@
  *   workloads: [binary-trees, churn]
  *   threads: [1, 2]
  *   placement: [none, compact]
+ *   gil: [false, true]             # GIL mode (also off/on)
  *   repeat: 5                      # scalars: repeat scale seed timeout iterations
  *   scale: 0.1
  *   params:                        # workload parameters: one value or a list (an axis)
@@ -56,6 +57,7 @@ struct gcl_mf_param {
 struct gcl_matrix_file {
   struct gcl_mf_value name;                                          /* name: */
   struct gcl_mf_list collectors, allocators, workloads, threads, placement; /* axes */
+  struct gcl_mf_list gil;                                            /* gil: [false, true] */
   struct gcl_mf_value repeat, scale, seed, timeout, iterations;      /* scalars */
   struct gcl_mf_param *params;                                       /* params: */
   unsigned nparams;

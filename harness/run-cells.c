@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* harness/run-cells.c — the cells of `gclab run`: the matrix in its order (collector,
- * allocator, workload, threads, placement, rep; rep innermost), then --shard (cell k runs
+ * allocator, workload, threads, gil, placement, rep; rep innermost), then --shard (cell k runs
  * when k mod N = K-1), then --resume (cells with a row in --out are skipped), then
  * --shuffle (Fisher-Yates with splitmix64, seeded); and the --dry-run listing.
  *
  * The matrix order with axes of parameters and options: collector, allocator, the pair's
- * option sets, workload, the workload's parameter sets, threads, placement, rep.
+ * option sets, workload, the workload's parameter sets, threads, gil, placement, rep.
  *
  * Invariant: a cell's identity for --resume is every field that makes a cell
  * (resume_cols); two cells of one matrix never share it. */
@@ -25,15 +25,16 @@
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* The identity of a row for --resume: every field that makes a cell. */
-static char *resume_key(const char *const f[11]) {
+#define NRESUME 12 /* fields of resume_cols */
+static char *resume_key(const char *const f[NRESUME]) {
   struct gcl_buf b = {0};
-  for (int i = 0; i < 11; i++) gcl_buf_printf(&b, "%s\x1f", f[i]);
+  for (int i = 0; i < NRESUME; i++) gcl_buf_printf(&b, "%s\x1f", f[i]);
   return b.p;
 }
 
-static const char *const resume_cols[11] = {"collector", "allocator", "workload", "params",
-                                            "options", "threads", "placement", "iterations",
-                                            "scale", "seed", "rep"};
+static const char *const resume_cols[NRESUME] = {"collector", "allocator", "workload", "params",
+                                                 "options", "threads", "gil", "placement",
+                                                 "iterations", "scale", "seed", "rep"};
 
 /* A line for stderr once everything is validated (m->notes), escaped. */
 static __attribute__((format(printf, 2, 3))) void note(struct gcl_matrix *m, const char *fmt, ...) {
@@ -85,16 +86,16 @@ static int resume_keys(const char *path, struct gcl_matrix *m, char ***keys, siz
   struct gcl_csv csv;
   int r = resume_read(path, m, &csv);
   if (r) return r;
-  int col[11];
-  for (int i = 0; i < 11; i++)
+  int col[NRESUME];
+  for (int i = 0; i < NRESUME; i++)
     if ((col[i] = gcl_csv_require(&csv, resume_cols[i])) < 0) return 2;
   if (gcl_csv_check_version(&csv, "schema_version", GCL_SCHEMA_VERSION, GCL_SCHEMA_VERSION) != 0 ||
       gcl_csv_check_values(&csv) != 0)
     return 2;
   *keys = gcl_must_realloc(NULL, (csv.nrows + 1) * sizeof **keys);
   for (size_t r = 0; r < csv.nrows; r++) {
-    const char *f[11];
-    for (int i = 0; i < 11; i++) f[i] = gcl_csv_get(&csv, r, (size_t)col[i]);
+    const char *f[NRESUME];
+    for (int i = 0; i < NRESUME; i++) f[i] = gcl_csv_get(&csv, r, (size_t)col[i]);
     (*keys)[(*n)++] = resume_key(f);
   }
   qsort(*keys, *n, sizeof **keys, str_cmp);
@@ -117,15 +118,19 @@ const char *gcl_cell_options(const struct gcl_run_opts *o, const struct gcl_matr
   return gcl_cell_optset(o, m, x)->col;
 }
 
+bool gcl_cell_gil(const struct gcl_run_opts *o, const struct gcl_run_cell *x) {
+  return strcmp(o->gil.v[x->g], "true") == 0;
+}
+
 /* Whether cell (c, a, w, t, p, rep) has a row in done_keys. */
 static bool already_done(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                          const struct gcl_run_cell *x, char **done_keys, size_t ndone) {
   char seed_s[24], rep_s[16];
   snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)(o->seed + x->rep));
   snprintf(rep_s, sizeof rep_s, "%u", x->rep);
-  const char *f[11] = {o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
-                       gcl_cell_params(m, x), gcl_cell_options(o, m, x), o->threads.v[x->t],
-                       o->placement.v[x->p], m->iters, m->scale, seed_s, rep_s};
+  const char *f[NRESUME] = {o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
+                            gcl_cell_params(m, x), gcl_cell_options(o, m, x), o->threads.v[x->t],
+                            o->gil.v[x->g], o->placement.v[x->p], m->iters, m->scale, seed_s, rep_s};
   char *key = resume_key(f);
   bool have = ndone && bsearch(&key, done_keys, ndone, sizeof *done_keys, str_cmp);
   free(key);
@@ -136,7 +141,7 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   double npo = 0, nwv = 0; /* pairs x their option sets; workloads x their parameter sets */
   for (unsigned i = 0; i < o->collectors.n * o->allocators.n; i++) npo += m->noptsets[i];
   for (unsigned w = 0; w < o->workloads.n; w++) nwv += m->sel[w].nsets;
-  double mcells = npo * nwv * o->threads.n * o->placement.n * o->repeat;
+  double mcells = npo * nwv * o->threads.n * o->gil.n * o->placement.n * o->repeat;
   if (mcells > GCL_CELLS_MAX)
     return gcl_run_bad("the matrix has %.0f cells; at most %d in one run", mcells, GCL_CELLS_MAX);
   unsigned reps = (unsigned)o->repeat, nall = (unsigned)mcells;
@@ -157,15 +162,16 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
         for (x.w = 0; x.w < o->workloads.n; x.w++)
           for (x.v = 0; x.v < m->sel[x.w].nsets; x.v++)
             for (x.t = 0; x.t < o->threads.n; x.t++)
-              for (x.p = 0; x.p < o->placement.n; x.p++)
-                for (x.rep = 0; x.rep < reps; x.rep++, idx++) {
-                  if (o->shard_n && idx % o->shard_n != o->shard_k - 1) continue;
-                  if (o->resume && already_done(o, m, &x, done_keys, ndone)) {
-                    m->nskipped++;
-                    continue;
+              for (x.g = 0; x.g < o->gil.n; x.g++)
+                for (x.p = 0; x.p < o->placement.n; x.p++)
+                  for (x.rep = 0; x.rep < reps; x.rep++, idx++) {
+                    if (o->shard_n && idx % o->shard_n != o->shard_k - 1) continue;
+                    if (o->resume && already_done(o, m, &x, done_keys, ndone)) {
+                      m->nskipped++;
+                      continue;
+                    }
+                    m->cells[m->ncells++] = x;
                   }
-                  m->cells[m->ncells++] = x;
-                }
   if (o->resume && ndone && !m->nskipped)
     note(m, "gclab run --resume: none of the %zu rows in %s is a cell of this matrix (written by "
          "another matrix, or other parameters?); all %u cells run and are appended", ndone, o->out,
@@ -202,10 +208,10 @@ void gcl_run_dry(const struct gcl_run_opts *o, const struct gcl_matrix *m,
     const struct gcl_run_cell *x = &m->cells[k];
     const struct gcl_pair_info *pair = gcl_catalog_pair(&m->cat, o->collectors.v[x->c], o->allocators.v[x->a]);
     const char *opts = gcl_cell_options(o, m, x);
-    printf("%u %s %s %s params=%s%s%s threads=%s placement=%s rep=%u seed=%llu iterations=%s "
+    printf("%u %s %s %s params=%s%s%s threads=%s%s placement=%s rep=%u seed=%llu iterations=%s "
            "timeout=%g", k + 1, o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
            gcl_cell_params(m, x), *opts ? " options=" : "", opts, o->threads.v[x->t],
-           o->placement.v[x->p], x->rep, (unsigned long long)(o->seed + x->rep), m->iters,
+           gcl_cell_gil(o, x) ? " gil=true" : "", o->placement.v[x->p], x->rep, (unsigned long long)(o->seed + x->rep), m->iters,
            m->wl_timeout[x->w]);
     if (pair->invalid_reason[0]) printf(" (invalid: %s)", pair->invalid_reason);
     enum gcl_placement pl;

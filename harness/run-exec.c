@@ -58,6 +58,7 @@ static void runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m
   args[n++] = "--record-fd", args[n++] = rfd;
   if (strcmp(o->placement.v[x->p], "none") != 0) args[n++] = "--placement", args[n++] = o->placement.v[x->p];
   if (o->iterations != 1) args[n++] = "--iterations", args[n++] = (char *)m->iters;
+  if (gcl_cell_gil(o, x)) args[n++] = "--gil";
   if (ev_tmp) args[n++] = "--events-out", args[n++] = (char *)ev_tmp;
   args[n] = NULL;
 }
@@ -72,6 +73,7 @@ static void cell_line(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   if (m->sel[x->w].nsets > 1) fprintf(stderr, " params=%s", gcl_cell_params(m, x));
   if (*opts) fprintf(stderr, " options=%s", opts);
   fprintf(stderr, " threads=%s", o->threads.v[x->t]);
+  if (gcl_cell_gil(o, x)) fprintf(stderr, " gil=true");
   if (strcmp(o->placement.v[x->p], "none") != 0) fprintf(stderr, " placement=%s", o->placement.v[x->p]);
   fprintf(stderr, " rep=%u seed=%s: %s", x->rep, seed_s, status);
   if (vals[GCL_COL_wall_s]) fprintf(stderr, ", wall %s s", vals[GCL_COL_wall_s]);

@@ -42,10 +42,13 @@ int gcl_run_apply_matrix(struct gcl_run_opts *o) {
   if (gcl_matrix_parse(o->matrix, text, len, &mf, why, sizeof why) != 0) return gcl_run_bad("%s", why);
   free(text);
   char where[1100];
-  const struct gcl_mf_list *lists[] = {&mf.collectors, &mf.allocators, &mf.workloads, &mf.threads, &mf.placement};
-  struct gcl_axis *axes[] = {&o->collectors, &o->allocators, &o->workloads, &o->threads, &o->placement};
-  static const char *const lnames[] = {"collectors", "allocators", "workloads", "threads", "placement"};
-  for (unsigned l = 0; l < 5; l++) {
+  const struct gcl_mf_list *lists[] = {&mf.collectors, &mf.allocators, &mf.workloads, &mf.threads,
+                                       &mf.placement, &mf.gil};
+  struct gcl_axis *axes[] = {&o->collectors, &o->allocators, &o->workloads, &o->threads, &o->placement,
+                             &o->gil};
+  static const char *const lnames[] = {"collectors", "allocators", "workloads", "threads", "placement",
+                                       "gil"};
+  for (unsigned l = 0; l < 6; l++) {
     if (axes[l]->n) continue; /* the flag wins */
     for (unsigned i = 0; i < lists[l]->n; i++) {
       snprintf(where, sizeof where, "%s:%u", o->matrix, lists[l]->v[i].line);

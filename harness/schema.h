@@ -23,8 +23,8 @@
 #ifndef GCL_SCHEMA_H
 #define GCL_SCHEMA_H
 
-#define GCL_SCHEMA_VERSION 5
-#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..5 */
+#define GCL_SCHEMA_VERSION 6
+#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..6 */
 
 #define GCL_SCHEMA(X)                  \
   X(schema_version, HARNESS)           \
@@ -44,6 +44,7 @@
   X(seed, HARNESS)                     \
   X(scale, HARNESS)                    \
   X(placement, HARNESS)                \
+  X(gil, HARNESS)                      \
   X(iterations, HARNESS)               \
   X(status, RECORD)                    \
   X(checksum, RECORD)                  \
