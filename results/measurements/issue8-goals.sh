@@ -31,7 +31,7 @@
 #             binary-trees-malloc, 1 thread. Reported: rc-plain on the fastest gclab
 #             allocator / binary-trees-malloc with mimalloc.
 #
-# Sizes (SCALE 1) are chosen so the whole script takes about 10-12 minutes on an idle
+# Sizes (SCALE 1) are chosen so the whole script takes roughly 10-15 minutes on an idle
 # 2-core machine (each 1-thread cell 0.2-0.5 s); a loaded machine takes longer and its
 # ratios mean little: run it when the machine is quiet.
 set -euo pipefail
@@ -49,11 +49,13 @@ for t in scaling gilpool pep703 segmi handoff preload; do
   [ -e "$prefix-$t.csv" ] && { echo "issue8-goals.sh: $prefix-$t.csv exists; choose another OUT_PREFIX" >&2; exit 2; }
 done
 
-# Work sizes at SCALE 1: --scale 0.1 (binary-trees at depth 18: about 0.4 s a thread on rc;
-# churn 450k steps, cycles 90k rounds; pyheap 10 rounds), handoff at --scale 0.05.
+# Work sizes at SCALE 1: --scale 0.04 (binary-trees at depth 18: about 0.2 s a thread on rc;
+# churn 180k steps, cycles 36k rounds; pyheap 4 rounds), handoff at --scale 0.05. The smoke
+# run REPEAT=1 at --scale 0.01 (1/20 of the default work in all) took 102 s at load average 8 on
+# the 2-vCPU machine, so the default is estimated at 10-15 min idle; lower SCALE if needed.
 s() { python3 -c "print(max(0.0001, $1 * $SCALE))"; }
 common=(--repeat "$REPEAT" --shuffle="$SEED" --timeout 120)
-bt=(--param binary-trees.depth=18 --param binary-trees-malloc.depth=18)
+bt=(--param depth=18) # binary-trees and binary-trees-malloc, where selected
 start=$(date +%s)
 run() { # run TABLE ARGS...: one gclab run, its summary to OUT_PREFIX-TABLE.txt
   local t=$1
@@ -65,19 +67,19 @@ run() { # run TABLE ARGS...: one gclab run, its summary to OUT_PREFIX-TABLE.txt
 }
 
 run scaling "$G" run --collector rc,brc,rc-gen --allocator segment,mimalloc \
-  --workload binary-trees,churn,cycles,binary-trees-malloc --threads 1,2 --scale "$(s 0.1)" \
+  --workload binary-trees,churn,cycles,binary-trees-malloc --threads 1,2 --scale "$(s 0.04)" \
   "${bt[@]}" "${common[@]}"
 run gilpool "$G" run --collector rc-gen,rc --allocator pool --gil true \
-  --workload binary-trees,churn,cycles --threads 1,2 --scale "$(s 0.1)" "${bt[@]}" "${common[@]}"
+  --workload binary-trees,churn,cycles --threads 1,2 --scale "$(s 0.04)" "${bt[@]}" "${common[@]}"
 run pep703 "$G" run --collector rc-gen,brc --allocator pool,mimalloc,segment --gil false,true \
-  --workload binary-trees,churn,pyheap --threads 1,2 --scale "$(s 0.1)" --param pyheap.rounds=100 \
+  --workload binary-trees,churn,pyheap --threads 1,2 --scale "$(s 0.04)" --param pyheap.rounds=100 \
   "${bt[@]}" "${common[@]}"
 run segmi "$G" run --collector rc-plain,rc --allocator segment,mimalloc --workload binary-trees,churn \
-  --threads 1,2 --scale "$(s 0.1)" "${bt[@]}" "${common[@]}"
+  --threads 1,2 --scale "$(s 0.04)" "${bt[@]}" "${common[@]}"
 run handoff "$G" run --collector rc,brc --allocator segment,mimalloc,pool --workload handoff \
   --threads 2,4 --scale "$(s 0.05)" "${common[@]}"
 run preload env LD_PRELOAD="$mimalloc" "$G" run --collector rc-plain --allocator segment,mimalloc,pool,sys \
-  --workload binary-trees,binary-trees-malloc --threads 1 --scale "$(s 0.1)" "${bt[@]}" "${common[@]}"
+  --workload binary-trees,binary-trees-malloc --threads 1 --scale "$(s 0.04)" "${bt[@]}" "${common[@]}"
 
 echo "total $(($(date +%s) - start)) s; load average now $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 python3 results/measurements/issue8-summary.py --goals "$prefix"
