@@ -20,7 +20,8 @@
  *  - A thread calls gcl_safepoint() regularly (every few microseconds of work) and brackets
  *    any wait (lock, queue, sleep, join) with gcl_blocking_enter/leave.
  *
- * Macros: GCL_VERIFY (1 builds in the reachability oracle of core/verify.h). */
+ * Macros: GCL_VERIFY (1 builds in the reachability oracle of core/verify.h);
+ * GCL_COLLECTOR_STOPS_WORLD (the collector's attrs header: 0 makes gcl_poll nothing). */
 #ifndef GCL_MUTATOR_H
 #define GCL_MUTATOR_H
 
@@ -62,6 +63,13 @@ static inline bool gcl_frees_objects(void) { return !GCL_COLLECTOR_NEVER_FREES; 
 static inline void gcl_collector_on_release(struct gcl_collector_mutator *cm, struct gcl_object *o) {
   (void)cm, (void)o;
 }
+#endif
+
+/* A collector that never stops the world (rc, rc-plain, none) defines
+ * GCL_COLLECTOR_STOPS_WORLD 0 in its attrs header: gcl_poll then compiles to nothing
+ * (outside GCL_VERIFY builds, whose checkpoints stop the world). */
+#ifndef GCL_COLLECTOR_STOPS_WORLD
+#define GCL_COLLECTOR_STOPS_WORLD 1
 #endif
 
 /* Root frames are maintained when a tracing collector needs them or the verifier reads
@@ -133,6 +141,7 @@ struct gcl_mutator *gcl_thread_attach(void);
 void gcl_thread_detach(struct gcl_mutator *m);
 
 void gcl_safepoint_slow(struct gcl_mutator *m);
+void gcl_poll_slow(struct gcl_mutator *m); /* gcl_poll's: suspend for the stop in progress */
 void gcl_blocking_enter(struct gcl_mutator *m);
 void gcl_blocking_leave(struct gcl_mutator *m);
 
@@ -367,6 +376,18 @@ static inline void gcl_safepoint(struct gcl_mutator *m) {
                    __atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED)))
     gcl_safepoint_slow(m);
   gcl_quiescent_state();
+}
+
+/* The cheap poll of inner loops (per object built or visited): honours a stop-the-world
+ * request at once, and nothing else — no QSBR quiescent state (two fences in liburcu), no
+ * collector or GIL work (gcl_safepoint, which the loop still calls every few microseconds
+ * of work, does those). One load and one branch on the fast path (nothing at all under a
+ * collector that never stops the world, GCL_COLLECTOR_STOPS_WORLD 0). The same rule as at a
+ * safepoint: every local that must survive it lives in a root frame. */
+static inline void gcl_poll(struct gcl_mutator *m) {
+  if ((GCL_COLLECTOR_STOPS_WORLD || GCL_VERIFY) &&
+      GCL_UNLIKELY(__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED)))
+    gcl_poll_slow(m);
 }
 
 /* A workload calls this at phase boundaries (all its live references in root frames or

@@ -26,8 +26,18 @@
  * pause and time-to-safepoint figures are derived from these three alone.
  *
  * Locks: stw_lock admits one requester at a time (taken while detached, so two requesters
- * cannot deadlock); world_lock guards the thread list, the global roots, and the
- * condition variable on which requesters and suspended threads wait.
+ * cannot deadlock); world_lock guards the thread list, the global roots, and two condition
+ * variables: stopped_cond, on which the requester waits for threads to leave ATTACHED, and
+ * restart_cond, on which suspended and parked threads wait for the restart. Two, so that a
+ * thread that suspends itself wakes only the requester, not every thread already
+ * suspended (one condition variable made each stop O(threads^2) futex wake-ups).
+ *
+ * Time to safepoint: the requester first spins for up to GCL_STOP_SPIN_NS (default 20 us)
+ * on stop_epoch, which every departure from ATTACHED during a stop bumps, before it sleeps
+ * on stopped_cond: a thread one poll away from stopping is then seen without a futex
+ * wake-up and a trip through the scheduler. It spins only while fewer threads are still
+ * running than there are CPUs in its affinity mask (with more, spinning would take a CPU
+ * from a thread it waits for). GCL_STOP_SPIN_NS=0 turns the spin off.
  *
  * GIL mode (core/gil.h): ATTACHED implies holding the GIL. attach takes the GIL before its
  * CAS and releases it if the CAS finds it parked; every way out of ATTACHED (detach,
@@ -39,7 +49,9 @@
  * the GIL then is on its way out of attach or suspend_self and releases it without
  * waiting for anything the requester holds. Lock order: world_lock, then the GIL's mutex;
  * nobody waits for the GIL itself while holding world_lock. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <urcu/urcu-qsbr.h>
 
@@ -57,7 +69,13 @@ void (*gcl_safepoint_handler)(struct gcl_mutator *m);
 
 static pthread_mutex_t stw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t world_cond = PTHREAD_COND_INITIALIZER; /* any state change */
+static pthread_cond_t stopped_cond = PTHREAD_COND_INITIALIZER; /* a thread left ATTACHED or the list */
+static pthread_cond_t restart_cond = PTHREAD_COND_INITIALIZER; /* the world restarted */
+static unsigned stop_epoch; /* atomic; bumped under world_lock with each stopped_cond broadcast */
+
+#ifndef GCL_STOP_SPIN_NS
+#define GCL_STOP_SPIN_NS 20000
+#endif
 static struct gcl_mutator *threads;  /* every attached, detached or suspended mutator */
 static unsigned next_index;          /* dense thread ids */
 
@@ -105,7 +123,13 @@ static void gil_drop(struct gcl_mutator *m, bool force) {
 
 /* Called with world_lock held by a thread that is SUSPENDED: sleep until restarted. */
 static void wait_while_suspended(struct gcl_mutator *m) {
-  while (load_state(m) == GCL_THREAD_SUSPENDED) pthread_cond_wait(&world_cond, &world_lock);
+  while (load_state(m) == GCL_THREAD_SUSPENDED) pthread_cond_wait(&restart_cond, &world_lock);
+}
+
+/* Called with world_lock held: tell the requester that a thread left ATTACHED or the list. */
+static void tell_requester(void) {
+  __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_SEQ_CST);
+  pthread_cond_broadcast(&stopped_cond);
 }
 
 /* Suspend the calling (attached) thread for a stop in progress; returns detached. The flag
@@ -124,7 +148,7 @@ static void suspend_self(struct gcl_mutator *m) {
   }
   store_state(m, GCL_THREAD_SUSPENDED);
   gil_drop(m, false);
-  pthread_cond_broadcast(&world_cond);
+  tell_requester();
   wait_while_suspended(m);
   pthread_mutex_unlock(&world_lock);
 }
@@ -159,7 +183,7 @@ static void detach(struct gcl_mutator *m, bool force) {
   store_state(m, GCL_THREAD_DETACHED);
   if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) {
     pthread_mutex_lock(&world_lock);
-    pthread_cond_broadcast(&world_cond);
+    tell_requester();
     pthread_mutex_unlock(&world_lock);
   }
   gil_drop(m, force);
@@ -196,7 +220,7 @@ void gcl_thread_detach(struct gcl_mutator *m) {
       break;
     }
   }
-  pthread_cond_broadcast(&world_cond);
+  tell_requester();
   pthread_mutex_unlock(&world_lock);
   urcu_qsbr_unregister_thread();
   free(m->dealloc_stack);
@@ -216,6 +240,48 @@ void gcl_safepoint_slow(struct gcl_mutator *m) {
   go_offline();
   suspend_self(m);
   attach(m);
+}
+
+void gcl_poll_slow(struct gcl_mutator *m) {
+  if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) return;
+  go_offline();
+  suspend_self(m);
+  attach(m);
+}
+
+/* CPUs this process may run on (its affinity mask), at least 1. */
+static unsigned usable_cpus(void) {
+  static unsigned n; /* cached; 0 until first asked (a benign race: same value) */
+  unsigned v = __atomic_load_n(&n, __ATOMIC_RELAXED);
+  if (!v) {
+    cpu_set_t set;
+    v = sched_getaffinity(0, sizeof set, &set) == 0 ? (unsigned)CPU_COUNT(&set) : 1;
+    if (!v) v = 1;
+    __atomic_store_n(&n, v, __ATOMIC_RELAXED);
+  }
+  return v;
+}
+
+/* Called by the requester with world_lock held and `running` threads still ATTACHED:
+ * wait until one of them may have left ATTACHED. Spins (world_lock released) for up to
+ * GCL_STOP_SPIN_NS on stop_epoch when fewer threads run than there are CPUs, then sleeps
+ * on stopped_cond; the epoch is read again under the lock, so a departure between the spin
+ * and the wait is not missed (it is bumped under world_lock). */
+static void wait_for_stops(unsigned running) {
+  unsigned seen = __atomic_load_n(&stop_epoch, __ATOMIC_SEQ_CST);
+  if (GCL_STOP_SPIN_NS > 0 && running < usable_cpus()) {
+    pthread_mutex_unlock(&world_lock);
+    uint64_t until = gcl_now_ns() + GCL_STOP_SPIN_NS;
+    /* Invariant: no departure seen yet; the clock is read every 64 pauses. */
+    for (unsigned i = 1; __atomic_load_n(&stop_epoch, __ATOMIC_SEQ_CST) == seen; i++) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+      if (i % 64 == 0 && gcl_now_ns() > until) break;
+    }
+    pthread_mutex_lock(&world_lock);
+  }
+  if (__atomic_load_n(&stop_epoch, __ATOMIC_SEQ_CST) == seen) pthread_cond_wait(&stopped_cond, &world_lock);
 }
 
 void gcl_blocking_enter(struct gcl_mutator *m) {
@@ -254,7 +320,7 @@ void gcl_stop_the_world(struct gcl_mutator *m) {
     }
     if (running == 0) break;
     GCL_ASSERT(!keep_gil);
-    pthread_cond_wait(&world_cond, &world_lock);
+    wait_for_stops(running);
   }
   /* Time to safepoint ends here; the event is emitted once world_lock is released. */
   uint64_t stopped = gcl_now_ns();
@@ -283,7 +349,7 @@ void gcl_start_the_world(struct gcl_mutator *m) {
   __atomic_store_n(&gcl_stop_requested, 0, __ATOMIC_SEQ_CST);
   for (struct gcl_mutator *t = threads; t; t = t->next)
     if (t != m && load_state(t) == GCL_THREAD_SUSPENDED) store_state(t, GCL_THREAD_DETACHED);
-  pthread_cond_broadcast(&world_cond);
+  pthread_cond_broadcast(&restart_cond);
   pthread_mutex_unlock(&world_lock);
   gcl_event_world_restarted();
   pthread_mutex_unlock(&stw_lock);

@@ -222,10 +222,10 @@ static int timeouts(struct reader *r, yaml_node_t *n, struct gcl_matrix_file *mf
 static const char *const keys[] = {"name",  "collectors", "allocators", "workloads",
                                    "threads", "placement", "repeat",    "scale",
                                    "seed",    "timeout",   "iterations", "params",
-                                   "timeouts", "heap", "heap_factor", "heap_ref"};
+                                   "timeouts", "heap", "heap_factor", "heap_ref", "gil"};
 static const char *const other_number[] = {NULL, "collector", "allocator", "workload", "thread",
                                            "placements", NULL, NULL, NULL, NULL, NULL, "param",
-                                           NULL, NULL, "heap-factor", "heap-ref"};
+                                           NULL, NULL, "heap-factor", "heap-ref", NULL};
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 static bool key_is(const char *word, const yaml_node_t *k) {
@@ -255,7 +255,7 @@ static int top(struct reader *r, yaml_node_t *root, struct gcl_matrix_file *mf) 
     if (i == NKEYS)
       return fail(r, k, "unknown key '%.60s' (expected name, collectors, allocators, workloads, "
                   "threads, placement, repeat, scale, seed, timeout, iterations, params, timeouts, heap, heap_factor, heap_ref, "
-                  "or a module name with a mapping of its options)", name);
+                  "gil, or a module name with a mapping of its options)", name);
     if (seen[i] && key_is(keys[i], k) != key_is(keys[i], seen_as[i]))
       return fail(r, k, "keys '%s' and '%s' are one key (give one of them)",
                   (const char *)seen_as[i]->data.scalar.value, name);
@@ -280,6 +280,7 @@ static int top(struct reader *r, yaml_node_t *root, struct gcl_matrix_file *mf) 
     case 13: rc = list(r, v, keys[i], &mf->heap); break;
     case 14: rc = list(r, v, keys[i], &mf->heap_factor); break;
     case 15: rc = scalar(r, v, "'heap_ref'", &mf->heap_ref); break;
+    case 16: rc = list(r, v, keys[i], &mf->gil); break;
     }
     if (rc) return rc;
   }
@@ -389,6 +390,7 @@ void gcl_matrix_free(struct gcl_matrix_file *mf) {
   free_list(&mf->heap);
   free_list(&mf->heap_factor);
   free(mf->heap_ref.text);
+  free_list(&mf->gil);
   free(mf->repeat.text);
   free(mf->scale.text);
   free(mf->seed.text);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* harness/run-events.c — the --events CSV (one row per GC pause or phase, appended) and the
- * --trace file (Chrome/Perfetto trace JSON, one process per cell) of `gclab run`. Each
+/* harness/run-events.c — the --events CSV (one row per GC pause or phase and per memory
+ * sample, appended) and the --trace file (Chrome/Perfetto trace JSON, one process per cell;
+ * memory samples as counter tracks, "ph":"C") of `gclab run`. Each
  * runner writes its events to one temporary file (--events-out), read back after the cell.
  *
  * Invariants: the events CSV is appended to under the same header rule as the main CSV,
@@ -20,7 +21,39 @@
 #include "run.h"
 #include "safe-file.h"
 
-#define EVENTS_HEADER "run_id,collector,allocator,workload,threads,placement,rep,cell,thread,start_ns,duration_ns,kind\n"
+/* Contract with results/plot.py: rows of kind `sample` fill the last three columns (a value
+ * not measured stays empty); every other kind leaves them empty. */
+#define EVENTS_HEADER "run_id,collector,allocator,workload,threads,placement,rep,cell,thread,start_ns,duration_ns,kind,rss_kb,live_bytes,committed_bytes\n"
+
+/* The three memory figures of a runner's sample line, each digits or empty. */
+struct sample_vals {
+  char v[3][24]; /* rss_kb, live_bytes, committed_bytes */
+};
+
+/* Parse ",RSS,LIVE,COMMITTED" after a sample line's TID; false when malformed. */
+static bool parse_sample(const char *rest, struct sample_vals *sv) {
+  for (int i = 0; i < 3; i++) {
+    if (*rest++ != ',') return false;
+    size_t n = strspn(rest, "0123456789");
+    if (n >= sizeof sv->v[i]) return false;
+    memcpy(sv->v[i], rest, n);
+    sv->v[i][n] = 0;
+    rest += n;
+  }
+  return *rest == '\n' || *rest == 0;
+}
+
+/* A sample as Perfetto counter events (one track per figure in the cell's process);
+ * a figure not measured gets no event. */
+static void trace_sample(struct gcl_buf *trace, unsigned pid, long long start,
+                         const struct sample_vals *sv) {
+  static const char *const names[3] = {"rss_kb", "live_bytes", "committed_bytes"};
+  for (int i = 0; i < 3; i++)
+    if (sv->v[i][0])
+      gcl_buf_printf(trace, ",\n{\"name\":\"%s\",\"cat\":\"memory\",\"ph\":\"C\",\"pid\":%u,"
+                     "\"tid\":0,\"ts\":%.3f,\"args\":{\"%s\":%s}}", names[i], pid, start / 1e3,
+                     names[i], sv->v[i]);
+}
 
 /* Open the events CSV for appending (header as for the main CSV); fd, or -2. */
 static int open_events(const char *path) {
@@ -63,20 +96,26 @@ static void collect_events(const char *tmp, const char *const id[7], const char 
     unsigned long long dur;
     unsigned tid;
     char kind[64];
+    int used = 0;
     if (strncmp(line, "#dropped ", 9) == 0)
       fprintf(stderr, "gclab run: %s: the pause log was full; %s events were not recorded "
               "(mmu_* left empty)\n", cell, strtok(line + 9, "\n"));
     if (line[0] == '#') continue;
-    if (sscanf(line, "%lld,%llu,%63[a-z0-9_-],%u", &start, &dur, kind, &tid) != 4) continue;
+    if (sscanf(line, "%lld,%llu,%63[a-z0-9_-],%u%n", &start, &dur, kind, &tid, &used) != 4) continue;
+    struct sample_vals sv = {{"", "", ""}};
+    bool sample = strcmp(kind, "sample") == 0;
+    if (sample && !parse_sample(line + used, &sv)) continue;
     if (rows) {
       for (int i = 0; i < 7; i++) {
         gcl_buf_csv_field(rows, id[i]);
         gcl_buf_puts(rows, ",");
       }
       gcl_buf_csv_field(rows, cell);
-      gcl_buf_printf(rows, ",%u,%lld,%llu,%s\n", tid, start, dur, kind);
+      gcl_buf_printf(rows, ",%u,%lld,%llu,%s,%s,%s,%s\n", tid, start, dur, kind, sv.v[0], sv.v[1],
+                     sv.v[2]);
     }
-    if (trace)
+    if (trace && sample) trace_sample(trace, pid, start, &sv);
+    else if (trace)
       gcl_buf_printf(trace, ",\n{\"name\":\"%s\",\"cat\":\"gc\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,"
                      "\"ts\":%.3f,\"dur\":%.3f}", kind, pid, tid, start / 1e3, dur / 1e3);
   }
@@ -113,11 +152,12 @@ int gcl_events_cell(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   char rep_s[16];
   snprintf(rep_s, sizeof rep_s, "%u", x->rep);
   const char *wl = m->sel[x->w].info->name;
-  /* c[options]/a/w[params]/tT/placement[/heap-xF or /heap-BYTES]/rR: the options and params only when they tell
-   * this cell apart from others of the run (the events CSV's cell column, the trace's
-   * process name). */
+  /* c[+gil][options]/a/w[params]/tT/placement[/heap-xF or /heap-BYTES]/rR: +gil for a cell
+   * under the GIL, the options and params only when they tell this cell apart from others of
+   * the run (the events CSV's cell column, the trace's process name). */
   const char *opts = gcl_cell_options(o, m, x);
   gcl_buf_puts(&cellname, o->collectors.v[x->c]);
+  if (gcl_cell_gil(o, x)) gcl_buf_puts(&cellname, "+gil");
   if (*opts) gcl_buf_printf(&cellname, "[%s]", opts);
   gcl_buf_printf(&cellname, "/%s/%s", o->allocators.v[x->a], wl);
   if (m->sel[x->w].nsets > 1) gcl_buf_printf(&cellname, "[%s]", gcl_cell_params(m, x));

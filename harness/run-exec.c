@@ -58,6 +58,7 @@ void gcl_runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   args[n++] = "--record-fd", args[n++] = rfd;
   if (strcmp(o->placement.v[x->p], "none") != 0) args[n++] = "--placement", args[n++] = o->placement.v[x->p];
   if (o->iterations != 1) args[n++] = "--iterations", args[n++] = (char *)m->iters;
+  if (gcl_cell_gil(o, x)) args[n++] = "--gil";
   if (ev_tmp) args[n++] = "--events-out", args[n++] = (char *)ev_tmp;
   if (x->heap_bytes) args[n++] = "--heap", args[n++] = heap;
   args[n] = NULL;
@@ -73,6 +74,7 @@ static void cell_line(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   if (m->sel[x->w].nsets > 1) fprintf(stderr, " params=%s", gcl_cell_params(m, x));
   if (*opts) fprintf(stderr, " options=%s", opts);
   fprintf(stderr, " threads=%s", o->threads.v[x->t]);
+  if (gcl_cell_gil(o, x)) fprintf(stderr, " gil=true");
   if (strcmp(o->placement.v[x->p], "none") != 0) fprintf(stderr, " placement=%s", o->placement.v[x->p]);
   if (gcl_heap_factor_of(o, x->h)) fprintf(stderr, " heap_factor=%s", gcl_heap_factor_of(o, x->h));
   if (x->heap_bytes) fprintf(stderr, " heap=%llu", (unsigned long long)x->heap_bytes);

@@ -17,7 +17,7 @@
  *     opened, created or started before all of it passed;
  *  2. the output file is opened; an existing one must carry exactly our header (a torn
  *     last row that --resume reported is cut off first);
- *  3. cells run in the order collector, allocator, workload, threads, placement, rep (rep
+ *  3. cells run in the order collector, allocator, workload, threads, gil, placement, rep (rep
  *     innermost); each row is built in memory and appended whole by gcl_append (one
  *     O_APPEND write; a short write is cut back), so an interrupted or killed gclab or a
  *     full disk leaves only complete rows;
@@ -65,6 +65,7 @@ struct gcl_run_opts {
   struct gcl_axis workloads;   /* --workload */
   struct gcl_axis threads;     /* --threads, canonical whole numbers as text */
   struct gcl_axis placement;   /* --placement, policy names */
+  struct gcl_axis gil;         /* --gil, canonical "false"/"true" (core/GIL.md) */
   struct gcl_axis params;      /* every --param, raw (the matrix file's first) */
   struct gcl_axis opts;        /* every --opt, raw (the matrix file's first) */
   struct gcl_axis heaps;       /* --heap: absolute limits, canonical bytes as text */
@@ -124,6 +125,7 @@ struct gcl_run_cell {
   unsigned t, p;  /* threads, placement */
   unsigned h;     /* heap item: 0 .. heaps.n - 1 absolute, then the factors; nheap - 1 */
   uint64_t heap_bytes; /* the limit the runner gets (--heap), 0: none */
+  unsigned g;     /* GIL mode (gcl_run_opts.gil) */
   unsigned rep;   /* repetition */
 };
 
@@ -155,7 +157,7 @@ const char *gcl_heap_factor_of(const struct gcl_run_opts *o, unsigned h);
 
 /* What the summary needs from one row. */
 struct gcl_cell_sum {
-  unsigned c, a, o, w, v, t, p, h; /* axis indices (as in gcl_run_cell) */
+  unsigned c, a, o, w, v, t, p, g, h; /* axis indices (as in gcl_run_cell) */
   unsigned rep;          /* repetition */
   uint64_t seed;         /* its seed */
   int cls;               /* GCL_CLS_OK, GCL_CLS_INVALID, GCL_CLS_OOM or GCL_CLS_BAD */
@@ -188,7 +190,7 @@ int gcl_number_opt(const char *opt, const char *s, double min, double max, bool 
 /* Parse a seed: a whole number in [0, 2^64-1], exact (core/typed-option.c's rule); 0 or 2. */
 int gcl_seed_opt(const char *opt, const char *s, uint64_t *out);
 int gcl_run_parse_args(int argc, char **argv, struct gcl_run_opts *o);
-/* After the flags and the file: canonical threads, known placements, defaults. */
+/* After the flags and the file: canonical threads and GIL modes, known placements, defaults. */
 int gcl_run_finish_args(struct gcl_run_opts *o);
 
 /* --- run-matrix.c --- */
@@ -212,6 +214,8 @@ struct gcl_valset *gcl_valsets(char *const *names, const struct gcl_axis *axes, 
 const char *gcl_cell_params(const struct gcl_matrix *m, const struct gcl_run_cell *x);
 const char *gcl_cell_options(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                              const struct gcl_run_cell *x);
+/* Whether cell x runs under the GIL. */
+bool gcl_cell_gil(const struct gcl_run_opts *o, const struct gcl_run_cell *x);
 const struct gcl_valset *gcl_cell_optset(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                                          const struct gcl_run_cell *x);
 /* The cells in run order (matrix order, then --shard, --resume, --shuffle); 0 or 2. */

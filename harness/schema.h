@@ -44,6 +44,7 @@
   X(seed, HARNESS)                     \
   X(scale, HARNESS)                    \
   X(placement, HARNESS)                \
+  X(gil, HARNESS)                      \
   X(iterations, HARNESS)               \
   X(heap_factor, HARNESS)              \
   X(heap_limit_bytes, HARNESS)         \

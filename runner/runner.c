@@ -18,7 +18,8 @@
  * the pause log (core/pause.h, derived from core/event.h's stream) gives mmu_* and, with
  * --events-out, one line per event "start_ns,duration_ns,kind,thread" (start relative to
  * the first iteration's start; kinds pause, ttsp, collector phases, roots-traced and
- * heap-traced marks; a last "run" event spans the measured window). Pause and ttsp_*
+ * heap-traced marks; a "run" event spans the measured window; then the memory sampler's
+ * samples of that window, kind "sample"). Pause and ttsp_*
  * figures come from the recorder's two histograms, fed by the same events.
  * Hardware and software perf counters are read around the workload where perf_event_open
  * is allowed; otherwise their fields stay empty. A heap that crosses its collector's limit
@@ -134,12 +135,22 @@ static void report_mmu(struct gcl_report *r, uint64_t t0, uint64_t t1) {
   }
 }
 
+/* One optional figure of a sample line: the value, or nothing when it was not read. */
+static void sample_field(FILE *f, int64_t v, int64_t unit) {
+  if (v >= 0) fprintf(f, ",%lld", (long long)(v / unit));
+  else fputc(',', f);
+}
+
 /* The pause log as "start_ns,duration_ns,kind,thread" lines, start relative to t0, then
- * one "run" event spanning [t0, t1] (the measured window, for MMU from the file). Entries
- * that start after t1 (the collector's final collections in gcl_heap_finish, which the
- * record leaves out too) are not written. Returns 0, or -errno. A dropped-events count
- * goes in a final "#dropped N" line. */
-static int write_events(const char *path, uint64_t t0, uint64_t t1) {
+ * one "run" event spanning [t0, t1] (the measured window, for MMU from the file), then one
+ * "t_ns,0,sample,pid,rss_kb,live_bytes,committed_bytes" line per memory sample taken
+ * inside [t0, t1] (a figure not measured is empty: live bytes for a workload that bypasses
+ * the heap, committed bytes for an allocator that reports none). Entries that start after
+ * t1 (the collector's final collections in gcl_heap_finish, which the record leaves out
+ * too) are not written. Returns 0, or -errno. A dropped-events count goes in a final
+ * "#dropped N" line. */
+static int write_events(const char *path, uint64_t t0, uint64_t t1, const struct gcl_sample *s,
+                        uint32_t ns, bool heap_figures) {
   FILE *f = fopen(path, "w");
   if (!f) return -errno;
   uint32_t n;
@@ -150,6 +161,15 @@ static int write_events(const char *path, uint64_t t0, uint64_t t1) {
       fprintf(f, "%lld,%llu,%s,%u\n", (long long)(ev[i].start_ns - t0),
               (unsigned long long)ev[i].duration_ns, ev[i].kind, ev[i].thread);
   fprintf(f, "0,%llu,run,%u\n", (unsigned long long)(t1 - t0), (unsigned)getpid());
+  /* Samples are in time order; only those of the measured window are written. */
+  for (uint32_t i = 0; i < ns; i++) {
+    if (s[i].t_ns < t0 || s[i].t_ns > t1) continue;
+    fprintf(f, "%llu,0,sample,%u", (unsigned long long)(s[i].t_ns - t0), (unsigned)getpid());
+    sample_field(f, s[i].rss, 1024);
+    sample_field(f, heap_figures ? s[i].live : -1, 1);
+    sample_field(f, s[i].committed, 1);
+    fputc('\n', f);
+  }
   if (dropped) fprintf(f, "#dropped %llu\n", (unsigned long long)dropped);
   return fclose(f) == 0 ? 0 : -errno;
 }
@@ -418,7 +438,9 @@ int main(int argc, char **argv) {
     ctx.wrong = true;
     snprintf(ctx.why, sizeof ctx.why, "checksum changed between iterations");
   }
-  int ev_err = events_out ? write_events(events_out, t0, t1) : 0;
+  int ev_err = events_out ? write_events(events_out, t0, t1, samples, nsamples,
+                                         !ctx.workload->bypasses_heap)
+                          : 0;
 
   if (rc != 0)
     gcl_report_str(&rep, "status", "error:workload failed");

@@ -39,7 +39,11 @@ static int64_t rss_bytes(void) {
 
 static void take(void) {
   if (S.n == GCL_SAMPLES_MAX) return;
-  S.samples[S.n++] = (struct gcl_sample){gcl_now_ns(), rss_bytes(), gcl_stats_live_bytes(),
+  /* The live total is exact to within threads x GCL_HEAP_BYTES_BATCH (core/stats.h): a
+   * thread that frees what another allocated can push it below 0 for a moment, which reads
+   * as 0 here (a negative would read as "not measured"). */
+  int64_t live = gcl_stats_live_bytes();
+  S.samples[S.n++] = (struct gcl_sample){gcl_now_ns(), rss_bytes(), live < 0 ? 0 : live,
                                          gcl_allocator_committed_bytes()};
 }
 

@@ -29,10 +29,15 @@ static const struct gcl_type node_type = {
     .nrefs = 2, /* left, right */
 };
 
+/* Polls for a stop at every inner node (gcl_poll: one load and branch; leaves are half the
+ * nodes and do a node's work between two polls), so time to safepoint is a few nodes'
+ * work, not a tree's; every reference that must survive is then in a frame (n, the
+ * callers' n, the body's tree and long_lived). */
 static struct gcl_object *make_tree(struct gcl_mutator *m, int depth) {
   struct gcl_object *n = gcl_new(m, &node_type);
   if (depth > 0) {
     GCL_FRAME(m, f, &n);
+    gcl_poll(m);
     struct gcl_object *child = make_tree(m, depth - 1);
     gcl_store_move(m, n, &NODE(n)->left, child);
     child = make_tree(m, depth - 1);
@@ -45,6 +50,7 @@ static struct gcl_object *make_tree(struct gcl_mutator *m, int depth) {
 static uint64_t check_tree(struct gcl_mutator *m, struct gcl_object *n) {
   struct gcl_object *l = gcl_load(m, n, &NODE(n)->left);
   if (!l) return 1;
+  gcl_poll(m);
   return 1 + check_tree(m, l) + check_tree(m, gcl_load(m, n, &NODE(n)->right));
 }
 
@@ -58,13 +64,15 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   (void)index;
   int depth = (int)gcl_param(ctx, "depth");
   uint64_t sum = 0;
+  struct gcl_object *tree = NULL, *long_lived = NULL;
+  GCL_FRAME(m, f, &tree, &long_lived);
 
-  struct gcl_object *tree = make_tree(m, depth + 1);
+  tree = make_tree(m, depth + 1);
   sum += check_tree(m, tree);
   gcl_release(m, tree);
+  tree = NULL;
 
-  struct gcl_object *long_lived = make_tree(m, depth);
-  GCL_FRAME(m, f, &long_lived);
+  long_lived = make_tree(m, depth);
   for (int d = 4; d <= depth; d += 2) {
     long iters = lround(ldexp(ctx->scale, depth - d + 4));
     if (iters < 1) iters = 1;
@@ -72,13 +80,15 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
       tree = make_tree(m, d);
       sum += check_tree(m, tree);
       gcl_release(m, tree);
+      tree = NULL;
       gcl_safepoint(m);
     }
     gcl_checkpoint(m);
   }
   sum += check_tree(m, long_lived);
-  GCL_FRAME_POP(m, f);
   gcl_release(m, long_lived);
+  long_lived = NULL;
+  GCL_FRAME_POP(m, f);
   return sum;
 }
 

@@ -180,7 +180,9 @@ static uint64_t check_object(struct churn_thread *t, struct gcl_object *o) {
 static uint64_t check_table(struct gcl_mutator *m, struct churn_thread *t, struct gcl_object *table) {
   uint64_t sum = 0;
   size_t n = TABLE(table)->var.len;
+  /* Polls for a stop at every slot: the table is the caller's, in its frame. */
   for (size_t i = 0; i < n; i++) {
+    gcl_poll(m);
     struct gcl_object *o = gcl_load(m, table, &TABLE(table)->slot[i]);
     uint64_t v = check_object(t, o);
     sum += v;

@@ -114,6 +114,7 @@ static struct gcl_object *build_ring(struct gcl_mutator *m, struct cycles_thread
   /* Invariant: head..tail is a chain of i nodes; the chain owns all but head, which is
    * ours; tail is borrowed. */
   for (size_t i = 1; i < n; i++) {
+    gcl_poll(m);
     node = gcl_new(m, &ring_type);
     RING(node)->value = gcl_rng_next(&t->rng);
     gcl_store_move(m, tail, &RING(tail)->next, node);
@@ -135,6 +136,7 @@ static struct gcl_object *build_list(struct gcl_mutator *m, struct cycles_thread
   tail = head;
   /* Invariant as in build_ring; prev links hold their own references. */
   for (size_t i = 1; i < n; i++) {
+    gcl_poll(m);
     node = gcl_new(m, &list_type);
     LIST(node)->value = gcl_rng_next(&t->rng);
     gcl_store(m, node, &LIST(node)->prev, tail);

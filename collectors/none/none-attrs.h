@@ -16,6 +16,7 @@
 
 #define GCL_COLLECTOR_NAME "none"
 #define GCL_COLLECTOR_PREFIX_SIZE 0
+#define GCL_COLLECTOR_STOPS_WORLD 0 /* never stops the world: gcl_poll compiles to nothing */
 #define GCL_COLLECTOR_NEVER_FREES 1 /* no object is ever freed (gcl_frees_objects()) */
 
 struct gcl_collector_mutator {

@@ -8,6 +8,7 @@
 
 #define GCL_COLLECTOR_NAME "rc-plain"
 #define GCL_COLLECTOR_PREFIX_SIZE 0
+#define GCL_COLLECTOR_STOPS_WORLD 0 /* never stops the world: gcl_poll compiles to nothing */
 
 struct gcl_collector_mutator {
   char unused; /* rc-plain keeps no per-thread state */

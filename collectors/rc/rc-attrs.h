@@ -9,6 +9,7 @@
 
 #define GCL_COLLECTOR_NAME "rc"
 #define GCL_COLLECTOR_PREFIX_SIZE 0
+#define GCL_COLLECTOR_STOPS_WORLD 0 /* never stops the world: gcl_poll compiles to nothing */
 
 struct gcl_collector_mutator {
   char unused; /* rc keeps no per-thread state */

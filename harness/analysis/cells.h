@@ -3,10 +3,11 @@
  * requested metrics.
  *
  * A cell is the set of rows sharing (collector, allocator, workload, params, threads,
- * scale, placement, iterations, options); its rows are the repetitions. Schema-1 files have
+ * scale, placement, iterations, options, gil); its rows are the repetitions. Schema-1 files have
  * no placement or iterations columns: their rows read as placement none, iterations 1, which
  * is what schema 1 ran, so files of both versions compare; files before schema 5 have no
- * options column (their rows read as options "": none chosen, which is what they ran).
+ * options column (their rows read as options "": none chosen, which is what they ran),
+ * files before schema 6 no gil column (their rows read as gil false: no GIL mode existed).
  * Module columns (MODULE.FIGURE, schema 5) are metrics like any other. Only rows with status "ok" and a non-empty value
  * enter a metric's sample: an empty field means "not measured" and is never read as 0.
  * Rows with status "invalid:reason" (a pair that cannot run that cell, so nothing ran) are
@@ -44,6 +45,7 @@ enum gcl_key {
   GCL_KEY_HEAP_LIMIT,  /* schema 6: the heap limit in bytes; "" in older files and, so that
                         * factor cells of builds with other minimum heaps still pair, "" in
                         * a cell that has a factor */
+  GCL_KEY_GIL,        /* schema 6: "true" or "false"; "false" in older files */
   GCL_KEY_N
 };
 extern const char *const gcl_key_names[GCL_KEY_N]; /* the CSV column of each key part */

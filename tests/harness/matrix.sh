@@ -8,7 +8,7 @@
 # Schema 6: the core columns, then every module figure of the build (gclab list --figures
 # names them, in CSV order: collectors, allocators, workloads).
 core_header=schema_version,run_id,timestamp,gclab_version,host,cpu_model,collector,\
-allocator,workload,params,options,workload_input,threads,rep,seed,scale,placement,iterations,heap_factor,heap_limit_bytes,status,checksum,\
+allocator,workload,params,options,workload_input,threads,rep,seed,scale,placement,gil,iterations,heap_factor,heap_limit_bytes,status,checksum,\
 wall_s,process_wall_s,user_s,sys_s,cpu_s,mutator_s,gc_s,collections,pause_count,pause_total_s,\
 pause_p50_us,pause_p90_us,pause_p99_us,pause_p999_us,pause_max_us,ttsp_count,ttsp_p50_us,\
 ttsp_p99_us,ttsp_max_us,objects_allocated,\

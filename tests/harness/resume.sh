@@ -38,8 +38,8 @@ for k in 1 2; do "$GCLAB" run $M --repeat 1 --shard $k/2 --out s$k.csv >/dev/nul
 "$GCLAB" summary all.csv >/dev/null 2>&1 || fail "summary of the merged file failed"
 "$GCLAB" merge all.csv s1.csv >out 2>err
 [ $? -eq 2 ] && grep -q "exists" err || fail "merge over an existing OUT: $(cat err)"
-sed '2s/^6,/5,/' s2.csv >v4.csv
-"$GCLAB" merge x.csv s1.csv v4.csv >out 2>err
+sed '2s/^6,/5,/' s2.csv >v5.csv
+"$GCLAB" merge x.csv s1.csv v5.csv >out 2>err
 [ $? -eq 2 ] && grep -q "mismatched schema versions" err || fail "merge of versions 6 and 5: $(cat err)"
 [ -e x.csv ] && fail "a refused merge created its output"
 # Older schemas merge with their own version only, under the old rule (identical headers).
@@ -56,7 +56,7 @@ cut -d, -f1-5 s2.csv >cut.csv
   --iterations 3 --out it.csv --events ev.csv --trace tr.json >/dev/null 2>&1 || fail "iterations run exit $?"
 [ "$(csv_col it.csv iterations)" = 3 ] || fail "iterations column '$(csv_col it.csv iterations)'"
 [ "$(csv_col it.csv iter_wall_s | tr ';' '\n' | wc -l)" -eq 3 ] || fail "iter_wall_s '$(csv_col it.csv iter_wall_s)'"
-[ "$(head -1 ev.csv)" = run_id,collector,allocator,workload,threads,placement,rep,cell,thread,start_ns,duration_ns,kind ] ||
+[ "$(head -1 ev.csv)" = run_id,collector,allocator,workload,threads,placement,rep,cell,thread,start_ns,duration_ns,kind,rss_kb,live_bytes,committed_bytes ] ||
   fail "events header '$(head -1 ev.csv)'"
 python3 -c 'import json,sys; d=json.load(open("tr.json")); assert isinstance(d["traceEvents"], list)' ||
   fail "tr.json is not a trace JSON"
