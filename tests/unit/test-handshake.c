@@ -37,7 +37,7 @@ static int done;
 static void count_cb(struct gcl_mutator *t, void *ctx) {
   (void)ctx;
   for (int i = 0; i <= THREADS; i++) {
-    if (who[i].m != t) continue;
+    if (__atomic_load_n(&who[i].m, __ATOMIC_SEQ_CST) != t) continue;
     __atomic_fetch_add(&who[i].calls, 1, __ATOMIC_SEQ_CST);
     if (pthread_equal(pthread_self(), who[i].self)) __atomic_fetch_add(&who[i].on_self, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == GCL_THREAD_SUSPENDED)
@@ -65,8 +65,8 @@ Test(handshake, attached_threads_run_their_own_callback_once, .init = setup, .ti
   for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, spinner, &who[i]);
   wait_attached(THREADS);
   struct gcl_mutator *m = gcl_thread_attach();
-  who[THREADS].m = m;
   who[THREADS].self = pthread_self();
+  __atomic_store_n(&who[THREADS].m, m, __ATOMIC_SEQ_CST);
   for (int r = 1; r <= ROUNDS; r++) {
     gcl_handshake(m, count_cb, NULL);
     for (int i = 0; i <= THREADS; i++)
