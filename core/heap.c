@@ -38,8 +38,10 @@ void gcl_heap_set_limit(int64_t bytes) {
   gcl_alloc_failed_hook = heap_limit ? heap_alloc_failed : NULL;
 }
 int64_t gcl_heap_limit(void) { return heap_limit; }
+void (*gcl_heap_flush_hook)(struct gcl_mutator *m, int64_t live_bytes);
 
-static void heap_over_limit(int64_t live) {
+
+_Noreturn static void heap_over_limit(int64_t live) {
   if (gcl_oom_handler) gcl_oom_handler(live, heap_limit);
   fprintf(stderr, "gclab: heap of %lld bytes exceeds its limit of %lld bytes\n", (long long)live,
           (long long)heap_limit);
@@ -49,8 +51,11 @@ static void heap_over_limit(int64_t live) {
 void gcl_heap_bytes_flush(struct gcl_mutator *m) {
   int64_t live = gcl_stats_add_live_bytes(m->stats.live_bytes_delta);
   m->stats.live_bytes_delta = 0;
-  if (GCL_UNLIKELY(heap_limit > 0 && live > heap_limit)) heap_over_limit(live);
+  if (gcl_heap_flush_hook) gcl_heap_flush_hook(m, live); /* the collector owns the limit */
+  else if (GCL_UNLIKELY(heap_limit > 0 && live > heap_limit)) heap_over_limit(live);
 }
+
+void gcl_heap_out_of_memory(int64_t live_bytes) { heap_over_limit(live_bytes); }
 
 /* --- QSBR-deferred release ------------------------------------------------------------ */
 
@@ -124,6 +129,16 @@ static inline void free_object(struct gcl_mutator *m, struct gcl_object *o,
 
 void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o) {
   free_object(m, o, gcl_type_of(o), gcl_obj_flags(o));
+}
+
+void gcl_free_unowned(struct gcl_thread_stats *s, struct gcl_object *o) {
+  const struct gcl_type *t = gcl_type_of(o);
+  size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size_as(o, t);
+  gcl_collector_on_free(NULL, o);
+  s->objects_freed++;
+  s->live_bytes_delta -= (int64_t)bytes;
+  if (GCL_VERIFY) gcl_verify_on_free(o); /* quarantined, released while no mutator runs */
+  else gcl_allocator_free(NULL, (char *)o - GCL_COLLECTOR_PREFIX_SIZE, bytes);
 }
 
 static void dealloc_grow(struct gcl_mutator *m) {

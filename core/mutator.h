@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "assert.h"
+#include "barrier.h"
 #include "object.h"
 #include "rc-ops.h"
 #include "stats.h"
@@ -38,8 +39,6 @@
 #ifndef GCL_VERIFY
 #define GCL_VERIFY 0
 #endif
-
-enum gcl_barrier_kind { GCL_BARRIER_NONE };
 
 #include GCL_COLLECTOR_ATTRS
 #include GCL_ALLOCATOR_ATTRS
@@ -105,13 +104,17 @@ struct gcl_mutator {
   int safepoint_work;                      /* atomic: nonzero asks the next safepoint to
                                             * call gcl_safepoint_handler (collector bits)
                                             * or to serve a core bit (below) */
+  struct gcl_satb satb;                    /* SATB buffer and barrier counters (barrier.h) */
+  int handshake_pending;                   /* atomic: 1 while a handshake's callback has not
+                                            * run for this thread (core/world.c) */
 };
 
 /* Core bits of gcl_mutator.safepoint_work (collectors use the bits below 1 << 24, and
  * their handlers clear only their own): a thread waiting for the GIL asks its holder to
  * drop it (core/gil.h). */
 #define GCL_SAFEPOINT_GIL_DROP (1 << 30)
-#define GCL_SAFEPOINT_CORE_BITS GCL_SAFEPOINT_GIL_DROP
+#define GCL_SAFEPOINT_HANDSHAKE (1 << 29) /* a handshake's callback waits for this thread */
+#define GCL_SAFEPOINT_CORE_BITS (GCL_SAFEPOINT_GIL_DROP | GCL_SAFEPOINT_HANDSHAKE)
 
 /* Set while a stop-the-world is requested; polled by every safepoint. */
 extern int gcl_stop_requested;
@@ -150,6 +153,17 @@ void gcl_blocking_leave(struct gcl_mutator *m);
 void gcl_stop_the_world(struct gcl_mutator *m);
 void gcl_start_the_world(struct gcl_mutator *m);
 
+/* A ragged handshake: run fn(t, ctx) once for every thread t registered when it starts —
+ * by t itself at its next safepoint, or, for a thread that is detached (blocked, waiting,
+ * exiting), by the requester on its behalf while it is parked (as stop-the-world parks
+ * them), and for the requester m itself by the requester. Returns when every callback has
+ * run. m may be NULL (a collector-owned thread that is no mutator). fn must not stop the
+ * world, start a handshake, block, or call gcl_for_each_mutator; it may run under the
+ * thread-list lock. One stop or handshake runs at a time. Emits phase "handshake" on the
+ * requester (request to the last acknowledgement: the handshake's time to safepoint) and
+ * phase "handshake-callback" around each callback on the thread that runs it. */
+void gcl_handshake(struct gcl_mutator *m, void (*fn)(struct gcl_mutator *t, void *ctx), void *ctx);
+
 /* Apply fn to every attached-or-parked thread; only while the world is stopped. */
 void gcl_for_each_mutator(void (*fn)(struct gcl_mutator *, void *), void *ctx);
 
@@ -180,10 +194,27 @@ bool gcl_set_auto_collect(struct gcl_mutator *m, bool on);
 void gcl_heap_set_limit(int64_t bytes);
 int64_t gcl_heap_limit(void); /* the limit in force, 0: none */
 extern void (*gcl_oom_handler)(int64_t live_bytes, int64_t limit);
+/* A tracing collector that enforces the limit itself (it collects first, and only a heap
+ * that stays over it after a full collection is out of memory) installs this hook in its
+ * init: every flush of a thread's byte count then calls it (cold, once per
+ * GCL_HEAP_BYTES_BATCH bytes) with the new live total instead of checking the limit. The
+ * hook may set collector bits in m->safepoint_work; it must not collect (the thread may be
+ * in the middle of an allocation). m may be NULL (a sweeper's own flush). */
+extern void (*gcl_heap_flush_hook)(struct gcl_mutator *m, int64_t live_bytes);
+/* The collector found the heap over its limit after a full collection: ends the cell with
+ * status oom (the runner's handler) or aborts. */
+_Noreturn void gcl_heap_out_of_memory(int64_t live_bytes);
 
 /* Slow paths. */
 void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o); /* count hit zero */
 void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o); /* memory only */
+/* The free path that needs no mutator (a sweeper, a collector-owned thread): release an
+ * unreachable object's memory (gcl_collector_on_free with cm NULL, the allocator's free
+ * with am NULL, the verifier's quarantine in GCL_VERIFY builds), counting it in *s, which
+ * the caller merges (gcl_stats_merge) when it is done. The object must be unreachable
+ * from every thread: tracing collectors free no object another thread may still read, so
+ * no QSBR grace period is taken. */
+void gcl_free_unowned(struct gcl_thread_stats *s, struct gcl_object *o);
 void gcl_heap_bytes_flush(struct gcl_mutator *m);
 void gcl_heap_thread_flush(struct gcl_mutator *m); /* deferred frees and byte counts */
 /* Visit the objects thread t is in the middle of killing: its dealloc worklist and the one
@@ -336,6 +367,9 @@ static inline void gcl_store_move(struct gcl_mutator *m, struct gcl_object *obj,
   /* The caller's reference becomes the slot's (counted even for a deferred object). */
   if (gcl_rc_kind() == GCL_RC_BIASED && val) gcl_rc_biased_to_heap(&m->collector, val);
   struct gcl_object *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  /* SATB: the old value joins the snapshot while marking is active (barrier.h). */
+  if (gcl_barrier_kind() == GCL_BARRIER_SATB && GCL_UNLIKELY(gcl_marking_is_active()) && old)
+    gcl_barrier_satb_slow(m, old);
   __atomic_store_n(slot, val, __ATOMIC_RELEASE);
   if (old && gcl_rc_thread_dec(m, old, true)) gcl_dealloc(m, old);
 }

@@ -146,6 +146,9 @@ struct gcl_object *gcl_weakref_get(struct gcl_mutator *m, struct gcl_weakref *w)
    * dead to us. Its memory is safe to read: it is freed only after its handles are
    * cleared, which needs wr_lock. */
   if (o && gcl_rc_kind() != GCL_RC_NONE && !gcl_rc_thread_try_inc(m, o)) o = NULL;
+  /* SATB (core/barrier.h): a referent read while marking becomes strongly reachable after
+   * the snapshot was taken, so it joins the snapshot (the marker shades it). */
+  if (o && gcl_barrier_kind() == GCL_BARRIER_SATB && gcl_marking_is_active()) gcl_barrier_satb_slow(m, o);
   pthread_mutex_unlock(&wr_lock);
   return o;
 }

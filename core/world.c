@@ -25,6 +25,15 @@
  * the event emitted after world_lock is released), WORLD_RESTARTED after the release; the
  * pause and time-to-safepoint figures are derived from these three alone.
  *
+ * Handshakes (gcl_handshake) reuse the same states: the requester marks every registered
+ * thread pending and asks its next safepoint to run the callback; a thread it finds
+ * DETACHED it parks (DETACHED -> SUSPENDED, so it cannot attach meanwhile), runs the
+ * callback for it under world_lock and unparks it (SUSPENDED -> DETACHED) in the same
+ * hold of the lock. Whoever takes the thread's pending flag (an atomic exchange) runs the
+ * callback, so it runs exactly once; an exiting thread serves its own pending flag under
+ * world_lock before it leaves the list. gcl_handshake_requested makes detaching threads
+ * wake the requester, as gcl_stop_requested does for a stop.
+ *
  * Locks: stw_lock admits one requester at a time (taken while detached, so two requesters
  * cannot deadlock); world_lock guards the thread list, the global roots, and two condition
  * variables: stopped_cond, on which the requester waits for threads to leave ATTACHED, and
@@ -64,6 +73,7 @@
 #include "tsan.h"
 
 int gcl_stop_requested;
+static int gcl_handshake_requested; /* a handshake waits for acknowledgements (atomic) */
 char gcl_qsbr_token;
 void (*gcl_safepoint_handler)(struct gcl_mutator *m);
 
@@ -84,6 +94,8 @@ struct global_root {
   struct global_root *next; /* list link, under world_lock */
 };
 static struct global_root *global_roots;
+
+static void handshake_serve_locked(struct gcl_mutator *t); /* below, with gcl_handshake */
 
 static int load_state(struct gcl_mutator *m) { return __atomic_load_n(&m->state, __ATOMIC_SEQ_CST); }
 static void store_state(struct gcl_mutator *m, int s) { __atomic_store_n(&m->state, s, __ATOMIC_SEQ_CST); }
@@ -181,7 +193,8 @@ static void detach(struct gcl_mutator *m, bool force) {
   go_offline();
   gil_left(m);
   store_state(m, GCL_THREAD_DETACHED);
-  if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) {
+  if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST) |
+      __atomic_load_n(&gcl_handshake_requested, __ATOMIC_SEQ_CST)) {
     pthread_mutex_lock(&world_lock);
     tell_requester();
     pthread_mutex_unlock(&world_lock);
@@ -214,6 +227,8 @@ void gcl_thread_detach(struct gcl_mutator *m) {
   gcl_stats_merge(&m->stats);
   detach(m, false);
   pthread_mutex_lock(&world_lock);
+  handshake_serve_locked(m); /* a handshake that counted us must not wait for us */
+  gcl_satb_thread_done(m);
   for (struct gcl_mutator **p = &threads; *p; p = &(*p)->next) {
     if (*p == m) {
       *p = m->next;
@@ -227,8 +242,93 @@ void gcl_thread_detach(struct gcl_mutator *m) {
   free(m);
 }
 
+/* --- handshakes ------------------------------------------------------------------------- */
+
+static struct {
+  void (*fn)(struct gcl_mutator *t, void *ctx); /* the callback, set under world_lock */
+  void *ctx;                                    /* its argument */
+  unsigned remaining;                           /* callbacks not yet run, under world_lock */
+} hs;
+
+/* Run the handshake's callback for t (on t itself, or on its behalf), timed as a phase. */
+static void handshake_run(struct gcl_mutator *t, void (*fn)(struct gcl_mutator *, void *), void *ctx) {
+  gcl_event_phase_start("handshake-callback");
+  fn(t, ctx);
+  gcl_event_phase_end("handshake-callback");
+}
+
+/* With world_lock held: if t's callback is still pending, run it now and acknowledge. */
+static void handshake_serve_locked(struct gcl_mutator *t) {
+  if (!__atomic_exchange_n(&t->handshake_pending, 0, __ATOMIC_ACQ_REL)) return;
+  handshake_run(t, hs.fn, hs.ctx);
+  hs.remaining--;
+  pthread_cond_broadcast(&world_cond);
+}
+
+/* At m's safepoint (m attached): run a pending callback, then acknowledge. fn and ctx are
+ * read under world_lock, after the exchange, so they belong to this handshake. */
+static void handshake_serve(struct gcl_mutator *m) {
+  __atomic_fetch_and(&m->safepoint_work, ~GCL_SAFEPOINT_HANDSHAKE, __ATOMIC_ACQ_REL);
+  if (!__atomic_exchange_n(&m->handshake_pending, 0, __ATOMIC_ACQ_REL)) return;
+  pthread_mutex_lock(&world_lock);
+  void (*fn)(struct gcl_mutator *, void *) = hs.fn;
+  void *ctx = hs.ctx;
+  pthread_mutex_unlock(&world_lock);
+  handshake_run(m, fn, ctx);
+  pthread_mutex_lock(&world_lock);
+  hs.remaining--;
+  pthread_cond_broadcast(&world_cond);
+  pthread_mutex_unlock(&world_lock);
+}
+
+/* With world_lock held: serve every pending thread found DETACHED (park, run, unpark). */
+static void handshake_park_detached(struct gcl_mutator *m) {
+  for (struct gcl_mutator *t = threads; t; t = t->next) {
+    if (t == m || !__atomic_load_n(&t->handshake_pending, __ATOMIC_ACQUIRE)) continue;
+    int expected = GCL_THREAD_DETACHED;
+    if (!__atomic_compare_exchange_n(&t->state, &expected, GCL_THREAD_SUSPENDED, false,
+                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+      continue; /* attached: it serves itself at its next safepoint */
+    handshake_serve_locked(t);
+    store_state(t, GCL_THREAD_DETACHED);
+    pthread_cond_broadcast(&world_cond); /* it may wait to attach */
+  }
+}
+
+void gcl_handshake(struct gcl_mutator *m, void (*fn)(struct gcl_mutator *t, void *ctx), void *ctx) {
+  if (m) gcl_blocking_enter(m); /* detached: a stop or handshake ahead of us parks us */
+  pthread_mutex_lock(&stw_lock);
+  gcl_event_phase_start("handshake");
+  pthread_mutex_lock(&world_lock);
+  hs.fn = fn;
+  hs.ctx = ctx;
+  hs.remaining = 0;
+  for (struct gcl_mutator *t = threads; t; t = t->next) {
+    if (t == m) continue;
+    __atomic_store_n(&t->handshake_pending, 1, __ATOMIC_SEQ_CST);
+    hs.remaining++;
+    __atomic_fetch_or(&t->safepoint_work, GCL_SAFEPOINT_HANDSHAKE, __ATOMIC_SEQ_CST);
+  }
+  __atomic_store_n(&gcl_handshake_requested, 1, __ATOMIC_SEQ_CST);
+  /* Loop invariant: hs.remaining counts the threads whose pending flag is still set;
+   * each pass serves the detached ones, and the attached ones serve themselves (a thread
+   * that detaches meanwhile wakes us through gcl_handshake_requested). */
+  for (;;) {
+    handshake_park_detached(m);
+    if (hs.remaining == 0) break;
+    pthread_cond_wait(&world_cond, &world_lock);
+  }
+  __atomic_store_n(&gcl_handshake_requested, 0, __ATOMIC_SEQ_CST);
+  pthread_mutex_unlock(&world_lock);
+  if (m) handshake_run(m, fn, ctx); /* our own frames hold still: we are the requester */
+  gcl_event_phase_end("handshake");
+  pthread_mutex_unlock(&stw_lock);
+  if (m) gcl_blocking_leave(m);
+}
+
 void gcl_safepoint_slow(struct gcl_mutator *m) {
   int work = __atomic_load_n(&m->safepoint_work, __ATOMIC_ACQUIRE);
+  if (work & GCL_SAFEPOINT_HANDSHAKE) handshake_serve(m);
   if ((work & ~GCL_SAFEPOINT_CORE_BITS) && gcl_safepoint_handler) gcl_safepoint_handler(m);
   if (work & GCL_SAFEPOINT_GIL_DROP) {
     /* A waiter asked for the GIL: hand it over (attach honours any stop meanwhile). */

@@ -73,7 +73,8 @@ static void summary_table(const struct gcl_run_opts *o, const struct gcl_matrix 
     }
     char **row = gcl_must_realloc(NULL, NCOL * sizeof *row);
     struct gcl_buf b[NCOL] = {{0}};
-    struct gcl_run_cell x = {cells[i].c, cells[i].a, cells[i].o, cells[i].w, cells[i].v, 0, 0, cells[i].h, 0, 0};
+    struct gcl_run_cell x = {.c = cells[i].c, .a = cells[i].a, .o = cells[i].o, .w = cells[i].w,
+                             .v = cells[i].v, .h = cells[i].h};
     const char *opts = gcl_cell_options(o, m, &x);
     gcl_buf_puts(&b[0], o->collectors.v[cells[i].c]);
     if (strcmp(o->gil.v[cells[i].g], "true") == 0) gcl_buf_puts(&b[0], "+gil");

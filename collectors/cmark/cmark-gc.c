@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/* collectors/cmark/cmark-gc.c — one cmark cycle (REFERENCE §5), stw mode:
+ *
+ *   1. stop the world; new epoch (everything is white);
+ *   2. shade the roots: every thread's root frames, the global roots, and the objects
+ *      resurrected by the previous cycle whose finalizers have not run yet;
+ *   3. drain the grey stack and the SATB buffers until both are empty;
+ *   4. walk the heap (gcl_allocator_walk): every block neither marked nor freed is
+ *      garbage; clear the weak references of each garbage object (their callbacks are
+ *      queued); a garbage object with a finalizer that has not run is resurrected
+ *      (PEP 442: flagged FINALIZED, shaded, kept on the finalize list) and step 3 runs
+ *      again, so everything it reaches survives this cycle too;
+ *   5. GCL_VERIFY: check that every object reachable from the roots is marked;
+ *   6. sweep: free every garbage object still unmarked (gcl_free_unowned: no mutator's
+ *      allocator state is used, so a sweeper thread can run this step);
+ *   7. restart the world; run the weak-reference callbacks, then the finalizers; a
+ *      resurrected object that stays unreachable is freed by a later cycle.
+ *
+ * Loop invariant of marking (step 3): every marked object is black (its slots shaded) or
+ * on the grey stack; every white object reachable from the roots is reachable from a grey
+ * object or from an entry of a SATB buffer.
+ *
+ * The heap walk runs world-stopped and frees nothing itself: garbage is collected into a
+ * list and freed after the walk, so the visitor never frees under an allocator's walk
+ * lock (core/allocator.h). Events: phases "mark", "weak-finalize", "sweep", "finalize",
+ * roots-traced and heap-traced marks, live data after the sweep. No macros change this
+ * file (GCL_VERIFY builds add step 5). */
+#include <stdlib.h>
+
+#include "allocator.h"
+#include "cmark-internal.h"
+#include "event.h"
+#include "pause.h"
+#include "stats.h"
+#include "weakref.h"
+
+uintptr_t gcl_cmark_epoch = CMARK_FIRST_EPOCH - 1; /* the first cycle makes it FIRST */
+uintptr_t gcl_cmark_alloc_colour = CMARK_WHITE;
+
+void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o) {
+  if (GCL_UNLIKELY(s->n == s->cap)) {
+    size_t cap = s->cap ? 2 * s->cap : 1024;
+    struct gcl_object **a = realloc(s->a, cap * sizeof *a);
+    if (!a) gcl_alloc_failed(cap * sizeof *a);
+    s->a = a;
+    s->cap = cap;
+  }
+  s->a[s->n++] = o;
+}
+
+static void fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
+
+/* --- marking ------------------------------------------------------------------------------ */
+
+bool cmark_is_marked(const struct gcl_object *o) {
+  return __atomic_load_n(&o->gcl_word, __ATOMIC_RELAXED) == __atomic_load_n(&gcl_cmark_epoch, __ATOMIC_RELAXED);
+}
+
+void cmark_shade(struct gcl_object *o) {
+  uintptr_t e = __atomic_load_n(&gcl_cmark_epoch, __ATOMIC_RELAXED);
+  uintptr_t w = __atomic_load_n(&o->gcl_word, __ATOMIC_RELAXED);
+  if (w == e) return;
+  GCL_ASSERT(w != CMARK_FREED);
+  /* The CAS makes exactly one marker grey the object (markers > 1). */
+  if (!__atomic_compare_exchange_n(&o->gcl_word, &w, e, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return;
+  cmark_stack_push(&gcl_cmark.grey, o);
+}
+
+static void shade_slot(struct gcl_object **slot, void *ctx) {
+  (void)ctx;
+  struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (o) cmark_shade(o);
+}
+
+void cmark_mark_begin(bool barrier) {
+  uintptr_t e = __atomic_add_fetch(&gcl_cmark_epoch, 1, __ATOMIC_SEQ_CST);
+  if (barrier) {
+    __atomic_store_n(&gcl_cmark_alloc_colour, e, __ATOMIC_SEQ_CST);
+    gcl_marking_set(true);
+  }
+}
+
+void cmark_mark_end(void) {
+  gcl_marking_set(false);
+  __atomic_store_n(&gcl_cmark_alloc_colour, CMARK_WHITE, __ATOMIC_SEQ_CST);
+}
+
+/* Shade every entry of the SATB buffers handed over so far; true if there were any. */
+static bool drain_satb(void) {
+  struct gcl_satb_buffer *b = gcl_satb_take_all();
+  bool any = b != NULL;
+  while (b) {
+    struct gcl_satb_buffer *next = b->next;
+    for (unsigned i = 0; i < b->n; i++) cmark_shade(b->e[i]);
+    fig_add(&gcl_cmark.fig.satb_drained, b->n);
+    gcl_satb_buffer_free(b);
+    b = next;
+  }
+  return any;
+}
+
+void cmark_mark_drain(void) {
+  struct cmark_stack *g = &gcl_cmark.grey;
+  uint64_t blackened = 0;
+  /* Loop invariant: see the file comment; each pass empties the grey stack, then takes
+   * the SATB buffers, until a pass finds both empty. */
+  do {
+    while (g->n > 0) {
+      struct gcl_object *o = g->a[--g->n];
+      gcl_trace(o, shade_slot, NULL);
+      blackened++;
+    }
+  } while (drain_satb() || g->n > 0);
+  fig_add(&gcl_cmark.fig.marked, blackened);
+}
+
+static void shade_thread_roots(struct gcl_mutator *t, void *ctx) {
+  (void)ctx;
+  gcl_satb_flush(t); /* its buffer joins the snapshot */
+  gcl_visit_roots(t, shade_slot, NULL);
+}
+
+static void shade_roots(void) {
+  gcl_for_each_mutator(shade_thread_roots, NULL);
+  gcl_visit_global_roots(shade_slot, NULL);
+  struct cmark_stack *f = &gcl_cmark.finalize;
+  for (size_t i = 0; i < f->n; i++) cmark_shade(f->a[i]);
+  gcl_event_roots_traced();
+}
+
+/* --- the heap walk: garbage, weak references, resurrection -------------------------------- */
+
+static void find_garbage(void *mem, size_t bytes, void *ctx) {
+  (void)bytes, (void)ctx;
+  struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
+  uintptr_t w = __atomic_load_n(&o->gcl_word, __ATOMIC_RELAXED);
+  if (w == CMARK_FREED || w == gcl_cmark_epoch) return;
+  cmark_stack_push(&gcl_cmark.garbage, o);
+}
+
+/* Clear the garbage's weak references (callbacks queued on *weak) and resurrect the
+ * objects with a finalizer still to run; then mark what they reach. */
+static void weak_and_finalizers(struct gcl_weakref_pending *weak) {
+  struct cmark_stack *g = &gcl_cmark.garbage;
+  uint64_t cleared = 0;
+  for (size_t i = 0; i < g->n; i++) {
+    struct gcl_object *o = g->a[i];
+    unsigned flags = gcl_obj_flags(o);
+    if (flags & GCL_OBJ_WEAKREFD) {
+      gcl_weakref_clear_deferred(o, weak);
+      cleared++;
+    }
+    const struct gcl_type *t = gcl_type_of(o);
+    if (t->finalize && !(flags & GCL_OBJ_FINALIZED)) {
+      gcl_obj_set_flag(o, GCL_OBJ_FINALIZED);
+      cmark_stack_push(&gcl_cmark.finalize, o);
+      cmark_shade(o);
+    }
+  }
+  cmark_mark_drain();
+  fig_add(&gcl_cmark.fig.weak_cleared, cleared);
+}
+
+/* Free every garbage object the resurrection left unmarked; returns bytes freed. */
+static void sweep_garbage(void) {
+  struct cmark_stack *g = &gcl_cmark.garbage;
+  struct gcl_thread_stats st = {0};
+  uint64_t n = 0;
+  for (size_t i = 0; i < g->n; i++) {
+    struct gcl_object *o = g->a[i];
+    if (cmark_is_marked(o)) continue; /* resurrected */
+    gcl_free_unowned(&st, o);
+    n++;
+  }
+  g->n = 0;
+  fig_add(&gcl_cmark.fig.swept, n);
+  fig_add(&gcl_cmark.fig.swept_bytes, (uint64_t)-st.live_bytes_delta);
+  gcl_stats_merge(&st);
+}
+
+/* After the restart: callbacks, then finalizers (m is attached, the world runs). */
+static void run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *weak) {
+  gcl_event_phase_start("finalize");
+  gcl_weakref_run_callbacks(m, weak);
+  struct cmark_stack *f = &gcl_cmark.finalize;
+  /* Loop invariant: objects f->a[i..] are still on the list, hence roots of any cycle;
+   * no cycle runs meanwhile (we hold gc_lock), and a finalizer that resurrects its object
+   * stored it somewhere reachable. */
+  size_t n = f->n;
+  for (size_t i = 0; i < n; i++) {
+    struct gcl_object *o = f->a[i];
+    gcl_type_of(o)->finalize(m, o);
+  }
+  f->n = 0;
+  fig_add(&gcl_cmark.fig.finalized, n);
+  gcl_event_phase_end("finalize");
+}
+
+/* The world-stopped part of a cycle (steps 1-6); m is the requester. */
+static void cycle_stopped(struct gcl_mutator *m, struct gcl_weakref_pending *weak) {
+  uint64_t t0 = gcl_now_ns();
+  gcl_stop_the_world(m);
+  gcl_event_phase_start("mark");
+  cmark_mark_begin(false); /* nobody runs: no barrier needed */
+  shade_roots();
+  cmark_mark_drain();
+  gcl_event_phase_end("mark");
+  gcl_event_phase_start("weak-finalize");
+  gcl_allocator_walk(find_garbage, NULL);
+  weak_and_finalizers(weak);
+  gcl_event_heap_traced();
+  gcl_event_phase_end("weak-finalize");
+  if (GCL_VERIFY) cmark_verify_marked();
+  cmark_mark_end();
+  uint64_t t1 = gcl_now_ns();
+  gcl_event_phase_start("sweep");
+  sweep_garbage();
+  gcl_event_phase_end("sweep");
+  uint64_t t2 = gcl_now_ns();
+  gcl_start_the_world(m);
+  fig_add(&gcl_cmark.fig.mark_ns, t1 - t0);
+  fig_add(&gcl_cmark.fig.sweep_ns, t2 - t1);
+}
+
+/* The next trigger, after a cycle left `live` bytes: a share of the limit, or grow-by-
+ * factor without one. A heap over its limit after a full collection is out of memory. */
+static void retarget(int64_t live) {
+  int64_t lim = gcl_cmark.limit, trig;
+  if (lim > 0) {
+    if (live > lim) gcl_heap_out_of_memory(live);
+    trig = (int64_t)(gcl_cmark.trigger_frac * (double)lim);
+    if (live >= trig) trig = live + (lim - live) / 2; /* room to allocate before the next */
+  } else {
+    trig = (int64_t)((double)live * gcl_cmark.grow);
+    if (trig < gcl_cmark.min_trigger) trig = gcl_cmark.min_trigger;
+  }
+  __atomic_store_n(&gcl_cmark.trigger, trig, __ATOMIC_RELAXED);
+  gcl_event_heap_resized((uint64_t)(lim > 0 ? lim : trig));
+}
+
+bool cmark_collect(struct gcl_mutator *m, bool explicit) {
+  static __thread bool in_cycle; /* a finalizer of ours asked for a collection */
+  if (in_cycle) return false;
+  if (pthread_mutex_trylock(&gcl_cmark.gc_lock) != 0) {
+    if (!explicit) return false;
+    gcl_blocking_enter(m); /* never wait for the lock while a stop may wait for us */
+    pthread_mutex_lock(&gcl_cmark.gc_lock);
+    gcl_blocking_leave(m);
+  }
+  in_cycle = true;
+  uint64_t t0 = gcl_now_ns();
+  gcl_heap_bytes_flush(m);
+  struct gcl_weakref_pending weak = {NULL, NULL};
+  cycle_stopped(m, &weak);
+  int64_t live = gcl_stats_live_bytes();
+  gcl_event_live_data((uint64_t)(live > 0 ? live : 0));
+  run_finalizers(m, &weak);
+  fig_add(&gcl_cmark.fig.cycles, 1);
+  fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
+  retarget(live);
+  in_cycle = false;
+  pthread_mutex_unlock(&gcl_cmark.gc_lock);
+  return true;
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* collectors/cmark/cmark.c — cmark's options, trigger policy and the collector API
+ * (core/collector.h); one cycle is cmark-gc.c.
+ *
+ * Trigger and pacing: cmark owns the heap limit (gcl_heap_flush_hook, core/mutator.h).
+ * Each flush of a thread's byte count (every GCL_HEAP_BYTES_BATCH bytes) compares the live
+ * total with the trigger and, past it, asks that thread's next safepoint for a cycle
+ * (CMARK_WORK_COLLECT; never inside the allocation, whose new object is not yet rooted).
+ * The trigger is cmark.trigger x the limit when there is one (cmark.limit, else the
+ * limit core was given, gcl_heap_limit), or, without a limit, grow-by-factor: after each
+ * cycle the trigger is cmark.grow x the live bytes, at least cmark.min_heap. With a limit,
+ * a heap still over it after a full collection ends the cell with status oom; a heap over
+ * it asks for a collection even while gc.disable() is in force (the last resort).
+ *
+ * Invariants: the options are read once, in init, before any thread attaches; every
+ * figure is an atomic (gcl_collector_report may run on the thread that hit oom while
+ * others run). No macros change this file. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmark-internal.h"
+#include "collector.h"
+#include "report.h"
+
+struct cmark gcl_cmark = {.gc_lock = PTHREAD_MUTEX_INITIALIZER, .auto_collect = 1};
+
+static const struct gcl_opt_decl options[] = {
+    {"mode", GCL_OPT_ENUM, "stw", NULL, NULL, "stw|concurrent",
+     "stw: mark and sweep with the world stopped; concurrent: not implemented yet (refused)"},
+    {"markers", GCL_OPT_INT, "1", "1", "64", NULL, "marker threads (concurrent mode; stw marks on the requester)"},
+    {"trigger", GCL_OPT_DOUBLE, "0.75", "0.05", "1", NULL,
+     "with a heap limit: a cycle starts when live bytes cross this share of it"},
+    {"limit", GCL_OPT_SIZE, "0", "0", NULL, NULL,
+     "heap limit in live bytes (headers included); 0: the limit core was given, else none"},
+    {"grow", GCL_OPT_DOUBLE, "2", "1.1", "100", NULL,
+     "without a limit: the next cycle starts at this multiple of the live bytes after one"},
+    {"min_heap", GCL_OPT_SIZE, "4m", "64k", NULL, NULL, "without a limit: the smallest trigger"},
+};
+static const struct gcl_fig_decl figures[] = {
+    {"cycles", "count", "collection cycles completed"},
+    {"full_stw_fallbacks", "count", "full stop-the-world collections taken as a last resort (concurrent mode)"},
+    {"objects_marked", "objects", "objects marked (blackened), all cycles"},
+    {"objects_swept", "objects", "objects freed by the sweep"},
+    {"bytes_swept", "bytes", "bytes freed by the sweep, headers included"},
+    {"finalizers_run", "count", "finalizers run (PEP 442: once per object)"},
+    {"weak_cleared", "objects", "unmarked objects whose weak references were cleared"},
+    {"barrier_slow_calls", "count", "SATB barrier slow-path calls (stores while marking was active)"},
+    {"satb_entries", "count", "old values recorded in SATB buffers"},
+    {"allocated_black", "objects", "objects allocated while marking was active"},
+    {"mark_s", "s", "time in marking (roots, drain, weak references, resurrection)"},
+    {"sweep_s", "s", "time in the sweep"},
+    {"limit_bytes", "bytes", "the heap limit cmark enforced (absent: none)"},
+};
+GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
+
+/* gcl_heap_flush_hook: past the trigger (or the limit), ask this thread for a cycle. */
+static void flush_hook(struct gcl_mutator *m, int64_t live) {
+  if (!m) return;
+  bool over_limit = gcl_cmark.limit > 0 && live > gcl_cmark.limit;
+  if (live <= __atomic_load_n(&gcl_cmark.trigger, __ATOMIC_RELAXED)) return;
+  if (!over_limit && !__atomic_load_n(&gcl_cmark.auto_collect, __ATOMIC_RELAXED)) return;
+  __atomic_fetch_or(&m->safepoint_work, CMARK_WORK_COLLECT, __ATOMIC_RELEASE);
+}
+
+/* gcl_safepoint_handler: run the cycle asked for, unless another thread just ran one. */
+static void safepoint_handler(struct gcl_mutator *m) {
+  int work = __atomic_fetch_and(&m->safepoint_work, ~CMARK_WORK_COLLECT, __ATOMIC_ACQ_REL);
+  if (!(work & CMARK_WORK_COLLECT)) return;
+  if (gcl_stats_live_bytes() <= __atomic_load_n(&gcl_cmark.trigger, __ATOMIC_RELAXED)) return;
+  cmark_collect(m, false);
+}
+
+int gcl_collector_init(const struct gcl_init *init) {
+  const union gcl_opt_value *o = init->opts;
+  if (o[0].e == CMARK_MODE_CONCURRENT) {
+    fprintf(stderr, "cmark: cmark.mode=concurrent is not implemented yet; use cmark.mode=stw\n");
+    return -ENOTSUP;
+  }
+  gcl_cmark.mode = (enum cmark_mode)o[0].e;
+  gcl_cmark.trigger_frac = o[2].d;
+  gcl_cmark.limit = o[3].u > 0 ? (int64_t)o[3].u : gcl_heap_limit();
+  gcl_cmark.grow = o[4].d;
+  gcl_cmark.min_trigger = (int64_t)o[5].u;
+  gcl_cmark.trigger = gcl_cmark.limit > 0 ? (int64_t)(gcl_cmark.trigger_frac * (double)gcl_cmark.limit)
+                                          : gcl_cmark.min_trigger;
+  gcl_heap_flush_hook = flush_hook;
+  gcl_safepoint_handler = safepoint_handler;
+  return 0;
+}
+
+void gcl_collector_thread_attach(struct gcl_mutator *m) { m->collector.m = m; }
+
+void gcl_collector_thread_detach(struct gcl_mutator *m) {
+  __atomic_fetch_add(&gcl_cmark.fig.allocated_black, m->collector.allocated_black, __ATOMIC_RELAXED);
+}
+
+void gcl_collector_collect(struct gcl_mutator *m, int generation) {
+  (void)generation; /* one generation: every request is a full cycle */
+  cmark_collect(m, true);
+}
+
+/* After the last thread detached: cycles on a thread of our own until one runs no
+ * finalizer (resurrected objects are freed by the cycle after theirs). */
+void gcl_collector_finish(void) {
+  struct gcl_mutator *m = gcl_thread_attach();
+  for (int round = 0; round < 16; round++) {
+    uint64_t before = __atomic_load_n(&gcl_cmark.fig.finalized, __ATOMIC_RELAXED);
+    cmark_collect(m, true);
+    if (__atomic_load_n(&gcl_cmark.fig.finalized, __ATOMIC_RELAXED) == before && gcl_cmark.finalize.n == 0) break;
+  }
+  gcl_thread_detach(m);
+}
+
+uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze) {
+  (void)m, (void)freeze; /* no permanent generation: nothing moves */
+  return 0;
+}
+
+bool gcl_collector_set_auto(struct gcl_mutator *m, bool on) {
+  (void)m;
+  return __atomic_exchange_n(&gcl_cmark.auto_collect, on ? 1 : 0, __ATOMIC_RELAXED) != 0;
+}
+
+int gcl_collector_check_threads(unsigned threads, char *why, size_t why_len) {
+  (void)threads, (void)why, (void)why_len;
+  return 0;
+}
+
+static uint64_t fig(uint64_t *f) { return __atomic_load_n(f, __ATOMIC_RELAXED); }
+
+void gcl_collector_report(struct gcl_report *r) {
+  struct cmark_figures *f = &gcl_cmark.fig;
+  gcl_report_u64(r, "collections", fig(&f->cycles));
+  gcl_report_f64(r, "gc_s", (double)fig(&f->gc_ns) * 1e-9);
+  gcl_report_figure_u64(r, "cycles", fig(&f->cycles));
+  if (gcl_cmark.mode == CMARK_MODE_CONCURRENT) gcl_report_figure_u64(r, "full_stw_fallbacks", fig(&f->full_stw));
+  gcl_report_figure_u64(r, "objects_marked", fig(&f->marked));
+  gcl_report_figure_u64(r, "objects_swept", fig(&f->swept));
+  gcl_report_figure_u64(r, "bytes_swept", fig(&f->swept_bytes));
+  gcl_report_figure_u64(r, "finalizers_run", fig(&f->finalized));
+  gcl_report_figure_u64(r, "weak_cleared", fig(&f->weak_cleared));
+  uint64_t slow, entries;
+  gcl_satb_totals(&slow, &entries);
+  gcl_report_figure_u64(r, "barrier_slow_calls", slow);
+  gcl_report_figure_u64(r, "satb_entries", entries);
+  gcl_report_figure_u64(r, "allocated_black", fig(&f->allocated_black));
+  gcl_report_figure(r, "mark_s", (double)fig(&f->mark_ns) * 1e-9);
+  gcl_report_figure(r, "sweep_s", (double)fig(&f->sweep_ns) * 1e-9);
+  if (gcl_cmark.limit > 0) gcl_report_figure_u64(r, "limit_bytes", (uint64_t)gcl_cmark.limit);
+}

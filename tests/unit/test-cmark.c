@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/unit/test-cmark.c — collector cmark (collectors/cmark) on a GCL_VERIFY=1 library,
+ * so core's oracle and cmark's termination check watch every cycle:
+ *  - barrier: the classic lost-object race, scripted step by step (the marker has shaded
+ *    the roots; the mutator moves an object's only reference from an unscanned object into
+ *    a scanned root; the marker then scans the object): with the SATB barrier the object is
+ *    marked, and with the barrier disabled (marking without switching it on) it is lost —
+ *    the second test proves the first can fail;
+ *  - weak references read NULL once their referent was collected, their callback runs once;
+ *    a finalizer runs once (PEP 442), its object and what it reaches survive that cycle,
+ *    and a later cycle frees them;
+ *  - a heap limit: a live set that does not fit ends with the oom handler; one that fits
+ *    runs many cycles;
+ *  - stress: tiny heaps (a cycle every ~100 KB), 1, 2, 4 and 8 threads mutating private
+ *    graphs with random stores and random gcl_collect calls, checking their own sums;
+ *  - every registered workload at a small scale on a tiny heap (cycles mid-run). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../../collectors/cmark/cmark-internal.h"
+#include "collector.h"
+#include "typed-option.h"
+#include "verify.h"
+#include "weakref.h"
+#include "workload.h"
+
+struct cell {
+  struct gcl_object header; /* common header */
+  struct gcl_object *ref;   /* another cell or NULL */
+  uint64_t val;             /* payload */
+};
+#define CELL(o) ((struct cell *)(o))
+
+static const struct gcl_type cell_type = {
+    .name = "cmark-cell", .size = sizeof(struct cell), .flags = GCL_TYPE_CONTAINER,
+    .ref_offset = offsetof(struct cell, ref), .nrefs = 1};
+
+/* The cmark options by name (declaration order of collectors/cmark/cmark.c). */
+enum { O_MODE, O_MARKERS, O_TRIGGER, O_LIMIT, O_GROW, O_MIN_HEAP };
+
+static void init_cmark(unsigned threads, uint64_t min_heap, uint64_t limit) {
+  static union gcl_opt_value v[GCL_MODULE_MAX_OPTS];
+  gcl_module_defaults(&gcl_collector_module, v);
+  v[O_MIN_HEAP].u = min_heap;
+  v[O_GROW].d = 1.1;
+  v[O_LIMIT].u = limit;
+  struct gcl_heap_config cfg = {.threads = threads, .collector_opts = v};
+  cr_assert_eq(gcl_heap_init_with(&cfg), 0);
+}
+
+static struct gcl_object *new_cell(struct gcl_mutator *m, uint64_t val) {
+  struct gcl_object *o = gcl_new(m, &cell_type);
+  CELL(o)->val = val;
+  return o;
+}
+
+/* --- the lost-object race -------------------------------------------------------------- */
+
+/* Returns whether the moved object was marked. */
+static bool lost_object_race(bool barrier) {
+  init_cmark(1, 4 << 20, 0);
+  struct gcl_mutator *m = gcl_thread_attach();
+  gcl_set_auto_collect(m, false);
+  struct gcl_object *a = new_cell(m, 1), *r = NULL;
+  GCL_FRAME(m, f, &a, &r);
+  struct gcl_object *b = new_cell(m, 2);
+  gcl_store(m, a, &CELL(a)->ref, b);
+  b = NULL;
+  gcl_store(m, a, &CELL(a)->ref, gcl_load(m, a, &CELL(a)->ref)); /* outside marking */
+  cr_assert_eq(m->satb.slow_calls, 0, "the barrier's slow path ran while not marking");
+
+  cmark_mark_begin(barrier);
+  cmark_shade(a);                      /* the roots are shaded: a is grey, r was NULL */
+  r = gcl_load(m, a, &CELL(a)->ref);   /* the only reference moves into a scanned root */
+  gcl_store(m, a, &CELL(a)->ref, NULL); /* ... and leaves a, which is not scanned yet */
+  if (barrier) gcl_satb_flush(m);      /* what the termination handshake does */
+  cmark_mark_drain();
+  bool marked = cmark_is_marked(r);
+  cmark_mark_end();
+  if (barrier) cr_assert_eq(m->satb.entries, 1, "SATB entries %llu, want 1", (unsigned long long)m->satb.entries);
+  GCL_FRAME_POP(m, f);
+  gcl_thread_detach(m);
+  return marked;
+}
+
+Test(barrier, satb_keeps_the_moved_object_marked) {
+  cr_assert(lost_object_race(true), "with the SATB barrier the moved object was not marked");
+}
+
+Test(barrier, without_the_barrier_the_moved_object_is_lost) {
+  cr_assert(!lost_object_race(false), "without the barrier the race did not lose the object: "
+                                      "the barrier test could not fail");
+}
+
+/* --- weak references and finalizers ---------------------------------------------------- */
+
+static int callbacks, finalized;
+static struct gcl_object *saved; /* a global root the finalizer resurrects into */
+
+static void on_clear(struct gcl_mutator *m, struct gcl_weakref *w, void *ctx) {
+  (void)m, (void)w, (void)ctx;
+  callbacks++;
+}
+
+static void fin(struct gcl_mutator *m, struct gcl_object *o) {
+  finalized++;
+  struct gcl_object *child = gcl_load(m, o, &CELL(o)->ref);
+  cr_assert(child && CELL(child)->val == 77, "what a resurrected object reaches was not kept");
+  saved = o; /* resurrect */
+}
+
+static const struct gcl_type fin_type = {
+    .name = "cmark-fin", .size = sizeof(struct cell), .flags = GCL_TYPE_CONTAINER,
+    .ref_offset = offsetof(struct cell, ref), .nrefs = 1, .finalize = fin};
+
+Test(cycle, weak_references_are_cleared_and_finalizers_run_once) {
+  init_cmark(1, 4 << 20, 0);
+  struct gcl_mutator *m = gcl_thread_attach();
+  gcl_global_root_add(&saved);
+  struct gcl_object *o = new_cell(m, 5);
+  struct gcl_weakref *w = gcl_weakref_new(m, o, on_clear, NULL);
+  o = NULL;
+  struct gcl_object *f = gcl_new(m, &fin_type), *c = new_cell(m, 77);
+  gcl_store(m, f, &CELL(f)->ref, c);
+  f = c = NULL;
+  uint64_t live0 = gcl_verify_live();
+  gcl_collect(m, -1);
+  cr_assert_null(gcl_weakref_get(m, w), "a weak reference to a collected object reads non-NULL");
+  cr_assert_eq(callbacks, 1);
+  cr_assert_eq(finalized, 1);
+  cr_assert_not_null(saved, "the finalizer did not run or did not resurrect");
+  cr_assert_eq(gcl_verify_live(), live0 - 1, "only the weakly referenced cell should have died");
+  saved = NULL;
+  gcl_collect(m, -1);
+  cr_assert_eq(finalized, 1, "a finalizer ran twice");
+  cr_assert_eq(gcl_verify_live(), live0 - 3, "the resurrected pair was not freed by the next cycle");
+  gcl_weakref_free(m, w);
+  gcl_global_root_remove(&saved);
+  gcl_thread_detach(m);
+  gcl_heap_finish();
+  cr_assert_eq(gcl_verify_errors(), 0, "verifier: %s", gcl_verify_first_error());
+}
+
+/* --- the heap limit -------------------------------------------------------------------- */
+
+static void oom_exit(int64_t live, int64_t limit) {
+  (void)live, (void)limit;
+  _exit(3);
+}
+
+/* Keep `keep` cells live in a list while allocating `total` cells. */
+static void list_run(struct gcl_mutator *m, unsigned keep, unsigned total) {
+  struct gcl_object *head = NULL, *n = NULL;
+  GCL_FRAME(m, f, &head, &n);
+  for (unsigned i = 0; i < total; i++) {
+    n = new_cell(m, i);
+    if (i % (total / keep) == 0) {
+      gcl_store(m, n, &CELL(n)->ref, head);
+      head = n;
+    }
+    gcl_safepoint(m);
+  }
+  GCL_FRAME_POP(m, f);
+}
+
+Test(limit, a_live_set_over_the_limit_is_oom) {
+  pid_t pid = fork(); /* the oom handler ends its process, as the runner's does */
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    init_cmark(1, 64 << 10, 256 << 10);
+    gcl_oom_handler = oom_exit;
+    struct gcl_mutator *m = gcl_thread_attach();
+    list_run(m, 20000, 20000); /* ~800 KB live: past a 256 KB limit */
+    _exit(0);
+  }
+  int st;
+  cr_assert_eq(waitpid(pid, &st, 0), pid);
+  cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3, "20000 live cells fitted in 256 KB (status %d)", st);
+}
+
+Test(limit, a_live_set_under_the_limit_runs_many_cycles) {
+  init_cmark(1, 64 << 10, 1 << 20);
+  gcl_oom_handler = oom_exit;
+  struct gcl_mutator *m = gcl_thread_attach();
+  list_run(m, 1000, 200000); /* ~40 KB live, 8 MB allocated */
+  gcl_thread_detach(m);
+  cr_assert_gt(gcl_cmark.fig.cycles, 4, "only %llu cycles", (unsigned long long)gcl_cmark.fig.cycles);
+}
+
+/* --- stress: tiny heaps, 1..8 threads, random stores and collections ---------------------- */
+
+#define STRESS_SLOTS 16
+#define STRESS_STEPS 6000
+
+/* xorshift64: each thread's own random numbers. */
+static uint64_t rnd(uint64_t *s) {
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+/* Sum of the vals along the chain from o (each chain is short: it is cut at 8). */
+static uint64_t chain_sum(struct gcl_mutator *m, struct gcl_object *o) {
+  uint64_t s = 0;
+  for (int k = 0; o && k < 8; k++, o = gcl_load(m, o, &CELL(o)->ref)) s += CELL(o)->val;
+  return s;
+}
+
+static uint64_t stress_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index, void *arg) {
+  (void)arg;
+  struct gcl_object *s[STRESS_SLOTS] = {0}, *n = NULL;
+  uint64_t want[STRESS_SLOTS] = {0}; /* each slot's chain sum, kept by hand */
+  unsigned len[STRESS_SLOTS] = {0};   /* and its length (at most 8) */
+  GCL_FRAME(m, f, &s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &s[6], &s[7], &s[8], &s[9], &s[10],
+            &s[11], &s[12], &s[13], &s[14], &s[15], &n);
+  uint64_t seed = 0x9e3779b97f4a7c15ull * (index + 1);
+  int bad = 0;
+  /* Loop invariant: chain_sum(s[i]) == want[i] and len[i] <= 8 for every slot. */
+  for (unsigned step = 0; step < STRESS_STEPS && !bad; step++) {
+    unsigned i = (unsigned)(rnd(&seed) % STRESS_SLOTS), j = (unsigned)(rnd(&seed) % STRESS_SLOTS);
+    switch (rnd(&seed) % 4) {
+    case 0: /* push a new cell on slot i's chain if it stays short */
+      n = new_cell(m, rnd(&seed) % 1000);
+      if (s[i] && len[i] < 8) {
+        gcl_store(m, n, &CELL(n)->ref, s[i]);
+        want[i] += CELL(n)->val;
+        len[i]++;
+      } else {
+        want[i] = CELL(n)->val;
+        len[i] = 1;
+      }
+      s[i] = n;
+      n = NULL;
+      break;
+    case 1: /* drop a chain */
+      s[i] = NULL;
+      want[i] = 0;
+      len[i] = 0;
+      break;
+    case 2: /* share: slot i takes slot j's chain */
+      s[i] = s[j];
+      want[i] = want[j];
+      len[i] = len[j];
+      break;
+    default: /* garbage, and now and then an explicit collection */
+      for (int k = 0; k < 8; k++) n = new_cell(m, 0);
+      n = NULL;
+      if (rnd(&seed) % 200 == 0) gcl_collect(m, -1);
+      break;
+    }
+    if (chain_sum(m, s[i]) != want[i]) bad = 1;
+    gcl_safepoint(m);
+  }
+  for (unsigned i = 0; i < STRESS_SLOTS; i++) s[i] = NULL;
+  GCL_FRAME_POP(m, f);
+  if (bad) gcl_workload_fail(ctx, "thread %u: a chain's sum changed (an object lost or reused)", index);
+  return 0;
+}
+
+static void stress_run(unsigned nthreads) {
+  const unsigned *threads = &nthreads;
+  init_cmark(*threads, 64 << 10, 0);
+  struct gcl_workload_ctx ctx = {.threads = *threads};
+  gcl_run_threads(&ctx, stress_body, NULL);
+  gcl_heap_finish();
+  cr_assert(!ctx.wrong, "%s", ctx.why);
+  cr_assert_eq(gcl_verify_errors(), 0, "verifier: %s", gcl_verify_first_error());
+  cr_assert_gt(gcl_cmark.fig.cycles, 3, "only %llu cycles (%u threads)", (unsigned long long)gcl_cmark.fig.cycles, *threads);
+  cr_assert_eq(gcl_verify_live(), 0, "%llu objects live after the final cycle", (unsigned long long)gcl_verify_live());
+}
+
+Test(stress, tiny_heap_1_thread, .timeout = 120) { stress_run(1); }
+Test(stress, tiny_heap_2_threads, .timeout = 120) { stress_run(2); }
+Test(stress, tiny_heap_4_threads, .timeout = 120) { stress_run(4); }
+Test(stress, tiny_heap_8_threads, .timeout = 120) { stress_run(8); }
+
+/* --- every workload on a tiny heap ------------------------------------------------------ */
+
+static void workload_run(unsigned k) {
+  unsigned n = 0;
+  while (gcl_workloads[n]) n++;
+  if (k >= n) cr_skip_test("the registry has %u workloads", n);
+  const struct gcl_workload *wl = gcl_workloads[k];
+  init_cmark(2, 64 << 10, 0);
+  struct gcl_workload_ctx ctx = {.workload = wl, .scale = 0.002, .seed = 1, .threads = 2, .cyclic_garbage = -1};
+  /* Defaults, with the live set cut down (a cycle every ~64 KB marks all of it). */
+  for (unsigned i = 0; i < wl->nparams; i++) {
+    ctx.params[i] = wl->params[i].def;
+    if (strcmp(wl->params[i].name, "depth") == 0) ctx.params[i] = 12;
+    if (strcmp(wl->params[i].name, "live") == 0) ctx.params[i] = 5000;
+    if (strcmp(wl->params[i].name, "snapshot") == 0) ctx.params[i] = 2;
+  }
+  int rc = wl->run(&ctx);
+  gcl_heap_finish();
+  cr_assert_eq(rc, 0, "%s: run() returned %d", wl->name, rc);
+  cr_assert(!ctx.wrong, "%s: %s", wl->name, ctx.why);
+  cr_assert_eq(gcl_verify_errors(), 0, "%s: verifier: %s", wl->name, gcl_verify_first_error());
+  cr_assert_eq(gcl_verify_live(), 0, "%s: objects live after the final cycle", wl->name);
+  if (!wl->bypasses_heap) cr_assert_gt(gcl_cmark.fig.cycles, 1, "%s: no cycle mid-run", wl->name);
+}
+
+/* One test per registry slot (the TSan shim has no parameterized tests); slots past the
+ * registry's end skip. More than 10 workloads need more lines here: the last one fails. */
+Test(workloads, tiny_heap_0, .timeout = 120) { workload_run(0); }
+Test(workloads, tiny_heap_1, .timeout = 120) { workload_run(1); }
+Test(workloads, tiny_heap_2, .timeout = 120) { workload_run(2); }
+Test(workloads, tiny_heap_3, .timeout = 120) { workload_run(3); }
+Test(workloads, tiny_heap_4, .timeout = 120) { workload_run(4); }
+Test(workloads, tiny_heap_5, .timeout = 120) { workload_run(5); }
+Test(workloads, tiny_heap_6, .timeout = 120) { workload_run(6); }
+Test(workloads, tiny_heap_7, .timeout = 120) { workload_run(7); }
+Test(workloads, tiny_heap_8, .timeout = 120) { workload_run(8); }
+Test(workloads, registry_fits, .timeout = 10) {
+  unsigned n = 0;
+  while (gcl_workloads[n]) n++;
+  cr_assert_leq(n, 9, "%u workloads: add tiny_heap_N tests to tests/unit/test-cmark.c", n);
+}
