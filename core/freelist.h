@@ -95,7 +95,7 @@ void gcl_freelists_finish(void);
 unsigned gcl_freelists_live_tables(void);
 
 /* Verifier hooks (core/verify.c), GCL_VERIFY builds only. */
-void gcl_verify_on_freelist_push(struct gcl_object *o);
+bool gcl_verify_on_freelist_push(struct gcl_object *o); /* false: not live, do not park */
 void gcl_verify_on_freelist_pop(struct gcl_object *o);
 void gcl_verify_on_freelist_release(struct gcl_object *o);
 

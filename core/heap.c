@@ -99,7 +99,7 @@ static inline bool freelist_push(struct gcl_mutator *m, struct gcl_object *o,
   struct gcl_freelist *l = gcl_freelist_find(m->freelists, t, bytes);
   if (GCL_UNLIKELY(!l) && !(l = gcl_freelist_add_key(m->freelists, t, bytes))) return false;
   if (l->count >= l->cap) return false;
-  if (GCL_VERIFY) gcl_verify_on_freelist_push(o);
+  if (GCL_VERIFY && !gcl_verify_on_freelist_push(o)) return false;
   o->gcl_word = (uintptr_t)l->head;
   l->head = o;
   l->count++;

@@ -58,7 +58,8 @@ void gcl_verify_on_free(struct gcl_object *o) {
   ensure_init();
   if (!gcl_ptrset_remove(&live, o)) {
     report_error("%s %p freed again or never allocated",
-                 gcl_ptrset_contains(&quarantine, o) ? "freed object" : "unknown object",
+                 gcl_ptrset_contains(&quarantine, o) ? "freed object"
+                 : gcl_ptrset_contains(&parked, o) ? "object on a free list" : "unknown object",
                  (void *)o);
   } else {
     if (nheld == held_cap) {
@@ -75,15 +76,16 @@ void gcl_verify_on_free(struct gcl_object *o) {
 }
 
 /* An object dies onto a free list: it must be live (else a double free), and it is dead
- * (parked) from now on, its memory neither quarantined nor given back. */
-void gcl_verify_on_freelist_push(struct gcl_object *o) {
+ * (parked) from now on, its memory neither quarantined nor given back. Returns false for
+ * an object that is not live (freed twice): it must not be parked (a list holding it twice
+ * would loop), and the caller's usual free path reports it. */
+bool gcl_verify_on_freelist_push(struct gcl_object *o) {
   pthread_mutex_lock(&verify_lock);
   ensure_init();
-  if (!gcl_ptrset_remove(&live, o))
-    report_error("%p put on a free list but not live (freed again or never allocated)", (void *)o);
-  else
-    gcl_ptrset_add(&parked, o);
+  bool ok = gcl_ptrset_remove(&live, o);
+  if (ok) gcl_ptrset_add(&parked, o);
   pthread_mutex_unlock(&verify_lock);
+  return ok;
 }
 
 /* A free list hands o out for a new object: it must be one the list took, and not live. */
