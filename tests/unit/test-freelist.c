@@ -241,7 +241,7 @@ static void *churn(void *arg) {
 
 Test(freelist, threads_exit_with_full_lists, .init = setup, .timeout = 120) {
   unsigned nthreads = gcl_rc_kind() == GCL_RC_PLAIN ? 1 : 4;
-  struct churner c = {20000};
+  struct churner c = {8000};
   for (int loop = 0; loop < 3; loop++) {
     pthread_t t[4];
     for (unsigned i = 0; i < nthreads; i++) pthread_create(&t[i], NULL, churn, &c);
@@ -268,7 +268,9 @@ Test(freelist, pyobjects_checksums_unchanged, .init = setup, .timeout = 120) {
   struct gcl_workload_ctx ctx = {.workload = w, .scale = 1, .seed = 1, .threads = threads,
                                  .cyclic_garbage = -1};
   for (unsigned i = 0; i < w->nparams; i++)
-    ctx.params[i] = strcmp(w->params[i].name, "live") == 0 ? 200 : 3000;
+    ctx.params[i] = strcmp(w->params[i].name, "live") == 0    ? 200
+                    : strcmp(w->params[i].name, "steps") == 0 ? 3000
+                                                              : -1; /* freelists: as set up */
   cr_assert_eq(w->run(&ctx), 0);
   gcl_heap_finish();
   cr_assert(!ctx.wrong, "%s", ctx.why);

@@ -25,7 +25,10 @@
  * Checksum (per thread, summed): for every step (kind + 1) * 1000 + its length, plus at
  * each of the 1 + PYO_PHASES checkpoints the sum of every ring object's value (ints'
  * values, floats' integer parts, strings' hashes, containers' lengths). It depends only on
- * (params, scale, seed, threads). Figures: interned (immortal objects made),
+ * (params, scale, seed, threads), not on whether free lists are on. The parameter
+ * `freelists` switches them for the run (so that `gclab run --param
+ * pyobjects.freelists=0,1` sets them side by side in one run); -1 leaves the runner's
+ * --freelists. Figures: interned (immortal objects made),
  * freelist_reused (allocations served from free lists; only when free lists are on). */
 #include <math.h>
 #include <stddef.h>
@@ -252,6 +255,8 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
 static const struct gcl_param_def params[] = {
     {"live", 20000, 1, 1e8, true, "ring slots each thread keeps (its live set)"},
     {"steps", 1.5e6, 1, 1e12, true, "values made per thread at scale 1"},
+    {"freelists", -1, -1, 1, true,
+     "1/0: free lists on/off for this run (gcl_freelists_enable), -1: as the runner's --freelists"},
 };
 
 static const struct gcl_fig_decl figures[] = {
@@ -261,6 +266,8 @@ static const struct gcl_fig_decl figures[] = {
 
 static int run(struct gcl_workload_ctx *ctx) {
   struct pyo_shared sh = {0};
+  int fl = (int)gcl_param(ctx, "freelists");
+  if (fl >= 0) gcl_freelists_enable(fl == 1); /* before the threads attach */
   ctx->checksum = gcl_run_threads(ctx, thread_body, &sh);
   gcl_figure_set(ctx, "interned", (double)ctx->threads * (PYO_NSMALL + PYO_NSTRS));
   if (sh.freelists) gcl_figure_set(ctx, "freelist_reused", (double)sh.reused);
