@@ -8,7 +8,10 @@
  *    a liburcu QSBR grace period, so a thread that read a pointer to it while online may
  *    still read its header (gcl_load_strong); other objects are returned at once.
  *  - Deallocation never recurses on the C stack: a chain of a million objects dies in a
- *    loop over the per-thread worklist (CPython's "trashcan"). */
+ *    loop over the per-thread worklist (CPython's "trashcan").
+ *  - An object of a type with a free list may go onto its thread's list instead of back to
+ *    the allocator (core/freelist.h states that module's invariants; free_object is where
+ *    it happens). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <urcu/urcu-qsbr.h>
@@ -104,7 +107,21 @@ void gcl_heap_thread_flush(struct gcl_mutator *m) {
 
 /* --- object death --------------------------------------------------------------------- */
 
-/* Release o's memory (its references were already dropped or belong to the caller). */
+/* Park o on this thread's free list of (t, bytes): true, or false when the list is full,
+ * the table has no room for the key, or o is too long (then it is freed as usual). */
+static inline bool freelist_push(struct gcl_mutator *m, struct gcl_object *o,
+                                 const struct gcl_type *t, size_t bytes) {
+  struct gcl_freelist *l = gcl_freelist_find(m->freelists, t, bytes);
+  if (GCL_UNLIKELY(!l) && !(l = gcl_freelist_add_key(m->freelists, t, bytes))) return false;
+  if (l->count >= l->cap) return false;
+  if (GCL_VERIFY && !gcl_verify_on_freelist_push(o)) return false;
+  o->gcl_word = (uintptr_t)l->head;
+  l->head = o;
+  l->count++;
+  m->stats.freelist_parked++;
+  return true;
+}
+
 /* Release o's memory (its references were already dropped or belong to the caller); t and
  * flags are o's type and flag bits, read once by the caller. */
 static inline void free_object(struct gcl_mutator *m, struct gcl_object *o,
@@ -115,7 +132,10 @@ static inline void free_object(struct gcl_mutator *m, struct gcl_object *o,
   m->stats.objects_freed++;
   m->stats.live_bytes_delta -= (int64_t)bytes;
   if (GCL_UNLIKELY(m->stats.live_bytes_delta < -GCL_HEAP_BYTES_BATCH)) gcl_heap_bytes_flush(m);
-  if (GCL_VERIFY) {
+  if (GCL_FREELISTS && GCL_UNLIKELY(t->freelist != 0) && m->freelists &&
+      !(flags & GCL_OBJ_SHARED) && freelist_push(m, o, t, bytes)) {
+    /* parked: the memory stays with this thread for the next object of its type */
+  } else if (GCL_VERIFY) {
     /* The verifier quarantines the memory so that a dangling reference stays detectable;
      * it releases it only while no mutator runs, which also covers shared objects. */
     gcl_verify_on_free(o);
@@ -247,6 +267,7 @@ int gcl_heap_init_with(const struct gcl_heap_config *cfg) {
     gcl_module_defaults(&gcl_allocator_module, aopts);
   unsigned threads = cfg && cfg->threads ? cfg->threads : 1;
   gcl_gil_init(cfg && cfg->gil, cfg ? cfg->gil_interval_us : 0);
+  gcl_freelists_enable(cfg && cfg->freelists);
   struct gcl_init ai = {threads, aopts}, ci = {threads, copts};
   int rc = gcl_allocator_init(&ai);
   if (rc == 0) rc = gcl_collector_init(&ci);
@@ -261,6 +282,7 @@ void gcl_heap_finish(void) {
    * liburcu to run them so that allocator figures are final. The caller is not a
    * registered reader, as rcu_barrier requires. */
   urcu_qsbr_barrier();
+  gcl_freelists_finish();
 }
 
 void gcl_collect(struct gcl_mutator *m, int generation) { gcl_collector_collect(m, generation); }

@@ -21,7 +21,8 @@
  *    any wait (lock, queue, sleep, join) with gcl_blocking_enter/leave.
  *
  * Macros: GCL_VERIFY (1 builds in the reachability oracle of core/verify.h);
- * GCL_COLLECTOR_STOPS_WORLD (the collector's attrs header: 0 makes gcl_poll nothing). */
+ * GCL_COLLECTOR_STOPS_WORLD (the collector's attrs header: 0 makes gcl_poll nothing),
+ * GCL_FREELISTS (core/freelist.h) and GCL_RC_IMMORTAL_CHECK (core/rc-ops.h). */
 #ifndef GCL_MUTATOR_H
 #define GCL_MUTATOR_H
 
@@ -32,6 +33,7 @@
 
 #include "assert.h"
 #include "barrier.h"
+#include "freelist.h"
 #include "object.h"
 #include "rc-ops.h"
 #include "stats.h"
@@ -107,6 +109,8 @@ struct gcl_mutator {
   struct gcl_satb satb;                    /* SATB buffer and barrier counters (barrier.h) */
   int handshake_pending;                   /* atomic: 1 while a handshake's callback has not
                                             * run for this thread (core/world.c) */
+  struct gcl_freelists *freelists;         /* this thread's free lists (core/freelist.h);
+                                            * NULL when free lists are off */
 };
 
 /* Core bits of gcl_mutator.safepoint_work (collectors use the bits below 1 << 24, and
@@ -134,6 +138,7 @@ struct gcl_heap_config {
   const union gcl_opt_value *allocator_opts;  /* gcl_allocator_module's values, or NULL */
   bool gil;                                   /* GIL mode (core/gil.h); off by default */
   uint64_t gil_interval_us;                   /* its switch interval; 0: 5 ms */
+  bool freelists;                             /* per-type free lists on (core/freelist.h) */
 };
 /* Once per process, before any thread attaches: the GIL mode, the allocator's init, then
  * the collector's, each with its options (defaults where cfg or its member is NULL). */
@@ -295,10 +300,24 @@ static inline void gcl_count_alloc(struct gcl_mutator *m, size_t bytes) {
   if (GCL_UNLIKELY(m->stats.live_bytes_delta > GCL_HEAP_BYTES_BATCH)) gcl_heap_bytes_flush(m);
 }
 
+/* Take an object of (t, total bytes) off this thread's free list; NULL when it has none. */
+static inline char *gcl_freelist_pop(struct gcl_mutator *m, const struct gcl_type *t, size_t total) {
+  struct gcl_freelist *l = gcl_freelist_find(m->freelists, t, total);
+  if (!l || !l->head) return NULL;
+  struct gcl_object *o = l->head;
+  l->head = (struct gcl_object *)o->gcl_word;
+  l->count--;
+  m->stats.freelist_reused++;
+  if (GCL_VERIFY) gcl_verify_on_freelist_pop(o);
+  return (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
+}
+
 static inline struct gcl_object *gcl_new_sized(struct gcl_mutator *m, const struct gcl_type *t,
                                                size_t bytes) {
   size_t total = GCL_COLLECTOR_PREFIX_SIZE + bytes;
-  char *mem = gcl_allocator_alloc(&m->allocator, total);
+  char *mem = NULL;
+  if (GCL_FREELISTS && GCL_UNLIKELY(t->freelist != 0) && m->freelists) mem = gcl_freelist_pop(m, t, total);
+  if (GCL_LIKELY(!mem)) mem = gcl_allocator_alloc(&m->allocator, total);
   if (GCL_UNLIKELY(!mem)) mem = gcl_alloc_failed(total);
   struct gcl_object *o = (struct gcl_object *)(mem + GCL_COLLECTOR_PREFIX_SIZE);
   /* Zeroing the payload makes every reference slot NULL before any collector can see it. */
@@ -343,11 +362,16 @@ static inline void gcl_share(struct gcl_mutator *m, struct gcl_object *o) {
 }
 
 /* Immortal (PEP 683): retain and release of o do nothing from now on and it is never
- * freed. Call it on a new object (yours, not yet stored or shared). Under brc a sentinel
- * local count; under the other collectors a no-op (o lives by its count as before). */
+ * freed, nor collected (what it references lives as long). Call it once, on a new object
+ * (yours, not yet stored or shared). Under brc a sentinel local count; under rc, rc-plain
+ * and rc-gen the count GCL_RC_IMMORTAL (core/rc-ops.h); under a collector without counts
+ * (none) the object simply lives. Counted in objects_immortal (core/stats.h): once in
+ * objects_allocated, never freed, not leaked. The caller's reference stays valid and
+ * needs no release (a release is a no-op). */
 static inline void gcl_make_immortal(struct gcl_mutator *m, struct gcl_object *o) {
   if (gcl_rc_kind() == GCL_RC_BIASED) gcl_rc_biased_make_immortal(&m->collector, o);
-  (void)m, (void)o;
+  else gcl_rc_make_immortal(o, gcl_rc_kind());
+  m->stats.objects_immortal++;
 }
 
 /* Deferred reference counting (PEP 703): references the thread holds to o (locals, root

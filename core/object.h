@@ -54,6 +54,9 @@ struct gcl_type {
   /* optional; runs at most once, before the object dies; it may resurrect the object by
    * storing a new reference to it somewhere reachable */
   void (*finalize)(struct gcl_mutator *m, struct gcl_object *obj);
+  /* Per-thread free list (core/freelist.h): keep up to this many dead objects of this type
+   * (of each size, for a VAR type) for reuse when free lists are on; 0: none. */
+  unsigned freelist;
 };
 
 /* Object flags, in the low bits of the type word (types are at least 8-byte aligned). */

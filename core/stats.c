@@ -30,6 +30,10 @@ void gcl_stats_merge(const struct gcl_thread_stats *s) {
   totals.bytes_allocated += s->bytes_allocated;
   totals.objects_freed += s->objects_freed;
   totals.deferred_frees += s->deferred_frees;
+  totals.objects_immortal += s->objects_immortal;
+  totals.freelist_parked += s->freelist_parked;
+  totals.freelist_reused += s->freelist_reused;
+  totals.freelist_released += s->freelist_released;
   pthread_mutex_unlock(&totals_lock);
 }
 

@@ -4,7 +4,12 @@
  * The counters are plain (owner-only) on the hot path. Live heap bytes are the one figure
  * that needs a global view for the peak: each thread accumulates a signed delta and adds it
  * to one atomic total when it passes GCL_HEAP_BYTES_BATCH, so the recorded peak is exact
- * to within threads x GCL_HEAP_BYTES_BATCH bytes (documented in results/README.md). */
+ * to within threads x GCL_HEAP_BYTES_BATCH bytes (documented in results/README.md).
+ *
+ * Immortal objects (gcl_make_immortal) count once in objects_allocated, never in
+ * objects_freed, and are not leaked: objects_leaked = allocated - freed - immortal. A free
+ * onto a free list (core/freelist.h) is a free (objects_freed, live bytes drop) and an
+ * allocation from one is an allocation; the freelist_* counters say how many of each. */
 #ifndef GCL_STATS_H
 #define GCL_STATS_H
 
@@ -20,6 +25,10 @@ struct gcl_thread_stats {
   uint64_t objects_freed;     /* objects this thread freed (logically: count hit zero) */
   uint64_t deferred_frees;    /* of those, how many waited for a QSBR grace period */
   int64_t live_bytes_delta;   /* allocated - freed bytes not yet added to the global total */
+  uint64_t objects_immortal;  /* objects this thread made immortal (gcl_make_immortal) */
+  uint64_t freelist_parked;   /* of objects_freed, how many went onto a free list */
+  uint64_t freelist_reused;   /* of objects_allocated, how many came off a free list */
+  uint64_t freelist_released; /* parked objects given back to the allocator (thread exit) */
 };
 
 struct gcl_heap_stats {
@@ -28,6 +37,10 @@ struct gcl_heap_stats {
   uint64_t objects_freed;
   uint64_t deferred_frees;
   int64_t peak_heap_bytes; /* highest live-bytes total observed */
+  uint64_t objects_immortal;  /* immortal objects: allocated, never freed, not leaked */
+  uint64_t freelist_parked;   /* free-list counters (core/freelist.h), summed */
+  uint64_t freelist_reused;
+  uint64_t freelist_released;
 };
 
 void gcl_stats_merge(const struct gcl_thread_stats *s);

@@ -13,6 +13,7 @@
 static pthread_mutex_t verify_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gcl_ptrset live;        /* objects allocated and not freed */
 static struct gcl_ptrset quarantine;  /* freed objects whose memory is held back */
+static struct gcl_ptrset parked;      /* freed objects on a free list (core/freelist.h) */
 /* What to give back when the quarantine is released. The verifier never writes into a freed
  * object: a shared one may still be read optimistically (gcl_load_strong) until the world
  * stops, and must keep looking dead to such a reader. */
@@ -29,6 +30,7 @@ static void ensure_init(void) {
   if (!initialised) {
     gcl_ptrset_init(&live);
     gcl_ptrset_init(&quarantine);
+    gcl_ptrset_init(&parked);
     initialised = true;
   }
 }
@@ -56,7 +58,8 @@ void gcl_verify_on_free(struct gcl_object *o) {
   ensure_init();
   if (!gcl_ptrset_remove(&live, o)) {
     report_error("%s %p freed again or never allocated",
-                 gcl_ptrset_contains(&quarantine, o) ? "freed object" : "unknown object",
+                 gcl_ptrset_contains(&quarantine, o) ? "freed object"
+                 : gcl_ptrset_contains(&parked, o) ? "object on a free list" : "unknown object",
                  (void *)o);
   } else {
     if (nheld == held_cap) {
@@ -72,6 +75,46 @@ void gcl_verify_on_free(struct gcl_object *o) {
   pthread_mutex_unlock(&verify_lock);
 }
 
+/* An object dies onto a free list: it must be live (else a double free), and it is dead
+ * (parked) from now on, its memory neither quarantined nor given back. Returns false for
+ * an object that is not live (freed twice): it must not be parked (a list holding it twice
+ * would loop), and the caller's usual free path reports it. */
+bool gcl_verify_on_freelist_push(struct gcl_object *o) {
+  pthread_mutex_lock(&verify_lock);
+  ensure_init();
+  bool ok = gcl_ptrset_remove(&live, o);
+  if (ok) gcl_ptrset_add(&parked, o);
+  pthread_mutex_unlock(&verify_lock);
+  return ok;
+}
+
+/* A free list hands o out for a new object: it must be one the list took, and not live. */
+void gcl_verify_on_freelist_pop(struct gcl_object *o) {
+  pthread_mutex_lock(&verify_lock);
+  ensure_init();
+  if (gcl_ptrset_contains(&live, o))
+    report_error("a free list handed out live object %p", (void *)o);
+  else if (!gcl_ptrset_remove(&parked, o))
+    report_error("a free list handed out %p, which it never took", (void *)o);
+  pthread_mutex_unlock(&verify_lock);
+}
+
+/* A parked object's memory goes back to the allocator (its thread detached). */
+void gcl_verify_on_freelist_release(struct gcl_object *o) {
+  pthread_mutex_lock(&verify_lock);
+  ensure_init();
+  if (!gcl_ptrset_remove(&parked, o))
+    report_error("free list gave back %p, which it never took", (void *)o);
+  pthread_mutex_unlock(&verify_lock);
+}
+
+uint64_t gcl_verify_parked(void) {
+  pthread_mutex_lock(&verify_lock);
+  uint64_t n = initialised ? parked.count : 0;
+  pthread_mutex_unlock(&verify_lock);
+  return n;
+}
+
 struct trace_state {
   struct gcl_ptrset seen;      /* reachable objects found */
   struct gcl_object **stack;   /* gray objects */
@@ -85,6 +128,8 @@ static void visit(struct gcl_object **slot, void *ctx) {
   if (!gcl_ptrset_contains(&live, o)) {
     if (gcl_ptrset_contains(&quarantine, o))
       report_error("reachable object %p was freed", (void *)o);
+    else if (gcl_ptrset_contains(&parked, o))
+      report_error("reachable object %p was freed onto a free list", (void *)o);
     else
       report_error("slot %p points to %p, which is not an object", (void *)slot, (void *)o);
     return;
@@ -154,6 +199,8 @@ void gcl_verify_reset(void) {
     release_quarantine();
     gcl_ptrset_destroy(&live);
     gcl_ptrset_init(&live);
+    gcl_ptrset_destroy(&parked);
+    gcl_ptrset_init(&parked);
   }
   errors = 0;
   first_error[0] = 0;

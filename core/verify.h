@@ -7,7 +7,9 @@
  * trace hooks. It detects:
  *  - a reachable object that was freed (a slot points into quarantine);
  *  - a slot pointing to memory that was never an object;
- *  - an object freed twice, or freed without having been allocated.
+ *  - an object freed twice, or freed without having been allocated;
+ *  - a free list (core/freelist.h) that hands out a live object or one it never took, and
+ *    a reachable object that sits on a free list.
  * Unreachable objects still live are counted, not judged: whether they should have been
  * freed is the caller's question (pure RC legitimately keeps cycles). */
 #ifndef GCL_VERIFY_H
@@ -28,6 +30,7 @@ void gcl_verify_heap(struct gcl_verify_result *out);
 uint64_t gcl_verify_errors(void);
 const char *gcl_verify_first_error(void); /* "" if none */
 uint64_t gcl_verify_live(void);           /* objects allocated and not yet freed */
+uint64_t gcl_verify_parked(void);         /* freed objects on free lists now */
 void gcl_verify_reset(void);              /* tests only: forget everything */
 
 #endif

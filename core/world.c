@@ -214,6 +214,7 @@ struct gcl_mutator *gcl_thread_attach(void) {
   threads = m;
   pthread_mutex_unlock(&world_lock);
   gcl_allocator_thread_attach(&m->allocator);
+  m->freelists = gcl_freelists_new();
   attach(m);
   gcl_collector_thread_attach(m);
   return m;
@@ -222,6 +223,7 @@ struct gcl_mutator *gcl_thread_attach(void) {
 void gcl_thread_detach(struct gcl_mutator *m) {
   GCL_ASSERT_ALWAYS(m->blocking_depth == 0 && m->frames == NULL);
   gcl_collector_thread_detach(m);
+  gcl_freelist_thread_exit(m); /* before the allocator's detach: the lists go back to it */
   gcl_heap_thread_flush(m);
   gcl_allocator_thread_detach(&m->allocator);
   gcl_stats_merge(&m->stats);

@@ -15,7 +15,8 @@
 
 /* Indices of core_opts, in table order. */
 enum core_opt { OPT_WORKLOAD, OPT_THREADS, OPT_SCALE, OPT_SEED, OPT_PLACEMENT, OPT_ITERATIONS,
-                OPT_RECORD_FD, OPT_EVENTS_OUT, OPT_SAMPLE_MS, OPT_GIL, OPT_GIL_INTERVAL, OPT_HEAP, NCORE };
+                OPT_RECORD_FD, OPT_EVENTS_OUT, OPT_SAMPLE_MS, OPT_GIL, OPT_GIL_INTERVAL, OPT_HEAP,
+                OPT_FREELISTS, NCORE };
 
 static const struct gcl_opt_decl core_opts[NCORE] = {
     [OPT_WORKLOAD] = {"workload", GCL_OPT_STRING, "", NULL, NULL, NULL,
@@ -42,6 +43,8 @@ static const struct gcl_opt_decl core_opts[NCORE] = {
     [OPT_HEAP] = {"heap", GCL_OPT_SIZE, "0", "0", NULL, NULL,
                   "heap limit: live object bytes (headers included) past which the cell ends "
                   "with status oom; 0: none (the collector's own cap, if any, still applies)"},
+    [OPT_FREELISTS] = {"freelists", GCL_OPT_BOOL, "false", NULL, NULL, NULL,
+                       "per-type free lists of the types that ask for one (core/freelist.h)"},
 };
 
 static void store_core(struct gcl_run_options *o, enum core_opt k, const union gcl_opt_value *v) {
@@ -63,6 +66,7 @@ static void store_core(struct gcl_run_options *o, enum core_opt k, const union g
   case OPT_GIL: o->gil = v->b; break;
   case OPT_GIL_INTERVAL: o->gil_interval_ms = v->d; break;
   case OPT_HEAP: o->heap_bytes = v->u; break;
+  case OPT_FREELISTS: o->freelists = v->b; break;
   case NCORE: break;
   }
 }
@@ -86,6 +90,7 @@ static void load_core(const struct gcl_run_options *o, enum core_opt k, union gc
   case OPT_GIL: v->b = o->gil; break;
   case OPT_GIL_INTERVAL: v->d = o->gil_interval_ms; break;
   case OPT_HEAP: v->u = o->heap_bytes; break;
+  case OPT_FREELISTS: v->b = o->freelists; break;
   case NCORE: break;
   }
 }

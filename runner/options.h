@@ -35,6 +35,7 @@ struct gcl_run_options {
   bool gil;                    /* --gil: GIL mode (core/gil.h) */
   double gil_interval_ms;      /* --gil-interval, milliseconds */
   uint64_t heap_bytes;         /* --heap: the heap limit in bytes, 0 = none */
+  bool freelists;              /* --freelists: per-type free lists (core/freelist.h) */
   const char *params[GCL_RUN_MAX_PARAMS]; /* the --param NAME=VALUE texts, in order */
   unsigned nparams;            /* how many */
   union gcl_opt_value collector_opts[GCL_MODULE_MAX_OPTS]; /* gcl_collector_module's values */
@@ -48,7 +49,7 @@ struct gcl_run_options {
 int gcl_run_options_parse(int argc, char **argv, struct gcl_run_options *o);
 void gcl_run_options_help(FILE *out);
 /* The `config` echo: "threads=2;scale=1;seed=1;placement=none;iterations=1;sample_ms=10;
- * gil=false;gil_interval=5;heap=0;M.N=V;..."
+ * gil=false;gil_interval=5;heap=0;freelists=false;M.N=V;..."
  * (every core option but workload, record fd and events file, then every option of the
  * collector and allocator with its effective value). */
 char *gcl_run_options_echo(const struct gcl_run_options *o); /* malloc'd; never truncated */

@@ -4,7 +4,7 @@
  *   gclab-run-C-A --workload W [--threads N] [--scale S] [--seed K] [--param k=v]...
  *                 [--opt MODULE.NAME=V]... [--record-fd FD] [--placement P]
  *                 [--iterations N] [--events-out FILE] [--sample-ms MS] [--gil]
- *                 [--gil-interval MS] [--heap SIZE]
+ *                 [--gil-interval MS] [--heap SIZE] [--freelists]
  *   gclab-run-C-A --describe      modules, options, figures, workloads and parameters
  *                                 (the protocol of runner/README.md)
  *
@@ -301,7 +301,8 @@ static void report_heap(struct gcl_report *r) {
 #if !defined(GCL_COLLECTOR_UNSEEN_FREES)
   /* Not measured (left empty) under a collector whose frees core never sees (bdw). */
   gcl_report_u64(r, "objects_freed", hs.objects_freed);
-  gcl_report_u64(r, "objects_leaked", hs.objects_allocated - hs.objects_freed);
+  /* Immortal objects are allocated, never freed, and not leaked (core/stats.h). */
+  gcl_report_u64(r, "objects_leaked", hs.objects_allocated - hs.objects_freed - hs.objects_immortal);
   gcl_report_i64(r, "peak_heap_bytes", hs.peak_heap_bytes);
 #endif
   gcl_report_u64(r, "deferred_frees", hs.deferred_frees);
@@ -377,7 +378,7 @@ int main(int argc, char **argv) {
   oom_o = &o;
   gcl_oom_handler = runner_oom;
   struct gcl_heap_config hc = {ctx.threads, o.collector_opts, o.allocator_opts, o.gil,
-                               (uint64_t)(o.gil_interval_ms * 1000 + 0.5)};
+                               (uint64_t)(o.gil_interval_ms * 1000 + 0.5), o.freelists};
   int rc = gcl_heap_init_with(&hc);
   if (rc != 0) {
     gcl_report_strf(&rep, "status", "error:heap init failed (%s)", strerror(-rc));

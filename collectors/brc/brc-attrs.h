@@ -305,13 +305,14 @@ static inline void gcl_collector_on_alloc(struct gcl_collector_mutator *cm, stru
 
 /* cm is NULL when no mutator frees the object. Memory that stays allocated after the
  * object's death (a QSBR grace period for shared objects, the verifier's quarantine) is
- * marked freed for the heap walk; other memory goes back to the allocator at once, and the
- * walk never sees a free block. */
+ * marked freed for the heap walk, and so is an object whose type has a free list (it may
+ * stay allocated on one, core/freelist.h); other memory goes back to the allocator at
+ * once, and the walk never sees a free block. */
 static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struct gcl_object *o) {
   uintptr_t tw = __atomic_load_n(&o->gcl_type_word, __ATOMIC_RELAXED);
-  if (GCL_VERIFY || (tw & GCL_OBJ_SHARED))
-    __atomic_store_n(&gcl_brc_prefix_of(o)->owner, GCL_BRC_OWNER_FREED, __ATOMIC_RELAXED);
   const struct gcl_type *t = (const struct gcl_type *)(tw & ~(uintptr_t)GCL_OBJ_FLAG_MASK);
+  if (GCL_VERIFY || (tw & GCL_OBJ_SHARED) || (GCL_FREELISTS && t->freelist))
+    __atomic_store_n(&gcl_brc_prefix_of(o)->owner, GCL_BRC_OWNER_FREED, __ATOMIC_RELAXED);
   if (cm && (t->flags & GCL_TYPE_CONTAINER) && GCL_UNLIKELY(--cm->alloc_count <= -GCL_BRC_ALLOC_BATCH))
     gcl_brc_alloc_batch(cm);
 }

@@ -12,7 +12,8 @@
  *    pointing outside the heap;
  *  - after gcl_heap_finish nothing is reachable (every root was released) and the objects
  *    still live are exactly 0 for a collector that collects cycles, exactly the
- *    workload's ctx.cyclic_garbage (0 when it made none) for one that does not, and every
+ *    workload's ctx.cyclic_garbage (0 when it made none) for one that does not (plus, for
+ *    both, the immortal objects the workload made: gcl_make_immortal), and every
  *    object allocated for one that frees nothing (none: !gcl_frees_objects(); it must
  *    then have freed 0 objects — and allocated some, unless the workload bypasses the heap);
  *    a conservative collector (GCL_COLLECTOR_CONSERVATIVE: bdw) may retain up to
@@ -113,6 +114,8 @@ static const struct tiny tiny_table[] = {
      {5200602468091057646ull, 2249066183899981467ull, 13210976023505164727ull}, {true, true, true}},
     {"pyheap", {{"snapshot", 2}, {"rounds", 8}, {"churn", 0.5}}, 1,
      {7344148752463448610ull, 4366234283744920078ull, 14416247783403047075ull}, {true, true, true}},
+    {"pyobjects", {{"live", 200}, {"steps", 3000}}, 1,
+     {4759429407600593265ull, 1272738539613153695ull, 6159221851008463130ull}, {true, true, true}},
     {"handoff", {{"messages", 200}, {"width", 4}, {"queue_cap", 4}}, 1,
      {16934406645922692022ull, 16934406645922692022ull, 17829257074963684073ull}, {true, true, true}},
     {"shared-reads", {{"ops", 2000}, {"shared_objects", 64}, {"private_objects", 64}, {"write_pct", 20},
@@ -190,6 +193,7 @@ static void conformance_case(const struct conf_case *c) {
   uint64_t want_live = 0;
   if (!gcl_frees_objects()) want_live = hs.objects_allocated; /* none: nothing ever dies */
   else if (!gcl_collects_cycles() && ctx.cyclic_garbage > 0) want_live = (uint64_t)ctx.cyclic_garbage;
+  if (gcl_frees_objects()) want_live += hs.objects_immortal; /* interned: never freed */
 #if defined(GCL_COLLECTOR_CONSERVATIVE)
   /* A conservative collector (bdw) may retain unreachable objects through stale words
    * that look like pointers (registers, dead stack slots): allowed, up to
