@@ -62,6 +62,9 @@ static void usage(FILE *f) {
           "  --shuffle[=SEED]    run the cells in a random order (seeded; default seed 1)\n"
           "  --events FILE       append one CSV row per GC pause or phase\n"
           "  --trace FILE        write the pauses and phases as Chrome/Perfetto trace JSON\n"
+          "  --slowdown F        a deliberate regression to test compare with: each runner\n"
+          "                      adds busy work of F x its window's CPU time (0..10; 0.25 is\n"
+          "                      25%% slower; recorded in config; runner/README.md)\n"
           "  --dry-run           list the cells (and placement plans), run nothing\n"
 
           "  --topology T        with --dry-run: plan for an hwloc XML file or a synthetic\n"
@@ -141,11 +144,11 @@ int gcl_seed_opt(const char *opt, const char *s, uint64_t *out) {
 /* The options, in the order of the switch in take_value. */
 enum { A_COLLECTOR, A_ALLOCATOR, A_WORKLOAD, A_THREADS, A_PARAM, A_OPT, A_REPEAT, A_SCALE, A_SEED,
        A_TIMEOUT, A_OUT, A_PLACEMENT, A_ITERATIONS, A_MATRIX, A_SHARD, A_EVENTS, A_TRACE,
-       A_TOPOLOGY, A_DRY_RUN, A_RESUME, A_SHUFFLE, A_N, A_FIRST_FLAG = A_DRY_RUN };
+       A_TOPOLOGY, A_SLOWDOWN, A_DRY_RUN, A_RESUME, A_SHUFFLE, A_N, A_FIRST_FLAG = A_DRY_RUN };
 static const char *const names[A_N] = {
     "collector", "allocator", "workload", "threads", "param",    "opt",   "repeat",
     "scale",     "seed",      "timeout",  "out",     "placement", "iterations", "matrix",
-    "shard",     "events",    "trace",    "topology", "dry-run", "resume", "shuffle"};
+    "shard",     "events",    "trace",    "topology", "slowdown", "dry-run", "resume", "shuffle"};
 
 /* The same flags in their other number, the matrix file's words (matrix-file.c): a
  * flag and a key then read the same either way. */
@@ -197,6 +200,11 @@ static int take_value(struct gcl_run_opts *o, int k, const char *val) {
   case A_EVENTS: r = once(&o->events, k, val); break;
   case A_TRACE: r = once(&o->trace, k, val); break;
   case A_TOPOLOGY: r = once(&o->topology, k, val); break;
+  case A_SLOWDOWN:
+    set = &o->set_slowdown;
+    r = gcl_number_opt("slowdown", val, 0, 10, false, false, &o->slowdown);
+    o->slowdown_text = val;
+    break;
   case A_DRY_RUN: o->dry_run = true; break;
   case A_RESUME: o->resume = true; break;
   case A_SHUFFLE:

@@ -59,6 +59,7 @@ static void runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m
   if (strcmp(o->placement.v[x->p], "none") != 0) args[n++] = "--placement", args[n++] = o->placement.v[x->p];
   if (o->iterations != 1) args[n++] = "--iterations", args[n++] = (char *)m->iters;
   if (ev_tmp) args[n++] = "--events-out", args[n++] = (char *)ev_tmp;
+  if (o->slowdown > 0) args[n++] = "--slowdown", args[n++] = (char *)o->slowdown_text;
   args[n] = NULL;
 }
 

@@ -15,7 +15,7 @@
 
 /* Indices of core_opts, in table order. */
 enum core_opt { OPT_WORKLOAD, OPT_THREADS, OPT_SCALE, OPT_SEED, OPT_PLACEMENT, OPT_ITERATIONS,
-                OPT_RECORD_FD, OPT_EVENTS_OUT, OPT_SAMPLE_MS, OPT_GIL, OPT_GIL_INTERVAL, NCORE };
+                OPT_RECORD_FD, OPT_EVENTS_OUT, OPT_SAMPLE_MS, OPT_GIL, OPT_GIL_INTERVAL, OPT_SLOWDOWN, NCORE };
 
 static const struct gcl_opt_decl core_opts[NCORE] = {
     [OPT_WORKLOAD] = {"workload", GCL_OPT_STRING, "", NULL, NULL, NULL,
@@ -39,6 +39,9 @@ static const struct gcl_opt_decl core_opts[NCORE] = {
                  "one mutator runs at a time: CPython's global interpreter lock (core/GIL.md)"},
     [OPT_GIL_INTERVAL] = {"gil_interval", GCL_OPT_DOUBLE, "5", "0.001", "10000", NULL,
                           "GIL switch interval in milliseconds (sys.setswitchinterval)"},
+    [OPT_SLOWDOWN] = {"slowdown", GCL_OPT_DOUBLE, "0", "0", "10", NULL,
+                      "deliberate regression: busy work of F x the window's CPU time added to "
+                      "it (runner/README.md)"},
 };
 
 static void store_core(struct gcl_run_options *o, enum core_opt k, const union gcl_opt_value *v) {
@@ -59,6 +62,7 @@ static void store_core(struct gcl_run_options *o, enum core_opt k, const union g
   case OPT_SAMPLE_MS: o->sample_ms = v->d; break;
   case OPT_GIL: o->gil = v->b; break;
   case OPT_GIL_INTERVAL: o->gil_interval_ms = v->d; break;
+  case OPT_SLOWDOWN: o->slowdown = v->d; break;
   case NCORE: break;
   }
 }
@@ -81,6 +85,7 @@ static void load_core(const struct gcl_run_options *o, enum core_opt k, union gc
   case OPT_SAMPLE_MS: v->d = o->sample_ms; break;
   case OPT_GIL: v->b = o->gil; break;
   case OPT_GIL_INTERVAL: v->d = o->gil_interval_ms; break;
+  case OPT_SLOWDOWN: v->d = o->slowdown; break;
   case NCORE: break;
   }
 }

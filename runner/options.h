@@ -2,7 +2,7 @@
 /* runner/options.h — the runner's command line, from one typed table.
  *
  * The core options (workload, threads, scale, seed, placement, iterations, record fd,
- * events file, memory sampler period, GIL mode and switch interval) are rows of a struct
+ * events file, memory sampler period, GIL mode and switch interval, deliberate slowdown) are rows of a struct
  * gcl_opt_decl table, as a module's options are, so one rule (core/typed-option.c) parses
  * both, one loop prints --help and one loop writes the `config` echo (through load_core,
  * the inverse of store_core: a new option is a row and a case in each). A bool option
@@ -34,6 +34,7 @@ struct gcl_run_options {
   double sample_ms;            /* --sample-ms: memory sampler period, 0 = off */
   bool gil;                    /* --gil: GIL mode (core/gil.h) */
   double gil_interval_ms;      /* --gil-interval, milliseconds */
+  double slowdown;             /* --slowdown F: pad the window by F x its CPU time (0: off) */
   const char *params[GCL_RUN_MAX_PARAMS]; /* the --param NAME=VALUE texts, in order */
   unsigned nparams;            /* how many */
   union gcl_opt_value collector_opts[GCL_MODULE_MAX_OPTS]; /* gcl_collector_module's values */
