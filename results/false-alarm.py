@@ -256,8 +256,8 @@ def table_sizing(runs):
           "s_w/sqrt(5). n needed: NEW repetitions so that (z_0.99 + z_0.90) SDs of the "
           "log ratio fit in log(1.25), with a 20-repetition baseline; `none` when s_b alone "
           "is too large.\n")
-    print("| metric | cell | s_w | s_b | n needed (25%) | n needed (10%) |")
-    print("|---|---|--:|--:|--:|--:|")
+    print("| metric | cell | s_w | s_b | n needed (25%) | n needed (10%) | n (25%) if s_b were 0 | n (10%) if s_b were 0 |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|")
     for m in METRICS:
         for key, rs in sorted(logs_by_run(runs, m).items()):
             rs = [r for r in rs if len(r) >= 2]
@@ -267,14 +267,15 @@ def table_sizing(runs):
             means = [mean(r) for r in rs]
             sb2 = max(0.0, var(means) - sw2 / mean([len(r) for r in rs]))
             need = []
-            for d in (0.25, 0.10):
-                budget = (math.log(1 + d) / (Z99 + Z90)) ** 2
-                # Var(log ratio) ~ 2 s_b^2 (baseline run and NEW run each have a run effect)
-                #   + 1.57 s_w^2 (1/n + 1/20)
-                rest = budget - 2 * sb2 - 1.57 * sw2 / 20
-                need.append("none" if rest <= 0 else str(max(2, math.ceil(1.57 * sw2 / rest))))
-            print("| %s | %s | %.3f | %.3f | %s | %s |" % (m, "/".join(key), math.sqrt(sw2),
-                                                        math.sqrt(sb2), need[0], need[1]))
+            for b2 in (sb2, 0.0):
+                for d in (0.25, 0.10):
+                    budget = (math.log(1 + d) / (Z99 + Z90)) ** 2
+                    # Var(log ratio) ~ 2 s_b^2 (baseline run and NEW run each have a run
+                    #   effect) + 1.57 s_w^2 (1/n + 1/20)
+                    rest = budget - 2 * b2 - 1.57 * sw2 / 20
+                    need.append("none" if rest <= 0 else str(max(2, math.ceil(1.57 * sw2 / rest))))
+            print("| %s | %s | %.3f | %.3f | %s |" % (m, "/".join(key), math.sqrt(sw2),
+                                                   math.sqrt(sb2), " | ".join(need)))
     print()
 
 
