@@ -73,6 +73,9 @@ static void usage(FILE *f) {
           "  --shuffle[=SEED]    run the cells in a random order (seeded; default seed 1)\n"
           "  --events FILE       append one CSV row per GC pause or phase\n"
           "  --trace FILE        write the pauses and phases as Chrome/Perfetto trace JSON\n"
+          "  --slowdown F        a deliberate regression to test compare with: each runner\n"
+          "                      adds busy work of F x its window's CPU time (0..10; 0.25 is\n"
+          "                      25%% slower; recorded in config; runner/README.md)\n"
           "  --dry-run           list the cells (and placement plans), run nothing\n"
 
           "  --topology T        with --dry-run: plan for an hwloc XML file or a synthetic\n"
@@ -153,12 +156,12 @@ int gcl_seed_opt(const char *opt, const char *s, uint64_t *out) {
 enum { A_COLLECTOR, A_ALLOCATOR, A_WORKLOAD, A_THREADS, A_PARAM, A_OPT, A_REPEAT, A_SCALE, A_SEED,
        A_TIMEOUT, A_OUT, A_PLACEMENT, A_ITERATIONS, A_MATRIX, A_SHARD, A_EVENTS, A_TRACE,
        A_TOPOLOGY, A_HEAP, A_HEAP_FACTOR, A_HEAP_REF, A_HEAP_REF_OPT, A_MINHEAP_CACHE, A_GIL,
-       A_DRY_RUN, A_RESUME, A_SHUFFLE, A_N, A_FIRST_FLAG = A_DRY_RUN };
+       A_SLOWDOWN, A_DRY_RUN, A_RESUME, A_SHUFFLE, A_N, A_FIRST_FLAG = A_DRY_RUN };
 static const char *const names[A_N] = {
     "collector", "allocator", "workload", "threads", "param",    "opt",   "repeat",
     "scale",     "seed",      "timeout",  "out",     "placement", "iterations", "matrix",
     "shard",     "events",    "trace",    "topology", "heap", "heap-factor", "heap-ref",
-    "heap-ref-opt", "minheap-cache", "gil", "dry-run", "resume", "shuffle"};
+    "heap-ref-opt", "minheap-cache", "gil", "slowdown", "dry-run", "resume", "shuffle"};
 
 /* The same flags in their other number, the matrix file's words (matrix-file.c): a
  * flag and a key then read the same either way. */
@@ -220,6 +223,11 @@ static int take_value(struct gcl_run_opts *o, int k, const char *val) {
   case A_HEAP_REF_OPT: gcl_axis_push(&o->heap_ref_opts, (char *)val, NULL); break;
   case A_MINHEAP_CACHE: r = once(&o->minheap_cache, k, val); break;
   case A_GIL: r = gcl_axis_add(&o->gil, names[k], val); break;
+  case A_SLOWDOWN:
+    set = &o->set_slowdown;
+    r = gcl_number_opt("slowdown", val, 0, 10, false, false, &o->slowdown);
+    o->slowdown_text = val;
+    break;
   case A_DRY_RUN: o->dry_run = true; break;
   case A_RESUME: o->resume = true; break;
   case A_SHUFFLE:

@@ -61,6 +61,7 @@ void gcl_runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   if (gcl_cell_gil(o, x)) args[n++] = "--gil";
   if (ev_tmp) args[n++] = "--events-out", args[n++] = (char *)ev_tmp;
   if (x->heap_bytes) args[n++] = "--heap", args[n++] = heap;
+  if (o->slowdown > 0) args[n++] = "--slowdown", args[n++] = (char *)o->slowdown_text;
   args[n] = NULL;
 }
 

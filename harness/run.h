@@ -91,6 +91,9 @@ struct gcl_run_opts {
   double scale;                /* --scale */
   double timeout;              /* --timeout, seconds per cell */
   const char *out;             /* --out */
+  double slowdown;             /* --slowdown F: the runners' deliberate regression (0: none) */
+  const char *slowdown_text;   /* its text as given, passed to the runners */
+  bool set_slowdown;           /* --slowdown was given */
   bool set_repeat, set_scale, set_seed, set_timeout, set_out, set_iterations; /* given */
 };
 

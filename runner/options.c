@@ -16,7 +16,7 @@
 /* Indices of core_opts, in table order. */
 enum core_opt { OPT_WORKLOAD, OPT_THREADS, OPT_SCALE, OPT_SEED, OPT_PLACEMENT, OPT_ITERATIONS,
                 OPT_RECORD_FD, OPT_EVENTS_OUT, OPT_SAMPLE_MS, OPT_GIL, OPT_GIL_INTERVAL, OPT_HEAP,
-                OPT_FREELISTS, NCORE };
+                OPT_FREELISTS, OPT_SLOWDOWN, NCORE };
 
 static const struct gcl_opt_decl core_opts[NCORE] = {
     [OPT_WORKLOAD] = {"workload", GCL_OPT_STRING, "", NULL, NULL, NULL,
@@ -45,6 +45,9 @@ static const struct gcl_opt_decl core_opts[NCORE] = {
                   "with status oom; 0: none (the collector's own cap, if any, still applies)"},
     [OPT_FREELISTS] = {"freelists", GCL_OPT_BOOL, "false", NULL, NULL, NULL,
                        "per-type free lists of the types that ask for one (core/freelist.h)"},
+    [OPT_SLOWDOWN] = {"slowdown", GCL_OPT_DOUBLE, "0", "0", "10", NULL,
+                      "deliberate regression: busy work of F x the window's CPU time added to "
+                      "it (runner/README.md)"},
 };
 
 static void store_core(struct gcl_run_options *o, enum core_opt k, const union gcl_opt_value *v) {
@@ -67,6 +70,7 @@ static void store_core(struct gcl_run_options *o, enum core_opt k, const union g
   case OPT_GIL_INTERVAL: o->gil_interval_ms = v->d; break;
   case OPT_HEAP: o->heap_bytes = v->u; break;
   case OPT_FREELISTS: o->freelists = v->b; break;
+  case OPT_SLOWDOWN: o->slowdown = v->d; break;
   case NCORE: break;
   }
 }
@@ -91,6 +95,7 @@ static void load_core(const struct gcl_run_options *o, enum core_opt k, union gc
   case OPT_GIL_INTERVAL: v->d = o->gil_interval_ms; break;
   case OPT_HEAP: v->u = o->heap_bytes; break;
   case OPT_FREELISTS: v->b = o->freelists; break;
+  case OPT_SLOWDOWN: v->d = o->slowdown; break;
   case NCORE: break;
   }
 }

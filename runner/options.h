@@ -2,7 +2,8 @@
 /* runner/options.h — the runner's command line, from one typed table.
  *
  * The core options (workload, threads, scale, seed, placement, iterations, record fd,
- * events file, memory sampler period, GIL mode and switch interval, heap limit) are rows of a struct
+ * events file, memory sampler period, GIL mode and switch interval, heap limit, free lists,
+ * deliberate slowdown) are rows of a struct
  * gcl_opt_decl table, as a module's options are, so one rule (core/typed-option.c) parses
  * both, one loop prints --help and one loop writes the `config` echo (through load_core,
  * the inverse of store_core: a new option is a row and a case in each). A bool option
@@ -36,6 +37,7 @@ struct gcl_run_options {
   double gil_interval_ms;      /* --gil-interval, milliseconds */
   uint64_t heap_bytes;         /* --heap: the heap limit in bytes, 0 = none */
   bool freelists;              /* --freelists: per-type free lists (core/freelist.h) */
+  double slowdown;             /* --slowdown F: pad the window by F x its CPU time (0: off) */
   const char *params[GCL_RUN_MAX_PARAMS]; /* the --param NAME=VALUE texts, in order */
   unsigned nparams;            /* how many */
   union gcl_opt_value collector_opts[GCL_MODULE_MAX_OPTS]; /* gcl_collector_module's values */
@@ -49,7 +51,7 @@ struct gcl_run_options {
 int gcl_run_options_parse(int argc, char **argv, struct gcl_run_options *o);
 void gcl_run_options_help(FILE *out);
 /* The `config` echo: "threads=2;scale=1;seed=1;placement=none;iterations=1;sample_ms=10;
- * gil=false;gil_interval=5;heap=0;freelists=false;M.N=V;..."
+ * gil=false;gil_interval=5;heap=0;freelists=false;slowdown=0;M.N=V;..."
  * (every core option but workload, record fd and events file, then every option of the
  * collector and allocator with its effective value). */
 char *gcl_run_options_echo(const struct gcl_run_options *o); /* malloc'd; never truncated */

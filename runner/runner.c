@@ -4,7 +4,7 @@
  *   gclab-run-C-A --workload W [--threads N] [--scale S] [--seed K] [--param k=v]...
  *                 [--opt MODULE.NAME=V]... [--record-fd FD] [--placement P]
  *                 [--iterations N] [--events-out FILE] [--sample-ms MS] [--gil]
- *                 [--gil-interval MS] [--heap SIZE] [--freelists]
+ *                 [--gil-interval MS] [--heap SIZE] [--freelists] [--slowdown F]
  *   gclab-run-C-A --describe      modules, options, figures, workloads and parameters
  *                                 (the protocol of runner/README.md)
  *
@@ -25,7 +25,14 @@
  * is allowed; otherwise their fields stay empty. A heap that crosses its collector's limit
  * ends the cell at once with a short record of status oom (runner_oom). --heap SIZE sets
  * that limit for any collector (the smaller of it and the collector's own cap, when the
- * collector has one; it is in the config echo as heap=). Under a limit, memory running out (gcl_alloc_failed) ends the cell the same way. */
+ * collector has one; it is in the config echo as heap=). Under a limit, memory running out (gcl_alloc_failed) ends the cell the same way.
+ *
+ * --slowdown F (default 0: off) is a deliberate, calibrated regression for measuring how
+ * well `gclab compare` detects one (results/README.md, "False alarms and detection"): at
+ * the end of the measured window the main thread spins on busy arithmetic until it has
+ * used F x the CPU time the window used so far, so cpu_s grows by the factor 1 + F and
+ * wall_s by that much CPU time (by 1 + F for a one-thread cell with cpu_s ~ wall_s; more
+ * for a multi-threaded one). iter_wall_s leaves the pad out. */
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <stdbool.h>
@@ -283,6 +290,23 @@ static double cpu_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static double thread_cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* --slowdown: busy work on this thread until it has used `seconds` of CPU time. The work
+ * is a dependent multiply-add chain on a volatile, so no compiler can drop it; the clock is
+ * read every 4096 steps (a few microseconds), so the pad overshoots by at most that. */
+static void pad_window(double seconds) {
+  volatile uint64_t acc = 1;
+  double start = thread_cpu_seconds();
+  /* Invariant: the pad so far has used thread_cpu_seconds() - start < seconds. */
+  while (thread_cpu_seconds() - start < seconds)
+    for (unsigned i = 0; i < 4096; i++) acc = acc * 6364136223846793005u + 1442695040888963407u;
+}
+
 /* The figures the workload set, as WORKLOAD.KEY (only declared ones: report.c asserts). */
 static void report_workload_figures(struct gcl_report *r, const struct gcl_workload_ctx *ctx) {
   const struct gcl_workload *w = ctx->workload;
@@ -422,6 +446,7 @@ int main(int argc, char **argv) {
     if (it == 0) first_checksum = ctx.checksum;
     else if (ctx.checksum != first_checksum) checksum_moved = true;
   }
+  if (o.slowdown > 0) pad_window(o.slowdown * (cpu_seconds() - cpu0));
   counters_ctl(PERF_EVENT_IOC_DISABLE);
   uint64_t t1 = gcl_now_ns();
   double cpu1 = cpu_seconds();

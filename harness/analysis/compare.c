@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* harness/analysis/compare.c — `gclab compare BASE.csv NEW.csv [--metric M,...]
- * [--threshold 5%] [--format text|markdown|json]`.
+ * [--threshold 5%] [--rule ci|median] [--format text|markdown|json]`.
  *
  * Matches cells by key and, per cell and metric, bootstraps a 95% interval for the ratio
- * of medians NEW/BASE (the two samples resampled independently). The decision rule (also
+ * of medians NEW/BASE (the two samples resampled independently). The decision rules (also
  * in --help and results/README.md, "How compare decides"): with threshold t,
+ *   --rule ci (default):
  *   regression ("slower", or "higher" for a non-time metric)  when  lo > 1 + t
  *   improvement ("faster" / "lower")                          when  hi < 1 / (1 + t)
+ *   --rule median (results/README.md, "False alarms and detection"):
+ *   regression   when  r > 1 + t  and  lo > 1
+ *   improvement  when  r < 1 / (1 + t)  and  hi < 1
  *   no significant change                                      otherwise
+ * Markdown output (a CI comment) lists the worst cells first: regressions, then by ratio,
+ * largest first, n/a last.
  * The improvement bound mirrors the regression bound, so swapping BASE and NEW swaps the
  * verdicts. Cells without a ratio interval (n < 2 on a side, a metric not measured, a
  * base median of 0, an invalid pair) get verdict n/a and never count as regressions.
@@ -29,7 +35,7 @@
 static void help(FILE *out) {
   fprintf(out,
           "usage: gclab compare BASE.csv NEW.csv [--metric wall_s] [--threshold 5%%]\n"
-          "                     [--format text|markdown|json]\n"
+          "                     [--rule ci|median] [--format text|markdown|json]\n"
           "\n"
           "Matches cells (collector, allocator, options, workload, params, threads, scale,\n"
           "placement, iterations) present in both files; cells in only one file are listed,\n"
@@ -40,10 +46,12 @@ static void help(FILE *out) {
           "is a percentile bootstrap: %d times, resample BASE's and NEW's repetitions\n"
           "independently (with replacement) and take the ratio of the two resample medians;\n"
           "lo and hi are the 2.5th and 97.5th percentiles (splitmix64, fixed seed, so the\n"
-          "output is reproducible). With threshold t:\n"
+          "output is reproducible). With threshold t and --rule ci (the default):\n"
           "  slower (higher for a metric that is not a time)  lo > 1 + t: a significant regression\n"
           "  faster (lower)                                    hi < 1 / (1 + t)\n"
           "  no significant change                             otherwise\n"
+          "With --rule median: slower when r > 1 + t and lo > 1, faster when r < 1 / (1 + t)\n"
+          "and hi < 1 (the point estimate past the threshold, the interval clear of 1).\n"
           "So a cell is flagged only when even the low end of its interval exceeds the\n"
           "threshold: noise within the threshold never alarms, and a noisy cell whose\n"
           "interval straddles 1 + t is not flagged (its note says it is noisy; rerun with\n"
@@ -53,7 +61,9 @@ static void help(FILE *out) {
           "  --metric M[,M...]  numeric CSV columns to compare (default wall_s); a larger\n"
           "                     value is taken to be worse\n"
           "  --threshold T      percentage, '5%%' or '5' (default 5%%); 0 <= T < 1000\n"
-          "  --format F         text (default), markdown or json\n"
+          "  --rule R           ci (default) or median, as above\n"
+          "  --format F         text (default), markdown (worst cells first, for a CI\n"
+          "                     comment) or json\n"
           "Exit status: 1 if any cell is a significant regression, 0 otherwise,\n"
           "2 on bad input (unreadable file, missing column, schema mismatch, bad option).\n",
           GCL_BOOT_RESAMPLES);
@@ -72,7 +82,9 @@ struct row {
   char why[96];                 /* why the verdict is n/a, or noise warnings */
 };
 
-static void judge(struct row *r, size_t m, double t) {
+enum rule { RULE_CI, RULE_MEDIAN };
+
+static void judge(struct row *r, size_t m, double t, enum rule rule) {
   const struct gcl_sample *xb = &r->b->s[m], *xn = &r->n->s[m];
   gcl_stat_of(xb, &r->sb);
   gcl_stat_of(xn, &r->sn);
@@ -110,7 +122,9 @@ static void judge(struct row *r, size_t m, double t) {
     return;
   }
   r->has_ci = 1;
-  r->v = r->lo > 1 + t ? V_WORSE : r->hi < 1 / (1 + t) ? V_BETTER : V_SAME;
+  if (rule == RULE_CI) r->v = r->lo > 1 + t ? V_WORSE : r->hi < 1 / (1 + t) ? V_BETTER : V_SAME;
+  else r->v = r->ratio > 1 + t && r->lo > 1 ? V_WORSE
+            : r->ratio < 1 / (1 + t) && r->hi < 1 ? V_BETTER : V_SAME;
   const char *sep = "";
   if (r->sb.noisy || r->sn.noisy) {
     snprintf(r->why, sizeof r->why, "too noisy to compare (CV > %g%% in %s)", GCL_NOISY_CV * 100,
@@ -195,9 +209,43 @@ static const char *host_of(const struct gcl_data *d) {
   return col >= 0 && d->csv.nrows ? gcl_csv_get(&d->csv, 0, (size_t)col) : "";
 }
 
-/* Text or Markdown report of one metric; returns the number of regressions. */
+/* Worst first: regressions, then larger ratios, rows without a ratio last; ties keep the
+ * key order (the index breaks them, so the order is total and the sort deterministic). */
+static int worse_first(const void *pa, const void *pb) {
+  const struct row *a = *(const struct row *const *)pa, *b = *(const struct row *const *)pb;
+  if ((a->v == V_WORSE) != (b->v == V_WORSE)) return a->v == V_WORSE ? -1 : 1;
+  if (a->has_ratio != b->has_ratio) return a->has_ratio ? -1 : 1;
+  if (a->has_ratio && a->ratio != b->ratio) return a->ratio > b->ratio ? -1 : 1;
+  return a < b ? -1 : a > b;
+}
+
+/* One row of the text or Markdown table. */
+static void put_row(struct gcl_tab *tab, const struct row *r, size_t m, int is_time,
+                    enum gcl_fmt fmt) {
+  put_key(tab, r->b);
+  gcl_tab_put(tab, "%zu", r->sb.n);
+  gcl_tab_put(tab, "%zu", r->sn.n);
+  int dec = gcl_decimals(r->sb.n ? r->sb.median : r->sn.median,
+                         r->b->s[m].integral && r->n->s[m].integral);
+  char a[48];
+  if (r->sb.n) gcl_tab_put(tab, "%s", gcl_fmt_num(a, r->sb.median, dec));
+  else gcl_tab_put(tab, "n/a");
+  if (r->sn.n) gcl_tab_put(tab, "%s", gcl_fmt_num(a, r->sn.median, dec));
+  else gcl_tab_put(tab, "n/a");
+  if (r->has_ratio) gcl_tab_put(tab, "%.3f", r->ratio);
+  else gcl_tab_put(tab, "n/a");
+  if (r->has_ci) gcl_tab_put(tab, "[%.3f, %.3f]", r->lo, r->hi);
+  else gcl_tab_put(tab, "n/a");
+  if (r->v == V_WORSE) gcl_tab_put(tab, fmt == GCL_FMT_MARKDOWN ? "**%s**" : "%s",
+                                   verdict_name(r->v, is_time));
+  else gcl_tab_put_str(tab, verdict_name(r->v, is_time));
+  gcl_tab_put_str(tab, r->why);
+}
+
+/* Text or Markdown report of one metric; returns the number of regressions. Text keeps
+ * the key order; Markdown, read as a CI comment, puts the worst cells first. */
 static size_t print_metric(struct match *mt, const char *metric, size_t m, double t,
-                           enum gcl_fmt fmt) {
+                           enum rule rule, enum gcl_fmt fmt) {
   int is_time = gcl_metric_is_time(metric);
   struct gcl_tab tab;
   gcl_tab_init(&tab, fmt, "llrllrrrrrrrll");
@@ -205,30 +253,21 @@ static size_t print_metric(struct match *mt, const char *metric, size_t m, doubl
                         "n base", "n new", "base", "new", "ratio", "95% CI", "verdict", "note"};
   for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) gcl_tab_put_str(&tab, head[i]);
   size_t count[4] = {0};
-  for (size_t i = 0; i < mt->nrows; i++) {
-    struct row *r = &mt->rows[i];
-    judge(r, m, t);
-    count[r->v]++;
-    put_key(&tab, r->b);
-    gcl_tab_put(&tab, "%zu", r->sb.n);
-    gcl_tab_put(&tab, "%zu", r->sn.n);
-    int dec = gcl_decimals(r->sb.n ? r->sb.median : r->sn.median,
-                           r->b->s[m].integral && r->n->s[m].integral);
-    char a[48];
-    if (r->sb.n) gcl_tab_put(&tab, "%s", gcl_fmt_num(a, r->sb.median, dec));
-    else gcl_tab_put(&tab, "n/a");
-    if (r->sn.n) gcl_tab_put(&tab, "%s", gcl_fmt_num(a, r->sn.median, dec));
-    else gcl_tab_put(&tab, "n/a");
-    if (r->has_ratio) gcl_tab_put(&tab, "%.3f", r->ratio);
-    else gcl_tab_put(&tab, "n/a");
-    if (r->has_ci) gcl_tab_put(&tab, "[%.3f, %.3f]", r->lo, r->hi);
-    else gcl_tab_put(&tab, "n/a");
-    if (r->v == V_WORSE) gcl_tab_put(&tab, fmt == GCL_FMT_MARKDOWN ? "**%s**" : "%s",
-                                     verdict_name(r->v, is_time));
-    else gcl_tab_put_str(&tab, verdict_name(r->v, is_time));
-    gcl_tab_put_str(&tab, r->why);
+  struct row **order = calloc(mt->nrows + 1, sizeof *order);
+  if (!order) {
+    fputs(WHO ": out of memory\n", stderr);
+    exit(2);
   }
-  if (fmt == GCL_FMT_MARKDOWN) printf("### %s\n\n", metric);
+  for (size_t i = 0; i < mt->nrows; i++) {
+    judge(&mt->rows[i], m, t, rule);
+    count[mt->rows[i].v]++;
+    order[i] = &mt->rows[i];
+  }
+  if (fmt == GCL_FMT_MARKDOWN) qsort(order, mt->nrows, sizeof *order, worse_first);
+  for (size_t i = 0; i < mt->nrows; i++) put_row(&tab, order[i], m, is_time, fmt);
+  free(order);
+  if (fmt == GCL_FMT_MARKDOWN)
+    printf("### %s: %s\n\n", metric, count[V_WORSE] ? "regression" : "no regression");
   else printf("%s:\n", metric);
   gcl_tab_print(&tab, stdout);
   gcl_tab_free(&tab);
@@ -261,15 +300,15 @@ static void json_key(const struct gcl_cell *c) {
 }
 
 static size_t print_json(struct match *mt, const struct gcl_data *db, const struct gcl_data *dn,
-                         const char *pb, const char *pn, double t) {
+                         const char *pb, const char *pn, double t, enum rule rule) {
   size_t regressions = 0;
   printf("{\"base\": ");
   gcl_json_str(stdout, pb);
   printf(", \"new\": ");
   gcl_json_str(stdout, pn);
-  printf(", \"threshold\": %.10g, \"hosts_differ\": %s,\n \"bootstrap\": {\"method\": "
+  printf(", \"threshold\": %.10g, \"rule\": \"%s\", \"hosts_differ\": %s,\n \"bootstrap\": {\"method\": "
          "\"percentile\", \"resamples\": %d, \"seed\": \"0x%016llx\", \"level\": %g},\n \"metrics\": [",
-         t, strcmp(host_of(db), host_of(dn)) ? "true" : "false", GCL_BOOT_RESAMPLES,
+         t, rule == RULE_CI ? "ci" : "median", strcmp(host_of(db), host_of(dn)) ? "true" : "false", GCL_BOOT_RESAMPLES,
          (unsigned long long)GCL_BOOT_SEED, GCL_BOOT_LEVEL);
   for (size_t m = 0; m < db->nmetrics; m++) {
     int is_time = gcl_metric_is_time(db->metrics[m]);
@@ -278,7 +317,7 @@ static size_t print_json(struct match *mt, const struct gcl_data *db, const stru
     printf(", \"cells\": [");
     for (size_t i = 0; i < mt->nrows; i++) {
       struct row *r = &mt->rows[i];
-      judge(r, m, t);
+      judge(r, m, t, rule);
       regressions += r->v == V_WORSE;
       printf("%s\n   {", i ? "," : "");
       json_key(r->b);
@@ -316,6 +355,7 @@ int gcl_cmd_compare(int argc, char **argv) {
   struct gcl_metric_arg ma = {.text = "wall_s"};
   double t = 0.05;
   enum gcl_fmt fmt = GCL_FMT_TEXT;
+  enum rule rule = RULE_CI;
   for (int i = 1; i < argc; i++) {
     int bad = 0;
     const char *v;
@@ -330,13 +370,20 @@ int gcl_cmd_compare(int argc, char **argv) {
                         "(0 <= T < 1000)\n", v);
         return 2;
       }
+    } else if ((v = gcl_opt_value(argc, argv, &i, "--rule", &bad, WHO))) {
+      if (strcmp(v, "ci") == 0) rule = RULE_CI;
+      else if (strcmp(v, "median") == 0) rule = RULE_MEDIAN;
+      else {
+        fprintf(stderr, WHO ": bad --rule '%s': expected ci or median\n", v);
+        return 2;
+      }
     } else if ((v = gcl_opt_value(argc, argv, &i, "--format", &bad, WHO))) {
       if (gcl_parse_format(WHO, v, &fmt) < 0) return 2;
     } else if (bad) {
       return 2;
     } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-      fprintf(stderr, WHO ": unknown option '%s' (accepted: --metric, --threshold, --format, "
-                      "--help)\n", argv[i]);
+      fprintf(stderr, WHO ": unknown option '%s' (accepted: --metric, --threshold, --rule, "
+                      "--format, --help)\n", argv[i]);
       return 2;
     } else if (npaths < 2) {
       paths[npaths++] = argv[i];
@@ -347,7 +394,7 @@ int gcl_cmd_compare(int argc, char **argv) {
   }
   if (npaths != 2) {
     fprintf(stderr, "usage: gclab compare BASE.csv NEW.csv [--metric M,...] [--threshold 5%%] "
-                    "[--format text|markdown|json]\n");
+                    "[--rule ci|median] [--format text|markdown|json]\n");
     return 2;
   }
   if (gcl_metric_arg_parse(&ma, WHO) < 0) return 2;
@@ -367,16 +414,18 @@ int gcl_cmd_compare(int argc, char **argv) {
   }
   size_t regressions = 0;
   if (fmt == GCL_FMT_JSON) {
-    regressions = print_json(&mt, &db, &dn, paths[0], paths[1], t);
+    regressions = print_json(&mt, &db, &dn, paths[0], paths[1], t, rule);
   } else {
-    printf("BASE %s, NEW %s; threshold %g%%; ratio = NEW/BASE of medians, 95%% bootstrap CI\n",
-           paths[0], paths[1], t * 100);
+    if (fmt == GCL_FMT_MARKDOWN) printf("## gclab compare\n\n");
+    printf("BASE %s, NEW %s; threshold %g%%, rule %s; ratio = NEW/BASE of medians, 95%% "
+           "bootstrap CI%s\n", paths[0], paths[1], t * 100, rule == RULE_CI ? "ci (lo > 1 + t)"
+           : "median (ratio > 1 + t and lo > 1)", fmt == GCL_FMT_MARKDOWN ? "; worst cells first" : "");
     if (strcmp(host_of(&db), host_of(&dn)) != 0)
       printf("note: BASE ran on host '%s', NEW on '%s': ratios include the machine difference\n",
              host_of(&db), host_of(&dn));
     for (size_t m = 0; m < ma.n; m++) {
       putchar('\n');
-      regressions += print_metric(&mt, ma.names[m], m, t, fmt);
+      regressions += print_metric(&mt, ma.names[m], m, t, rule, fmt);
     }
     print_only("BASE", mt.only_b, mt.nonly_b, fmt);
     print_only("NEW", mt.only_n, mt.nonly_n, fmt);

@@ -132,6 +132,20 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/out" 2>/dev/null 
 run compare "$S" "$SLOW" --format markdown
 expect_rc 1 "compare markdown"
 expect_out '\*\*slower\*\*' "compare markdown verdict"
+# Worst cells first: the first row under the table's rule line is the slowed cell.
+[ "$(grep -A1 '^| -' "$T/out" | sed -n 2p | grep -c 'rc  *| sys .*1\.300.*\*\*slower\*\*')" -eq 1 ] ||
+  fail "compare markdown: the slowed cell is not the first row: $(grep -A1 '^| -' "$T/out" | head -3)"
+expect_out '^### wall_s: regression$' "compare markdown headline"
+
+# --rule median: slower when the ratio passes 1 + t and the interval is clear of 1.
+run compare "$S" "$SLOW" --rule median --threshold 20%
+expect_rc 1 "compare --rule median 20%"
+expect_out '^wall_s: 1 slower' "rule median flags the 1.3x cell at 20%"
+run compare "$S" "$SLOW" --rule median --threshold 40%
+expect_rc 0 "compare --rule median 40%: 1.3 < 1.4"
+run compare "$S" "$SLOW" --rule mean
+expect_rc 2 "compare --rule mean"
+grep -q "bad --rule 'mean': expected ci or median" "$T/err" || fail "bad --rule message: $(cat "$T/err")"
 
 run compare "$SLOW" "$S"
 expect_rc 0 "compare the other way round"

@@ -32,7 +32,7 @@ fail() {
 
 # plot.py must read the schema gclab writes now.
 want=$(sed -n 's/^#define GCL_SCHEMA_VERSION \([0-9]*\).*/\1/p' "$D/../../harness/schema.h")
-have=$(sed -n 's/^SCHEMA_VERSION = \([0-9]*\).*/\1/p' "$PLOT")
+have=$(sed -n 's/^SCHEMA_VERSION = \([0-9]*\).*/\1/p' "$D/../../results/plotlib/csvread.py")
 [ -n "$want" ] && [ "$want" = "$have" ] ||
   fail "plot.py reads schema_version up to '$have' but gclab writes '$want' (harness/schema.h)"
 
