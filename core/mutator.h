@@ -365,10 +365,15 @@ static inline void gcl_share(struct gcl_mutator *m, struct gcl_object *o) {
  * freed, nor collected (what it references lives as long). Call it once, on a new object
  * (yours, not yet stored or shared). Under brc a sentinel local count; under rc, rc-plain
  * and rc-gen the count GCL_RC_IMMORTAL (core/rc-ops.h); under a collector without counts
- * (none) the object simply lives. Counted in objects_immortal (core/stats.h): once in
+ * (none) the object simply lives; under a tracing collector (cmark, bdw) the call does
+ * nothing: the object lives while it is reachable, as any other, and is not counted. Counted
+ * in objects_immortal (core/stats.h): once in
  * objects_allocated, never freed, not leaked. The caller's reference stays valid and
  * needs no release (a release is a no-op). */
 static inline void gcl_make_immortal(struct gcl_mutator *m, struct gcl_object *o) {
+  /* Without counts (a tracing collector: cmark, bdw) there is nothing to pin: o lives as
+   * long as it is reachable, like any object, and is not counted as immortal. */
+  if (gcl_rc_kind() == GCL_RC_NONE && gcl_frees_objects()) return;
   if (gcl_rc_kind() == GCL_RC_BIASED) gcl_rc_biased_make_immortal(&m->collector, o);
   else gcl_rc_make_immortal(o, gcl_rc_kind());
   m->stats.objects_immortal++;

@@ -264,7 +264,7 @@ static void handshake_serve_locked(struct gcl_mutator *t) {
   if (!__atomic_exchange_n(&t->handshake_pending, 0, __ATOMIC_ACQ_REL)) return;
   handshake_run(t, hs.fn, hs.ctx);
   hs.remaining--;
-  pthread_cond_broadcast(&world_cond);
+  pthread_cond_broadcast(&stopped_cond); /* the requester waits there */
 }
 
 /* At m's safepoint (m attached): run a pending callback, then acknowledge. fn and ctx are
@@ -279,7 +279,7 @@ static void handshake_serve(struct gcl_mutator *m) {
   handshake_run(m, fn, ctx);
   pthread_mutex_lock(&world_lock);
   hs.remaining--;
-  pthread_cond_broadcast(&world_cond);
+  pthread_cond_broadcast(&stopped_cond); /* the requester waits there */
   pthread_mutex_unlock(&world_lock);
 }
 
@@ -293,7 +293,7 @@ static void handshake_park_detached(struct gcl_mutator *m) {
       continue; /* attached: it serves itself at its next safepoint */
     handshake_serve_locked(t);
     store_state(t, GCL_THREAD_DETACHED);
-    pthread_cond_broadcast(&world_cond); /* it may wait to attach */
+    pthread_cond_broadcast(&restart_cond); /* it may wait to attach (wait_while_suspended) */
   }
 }
 
@@ -318,7 +318,7 @@ void gcl_handshake(struct gcl_mutator *m, void (*fn)(struct gcl_mutator *t, void
   for (;;) {
     handshake_park_detached(m);
     if (hs.remaining == 0) break;
-    pthread_cond_wait(&world_cond, &world_lock);
+    pthread_cond_wait(&stopped_cond, &world_lock);
   }
   __atomic_store_n(&gcl_handshake_requested, 0, __ATOMIC_SEQ_CST);
   pthread_mutex_unlock(&world_lock);

@@ -76,8 +76,11 @@ static int check_failed; /* a CHECK failed in this (child) process */
 
 #define TINY_SEED 1 /* the runner's default seed */
 /* False retention a conservative collector is allowed at the end of a case (see
- * conformance_case): this share of the objects allocated, plus a constant. */
-#define CONSERVATIVE_RETAIN_PCT 1
+ * conformance_case): this share of the objects allocated, plus a constant. One stale word
+ * can keep a whole structure: pyobjects' tiny case kept its intern table and ring (up to
+ * 11.5% of its objects) in 2 of 10 runs, so the share is 20%, not the 1% that suffices
+ * for the other workloads. */
+#define CONSERVATIVE_RETAIN_PCT 20
 #define CONSERVATIVE_RETAIN_SLACK 64
 
 /* Thread counts every case is run with (when the collector accepts them). */

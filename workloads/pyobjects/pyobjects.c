@@ -244,7 +244,10 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   }
   GCL_FRAME_POP(m, f);
   gcl_release(m, ring);
-  gcl_release(m, interns); /* the table dies; the immortal objects it held stay */
+  gcl_release(m, interns); /* the table dies; the immortal objects it held stay (under RC) */
+  /* No stale copy on the stack: a conservative collector (bdw) would keep the table, and
+   * with it every interned object, alive through it. */
+  ring = interns = obj = NULL;
   if (m->freelists) {
     __atomic_add_fetch(&sh->reused, m->stats.freelist_reused - reused0, __ATOMIC_RELAXED);
     __atomic_store_n(&sh->freelists, true, __ATOMIC_RELAXED);
