@@ -166,7 +166,11 @@ void gcl_start_the_world(struct gcl_mutator *m);
  * world, start a handshake, block, or call gcl_for_each_mutator; it may run under the
  * thread-list lock. One stop or handshake runs at a time. Emits phase "handshake" on the
  * requester (request to the last acknowledgement: the handshake's time to safepoint) and
- * phase "handshake-callback" around each callback on the thread that runs it. */
+ * phase "handshake-callback" around each callback on the thread that runs it. fn may see a
+ * thread that is still attaching (before its allocator and collector attach hooks ran) or
+ * already exiting (after its detach hooks), and may run on a requester that is offline for
+ * QSBR: it must not use gcl_load_strong or other optimistic reads. Handshakes are served
+ * at gcl_safepoint, not at gcl_poll. */
 void gcl_handshake(struct gcl_mutator *m, void (*fn)(struct gcl_mutator *t, void *ctx), void *ctx);
 
 /* Apply fn to every attached-or-parked thread; only while the world is stopped. */

@@ -154,6 +154,9 @@ static void suspend_self(struct gcl_mutator *m) {
   gil_left(m);
   if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) {
     store_state(m, GCL_THREAD_DETACHED);
+    /* A stale stop flag: a handshake may be waiting for this thread, which is now
+     * detached and must be parked and served (as detach does). */
+    if (__atomic_load_n(&gcl_handshake_requested, __ATOMIC_SEQ_CST)) tell_requester();
     gil_drop(m, false);
     pthread_mutex_unlock(&world_lock);
     return;
@@ -264,7 +267,7 @@ static void handshake_serve_locked(struct gcl_mutator *t) {
   if (!__atomic_exchange_n(&t->handshake_pending, 0, __ATOMIC_ACQ_REL)) return;
   handshake_run(t, hs.fn, hs.ctx);
   hs.remaining--;
-  pthread_cond_broadcast(&stopped_cond); /* the requester waits there */
+  tell_requester(); /* the requester waits on stopped_cond; stop_epoch stays its count */
 }
 
 /* At m's safepoint (m attached): run a pending callback, then acknowledge. fn and ctx are
@@ -279,7 +282,7 @@ static void handshake_serve(struct gcl_mutator *m) {
   handshake_run(m, fn, ctx);
   pthread_mutex_lock(&world_lock);
   hs.remaining--;
-  pthread_cond_broadcast(&stopped_cond); /* the requester waits there */
+  tell_requester(); /* the requester waits on stopped_cond; stop_epoch stays its count */
   pthread_mutex_unlock(&world_lock);
 }
 
@@ -396,6 +399,9 @@ void gcl_blocking_leave(struct gcl_mutator *m) {
 }
 
 void gcl_stop_the_world(struct gcl_mutator *m) {
+  /* Inside a blocking region the caller would come back attached with its region still
+   * open, and its gcl_blocking_leave would wait for itself. */
+  GCL_ASSERT_ALWAYS(m->blocking_depth == 0);
   /* Under the GIL an attached caller holds it, so no other thread is ATTACHED: when the
    * requester slot is free, stop keeping the GIL (the loop below then waits for nobody). */
   bool keep_gil = gcl_gil_enabled && m->blocking_depth == 0 && pthread_mutex_trylock(&stw_lock) == 0;
