@@ -125,7 +125,10 @@ function(_gcl_pair_reason collector allocator out_var)
   set(${out_var} "${reason}" PARENT_SCOPE)
 endfunction()
 
-# One object library per pair and flavor (plain, or verify for conformance tests).
+# One object library per pair and flavor (plain, or verify for conformance tests). Extra
+# arguments are more compile definitions (tests/unit builds pairs with GCL_FREELISTS=1 and
+# GCL_RC_IMMORTAL_CHECK=1 this way); module sources are made absolute, so the function may
+# be called from any directory.
 function(_gcl_pair_library collector allocator verify target)
   get_property(csrc GLOBAL PROPERTY GCL_COLLECTOR_${collector}_SOURCES)
   get_property(cattrs GLOBAL PROPERTY GCL_COLLECTOR_${collector}_ATTRS)
@@ -146,11 +149,13 @@ function(_gcl_pair_library collector allocator verify target)
     get_property(s GLOBAL PROPERTY GCL_WORKLOAD_${w}_SOURCE)
     list(APPEND wsrc ${s})
   endforeach()
-  add_library(${target} STATIC ${GCL_PAIR_CORE_SOURCES} ${csrc} ${asrc} ${wsrc}
+  set(src ${csrc} ${asrc} ${wsrc})
+  list(TRANSFORM src PREPEND "${PROJECT_SOURCE_DIR}/" REGEX "^[^/]")
+  add_library(${target} STATIC ${GCL_PAIR_CORE_SOURCES} ${src}
               "${CMAKE_BINARY_DIR}/generated/workload-registry.c")
   target_compile_definitions(${target} PUBLIC
     "GCL_COLLECTOR_ATTRS=\"${cattrs}\"" "GCL_ALLOCATOR_ATTRS=\"${aattrs}\"" GCL_VERIFY=${verify}
-    ${reqdefs})
+    ${reqdefs} ${ARGN})
   target_include_directories(${target} PUBLIC "${PROJECT_SOURCE_DIR}/core" "${PROJECT_SOURCE_DIR}/runner")
   target_link_libraries(${target} PUBLIC gclab-base ${alibs})
   if(aincs)
