@@ -4,7 +4,9 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static pthread_mutex_t totals_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gcl_heap_stats totals; /* guarded by totals_lock, except the two atomics below */
@@ -52,3 +54,11 @@ void gcl_stats_reset(void) {
   __atomic_store_n(&peak_bytes, 0, __ATOMIC_RELAXED);
 }
 
+int64_t gcl_stats_rss_bytes(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (!f) return -1;
+  long size, resident;
+  int ok = fscanf(f, "%ld %ld", &size, &resident) == 2;
+  fclose(f);
+  return ok ? (int64_t)resident * sysconf(_SC_PAGESIZE) : -1;
+}

@@ -49,6 +49,8 @@ int64_t gcl_stats_add_live_bytes(int64_t delta); /* updates the peak; the new to
 /* The live-bytes total now: exact to within threads x GCL_HEAP_BYTES_BATCH (deltas not
  * yet flushed). What collectors report as live data after a collection (core/event.h). */
 int64_t gcl_stats_live_bytes(void);
+/* The process's resident set in bytes (/proc/self/statm), or -1 when it cannot be read. */
+int64_t gcl_stats_rss_bytes(void);
 void gcl_stats_reset(void);                   /* tests only */
 
 #endif

@@ -25,17 +25,7 @@ static struct {
   uint64_t period_ns;          /* between samples */
   struct gcl_sample *samples;  /* GCL_SAMPLES_MAX, written only by the sampler thread */
   uint32_t n;                  /* samples taken */
-  long page;                   /* bytes per page, for statm */
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static int64_t rss_bytes(void) {
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (!f) return -1;
-  long size, resident;
-  int ok = fscanf(f, "%ld %ld", &size, &resident) == 2;
-  fclose(f);
-  return ok ? (int64_t)resident * S.page : -1;
-}
 
 static void take(void) {
   if (S.n == GCL_SAMPLES_MAX) return;
@@ -43,7 +33,7 @@ static void take(void) {
    * thread that frees what another allocated can push it below 0 for a moment, which reads
    * as 0 here (a negative would read as "not measured"). */
   int64_t live = gcl_stats_live_bytes();
-  S.samples[S.n++] = (struct gcl_sample){gcl_now_ns(), rss_bytes(), live < 0 ? 0 : live,
+  S.samples[S.n++] = (struct gcl_sample){gcl_now_ns(), gcl_stats_rss_bytes(), live < 0 ? 0 : live,
                                          gcl_allocator_committed_bytes()};
 }
 
@@ -70,7 +60,6 @@ static void *loop(void *arg) {
 
 int gcl_sampler_start(uint64_t period_ns) {
   if (period_ns == 0) return 0;
-  S.page = sysconf(_SC_PAGESIZE);
   S.period_ns = period_ns;
   S.samples = malloc(GCL_SAMPLES_MAX * sizeof *S.samples);
   if (!S.samples) return -ENOMEM;

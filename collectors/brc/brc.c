@@ -151,15 +151,6 @@ static void safepoint_work(struct gcl_mutator *m) {
     gcl_brc_collect(m, false);
 }
 
-static int64_t rss_bytes(void) {
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (!f) return -1;
-  long size, resident;
-  int ok = fscanf(f, "%ld %ld", &size, &resident) == 2;
-  fclose(f);
-  return ok ? (int64_t)resident * sysconf(_SC_PAGESIZE) : -1;
-}
-
 int64_t gcl_brc_memory_now(enum gcl_brc_mem_source *source) {
   int64_t c = gcl_allocator_committed_bytes();
   if (c >= 0) {
@@ -167,7 +158,7 @@ int64_t gcl_brc_memory_now(enum gcl_brc_mem_source *source) {
     return c;
   }
   *source = GCL_BRC_MEM_RSS;
-  return rss_bytes();
+  return gcl_stats_rss_bytes();
 }
 
 /* The rules of the trigger (brc-attrs.h). */
