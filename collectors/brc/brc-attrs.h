@@ -299,6 +299,7 @@ static inline void gcl_collector_on_alloc(struct gcl_collector_mutator *cm, stru
   struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
   p->ref_local = 1; /* the shared word is 0: gcl_new zeroed the header */
   __atomic_store_n(&p->owner, cm->tid, __ATOMIC_RELAXED);
+  p->u.gc.bits = 0; /* no collection's tag (brc-gc.c): the block may hold an old object's */
   if ((t->flags & GCL_TYPE_CONTAINER) && GCL_UNLIKELY(++cm->alloc_count >= GCL_BRC_ALLOC_BATCH))
     gcl_brc_alloc_batch(cm);
 }

@@ -5,15 +5,17 @@
  *   stop the world
  *   1. merge every thread's queue (each queue reference goes; a count may reach zero, and
  *      such an object is simply found unreachable below, as CPython does);
- *   2. heap walk: gc_refs = true count (minus the bias of a deferred object); immortal
- *      objects are alive; frozen objects with references are skipped (gc.freeze);
- *   3. mark alive from the roots: every thread's root frames, the global roots, immortal
- *      objects, and everything they reach (this is where deferred objects' uncounted
- *      references are accounted for);
- *   4. heap walk: subtract, from each child, the references of candidates (not alive);
- *   5. heap walk: a candidate with gc_refs > 0 is referenced from outside: mark it and what
- *      it reaches alive;
- *   6. heap walk: the rest is unreachable: merge its counts plus one reference of ours
+ *   2. mark alive from the roots: every thread's root frames, the global roots, objects
+ *      other threads are killing, and everything they reach (this is where deferred
+ *      objects' uncounted references are accounted for; CPython's mark_alive_from_roots);
+ *   3. ONE heap walk: an object not alive is an immortal (a root: marked with all it
+ *      reaches), a frozen object with references (skipped, gc.freeze) or a candidate,
+ *      whose gc_refs = true count (minus the bias of a deferred object) and which goes on
+ *      the candidate list;
+ *   4. candidates: subtract, from each child, the references of candidates (not alive);
+ *   5. candidates: one with gc_refs > 0 is referenced from outside: mark it and what it
+ *      reaches alive;
+ *   6. candidates: the rest is unreachable: merge its counts plus one reference of ours
  *      (deferred objects stop being deferred) and list it; clear its weak references;
  *   start the world; run weak reference callbacks and finalizers (once each, PEP 442);
  *   if any finalizer ran: stop the world, recompute gc_refs within the unreachable set and
@@ -21,20 +23,27 @@
  *   clear every unreachable object's references and drop our reference: reference counting
  *   frees the set.
  *
+ * Steps 4-6 run over the candidate list instead of walking the heap three more times
+ * (CPython walks it four times, as this file did before): on thread-private work almost
+ * everything is alive from the roots, so the list is short, and the whole collection
+ * is one marking of the live graph plus one linear walk. The bits of a collection carry
+ * its tag (GC_TAG_BIT), so no walk clears the previous collection's.
+ *
  * "The whole heap" is found by walking the allocator's blocks (capability heap-walk,
  * core/allocator.h); no object list is kept. Blocks whose owner is GCL_BRC_OWNER_FREED are
  * dead memory still held back (QSBR grace period, verifier quarantine) and are skipped.
- * Only one collection runs at a time (gcl_brc.gc_lock). Memory: a mark stack and the
- * unreachable list (malloc'd), nothing proportional to the live heap.
+ * Only one collection runs at a time (gcl_brc.gc_lock). Memory: a mark stack, the
+ * candidate list (objects not reachable from the roots: garbage, and objects only C locals
+ * outside root frames hold) and the unreachable list (malloc'd).
  *
  * Events (core/event.h), each collection: phases "merge" (step 1) and "mark" (2-6;
- * ROOTS_TRACED once step 3 has visited every root, HEAP_TRACED after step 6) inside the
+ * ROOTS_TRACED once step 2 has visited every root, HEAP_TRACED after step 6) inside the
  * stop, "finalize" (callbacks, finalizers, resurrection) and "clear" after it, then
  * LIVE_DATA (the heap's live bytes).
  *
- * Loop invariants of the marking (steps 3 and 5): every object with the ALIVE bit is
- * either on the work stack or has had all its children marked ALIVE (or SKIP); an object
- * enters the stack only when it gets the bit, so each is traced at most once. */
+ * Loop invariant of the marking (drain_marks): every object with this collection's ALIVE
+ * flag is on the work stack or in the prefetch window, or has had all its children pushed;
+ * an object gets the flag once (mark_one), so each is traced at most once. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -46,27 +55,42 @@
 #include "pause.h"
 #include "weakref.h"
 
+/* u.gc.bits during and after a collection: the collection's tag in bits 4-31, flags in
+ * bits 0-3. Flags count only under the current collection's tag (flags_of), so no walk
+ * has to clear the previous collection's bits. Bit 31 of a tag is always set: a queue
+ * link's upper half (a user-space pointer < 2^47) never has it, and gcl_collector_on_alloc
+ * zeroes the word, so nothing else can look like a tag. Every object alive at a collection
+ * is re-tagged by it, so a tag seen is the current one or an earlier one, never one 2^27
+ * collections old (the counter's wrap). */
+#define GC_TAG_BIT 0x80000000u
+#define GC_FLAG_MASK 0xFu
 #define GC_ALIVE 0x1u       /* reachable: from a root, or from outside the candidates */
 #define GC_SKIP 0x2u        /* frozen, with references: not examined */
 #define GC_UNREACHABLE 0x4u /* on the unreachable list, not (yet) resurrected */
+#define GC_CANDIDATE 0x8u   /* not alive when the heap walk saw it: u.gc.refs is gc_refs */
 
 struct objstack {
   struct gcl_object **a; /* the objects */
   size_t n, cap;         /* in use, allocated */
 };
 
+static void reserve(struct objstack *s, size_t more) {
+  if (GCL_LIKELY(s->n + more <= s->cap)) return;
+  while (s->n + more > s->cap) s->cap = s->cap ? 2 * s->cap : 1024;
+  s->a = realloc(s->a, s->cap * sizeof *s->a);
+  if (!s->a) gcl_alloc_failed(s->cap * sizeof *s->a);
+}
+
 static void push(struct objstack *s, struct gcl_object *o) {
-  if (s->n == s->cap) {
-    s->cap = s->cap ? 2 * s->cap : 1024;
-    s->a = realloc(s->a, s->cap * sizeof *s->a);
-    if (!s->a) gcl_alloc_failed(s->cap * sizeof *s->a);
-  }
+  reserve(s, 1);
   s->a[s->n++] = o;
 }
 
 struct gc_state {
   struct gcl_mutator *m;   /* the collecting thread */
+  uint32_t tag;            /* this collection's tag (GC_TAG_BIT | counter << 4) */
   struct objstack work;    /* marking worklist */
+  struct objstack cand;    /* candidates: objects not alive when the heap walk saw them */
   struct objstack garbage; /* unreachable objects, each with one reference of ours */
   uint64_t merged;         /* queued objects merged in step 1 */
   uint64_t scanned;        /* live objects in the heap walk */
@@ -81,7 +105,19 @@ static void fail(struct gc_state *st, const char *what, struct gcl_object *o) {
             gcl_brc_prefix_of(o)->ref_local);
 }
 
-static uint32_t *bits_of(struct gcl_object *o) { return &gcl_brc_prefix_of(o)->u.gc.bits; }
+/* o's flags in this collection (0 if this collection has not tagged it yet). */
+static inline uint32_t flags_of(const struct gc_state *st, struct gcl_object *o) {
+  uint32_t b = gcl_brc_prefix_of(o)->u.gc.bits;
+  return (b & ~GC_FLAG_MASK) == st->tag ? b & GC_FLAG_MASK : 0;
+}
+
+static inline void set_flags(const struct gc_state *st, struct gcl_object *o, uint32_t f) {
+  gcl_brc_prefix_of(o)->u.gc.bits = st->tag | f;
+}
+
+static inline bool is_container(struct gcl_object *o) {
+  return (gcl_type_of(o)->flags & GCL_TYPE_CONTAINER) != 0;
+}
 
 /* --- the heap walk ------------------------------------------------------------------------ */
 
@@ -103,7 +139,7 @@ void gcl_brc_walk(void (*fn)(struct gcl_object *o, void *ctx), void *ctx) {
   gcl_allocator_walk(walk_block, &w);
 }
 
-/* --- steps -------------------------------------------------------------------------------- */
+/* --- marking ------------------------------------------------------------------------------ */
 
 static void merge_queued(struct gcl_object *o, void *ctx) {
   struct gc_state *st = ctx;
@@ -115,46 +151,11 @@ static void merge_thread(struct gcl_mutator *t, void *ctx) {
   if (t->collector.thread) gcl_brc_drain(t->collector.thread, merge_queued, ctx);
 }
 
-static void init_refs(struct gcl_object *o, void *ctx) {
-  struct gc_state *st = ctx;
-  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  p->u.gc.bits = 0;
-  st->scanned++;
-  if (gcl_brc_is_immortal(p, p->owner)) {
-    push(&st->work, o); /* alive: marked when the roots are */
-    return;
-  }
-  if ((gcl_brc_shared(o) & GCL_BRC_STATE_MASK) == GCL_BRC_QUEUED)
-    fail(st, "an object is still queued after every queue was merged", o);
-  intptr_t count = gcl_brc_true_count(o);
-  if (count < 0) {
-    fail(st, "negative true count", o);
-    count = 0;
-  }
-  if ((p->ref_local & GCL_BRC_LOCAL_FROZEN) && count > 0) {
-    p->u.gc.bits = GC_SKIP;
-    return;
-  }
-  p->u.gc.refs = count > INT32_MAX ? INT32_MAX : (int32_t)count;
-}
-
 /* Marking pushes every non-NULL child unexamined (reading its header would stall on a
  * cache miss) and prefetches it; drain_marks examines objects through a FIFO window of
  * PREFETCH_WINDOW entries, so each header has arrived by the time it is read (CPython
  * 3.14's gc_mark_buffer does the same). */
 #define PREFETCH_WINDOW 16
-
-/* An object another thread is in the middle of killing (stopped inside a finalizer of
- * that death): it holds its references until that thread kills it, so count it as
- * referenced from outside; it and what it reaches survive this collection. */
-static void keep_dying(struct gcl_object *o, void *ctx) {
-  (void)ctx;
-  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  if ((p->u.gc.bits & GC_SKIP) || gcl_brc_is_immortal(p, p->owner)) return;
-  p->u.gc.refs++;
-}
-
-static void keep_thread_dying(struct gcl_mutator *t, void *ctx) { gcl_visit_dying(t, keep_dying, ctx); }
 
 static void mark_slot(struct gcl_object **slot, void *ctx) {
   struct gc_state *st = ctx;
@@ -164,15 +165,36 @@ static void mark_slot(struct gcl_object **slot, void *ctx) {
   push(&st->work, o);
 }
 
-/* Mark o alive if it is not yet; true if it must be traced. */
-static bool mark_one(struct gc_state *st, struct gcl_object *o) {
+/* Push o's children: the simple layouts inline (no call per slot), a trace hook through
+ * mark_slot. */
+static inline void push_children(struct gc_state *st, struct gcl_object *o) {
+  const struct gcl_type *t = gcl_type_of(o);
+  struct gcl_object **s;
+  size_t n = gcl_ref_range(o, t, &s);
+  if (n) {
+    reserve(&st->work, n);
+    for (size_t i = 0; i < n; i++) {
+      struct gcl_object *c = s[i];
+      if (!c) continue;
+      __builtin_prefetch(gcl_brc_prefix_of(c), 1);
+      st->work.a[st->work.n++] = c;
+    }
+  } else if (t->trace) {
+    t->trace(o, mark_slot, st);
+  }
+}
+
+/* Mark o alive if it is not yet; true if it must be traced. Objects this collection has
+ * not tagged yet (the roots are marked before the heap walk) count as unmarked. */
+static inline bool mark_one(struct gc_state *st, struct gcl_object *o) {
   struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  if (p->owner == GCL_BRC_OWNER_FREED) {
+  if (GCL_UNLIKELY(p->owner == GCL_BRC_OWNER_FREED)) {
     fail(st, "a root or a live object references a freed object", o);
     return false;
   }
-  if (p->u.gc.bits & (GC_ALIVE | GC_SKIP)) return false;
-  p->u.gc.bits |= GC_ALIVE;
+  uint32_t f = flags_of(st, o);
+  if (f & (GC_ALIVE | GC_SKIP)) return false;
+  set_flags(st, o, f | GC_ALIVE);
   return true;
 }
 
@@ -180,6 +202,9 @@ static bool mark_one(struct gc_state *st, struct gcl_object *o) {
 static void drain_marks(struct gc_state *st) {
   struct gcl_object *window[PREFETCH_WINDOW];
   unsigned head = 0, n = 0;
+  /* Invariant: window[head..head+n) (mod PREFETCH_WINDOW) and the stack hold objects whose
+   * marking is pending; every object already marked ALIVE is pending or has had its
+   * children pushed. */
   for (;;) {
     while (n < PREFETCH_WINDOW && st->work.n > 0) {
       window[(head + n) % PREFETCH_WINDOW] = st->work.a[--st->work.n];
@@ -189,53 +214,130 @@ static void drain_marks(struct gc_state *st) {
     struct gcl_object *o = window[head];
     head = (head + 1) % PREFETCH_WINDOW;
     n--;
-    if (mark_one(st, o)) gcl_trace(o, mark_slot, st);
+    if (mark_one(st, o)) push_children(st, o);
   }
 }
+
+/* An object another thread is in the middle of killing (stopped inside a finalizer of
+ * that death): it holds its references until that thread kills it, so it is referenced
+ * from outside; it and what it reaches survive this collection (a root). */
+static void keep_dying(struct gcl_object *o, void *ctx) {
+  struct gc_state *st = ctx;
+  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  if (gcl_brc_is_immortal(p, p->owner)) return;
+  push(&st->work, o);
+}
+
+static void keep_thread_dying(struct gcl_mutator *t, void *ctx) { gcl_visit_dying(t, keep_dying, ctx); }
 
 static void mark_thread_roots(struct gcl_mutator *t, void *ctx) { gcl_visit_roots(t, mark_slot, ctx); }
 
-static void subtract_slot(struct gcl_object **slot, void *ctx) {
-  (void)ctx;
-  struct gcl_object *c = *slot;
-  if (!c || (*bits_of(c) & (GC_ALIVE | GC_SKIP))) return;
-  gcl_brc_prefix_of(c)->u.gc.refs--;
-}
+/* --- the heap walk: one pass ---------------------------------------------------------------- */
 
-static void subtract_refs(struct gcl_object *o, void *ctx) {
-  if (*bits_of(o) & (GC_ALIVE | GC_SKIP)) return;
-  gcl_trace(o, subtract_slot, ctx);
-}
-
-static void mark_referenced(struct gcl_object *o, void *ctx) {
+/* Every object the allocator holds, once, after the roots were marked: an alive object is
+ * a survivor; an immortal one is a root (marked with all it reaches); a frozen one with
+ * references is skipped; any other becomes a candidate with gc_refs = its true count
+ * (minus the bias of a deferred object, whose uncounted references the root marking saw). */
+static void scan_block(void *mem, size_t bytes, void *ctx) {
+  (void)bytes;
   struct gc_state *st = ctx;
+  struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
   struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  if (p->u.gc.bits & (GC_ALIVE | GC_SKIP)) return;
-  if (p->u.gc.refs < 0) fail(st, "more references from the heap than counted", o);
-  if (p->u.gc.refs <= 0) return;
-  push(&st->work, o);
-  drain_marks(st);
-}
-
-static void collect_unreachable(struct gcl_object *o, void *ctx) {
-  struct gc_state *st = ctx;
-  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  if (p->u.gc.bits & (GC_ALIVE | GC_SKIP)) {
-    if (gcl_type_of(o)->flags & GCL_TYPE_CONTAINER) st->survivors++;
+  uint32_t owner = __atomic_load_n(&p->owner, __ATOMIC_RELAXED);
+  if (owner == GCL_BRC_OWNER_FREED) return;
+  st->scanned++;
+  if (GCL_UNLIKELY((gcl_brc_shared(o) & GCL_BRC_STATE_MASK) == GCL_BRC_QUEUED))
+    fail(st, "an object is still queued after every queue was merged", o);
+  uint32_t f = flags_of(st, o);
+  if (f & GC_ALIVE) {
+    st->survivors += is_container(o);
     return;
   }
-  p->u.gc.bits |= GC_UNREACHABLE;
-  push(&st->garbage, o);
-  /* Hold one reference, so that clearing other garbage frees nothing before we let go. */
-  if (p->owner == GCL_BRC_OWNER_DEFERRED) {
-    intptr_t count = gcl_brc_true_count(o) + 1;
-    __atomic_store_n((intptr_t *)&o->gcl_word, count * GCL_BRC_SHARED_ONE | GCL_BRC_MERGED,
-                     __ATOMIC_RELAXED);
-    p->ref_local &= GCL_BRC_LOCAL_FROZEN;
-    __atomic_store_n(&p->owner, GCL_BRC_OWNER_NONE, __ATOMIC_RELEASE);
-  } else {
-    gcl_brc_merge(o, 1);
+  if (gcl_brc_is_immortal(p, owner)) {
+    push(&st->work, o);
+    drain_marks(st);
+    st->survivors += is_container(o);
+    return;
   }
+  intptr_t count = gcl_brc_true_count(o);
+  if (count < 0) {
+    fail(st, "negative true count", o);
+    count = 0;
+  }
+  if ((p->ref_local & GCL_BRC_LOCAL_FROZEN) && count > 0) {
+    set_flags(st, o, GC_SKIP);
+    st->survivors += is_container(o);
+    return;
+  }
+  p->u.gc.refs = count > INT32_MAX ? INT32_MAX : (int32_t)count;
+  set_flags(st, o, GC_CANDIDATE);
+  push(&st->cand, o);
+}
+
+/* --- the candidates ------------------------------------------------------------------------ */
+
+/* A candidate not (yet) alive: its gc_refs are still being computed. */
+static inline bool open_candidate(const struct gc_state *st, struct gcl_object *o) {
+  return flags_of(st, o) == GC_CANDIDATE;
+}
+
+static void subtract_slot(struct gcl_object **slot, void *ctx) {
+  struct gcl_object *c = *slot;
+  if (c && open_candidate(ctx, c)) gcl_brc_prefix_of(c)->u.gc.refs--;
+}
+
+/* Subtract, from each child, the references of candidates that are not alive. */
+static void subtract_refs(struct gc_state *st) {
+  for (size_t i = 0; i < st->cand.n; i++) {
+    struct gcl_object *o = st->cand.a[i];
+    if (!open_candidate(st, o)) continue;
+    const struct gcl_type *t = gcl_type_of(o);
+    struct gcl_object **s;
+    size_t n = gcl_ref_range(o, t, &s);
+    for (size_t k = 0; k < n; k++) subtract_slot(&s[k], st);
+    if (!n && t->trace) t->trace(o, subtract_slot, st);
+  }
+}
+
+/* A candidate with gc_refs > 0 is referenced from outside: it and all it reaches live. */
+static void mark_referenced(struct gc_state *st) {
+  for (size_t i = 0; i < st->cand.n; i++) {
+    struct gcl_object *o = st->cand.a[i];
+    if (!open_candidate(st, o)) continue;
+    int32_t refs = gcl_brc_prefix_of(o)->u.gc.refs;
+    if (refs < 0) fail(st, "more references from the heap than counted", o);
+    if (refs <= 0) continue;
+    push(&st->work, o);
+    drain_marks(st);
+  }
+}
+
+/* What is left is unreachable: list it, holding one reference of ours, so that clearing
+ * other garbage frees nothing before we let go. */
+static void collect_unreachable(struct gc_state *st) {
+  for (size_t i = 0; i < st->cand.n; i++) {
+    struct gcl_object *o = st->cand.a[i];
+    if (!open_candidate(st, o)) {
+      st->survivors += is_container(o);
+      continue;
+    }
+    struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+    set_flags(st, o, GC_UNREACHABLE);
+    push(&st->garbage, o);
+    if (p->owner == GCL_BRC_OWNER_DEFERRED) {
+      intptr_t count = gcl_brc_true_count(o) + 1;
+      __atomic_store_n((intptr_t *)&o->gcl_word, count * GCL_BRC_SHARED_ONE | GCL_BRC_MERGED,
+                       __ATOMIC_RELAXED);
+      p->ref_local &= GCL_BRC_LOCAL_FROZEN;
+      __atomic_store_n(&p->owner, GCL_BRC_OWNER_NONE, __ATOMIC_RELEASE);
+    } else {
+      gcl_brc_merge(o, 1);
+    }
+  }
+}
+
+static bool is_unreachable(const struct gc_state *st, struct gcl_object *o) {
+  return (flags_of(st, o) & GC_UNREACHABLE) != 0;
 }
 
 /* After finalizers ran (world stopped again): which unreachable objects are referenced
@@ -243,15 +345,14 @@ static void collect_unreachable(struct gcl_object *o, void *ctx) {
 static void resurrect_slot(struct gcl_object **slot, void *ctx) {
   struct gc_state *st = ctx;
   struct gcl_object *c = *slot;
-  if (!c || !(*bits_of(c) & GC_UNREACHABLE)) return;
-  *bits_of(c) &= ~GC_UNREACHABLE;
+  if (!c || !is_unreachable(st, c)) return;
+  set_flags(st, c, 0);
   push(&st->work, c);
 }
 
 static void subtract_unreachable(struct gcl_object **slot, void *ctx) {
-  (void)ctx;
   struct gcl_object *c = *slot;
-  if (c && (*bits_of(c) & GC_UNREACHABLE)) gcl_brc_prefix_of(c)->u.gc.refs--;
+  if (c && is_unreachable(ctx, c)) gcl_brc_prefix_of(c)->u.gc.refs--;
 }
 
 static uint64_t handle_resurrected(struct gc_state *st) {
@@ -262,15 +363,15 @@ static uint64_t handle_resurrected(struct gc_state *st) {
   }
   for (size_t i = 0; i < g->n; i++) gcl_trace(g->a[i], subtract_unreachable, st);
   uint64_t before = 0, after = 0;
-  for (size_t i = 0; i < g->n; i++) before += (*bits_of(g->a[i]) & GC_UNREACHABLE) != 0;
+  for (size_t i = 0; i < g->n; i++) before += is_unreachable(st, g->a[i]);
   for (size_t i = 0; i < g->n; i++) {
     struct gcl_object *o = g->a[i];
-    if (!(*bits_of(o) & GC_UNREACHABLE) || gcl_brc_prefix_of(o)->u.gc.refs <= 0) continue;
-    *bits_of(o) &= ~GC_UNREACHABLE;
+    if (!is_unreachable(st, o) || gcl_brc_prefix_of(o)->u.gc.refs <= 0) continue;
+    set_flags(st, o, 0);
     push(&st->work, o);
     while (st->work.n > 0) gcl_trace(st->work.a[--st->work.n], resurrect_slot, st);
   }
-  for (size_t i = 0; i < g->n; i++) after += (*bits_of(g->a[i]) & GC_UNREACHABLE) != 0;
+  for (size_t i = 0; i < g->n; i++) after += is_unreachable(st, g->a[i]);
   return before - after;
 }
 
@@ -284,6 +385,83 @@ static void clear_slot(struct gcl_object **slot, void *ctx) {
 }
 
 /* --- one collection ---------------------------------------------------------------------- */
+
+static uint32_t gc_counter; /* collections started (gc_lock): the tags' source */
+
+/* Steps 1-6 with the world stopped (the file comment's order, with the roots first). */
+static void find_garbage(struct gc_state *st, struct gcl_weakref_pending *weak) {
+  gcl_event_phase_start("merge");
+  gcl_for_each_mutator(merge_thread, st);
+  gcl_event_phase_end("merge");
+  gcl_event_phase_start("mark");
+  gc_counter = (gc_counter + 1) & 0x7FFFFFFu;
+  if (gc_counter == 0) gc_counter = 1;
+  st->tag = GC_TAG_BIT | gc_counter << 4;
+  gcl_for_each_mutator(keep_thread_dying, st);
+  gcl_for_each_mutator(mark_thread_roots, st);
+  gcl_visit_global_roots(mark_slot, st);
+  gcl_event_roots_traced();
+  drain_marks(st);
+  gcl_allocator_walk(scan_block, st);
+  subtract_refs(st);
+  mark_referenced(st);
+  collect_unreachable(st);
+  gcl_event_heap_traced();
+  gcl_event_phase_end("mark");
+  for (size_t i = 0; i < st->garbage.n; i++) gcl_weakref_clear_deferred(st->garbage.a[i], weak);
+}
+
+/* World running: weak-reference callbacks, then finalizers (once each, PEP 442), then a
+ * second stop to take back what they resurrected. Returns the finalizers run. */
+static uint64_t finalize_garbage(struct gc_state *st, struct gcl_weakref_pending *weak,
+                                 uint64_t *resurrected) {
+  gcl_event_phase_start("finalize");
+  gcl_weakref_run_callbacks(st->m, weak);
+  uint64_t finalized = 0;
+  for (size_t i = 0; i < st->garbage.n; i++) {
+    struct gcl_object *o = st->garbage.a[i];
+    const struct gcl_type *t = gcl_type_of(o);
+    if (!t->finalize || (gcl_obj_flags(o) & GCL_OBJ_FINALIZED)) continue;
+    gcl_obj_set_flag(o, GCL_OBJ_FINALIZED);
+    t->finalize(st->m, o);
+    finalized++;
+  }
+  *resurrected = 0;
+  if (finalized) {
+    gcl_stop_the_world(st->m);
+    *resurrected = handle_resurrected(st);
+    gcl_start_the_world(st->m);
+  }
+  gcl_event_phase_end("finalize");
+  return finalized;
+}
+
+/* Clear every unreachable object's slots and drop our references. Returns how many were
+ * unreachable (not resurrected). */
+static uint64_t clear_garbage(struct gc_state *st) {
+  struct gcl_mutator *m = st->m;
+  /* The RC operations of clearing are the collector's, not the program's: the counters
+   * (GCL_BRC_COUNTERS) leave them out. */
+#if GCL_BRC_COUNTERS
+  struct gcl_brc_counters program_ops = m->collector.ops;
+#endif
+  uint64_t collected = 0, freed0 = m->stats.objects_freed;
+  gcl_event_phase_start("clear");
+  for (size_t i = 0; i < st->garbage.n; i++) {
+    struct gcl_object *o = st->garbage.a[i];
+    if (is_unreachable(st, o)) {
+      collected++;
+      gcl_trace(o, clear_slot, st);
+    }
+    if (gcl_rc_thread_dec(m, o, true)) gcl_dealloc(m, o);
+  }
+  gcl_event_phase_end("clear");
+  gcl_garbage_freed(m->stats.objects_freed - freed0); /* core/garbage.h */
+#if GCL_BRC_COUNTERS
+  m->collector.ops = program_ops;
+#endif
+  return collected;
+}
 
 bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   /* Objects on this thread's dealloc worklist have zero counts: not a time to look. */
@@ -299,62 +477,14 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   struct gcl_weakref_pending weak = {NULL, NULL};
 
   gcl_stop_the_world(m);
-  gcl_event_phase_start("merge");
-  gcl_for_each_mutator(merge_thread, &st);
-  gcl_event_phase_end("merge");
-  gcl_event_phase_start("mark");
-  gcl_brc_walk(init_refs, &st);
-  gcl_for_each_mutator(keep_thread_dying, &st);
-  gcl_for_each_mutator(mark_thread_roots, &st);
-  gcl_visit_global_roots(mark_slot, &st);
-  gcl_event_roots_traced();
-  drain_marks(&st);
-  gcl_brc_walk(subtract_refs, &st);
-  gcl_brc_walk(mark_referenced, &st);
-  gcl_brc_walk(collect_unreachable, &st);
-  gcl_event_heap_traced();
-  gcl_event_phase_end("mark");
-  for (size_t i = 0; i < st.garbage.n; i++) gcl_weakref_clear_deferred(st.garbage.a[i], &weak);
+  find_garbage(&st, &weak);
   gcl_start_the_world(m);
+  free(st.cand.a);
+  st.cand = (struct objstack){NULL, 0, 0};
 
-  gcl_event_phase_start("finalize");
-  gcl_weakref_run_callbacks(m, &weak);
-  uint64_t finalized = 0, resurrected = 0;
-  for (size_t i = 0; i < st.garbage.n; i++) {
-    struct gcl_object *o = st.garbage.a[i];
-    const struct gcl_type *t = gcl_type_of(o);
-    if (!t->finalize || (gcl_obj_flags(o) & GCL_OBJ_FINALIZED)) continue;
-    gcl_obj_set_flag(o, GCL_OBJ_FINALIZED);
-    t->finalize(m, o);
-    finalized++;
-  }
-  if (finalized) {
-    gcl_stop_the_world(m);
-    resurrected = handle_resurrected(&st);
-    gcl_start_the_world(m);
-  }
-  gcl_event_phase_end("finalize");
-
-  /* The RC operations of clearing are the collector's, not the program's: the counters
-   * (GCL_BRC_COUNTERS) leave them out. */
-#if GCL_BRC_COUNTERS
-  struct gcl_brc_counters program_ops = m->collector.ops;
-#endif
-  uint64_t collected = 0, freed0 = m->stats.objects_freed;
-  gcl_event_phase_start("clear");
-  for (size_t i = 0; i < st.garbage.n; i++) {
-    struct gcl_object *o = st.garbage.a[i];
-    if (*bits_of(o) & GC_UNREACHABLE) {
-      collected++;
-      gcl_trace(o, clear_slot, &st);
-    }
-    if (gcl_rc_thread_dec(m, o, true)) gcl_dealloc(m, o);
-  }
-  gcl_event_phase_end("clear");
-  gcl_garbage_freed(m->stats.objects_freed - freed0); /* core/garbage.h */
-#if GCL_BRC_COUNTERS
-  m->collector.ops = program_ops;
-#endif
+  uint64_t resurrected;
+  uint64_t finalized = finalize_garbage(&st, &weak, &resurrected);
+  uint64_t collected = clear_garbage(&st);
   gcl_heap_bytes_flush(m); /* our own frees count in the live data */
   gcl_event_live_data((uint64_t)gcl_stats_live_bytes());
   free(st.work.a);

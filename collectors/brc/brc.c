@@ -147,7 +147,13 @@ static void safepoint_work(struct gcl_mutator *m) {
   /* Clear only our bits: a core bit (GCL_SAFEPOINT_GIL_DROP) is served by core/world.c. */
   int work = __atomic_fetch_and(&m->safepoint_work, GCL_SAFEPOINT_CORE_BITS, __ATOMIC_ACQ_REL);
   if ((work & GCL_BRC_WORK_MERGE) && m->collector.thread) gcl_brc_drain(m->collector.thread, owner_merge, m);
-  if ((work & GCL_BRC_WORK_COLLECT) && __atomic_load_n(&gcl_brc.auto_collect, __ATOMIC_RELAXED))
+  /* The request may be stale: another thread collected since this one's batch crossed
+   * the line (each thread whose batch crosses it sets its own bit; at 2 threads both
+   * would collect, the second right after the first). CPython's gc_collect_main asks
+   * gc_should_collect again for the same reason. */
+  if ((work & GCL_BRC_WORK_COLLECT) && __atomic_load_n(&gcl_brc.auto_collect, __ATOMIC_RELAXED) &&
+      gcl_brc_count_rule(__atomic_load_n(&gcl_brc.young_count, __ATOMIC_RELAXED),
+                         __atomic_load_n(&gcl_brc.long_lived_total, __ATOMIC_RELAXED)))
     gcl_brc_collect(m, false);
 }
 
