@@ -143,3 +143,37 @@ Test(brc_trigger, memory_skips_without_growth) {
   cr_assert_leq(g.freed, g.made);
   finish(m);
 }
+
+/* A request that is stale when the thread reaches its safepoint runs no collection: 2560
+ * kept containers pass the line (a batch of 512 crosses 2000 and sets this thread's
+ * request), but they are all freed again before the next gcl_safepoint, so the count rule
+ * no longer holds there (CPython's gc_collect_main asks gc_should_collect again). The
+ * same sequence with a safepoint before the frees collects once. */
+static uint64_t collections_after(bool safepoint_before_free) {
+  struct gcl_mutator *m = gcl_thread_attach();
+  enum { N = 2560 };
+  struct gcl_object *table = gcl_new_var(m, &table_type, N);
+  GCL_FRAME(m, f, &table);
+  struct gcl_brc_stats s0, s1;
+  gcl_brc_get_stats(&s0);
+  for (uint64_t i = 0; i < N; i++)
+    gcl_store_move(m, table, &((struct table *)table)->slot[i], gcl_new(m, &node_type));
+  if (safepoint_before_free) gcl_safepoint(m);
+  for (uint64_t i = 0; i < N; i++) gcl_store_move(m, table, &((struct table *)table)->slot[i], NULL);
+  gcl_safepoint(m);
+  gcl_brc_get_stats(&s1);
+  GCL_FRAME_POP(m, f);
+  gcl_release(m, table);
+  finish(m);
+  return s1.collections - s0.collections;
+}
+
+Test(brc_trigger, stale_request_dropped) {
+  init_trigger(0);
+  cr_assert_eq(collections_after(false), 0, "the request went stale: no collection");
+}
+
+Test(brc_trigger, fresh_request_runs) {
+  init_trigger(0);
+  cr_assert_eq(collections_after(true), 1, "the request holds at the safepoint: one collection");
+}
