@@ -184,14 +184,23 @@ static inline void push_children(struct gc_state *st, struct gcl_object *o) {
   }
 }
 
+/* Whether a collection looks at o: containers, and deferred objects (only a collection
+ * frees those). Any other object holds no references, so it is in no cycle: reference
+ * counting frees it when its referrers die (CPython tracks only GC objects likewise). */
+static inline bool tracked(struct gcl_object *o, uint32_t owner) {
+  return is_container(o) || owner == GCL_BRC_OWNER_DEFERRED;
+}
+
 /* Mark o alive if it is not yet; true if it must be traced. Objects this collection has
  * not tagged yet (the roots are marked before the heap walk) count as unmarked. */
 static inline bool mark_one(struct gc_state *st, struct gcl_object *o) {
   struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  if (GCL_UNLIKELY(p->owner == GCL_BRC_OWNER_FREED)) {
+  uint32_t owner = p->owner;
+  if (GCL_UNLIKELY(owner == GCL_BRC_OWNER_FREED)) {
     fail(st, "a root or a live object references a freed object", o);
     return false;
   }
+  if (!tracked(o, owner)) return false;
   uint32_t f = flags_of(st, o);
   if (f & (GC_ALIVE | GC_SKIP)) return false;
   set_flags(st, o, f | GC_ALIVE);
@@ -234,7 +243,7 @@ static void mark_thread_roots(struct gcl_mutator *t, void *ctx) { gcl_visit_root
 
 /* --- the heap walk: one pass ---------------------------------------------------------------- */
 
-/* Every object the allocator holds, once, after the roots were marked: an alive object is
+/* Every tracked object the allocator holds, once, after the roots were marked: an alive object is
  * a survivor; an immortal one is a root (marked with all it reaches); a frozen one with
  * references is skipped; any other becomes a candidate with gc_refs = its true count
  * (minus the bias of a deferred object, whose uncounted references the root marking saw). */
@@ -244,7 +253,7 @@ static void scan_block(void *mem, size_t bytes, void *ctx) {
   struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
   struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
   uint32_t owner = __atomic_load_n(&p->owner, __ATOMIC_RELAXED);
-  if (owner == GCL_BRC_OWNER_FREED) return;
+  if (owner == GCL_BRC_OWNER_FREED || !tracked(o, owner)) return;
   st->scanned++;
   if (GCL_UNLIKELY((gcl_brc_shared(o) & GCL_BRC_STATE_MASK) == GCL_BRC_QUEUED))
     fail(st, "an object is still queued after every queue was merged", o);
