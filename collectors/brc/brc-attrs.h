@@ -325,7 +325,7 @@ struct gcl_mutator;
 /* Figures since the process started. */
 struct gcl_brc_stats {
   uint64_t collections;        /* collections run (the final one at exit included) */
-  uint64_t scanned;            /* live objects the collections' heap walks examined */
+  uint64_t scanned;            /* live tracked objects the collections' heap walks examined */
   uint64_t collected;          /* objects the collections found unreachable and freed */
   uint64_t finalizers_run;     /* finalizers the collections ran */
   uint64_t resurrected;        /* unreachable objects that finalizers brought back */
