@@ -8,7 +8,8 @@
  *   2. mark alive from the roots: every thread's root frames, the global roots, objects
  *      other threads are killing, and everything they reach (this is where deferred
  *      objects' uncounted references are accounted for; CPython's mark_alive_from_roots);
- *   3. ONE heap walk: an object not alive is an immortal (a root: marked with all it
+ *   3. ONE heap walk: a tracked object (one whose type can hold references, or a
+ *      deferred one) not marked alive is an immortal (a root: marked with all it
  *      reaches), a frozen object with references (skipped, gc.freeze) or a candidate,
  *      whose gc_refs = true count (minus the bias of a deferred object) and which goes on
  *      the candidate list;
@@ -141,10 +142,32 @@ void gcl_brc_walk(void (*fn)(struct gcl_object *o, void *ctx), void *ctx) {
 
 /* --- marking ------------------------------------------------------------------------------ */
 
+/* gcl_brc_merge with the world stopped: nobody else touches the counts, so plain (relaxed)
+ * stores instead of a CAS loop (CPython's merge_refcount in the collector likewise). */
+static intptr_t merge_stopped(struct gcl_object *o, intptr_t extra) {
+  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  GCL_ASSERT(p->ref_local != GCL_BRC_LOCAL_IMMORTAL);
+  intptr_t count = gcl_brc_true_count(o) + extra;
+  __atomic_store_n((intptr_t *)&o->gcl_word, count * GCL_BRC_SHARED_ONE | GCL_BRC_MERGED,
+                   __ATOMIC_RELAXED);
+  p->ref_local &= GCL_BRC_LOCAL_FROZEN;
+  __atomic_store_n(&p->owner, GCL_BRC_OWNER_NONE, __ATOMIC_RELAXED);
+  return count;
+}
+
+static bool tracked(struct gcl_object *o, uint32_t owner);
+
+/* Step 1, per queued object: the queue's reference goes. A tracked object whose count
+ * reaches zero here is found unreachable by the walk; an untracked one the walk passes
+ * by, so it joins the garbage list now, with one reference of ours (clear_garbage drops
+ * it and reference counting frees it, after any finalizer). */
 static void merge_queued(struct gcl_object *o, void *ctx) {
   struct gc_state *st = ctx;
   st->merged++;
-  gcl_brc_merge(o, -1);
+  if (merge_stopped(o, -1) != 0 || tracked(o, GCL_BRC_OWNER_NONE)) return;
+  merge_stopped(o, 1);
+  set_flags(st, o, GC_UNREACHABLE);
+  push(&st->garbage, o);
 }
 
 static void merge_thread(struct gcl_mutator *t, void *ctx) {
@@ -184,11 +207,17 @@ static inline void push_children(struct gc_state *st, struct gcl_object *o) {
   }
 }
 
-/* Whether a collection looks at o: containers, and deferred objects (only a collection
- * frees those). Any other object holds no references, so it is in no cycle: reference
- * counting frees it when its referrers die (CPython tracks only GC objects likewise). */
+/* Whether a collection looks at o: objects whose type can hold references (containers,
+ * and types that are not containers but still have reference slots or a trace hook:
+ * pyheap's untracked tuples and dicts, root tables), and deferred objects (only a
+ * collection frees those). Any other object holds no references, so it is in no cycle:
+ * reference counting frees it when its referrers die. (CPython visits only GC-tracked
+ * objects; an untracked object with references is treated as external there, but brc
+ * has always collected cycles through them, and the stress test holds it to that.) */
 static inline bool tracked(struct gcl_object *o, uint32_t owner) {
-  return is_container(o) || owner == GCL_BRC_OWNER_DEFERRED;
+  const struct gcl_type *t = gcl_type_of(o);
+  return (t->flags & (GCL_TYPE_CONTAINER | GCL_TYPE_REF_ITEMS)) || t->nrefs || t->trace ||
+         owner == GCL_BRC_OWNER_DEFERRED;
 }
 
 /* Mark o alive if it is not yet; true if it must be traced. Objects this collection has
@@ -330,18 +359,9 @@ static void collect_unreachable(struct gc_state *st) {
       st->survivors += is_container(o);
       continue;
     }
-    struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
     set_flags(st, o, GC_UNREACHABLE);
     push(&st->garbage, o);
-    if (p->owner == GCL_BRC_OWNER_DEFERRED) {
-      intptr_t count = gcl_brc_true_count(o) + 1;
-      __atomic_store_n((intptr_t *)&o->gcl_word, count * GCL_BRC_SHARED_ONE | GCL_BRC_MERGED,
-                       __ATOMIC_RELAXED);
-      p->ref_local &= GCL_BRC_LOCAL_FROZEN;
-      __atomic_store_n(&p->owner, GCL_BRC_OWNER_NONE, __ATOMIC_RELEASE);
-    } else {
-      gcl_brc_merge(o, 1);
-    }
+    merge_stopped(o, 1); /* a deferred object stops being deferred: its bias goes */
   }
 }
 
@@ -399,13 +419,13 @@ static uint32_t gc_counter; /* collections started (gc_lock): the tags' source *
 
 /* Steps 1-6 with the world stopped (the file comment's order, with the roots first). */
 static void find_garbage(struct gc_state *st, struct gcl_weakref_pending *weak) {
+  gc_counter = (gc_counter + 1) & 0x7FFFFFFu;
+  if (gc_counter == 0) gc_counter = 1;
+  st->tag = GC_TAG_BIT | gc_counter << 4;
   gcl_event_phase_start("merge");
   gcl_for_each_mutator(merge_thread, st);
   gcl_event_phase_end("merge");
   gcl_event_phase_start("mark");
-  gc_counter = (gc_counter + 1) & 0x7FFFFFFu;
-  if (gc_counter == 0) gc_counter = 1;
-  st->tag = GC_TAG_BIT | gc_counter << 4;
   gcl_for_each_mutator(keep_thread_dying, st);
   gcl_for_each_mutator(mark_thread_roots, st);
   gcl_visit_global_roots(mark_slot, st);

@@ -205,7 +205,7 @@ void gcl_brc_alloc_batch(struct gcl_collector_mutator *cm) {
 /* --- the collector contract ------------------------------------------------------------- */
 
 static const struct gcl_fig_decl figures[] = {
-    {"gc_objects_scanned", "objects", "tracked objects (containers, deferred) examined by all collections"},
+    {"gc_objects_scanned", "objects", "tracked objects (with references, or deferred) examined by all collections"},
     {"gc_objects_collected", "objects", "unreachable objects freed by collections"},
     {"gc_finalizers_run", "count", "PEP 442 finalizers run by collections"},
     {"gc_resurrected", "objects", "objects a finalizer made reachable again"},
