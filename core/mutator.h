@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <urcu/static/urcu-qsbr.h> /* urcu_qsbr_gp, urcu_qsbr_reader: gcl_qsbr_quiescent */
+
 #include "assert.h"
 #include "barrier.h"
 #include "freelist.h"
@@ -438,11 +440,27 @@ static inline struct gcl_object *gcl_load_strong(struct gcl_mutator *m, struct g
 
 void gcl_quiescent_state(void);
 
+/* A QSBR quiescent state, liburcu's own fast path inline: when this thread's reader
+ * counter already equals the grace-period counter (no grace period started since its last
+ * quiescent state) there is nothing to report, one compare; otherwise the out-of-line
+ * gcl_quiescent_state (two fences, the counter store, a wake-up of a waiting writer).
+ * Exactly _urcu_qsbr_quiescent_state's test (urcu/static/urcu-qsbr.h, which its authors
+ * mark as usable from non-LGPL code). Under TSan the call is always made: it carries the
+ * happens-before annotation liburcu's uninstrumented code cannot (core/tsan.h). */
+static inline void gcl_qsbr_quiescent(void) {
+#if defined(__SANITIZE_THREAD__)
+  gcl_quiescent_state();
+#else
+  if (GCL_UNLIKELY(CMM_LOAD_SHARED(urcu_qsbr_gp.ctr) != URCU_TLS(urcu_qsbr_reader).ctr))
+    gcl_quiescent_state();
+#endif
+}
+
 static inline void gcl_safepoint(struct gcl_mutator *m) {
   if (GCL_UNLIKELY(__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) |
                    __atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED)))
     gcl_safepoint_slow(m);
-  gcl_quiescent_state();
+  gcl_qsbr_quiescent();
 }
 
 /* The cheap poll of inner loops (per object built or visited): honours a stop-the-world
