@@ -26,7 +26,7 @@
 #include "event.h"
 #include "mutator.h"
 
-#define CHAIN 100000 /* objects in the chain: many poll intervals */
+#define CHAIN 10000 /* objects in the chain: 39 poll intervals at the default */
 #ifndef GCL_DEALLOC_POLL_EVERY
 #define GCL_DEALLOC_POLL_EVERY 256 /* core/heap.c's default (the build passes no other) */
 #endif
