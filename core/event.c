@@ -53,8 +53,18 @@ void gcl_event_stop_requested(void) { emit_now(GCL_EVENT_STOP_REQUESTED, NULL, 0
 void gcl_event_mutators_stopped(void) { emit_now(GCL_EVENT_MUTATORS_STOPPED, NULL, 0); }
 void gcl_event_roots_traced(void) { emit_now(GCL_EVENT_ROOTS_TRACED, NULL, 0); }
 void gcl_event_heap_traced(void) { emit_now(GCL_EVENT_HEAP_TRACED, NULL, 0); }
-void gcl_event_phase_start(const char *name) { emit_now(GCL_EVENT_PHASE_START, name, 0); }
-void gcl_event_phase_end(const char *name) { emit_now(GCL_EVENT_PHASE_END, name, 0); }
+/* Phases this thread is inside (start minus end): a collection or sweep in progress. */
+static __thread int phase_depth;
+
+void gcl_event_phase_start(const char *name) {
+  phase_depth++;
+  emit_now(GCL_EVENT_PHASE_START, name, 0);
+}
+void gcl_event_phase_end(const char *name) {
+  phase_depth--;
+  emit_now(GCL_EVENT_PHASE_END, name, 0);
+}
+bool gcl_event_in_phase(void) { return phase_depth > 0; }
 void gcl_event_world_restarted(void) { emit_now(GCL_EVENT_WORLD_RESTARTED, NULL, 0); }
 void gcl_event_heap_resized(uint64_t bytes) { emit_now(GCL_EVENT_HEAP_RESIZED, NULL, bytes); }
 void gcl_event_live_data(uint64_t bytes) { emit_now(GCL_EVENT_LIVE_DATA, NULL, bytes); }

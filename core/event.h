@@ -23,6 +23,7 @@
 #ifndef GCL_EVENT_H
 #define GCL_EVENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum gcl_event_kind {
@@ -63,6 +64,10 @@ void gcl_event_heap_resized(uint64_t bytes);
 void gcl_event_live_data(uint64_t bytes);
 
 uint32_t gcl_event_thread_id(void); /* the calling thread's kernel id (cached) */
+/* Whether the calling thread is between a gcl_event_phase_start and its phase_end: inside
+ * a collector's collection or sweep (or a handshake callback), where it may hold the
+ * collector's locks. core/heap.c's drain does not poll for a stop there. */
+bool gcl_event_in_phase(void);
 
 /* A listener beside the recorder: fn(e, data) for every event, in emission order, under
  * one lock (so listeners see a total order and need no lock of their own). fn must not

@@ -11,13 +11,23 @@
  *    loop over the per-thread worklist (CPython's "trashcan").
  *  - An object of a type with a free list may go onto its thread's list instead of back to
  *    the allocator (core/freelist.h states that module's invariants; free_object is where
- *    it happens). */
+ *    it happens).
+ *  - The drain counts its frees in locals (struct free_tally) and stores them in m->stats
+ *    before anything out of line can read them, and when it ends: every counter reads as if
+ *    each free had updated it, and the live-bytes flush happens at the same free.
+ *  - A drain polls for a stop every GCL_DEALLOC_POLL_EVERY objects (only in builds where
+ *    gcl_poll is live: GCL_COLLECTOR_STOPS_WORLD or GCL_VERIFY), except inside a
+ *    collector's phase and on the stop's requester (dealloc_poll says why).
+ *
+ * Macros: GCL_DEALLOC_POLL_EVERY (objects killed between two stop polls of a drain,
+ * default 256: a few microseconds of freeing), GCL_VERIFY, GCL_FREELISTS. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "allocator.h"
 #include "collector.h"
+#include "event.h"
 #include "gil.h"
 #include "mutator.h"
 #include "stats.h"
@@ -63,6 +73,11 @@ void gcl_heap_out_of_memory(int64_t live_bytes) { heap_over_limit(live_bytes); }
 /* --- QSBR-deferred release ------------------------------------------------------------ */
 
 #define GCL_DEFERRED_BATCH 256
+
+#ifndef GCL_DEALLOC_POLL_EVERY
+#define GCL_DEALLOC_POLL_EVERY 256
+#endif
+_Static_assert(GCL_DEALLOC_POLL_EVERY >= 1, "GCL_DEALLOC_POLL_EVERY counts objects, at least 1");
 
 struct gcl_deferred_batch {
   struct rcu_head rcu;                   /* liburcu's callback link */
@@ -122,16 +137,42 @@ static inline bool freelist_push(struct gcl_mutator *m, struct gcl_object *o,
   return true;
 }
 
+/* Frees counted by a drain in locals (registers), written to m->stats when the drain ends
+ * and before anything out of line that may read or change them runs (a finalizer, a poll,
+ * a flush): the counters then read exactly as if each free had updated them. `delta` is
+ * m->stats.live_bytes_delta itself, so a flush happens at the same free as before. */
+struct free_tally {
+  uint64_t objects; /* objects freed, not yet added to m->stats.objects_freed */
+  int64_t delta;    /* the live-bytes delta, m->stats.live_bytes_delta while loaded */
+};
+
+static inline struct free_tally tally_load(struct gcl_mutator *m) {
+  return (struct free_tally){0, m->stats.live_bytes_delta};
+}
+
+static inline void tally_store(struct gcl_mutator *m, struct free_tally *ft) {
+  m->stats.objects_freed += ft->objects;
+  m->stats.live_bytes_delta = ft->delta;
+  ft->objects = 0;
+}
+
+static void tally_flush(struct gcl_mutator *m, struct free_tally *ft) {
+  tally_store(m, ft);
+  gcl_heap_bytes_flush(m);
+  *ft = tally_load(m);
+}
+
 /* Release o's memory (its references were already dropped or belong to the caller); t and
- * flags are o's type and flag bits, read once by the caller. */
-static inline void free_object(struct gcl_mutator *m, struct gcl_object *o,
-                               const struct gcl_type *t, uintptr_t flags) {
+ * flags are o's type and flag bits, read once by the caller; the free is counted in *ft. */
+static inline void free_object_tallied(struct gcl_mutator *m, struct gcl_object *o,
+                                       const struct gcl_type *t, uintptr_t flags,
+                                       struct free_tally *ft) {
   size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size_as(o, t);
   void *mem = (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
   gcl_collector_on_free(&m->collector, o);
-  m->stats.objects_freed++;
-  m->stats.live_bytes_delta -= (int64_t)bytes;
-  if (GCL_UNLIKELY(m->stats.live_bytes_delta < -GCL_HEAP_BYTES_BATCH)) gcl_heap_bytes_flush(m);
+  ft->objects++;
+  ft->delta -= (int64_t)bytes;
+  if (GCL_UNLIKELY(ft->delta < -GCL_HEAP_BYTES_BATCH)) tally_flush(m, ft);
   if (GCL_FREELISTS && GCL_UNLIKELY(t->freelist != 0) && m->freelists &&
       !(flags & GCL_OBJ_SHARED) && freelist_push(m, o, t, bytes)) {
     /* parked: the memory stays with this thread for the next object of its type */
@@ -145,6 +186,13 @@ static inline void free_object(struct gcl_mutator *m, struct gcl_object *o,
   } else {
     gcl_allocator_free(&m->allocator, mem, bytes);
   }
+}
+
+static inline void free_object(struct gcl_mutator *m, struct gcl_object *o,
+                               const struct gcl_type *t, uintptr_t flags) {
+  struct free_tally ft = tally_load(m);
+  free_object_tallied(m, o, t, flags, &ft);
+  tally_store(m, &ft);
 }
 
 void gcl_free_object(struct gcl_mutator *m, struct gcl_object *o) {
@@ -182,20 +230,41 @@ static inline void release_ref(struct gcl_mutator *m, struct gcl_object *c) {
 
 static void release_child(struct gcl_object **slot, void *ctx) { release_ref(ctx, *slot); }
 
-/* Drop every reference d holds. */
-static inline void release_refs(struct gcl_mutator *m, struct gcl_object *d,
-                                const struct gcl_type *t) {
-  struct gcl_object **s;
-  size_t n = gcl_ref_range(d, t, &s);
-  if (n) {
-    for (size_t i = 0; i < n; i++) release_ref(m, s[i]);
-  } else if (t->trace) {
-    t->trace(d, release_child, m);
+/* Drop the reference of one slot of a dying object: a child whose count hits zero becomes
+ * *next, and the previous *next joins the worklist. */
+static inline void release_slot(struct gcl_mutator *m, struct gcl_object *c, struct gcl_object **next) {
+  if (c && gcl_rc_thread_dec(m, c, true)) {
+    if (*next) dealloc_push(m, *next);
+    *next = c;
   }
 }
 
-/* The rare deaths: a finalizer to run (it may resurrect d), weak references to clear. */
-static void kill_slow(struct gcl_mutator *m, struct gcl_object *d, const struct gcl_type *t) {
+/* Drop every reference d holds. Of the children whose count hits zero, the last one found
+ * in a simple layout is returned, to be killed next without a trip through the worklist;
+ * the others join the worklist (all of them through a trace hook, which returns NULL). */
+static inline struct gcl_object *release_refs(struct gcl_mutator *m, struct gcl_object *d,
+                                              const struct gcl_type *t) {
+  struct gcl_object **s;
+  size_t n = gcl_ref_range(d, t, &s);
+  struct gcl_object *next = NULL;
+  if (GCL_LIKELY(n - 1 < 2)) {
+    /* One or two slots (list cells, tree nodes, pairs: the commonest containers), without
+     * the loop's counter. */
+    release_slot(m, s[0], &next);
+    if (n == 2) release_slot(m, s[1], &next);
+  } else if (n) {
+    /* Invariant: next is NULL or the last dead child seen; every earlier one is pushed. */
+    for (size_t i = 0; i < n; i++) release_slot(m, s[i], &next);
+  } else if (t->trace) {
+    t->trace(d, release_child, m);
+  }
+  return next;
+}
+
+/* The rare deaths: a finalizer to run (it may resurrect d), weak references to clear.
+ * m->stats is current (the caller stored its tally). Returns release_refs' next. */
+static struct gcl_object *kill_slow(struct gcl_mutator *m, struct gcl_object *d,
+                                    const struct gcl_type *t) {
   /* The callbacks below may block or reach a safepoint, and another thread may collect
    * meanwhile: d is no longer on the worklist, so gcl_visit_dying names it. */
   struct gcl_object *outer = m->dying;
@@ -208,14 +277,15 @@ static void kill_slow(struct gcl_mutator *m, struct gcl_object *d, const struct 
     t->finalize(m, d);
     if (!gcl_rc_thread_dec(m, d, true)) {
       m->dying = outer;
-      return;
+      return NULL;
     }
   }
   /* Weak references read NULL from here on; their callbacks run before d loses anything. */
   if (gcl_obj_flags(d) & GCL_OBJ_WEAKREFD) gcl_weakref_clear(m, d);
   m->dying = outer;
-  release_refs(m, d, t);
+  struct gcl_object *next = release_refs(m, d, t);
   free_object(m, d, t, gcl_obj_flags(d));
+  return next;
 }
 
 void gcl_visit_dying(struct gcl_mutator *t, void (*fn)(struct gcl_object *o, void *ctx), void *ctx) {
@@ -223,17 +293,39 @@ void gcl_visit_dying(struct gcl_mutator *t, void (*fn)(struct gcl_object *o, voi
   if (t->dying) fn(t->dying, ctx);
 }
 
-/* Kill one object whose count is zero: drop its references, free its memory. The type
- * word is read once; finalizers and weak references take the slow path. */
-static inline void kill(struct gcl_mutator *m, struct gcl_object *d) {
+/* Kill one object whose count is zero: drop its references, free its memory; returns a
+ * child that died with it and is not on the worklist (or NULL). The type word is read
+ * once; finalizers and weak references take the slow path. */
+static inline struct gcl_object *kill(struct gcl_mutator *m, struct gcl_object *d,
+                                      struct free_tally *ft) {
   uintptr_t word = __atomic_load_n(&d->gcl_type_word, __ATOMIC_RELAXED);
   const struct gcl_type *t = (const struct gcl_type *)(word & ~(uintptr_t)GCL_OBJ_FLAG_MASK);
   if (GCL_UNLIKELY(t->finalize != NULL || (word & GCL_OBJ_WEAKREFD))) {
-    kill_slow(m, d, t);
-    return;
+    tally_store(m, ft);
+    struct gcl_object *next = kill_slow(m, d, t);
+    *ft = tally_load(m);
+    return next;
   }
-  release_refs(m, d, t);
-  free_object(m, d, t, word & GCL_OBJ_FLAG_MASK);
+  struct gcl_object *next = release_refs(m, d, t);
+  free_object_tallied(m, d, t, word & GCL_OBJ_FLAG_MASK, ft);
+  return next;
+}
+
+/* The drain's poll, every GCL_DEALLOC_POLL_EVERY objects freed (issue 8: a stop must not
+ * wait for the whole free of a large structure). Cold. d, the object to kill next, goes
+ * back on the worklist for the duration, so that a collector running while this thread is
+ * stopped sees it dying (gcl_visit_dying). Does nothing inside a collector's phase (its
+ * collection or sweep: the thread may hold the collector's locks, core/event.h) and for the
+ * thread that requested the stop (gcl_poll_slow). */
+static struct gcl_object *dealloc_poll(struct gcl_mutator *m, struct gcl_object *d,
+                                       struct free_tally *ft) {
+  tally_store(m, ft); /* restarts the clock, whether it polls or not */
+  if (gcl_event_in_phase()) return d;
+  m->stats.dealloc_polls++;
+  dealloc_push(m, d);
+  gcl_poll_slow(m);
+  *ft = tally_load(m);
+  return m->dealloc_stack[--m->dealloc_top];
 }
 
 void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
@@ -242,10 +334,26 @@ void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
     return;
   }
   m->dealloc_draining = true;
-  /* Loop invariant: every object on the worklist has a zero count, is unreachable, and
-   * still holds the references in its slots (they are dropped only when it is killed). */
-  kill(m, o);
-  while (m->dealloc_top > 0) kill(m, m->dealloc_stack[--m->dealloc_top]);
+  struct free_tally ft = tally_load(m);
+  /* Loop invariant: d and every object on the worklist have a zero count, are
+   * unreachable, and still hold the references in their slots (they are dropped only when
+   * each is killed); d is not on the worklist. */
+  struct gcl_object *d = o;
+  for (;;) {
+    struct gcl_object *next = kill(m, d, &ft);
+    if (next) d = next;
+    else if (m->dealloc_top > 0) d = m->dealloc_stack[--m->dealloc_top];
+    else break;
+    /* The tally's object count doubles as the poll's clock: it counts frees since the
+     * last store, which happens every GCL_DEALLOC_POLL_EVERY of them at the latest (a
+     * finalizer's slow path stores it too). */
+    if ((GCL_COLLECTOR_STOPS_WORLD || GCL_VERIFY) &&
+        GCL_UNLIKELY(ft.objects >= GCL_DEALLOC_POLL_EVERY)) {
+      if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED)) d = dealloc_poll(m, d, &ft);
+      else tally_store(m, &ft);
+    }
+  }
+  tally_store(m, &ft);
   m->dealloc_draining = false;
 }
 

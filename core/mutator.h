@@ -19,6 +19,10 @@
  *  - Two threads must not write one slot concurrently without their own synchronization.
  *  - A thread calls gcl_safepoint() regularly (every few microseconds of work) and brackets
  *    any wait (lock, queue, sleep, join) with gcl_blocking_enter/leave.
+ *  - A release or store that frees a large structure (gcl_release, gcl_store,
+ *    gcl_store_move reaching gcl_dealloc) polls for a stop every GCL_DEALLOC_POLL_EVERY
+ *    objects freed (core/heap.c), as gcl_poll does: the same rule holds there, every local
+ *    that must survive it lives in a root frame (under RC, an owned reference already does).
  *
  * Macros: GCL_VERIFY (1 builds in the reachability oracle of core/verify.h);
  * GCL_COLLECTOR_STOPS_WORLD (the collector's attrs header: 0 makes gcl_poll nothing),
@@ -30,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <urcu/static/urcu-qsbr.h> /* urcu_qsbr_gp, urcu_qsbr_reader: gcl_qsbr_quiescent */
 
 #include "assert.h"
 #include "barrier.h"
@@ -438,11 +444,27 @@ static inline struct gcl_object *gcl_load_strong(struct gcl_mutator *m, struct g
 
 void gcl_quiescent_state(void);
 
+/* A QSBR quiescent state, liburcu's own fast path inline: when this thread's reader
+ * counter already equals the grace-period counter (no grace period started since its last
+ * quiescent state) there is nothing to report, one compare; otherwise the out-of-line
+ * gcl_quiescent_state (two fences, the counter store, a wake-up of a waiting writer).
+ * Exactly _urcu_qsbr_quiescent_state's test (urcu/static/urcu-qsbr.h, which its authors
+ * mark as usable from non-LGPL code). Under TSan the call is always made: it carries the
+ * happens-before annotation liburcu's uninstrumented code cannot (core/tsan.h). */
+static inline void gcl_qsbr_quiescent(void) {
+#if defined(__SANITIZE_THREAD__)
+  gcl_quiescent_state();
+#else
+  if (GCL_UNLIKELY(CMM_LOAD_SHARED(urcu_qsbr_gp.ctr) != URCU_TLS(urcu_qsbr_reader).ctr))
+    gcl_quiescent_state();
+#endif
+}
+
 static inline void gcl_safepoint(struct gcl_mutator *m) {
   if (GCL_UNLIKELY(__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) |
                    __atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED)))
     gcl_safepoint_slow(m);
-  gcl_quiescent_state();
+  gcl_qsbr_quiescent();
 }
 
 /* The cheap poll of inner loops (per object built or visited): honours a stop-the-world

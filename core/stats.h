@@ -29,6 +29,8 @@ struct gcl_thread_stats {
   uint64_t freelist_parked;   /* of objects_freed, how many went onto a free list */
   uint64_t freelist_reused;   /* of objects_allocated, how many came off a free list */
   uint64_t freelist_released; /* parked objects given back to the allocator (thread exit) */
+  uint64_t dealloc_polls;     /* stop polls a dealloc drain made on a requested stop
+                               * (core/heap.c); per thread, read by tests, not merged */
 };
 
 struct gcl_heap_stats {

@@ -82,6 +82,9 @@ static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t stopped_cond = PTHREAD_COND_INITIALIZER; /* a thread left ATTACHED or the list */
 static pthread_cond_t restart_cond = PTHREAD_COND_INITIALIZER; /* the world restarted */
 static unsigned stop_epoch; /* atomic; bumped under world_lock with each stopped_cond broadcast */
+/* The thread whose stop is in progress (atomic; set once it holds stw_lock, cleared before
+ * it releases it): its own polls must not suspend it (gcl_poll_slow). */
+static struct gcl_mutator *stop_requester;
 
 #ifndef GCL_STOP_SPIN_NS
 #define GCL_STOP_SPIN_NS 20000
@@ -349,6 +352,9 @@ void gcl_safepoint_slow(struct gcl_mutator *m) {
 
 void gcl_poll_slow(struct gcl_mutator *m) {
   if (!__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) return;
+  /* The requester polling inside its own stop (an RC free while the world is stopped)
+   * would wait for its own restart. */
+  if (__atomic_load_n(&stop_requester, __ATOMIC_ACQUIRE) == m) return;
   go_offline();
   suspend_self(m);
   attach(m);
@@ -411,6 +417,7 @@ void gcl_stop_the_world(struct gcl_mutator *m) {
     pthread_mutex_lock(&stw_lock);
   }
   gcl_event_stop_requested();
+  __atomic_store_n(&stop_requester, m, __ATOMIC_RELEASE);
   pthread_mutex_lock(&world_lock);
   __atomic_store_n(&gcl_stop_requested, 1, __ATOMIC_SEQ_CST);
   /* Loop invariant: every thread counted as running was ATTACHED when looked at; every
@@ -460,6 +467,7 @@ void gcl_start_the_world(struct gcl_mutator *m) {
   pthread_cond_broadcast(&restart_cond);
   pthread_mutex_unlock(&world_lock);
   gcl_event_world_restarted();
+  __atomic_store_n(&stop_requester, NULL, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&stw_lock);
 }
 

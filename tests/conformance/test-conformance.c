@@ -113,6 +113,8 @@ static const struct tiny tiny_table[] = {
      {4398, 8796, 17592}, {true, true, true}},
     {"churn", {{"live", 500}, {"steps", 10000}}, 1,
      {11769364625164793729ull, 17352801616859988576ull, 6417483398075421080ull}, {true, true, true}},
+    {"churn-malloc", {{"live", 500}, {"steps", 10000}}, 1, /* churn's twin: churn's checksums */
+     {11769364625164793729ull, 17352801616859988576ull, 6417483398075421080ull}, {true, true, true}},
     {"cycles", {{"rounds", 400}, {"ring_max", 16}, {"list_len", 16}, {"keep", 4}}, 1,
      {5200602468091057646ull, 2249066183899981467ull, 13210976023505164727ull}, {true, true, true}},
     {"pyheap", {{"snapshot", 2}, {"rounds", 8}, {"churn", 0.5}}, 1,
