@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include "assert.h"
@@ -44,6 +45,7 @@ static struct {
   unsigned last_index;         /* holder's index + 1 of the last take, 0 before any */
   uint64_t switches;           /* takes by a thread other than the previous holder */
   uint64_t drop_requests;      /* drop requests set by waiters */
+  uint64_t spin_takes;         /* drop requests whose waiter saw the drop while spinning */
   uint64_t interval_ns;        /* the switch interval */
 } gil = {.mutex = PTHREAD_MUTEX_INITIALIZER};
 
@@ -82,14 +84,21 @@ static void spin_for_drop(void) {
   if (GCL_GIL_SPIN_NS == 0 || gcl_usable_cpus() < 2) return;
   pthread_mutex_unlock(&gil.mutex);
   uint64_t until = gcl_now_ns() + GCL_GIL_SPIN_NS;
-  /* Invariant: the holder has not dropped yet; the clock is read every 64 pauses. */
+  /* Invariant: the holder has not dropped yet. Every 64 pauses the clock is read and the
+   * CPU offered to another runnable thread (sched_yield returns at once when there is
+   * none): on a loaded machine the holder may be waiting for this very CPU. */
   for (unsigned i = 1; __atomic_load_n(&gil.holder, __ATOMIC_RELAXED) != NULL; i++) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
-    if (i % 64 == 0 && gcl_now_ns() > until) break;
+    if (i % 64 == 0) {
+      if (gcl_now_ns() > until) break;
+      sched_yield();
+    }
   }
+  bool seen = __atomic_load_n(&gil.holder, __ATOMIC_RELAXED) == NULL; /* it dropped meanwhile */
   pthread_mutex_lock(&gil.mutex);
+  gil.spin_takes += seen;
 }
 
 void gcl_gil_take(struct gcl_mutator *m) {
@@ -151,6 +160,13 @@ void gcl_gil_note_left(struct gcl_mutator *m) {
 uint64_t gcl_gil_switches(void) {
   pthread_mutex_lock(&gil.mutex);
   uint64_t n = gil.switches;
+  pthread_mutex_unlock(&gil.mutex);
+  return n;
+}
+
+uint64_t gcl_gil_spin_takes(void) {
+  pthread_mutex_lock(&gil.mutex);
+  uint64_t n = gil.spin_takes;
   pthread_mutex_unlock(&gil.mutex);
   return n;
 }

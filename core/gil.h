@@ -53,5 +53,9 @@ unsigned gcl_usable_cpus(void);
  * holder, and drop requests made by waiters whose interval expired. */
 uint64_t gcl_gil_switches(void);
 uint64_t gcl_gil_drop_requests(void);
+/* Of those drop requests, the ones whose waiter saw the GIL released while it spun (so the
+ * switch needed no wake-up of the waiter); 0 when the spin is off (GCL_GIL_SPIN_NS 0, or
+ * a process limited to one CPU). */
+uint64_t gcl_gil_spin_takes(void);
 
 #endif

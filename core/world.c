@@ -49,7 +49,8 @@
  * on stopped_cond: a thread one poll away from stopping is then seen without a futex
  * wake-up and a trip through the scheduler. It spins only while fewer threads are still
  * running than there are CPUs in its affinity mask (with more, spinning would take a CPU
- * from a thread it waits for). GCL_STOP_SPIN_NS=0 turns the spin off.
+ * from a thread it waits for), and yields the CPU every 64 pauses (other processes may
+ * have queued the thread it waits for behind it). GCL_STOP_SPIN_NS=0 turns the spin off.
  *
  * GIL mode (core/gil.h): ATTACHED implies holding the GIL. attach takes the GIL before its
  * CAS and releases it if the CAS finds it parked; every way out of ATTACHED (detach,
@@ -388,12 +389,17 @@ static void wait_for_stops(unsigned running) {
   if (GCL_STOP_SPIN_NS > 0 && running < gcl_usable_cpus()) {
     pthread_mutex_unlock(&world_lock);
     uint64_t until = gcl_now_ns() + GCL_STOP_SPIN_NS;
-    /* Invariant: no departure seen yet; the clock is read every 64 pauses. */
+    /* Invariant: no departure seen yet. Every 64 pauses the clock is read and the CPU
+     * offered to another runnable thread (sched_yield returns at once when there is none):
+     * on a loaded machine the thread we wait for may be queued on this very CPU. */
     for (unsigned i = 1; __atomic_load_n(&stop_epoch, __ATOMIC_SEQ_CST) == seen; i++) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
-      if (i % 64 == 0 && gcl_now_ns() > until) break;
+      if (i % 64 == 0) {
+        if (gcl_now_ns() > until) break;
+        sched_yield();
+      }
     }
     pthread_mutex_lock(&world_lock);
   }
