@@ -45,9 +45,17 @@ void gcl_gil_drop(struct gcl_mutator *m, bool force);
 void gcl_gil_note_attached(struct gcl_mutator *m);
 void gcl_gil_note_left(struct gcl_mutator *m);
 
+/* CPUs in this process's affinity mask, at least 1 (core/world.c; cached at first call):
+ * the GIL's and the stop's spins run only when another CPU can run the thread they wait for. */
+unsigned gcl_usable_cpus(void);
+
 /* Figures (tests, experiments): hand-offs of the GIL to a thread other than its previous
  * holder, and drop requests made by waiters whose interval expired. */
 uint64_t gcl_gil_switches(void);
 uint64_t gcl_gil_drop_requests(void);
+/* Of those drop requests, the ones whose waiter saw the GIL released while it spun (so the
+ * switch needed no wake-up of the waiter); 0 when the spin is off (GCL_GIL_SPIN_NS 0, or
+ * a process limited to one CPU). */
+uint64_t gcl_gil_spin_takes(void);
 
 #endif

@@ -20,10 +20,13 @@
  * liburcu QSBR: attached threads are online readers and safepoints are quiescent states;
  * detached and suspended threads are offline, so a grace period never waits for them.
  *
- * Events (core/event.h): a stop emits STOP_REQUESTED once the requester holds stw_lock,
- * MUTATORS_STOPPED when it last saw every other thread stopped (the time is taken there,
- * the event emitted after world_lock is released), WORLD_RESTARTED after the release; the
- * pause and time-to-safepoint figures are derived from these three alone.
+ * Events (core/event.h): a stop emits STOP_REQUESTED once the requester holds stw_lock
+ * and has raised the flag (stamped with the time just before the flag), MUTATORS_STOPPED
+ * once it saw every other thread stopped, stamped with the time the last of them stopped
+ * (its departure from ATTACHED, taken under world_lock; the requester's own wake-up after
+ * that is pause, not time to safepoint; GCL_TTSP_AT_NOTICE 1 stamps the time it saw it),
+ * WORLD_RESTARTED after the release; the pause and time-to-safepoint figures are derived
+ * from these three alone.
  *
  * Handshakes (gcl_handshake) reuse the same states: the requester marks every registered
  * thread pending and asks its next safepoint to run the callback; a thread it finds
@@ -46,7 +49,8 @@
  * on stopped_cond: a thread one poll away from stopping is then seen without a futex
  * wake-up and a trip through the scheduler. It spins only while fewer threads are still
  * running than there are CPUs in its affinity mask (with more, spinning would take a CPU
- * from a thread it waits for). GCL_STOP_SPIN_NS=0 turns the spin off.
+ * from a thread it waits for), and yields the CPU every 64 pauses (other processes may
+ * have queued the thread it waits for behind it). GCL_STOP_SPIN_NS=0 turns the spin off.
  *
  * GIL mode (core/gil.h): ATTACHED implies holding the GIL. attach takes the GIL before its
  * CAS and releases it if the CAS finds it parked; every way out of ATTACHED (detach,
@@ -85,9 +89,14 @@ static unsigned stop_epoch; /* atomic; bumped under world_lock with each stopped
 /* The thread whose stop is in progress (atomic; set once it holds stw_lock, cleared before
  * it releases it): its own polls must not suspend it (gcl_poll_slow). */
 static struct gcl_mutator *stop_requester;
+static uint64_t last_departure_ns; /* under world_lock: when a thread last left ATTACHED (or
+                                    * the list) during the stop in progress; 0 outside stops */
 
 #ifndef GCL_STOP_SPIN_NS
 #define GCL_STOP_SPIN_NS 20000
+#endif
+#ifndef GCL_TTSP_AT_NOTICE
+#define GCL_TTSP_AT_NOTICE 0 /* 1: time to safepoint ends when the requester sees it (old) */
 #endif
 static struct gcl_mutator *threads;  /* every attached, detached or suspended mutator */
 static unsigned next_index;          /* dense thread ids */
@@ -141,8 +150,11 @@ static void wait_while_suspended(struct gcl_mutator *m) {
   while (load_state(m) == GCL_THREAD_SUSPENDED) pthread_cond_wait(&restart_cond, &world_lock);
 }
 
-/* Called with world_lock held: tell the requester that a thread left ATTACHED or the list. */
+/* Called with world_lock held: tell the requester that a thread left ATTACHED or the list.
+ * During a stop, the time is that thread's stop: the last one is where time to safepoint
+ * ends (gcl_stop_the_world). */
 static void tell_requester(void) {
+  if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) last_departure_ns = gcl_now_ns();
   __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_SEQ_CST);
   pthread_cond_broadcast(&stopped_cond);
 }
@@ -360,8 +372,8 @@ void gcl_poll_slow(struct gcl_mutator *m) {
   attach(m);
 }
 
-/* CPUs this process may run on (its affinity mask), at least 1. */
-static unsigned usable_cpus(void) {
+/* CPUs this process may run on (its affinity mask), at least 1 (declared in gil.h). */
+unsigned gcl_usable_cpus(void) {
   static unsigned n; /* cached; 0 until first asked (a benign race: same value) */
   unsigned v = __atomic_load_n(&n, __ATOMIC_RELAXED);
   if (!v) {
@@ -380,15 +392,20 @@ static unsigned usable_cpus(void) {
  * and the wait is not missed (it is bumped under world_lock). */
 static void wait_for_stops(unsigned running) {
   unsigned seen = __atomic_load_n(&stop_epoch, __ATOMIC_SEQ_CST);
-  if (GCL_STOP_SPIN_NS > 0 && running < usable_cpus()) {
+  if (GCL_STOP_SPIN_NS > 0 && running < gcl_usable_cpus()) {
     pthread_mutex_unlock(&world_lock);
     uint64_t until = gcl_now_ns() + GCL_STOP_SPIN_NS;
-    /* Invariant: no departure seen yet; the clock is read every 64 pauses. */
+    /* Invariant: no departure seen yet. Every 64 pauses the clock is read and the CPU
+     * offered to another runnable thread (sched_yield returns at once when there is none):
+     * on a loaded machine the thread we wait for may be queued on this very CPU. */
     for (unsigned i = 1; __atomic_load_n(&stop_epoch, __ATOMIC_SEQ_CST) == seen; i++) {
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
-      if (i % 64 == 0 && gcl_now_ns() > until) break;
+      if (i % 64 == 0) {
+        if (gcl_now_ns() > until) break;
+        sched_yield();
+      }
     }
     pthread_mutex_lock(&world_lock);
   }
@@ -416,13 +433,19 @@ void gcl_stop_the_world(struct gcl_mutator *m) {
     gcl_blocking_enter(m);
     pthread_mutex_lock(&stw_lock);
   }
-  gcl_event_stop_requested();
   __atomic_store_n(&stop_requester, m, __ATOMIC_RELEASE);
-  pthread_mutex_lock(&world_lock);
+  /* The flag goes up before the STOP_REQUESTED event is delivered (the recorder's lock, and
+   * with --events a listener's write): the event carries the time taken just before the
+   * flag, so time to safepoint still starts at the request, and the delivery overlaps the
+   * other threads' way to their safepoints instead of delaying it. */
+  uint64_t requested = gcl_now_ns();
   __atomic_store_n(&gcl_stop_requested, 1, __ATOMIC_SEQ_CST);
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_STOP_REQUESTED, requested, gcl_event_thread_id(), NULL, 0});
+  pthread_mutex_lock(&world_lock);
   /* Loop invariant: every thread counted as running was ATTACHED when looked at; every
    * other thread but us is SUSPENDED (we parked it, or it suspended itself) and stays so
    * until we restart the world. */
+  uint64_t first_pass = 0; /* when the first pass over the list ended */
   for (;;) {
     unsigned running = 0;
     for (struct gcl_mutator *t = threads; t; t = t->next) {
@@ -433,12 +456,19 @@ void gcl_stop_the_world(struct gcl_mutator *m) {
         continue; /* parked */
       if (expected == GCL_THREAD_ATTACHED) running++;
     }
+    if (!first_pass) first_pass = gcl_now_ns();
     if (running == 0) break;
     GCL_ASSERT(!keep_gil);
     wait_for_stops(running);
   }
-  /* Time to safepoint ends here; the event is emitted once world_lock is released. */
-  uint64_t stopped = gcl_now_ns();
+  /* Time to safepoint ends when the last thread stopped: the end of the first pass (which
+   * parked every thread that was detached at the request), or the latest departure from
+   * ATTACHED seen since (a thread that suspended itself or detached, and was parked by a
+   * later pass). Our own wake-up after that departure is stop overhead, in the pause but
+   * not in time to safepoint; GCL_TTSP_AT_NOTICE 1 restores the old end point (when we
+   * saw every thread stopped). The event is emitted once world_lock is released. */
+  uint64_t stopped = first_pass > last_departure_ns ? first_pass : last_departure_ns;
+  if (GCL_TTSP_AT_NOTICE) stopped = gcl_now_ns();
   if (keep_gil) { /* still attached, online, holding the GIL */
     pthread_mutex_unlock(&world_lock);
     gcl_event_emit(&(struct gcl_event){GCL_EVENT_MUTATORS_STOPPED, stopped, gcl_event_thread_id(), NULL, 0});
@@ -462,6 +492,7 @@ void gcl_stop_the_world(struct gcl_mutator *m) {
 void gcl_start_the_world(struct gcl_mutator *m) {
   pthread_mutex_lock(&world_lock);
   __atomic_store_n(&gcl_stop_requested, 0, __ATOMIC_SEQ_CST);
+  last_departure_ns = 0;
   for (struct gcl_mutator *t = threads; t; t = t->next)
     if (t != m && load_state(t) == GCL_THREAD_SUSPENDED) store_state(t, GCL_THREAD_DETACHED);
   pthread_cond_broadcast(&restart_cond);

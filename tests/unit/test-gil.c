@@ -105,13 +105,22 @@ static void *turn_main(void *arg) {
 }
 
 Test(gil, interval_hands_over_between_busy_threads, .init = setup_fast, .timeout = 120) {
-  uint64_t r0 = gcl_gil_drop_requests();
+  uint64_t r0 = gcl_gil_drop_requests(), s0 = gcl_gil_spin_takes();
   run_threads(2, turn_main);
   /* Neither thread blocks, so every turn after the first came from a drop request. */
   cr_assert_geq(turns[0], 20);
   cr_assert_geq(turns[1], 20);
   cr_assert_geq(gcl_gil_drop_requests() - r0, 20, "switches without drop requests");
   cr_assert_geq(gcl_gil_switches(), 39);
+  /* The holder polls at every iteration, so with a second CPU and nobody else competing
+   * for it the requester's spin sees the drop (core/gil.c spin_for_drop). On a loaded
+   * machine the holder is often descheduled for longer than the spin, so how many it
+   * catches is printed, not asserted; it can never exceed the requests. */
+  uint64_t spun = gcl_gil_spin_takes() - s0, asked = gcl_gil_drop_requests() - r0;
+  cr_log_info("drop requests %llu, served while the requester spun %llu", (unsigned long long)asked,
+              (unsigned long long)spun);
+  cr_assert_leq(spun, asked);
+  if (gcl_usable_cpus() < 2) cr_assert_eq(spun, 0, "the spin runs only with a second CPU");
 }
 
 /* --- blocking regions release it -------------------------------------------------------- */

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/test-world.c — stop-the-world, blocking regions and QSBR-deferred frees, with
- * several threads (also run under TSan and ASan). Each test bounds its own time. */
+ * several threads (also run under TSan and ASan), and where time to safepoint ends. Each
+ * test bounds its own time. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "mutator.h"
+#include "pause.h"
 #include "stats.h"
 
 #define THREADS 4
@@ -225,4 +228,64 @@ Test(world, load_strong_against_a_concurrent_writer, .init = setup, .timeout = 1
   cr_assert_eq(hs.objects_freed, hs.objects_allocated, "every box and the holder died");
   cr_assert_eq(hs.deferred_frees, hs.objects_freed, "shared objects wait for a grace period");
   cr_assert_gt(__atomic_load_n(&reads, __ATOMIC_RELAXED), 0);
+}
+
+/* --- time to safepoint ends when the last thread stopped ------------------------------
+ * A thread runs LATE_NS without a safepoint after the stop is requested, notes the time,
+ * then reaches its safepoint. MUTATORS_STOPPED must be stamped at or after that note
+ * (the thread stopped after it) and no later than the requester's return; the stamp is
+ * the thread's own departure (core/world.c), so a requester that woke late cannot stretch
+ * it, and one that stamped only its first pass over the list would fail the first check. */
+
+#define LATE_NS 3000000u
+static uint64_t ev_requested, ev_stopped; /* the stop's event stamps (listener) */
+static uint64_t late_noted;               /* the late thread's time before its safepoint */
+static int late_go, late_busy, late_done;
+
+static void stamp_stop(const struct gcl_event *e, void *data) {
+  (void)data;
+  if (e->kind == GCL_EVENT_STOP_REQUESTED) __atomic_store_n(&ev_requested, e->t_ns, __ATOMIC_SEQ_CST);
+  if (e->kind == GCL_EVENT_MUTATORS_STOPPED) __atomic_store_n(&ev_stopped, e->t_ns, __ATOMIC_SEQ_CST);
+}
+
+static void *late_thread(void *arg) {
+  (void)arg;
+  struct gcl_mutator *m = gcl_thread_attach();
+  while (!load(&late_go)) gcl_safepoint(m);
+  store(&late_busy, 1);
+  uint64_t until = gcl_now_ns() + LATE_NS;
+  while (gcl_now_ns() < until) { /* no safepoint: the requester waits for us */
+  }
+  __atomic_store_n(&late_noted, gcl_now_ns(), __ATOMIC_SEQ_CST);
+  while (!load(&late_done)) gcl_safepoint(m); /* the first one stops */
+  gcl_thread_detach(m);
+  return NULL;
+}
+
+Test(world, ttsp_ends_when_the_last_thread_stopped, .init = setup, .timeout = 60) {
+  cr_assert_eq(gcl_event_listen(stamp_stop, NULL), 0);
+  struct gcl_mutator *m = gcl_thread_attach();
+  pthread_t t;
+  pthread_create(&t, NULL, late_thread, NULL);
+  store(&late_go, 1);
+  gcl_blocking_enter(m);
+  while (!load(&late_busy)) usleep(100);
+  gcl_blocking_leave(m);
+  gcl_stop_the_world(m);
+  uint64_t returned = gcl_now_ns();
+  gcl_start_the_world(m);
+  uint64_t req = __atomic_load_n(&ev_requested, __ATOMIC_SEQ_CST);
+  uint64_t stopped = __atomic_load_n(&ev_stopped, __ATOMIC_SEQ_CST);
+  uint64_t noted = __atomic_load_n(&late_noted, __ATOMIC_SEQ_CST);
+  cr_assert(noted != 0 && req != 0, "the late thread finished its run before the stop ended");
+  cr_assert_geq(stopped, noted, "MUTATORS_STOPPED (%llu) before the late thread stopped (%llu)",
+                (unsigned long long)stopped, (unsigned long long)noted);
+  cr_assert_leq(stopped, returned, "MUTATORS_STOPPED after the requester returned");
+  cr_assert_gt(stopped, req);
+  store(&late_done, 1);
+  gcl_blocking_enter(m);
+  pthread_join(t, NULL);
+  gcl_blocking_leave(m);
+  gcl_thread_detach(m);
+  gcl_event_unlisten(stamp_stop, NULL);
 }

@@ -466,7 +466,10 @@ static void build_tree(struct gcl_mutator *m, struct replay *t, uint32_t r) {
 static uint64_t wire(struct gcl_mutator *m, struct replay *t, uint32_t r) {
   const struct plan *p = t->plan;
   uint64_t wired = 0;
+  /* Polls for a stop at every object: a region may hold thousands, and the copies are
+   * reachable from the table (in the caller's frame). */
   for (uint32_t k = p->region_start[r]; k < p->region_start[r + 1]; k++) {
+    gcl_poll(m);
     uint32_t i = p->region_nodes[k];
     const struct gcl_pyheap_object *o = &p->h.objects[i];
     struct gcl_object *c = t->cur[i];
@@ -487,7 +490,9 @@ static uint64_t wire(struct gcl_mutator *m, struct replay *t, uint32_t r) {
  * copies (after a rebuild: the old copy becomes unreachable); returns how many. */
 static uint64_t repoint(struct gcl_mutator *m, struct replay *t, uint32_t r) {
   const struct plan *p = t->plan;
+  /* Polls for a stop at every reference (as wire does). */
   for (uint32_t k = p->in_start[r]; k < p->in_start[r + 1]; k++) {
+    gcl_poll(m);
     uint32_t i = p->in_src[k], s = p->in_slot[k];
     uint32_t j = p->h.refs[p->h.objects[i].ref_start + s];
     struct gcl_object *c = t->cur[i];
@@ -513,6 +518,7 @@ static uint64_t check_all(struct gcl_mutator *m, struct replay *t) {
     }
   }
   for (uint32_t k = 0; k < p->reachable; k++) {
+    gcl_poll(m); /* a stop at every object, as in wire */
     uint32_t i = p->region_nodes[k];
     const struct gcl_pyheap_object *o = &p->h.objects[i];
     struct gcl_object *c = t->cur[i];
