@@ -15,7 +15,7 @@
  *    (outstanding = made, exactly); one that frees cycles without counting them leaves
  *    the figures unknown (gcl_garbage_known).
  * outstanding(t) = made so far - freed so far. Each call stamps its change with
- * gcl_now_ns(); the integral over [t0, t1] is kept as sums of n and n * t, so no event
+ * gcl_now_ns() read under the ledger's lock; the integral over [t0, t1] is kept as sums of n and n * t, so no event
  * needs the previous one's time (gcl_garbage_window). The peak is taken under the
  * ledger's lock at every change, so it is exact for the order of the calls.
  *
@@ -31,7 +31,9 @@
 void gcl_garbage_made(uint64_t n);
 /* n objects of such garbage were just freed (collectors). */
 void gcl_garbage_freed(uint64_t n);
-/* The same at an explicit gcl_now_ns time, never earlier than the previous event's (tests). */
+/* The same at an explicit gcl_now_ns time (tests; a workload that learns late when its
+ * garbage was made). It may be earlier than events already recorded: the integral is
+ * exact whatever the order, the peak follows the order of the calls. */
 void gcl_garbage_made_at(uint64_t n, uint64_t now_ns);
 void gcl_garbage_freed_at(uint64_t n, uint64_t now_ns);
 /* The collector reports its frees of cyclic garbage (call once, at init). */

@@ -9,6 +9,7 @@
  * the collector, plus hand-computed checkpoints (derived in the comments). Each Criterion
  * test runs in its own process, so each initialises its own heap with its own policy. */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include "collector.h"
@@ -340,6 +341,42 @@ Test(garbage, ledger_on_a_scripted_sequence) {
   /* A window that starts before the first event: the time before it counts as 0. */
   gcl_garbage_window(0, 11000, &g);
   cr_assert_float_eq(g.mean, 79000.0 / 11000.0, 1e-12);
+}
+
+/* An event earlier than the first one recorded (two threads' clock reads racing for the
+ * lock, or a late stamp): outstanding 4 over [1000, 2000), 14 over [2000, 3000), 0 after:
+ * area 18000 over [1000, 4000], mean 6. Before the origin moved back, 1000 - 2000 wrapped
+ * and the mean came out hugely negative. */
+Test(garbage, ledger_takes_an_event_before_its_origin) {
+  gcl_garbage_reset();
+  gcl_garbage_made_at(10, 2000);
+  gcl_garbage_made_at(4, 1000);
+  gcl_garbage_freed_at(14, 3000);
+  struct gcl_garbage_figures g;
+  gcl_garbage_window(1000, 4000, &g);
+  cr_assert_eq(g.made, 14);
+  cr_assert_eq(g.freed, 14);
+  cr_assert_float_eq(g.mean, 6.0, 1e-12);
+}
+
+/* Many threads stamping at once with the clock: outstanding never goes below zero, so
+ * the mean over the window is between 0 and the total made. */
+static void *stamp_many(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 20000; i++) gcl_garbage_made(1);
+  return NULL;
+}
+
+Test(garbage, ledger_is_consistent_under_threads) {
+  gcl_garbage_reset();
+  uint64_t t0 = gcl_now_ns();
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, stamp_many, NULL);
+  for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+  struct gcl_garbage_figures g;
+  gcl_garbage_window(t0, gcl_now_ns(), &g);
+  cr_assert_eq(g.made, 80000);
+  cr_assert(g.mean >= 0 && g.mean <= 80000, "mean %g", g.mean);
 }
 
 /* Through rc-gen: rings stamped as they are dropped, freed by a full collection; the
