@@ -25,8 +25,9 @@
 #define LAG 24     /* visits move_unreachable may leave pending after an object */
 #define AHEAD 4
 
-/* Simple-layout and reference-table types are walked here without an indirect call (as
- * core/heap.c does), through gcl_ref_range. */
+/* Simple-layout, reference-table and counted-slot types (core/object.h: gcl_ref_range)
+ * are walked here without an indirect call, in both walks and in both modes; only a type
+ * with nothing but a trace hook costs an indirect call per reference. */
 #define FOR_EACH_CHILD(o, c, body, visitor, ctx)                                   \
   do {                                                                               \
     const struct gcl_type *t_ = gcl_type_of(o);                                      \
@@ -80,10 +81,8 @@ static inline void decref_one(struct gcl_object *c, const bool *members) {
   st(&h->prev, p - REFS_ONE);
 }
 
-static void gather_decref(struct gcl_object **slot, void *ctx) {
-  struct scan *s = ctx;
-  struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (!c) return;
+/* Queue child c (not NULL) of a far walk; the oldest queued child is processed. */
+static inline void gather_one(struct scan *s, struct gcl_object *c) {
   __builtin_prefetch(gcl_rcgen_head_of(c), 1);
   if (s->n == WINDOW) {
     decref_one(s->ring[s->head], s->members);
@@ -92,6 +91,12 @@ static void gather_decref(struct gcl_object **slot, void *ctx) {
   } else {
     s->ring[(s->head + s->n++) & (WINDOW - 1)] = c;
   }
+}
+
+/* The same for types that have only a trace hook. */
+static void gather_decref(struct gcl_object **slot, void *ctx) {
+  struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (c) gather_one(ctx, c);
 }
 
 static inline void prefetch_object(struct gcl_rcgen_head *h) {
@@ -129,7 +134,7 @@ static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members, boo
       ahead = ptr(ld(&ahead->next));
     }
     if (!(ld(&h->prev) & COLLECTING)) init_refs(h);
-    gcl_trace(obj_of(h), gather_decref, &s);
+    FOR_EACH_CHILD(obj_of(h), c, gather_one(&s, c), gather_decref, &s);
   }
   for (; s.n > 0; s.n--, s.head = (s.head + 1) & (WINDOW - 1)) decref_one(s.ring[s.head], members);
   return n;
@@ -178,13 +183,17 @@ static inline void visit_oldest(struct pending *q) {
   reach_one(c, q->young);
 }
 
-static void gather_pending(struct gcl_object **slot, void *ctx) {
-  struct pending *q = ctx;
-  struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (!c) return;
+/* Queue child c (not NULL) of a scanned object, prefetching it. */
+static inline void pending_push(struct pending *q, struct gcl_object *c) {
   __builtin_prefetch(gcl_rcgen_head_of(c), 1);
   if (q->n == PENDING) visit_oldest(q);
   q->ring[(q->head + q->n++) & (PENDING - 1)] = c;
+}
+
+/* The same for types that have only a trace hook. */
+static void gather_pending(struct gcl_object **slot, void *ctx) {
+  struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (c) pending_push(ctx, c);
 }
 
 /* Step 4: split `young` into the reachable part (left in young, prev restored, COLLECTING
@@ -229,7 +238,7 @@ static void move_unreachable(struct gcl_rcgen_head *young, struct gcl_rcgen_head
       /* Referenced from outside, or from something reachable: scan it. Its traversal may
        * append to young and so change gc->next: read it only afterwards. */
       if (far) {
-        gcl_trace(obj_of(gc), gather_pending, &q);
+        FOR_EACH_CHILD(obj_of(gc), c, pending_push(&q, c), gather_pending, &q);
         while (q.n > LAG) visit_oldest(&q);
       } else {
         FOR_EACH_CHILD(obj_of(gc), c, reach_one(c, young), visit_reachable, young);
@@ -423,6 +432,9 @@ void gcl_rcgen_collect(struct gcl_mutator *m, int gen, struct pass *out) {
   gcl_rcgen.stats.objects_collected += p.collected;
   gcl_rcgen.stats.finalizers_run += p.finalizers;
   gcl_rcgen.stats.resurrected += p.resurrected;
-  gcl_rcgen.stats.gc_ns += gcl_now_ns() - t0;
+  uint64_t ns = gcl_now_ns() - t0;
+  gcl_rcgen.stats.gc_ns += ns;
+  gcl_rcgen.stats.gc_ns_gen[gen] += ns;
+  gcl_rcgen.stats.scanned_gen[gen] += p.scanned;
   if (out) *out = p;
 }
