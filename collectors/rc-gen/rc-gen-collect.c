@@ -290,7 +290,7 @@ static uint64_t clear_unreachable_mask(struct gcl_rcgen_head *l) {
 static uint64_t deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcgen_head *unreachable,
                                    const bool *members, unsigned tag, bool far,
                                    uint64_t *scanned) {
-  if (!members) update_refs(set);
+  if (!members && far) update_refs(set); /* near, subtract_refs does it */
   *scanned = subtract_refs(set, members, far);
   if (far)
     move_unreachable_far(set, unreachable, tag);

@@ -55,9 +55,10 @@
  *     zero is dying on some thread's dealloc worklist and gets gc_refs 1 (it holds its
  *     references until killed, so it and what it reaches must survive this collection);
  *  3. subtract_refs: every reference from a young object to a young object is subtracted;
- *     steps 2 and 3 share one walk: a member is initialised when first met, as a list
- *     element or as a child (known by its tag), so the set is walked twice, not three
- *     times as in CPython;
+ *     in full collections steps 2 and 3 share one walk: a member is initialised when
+ *     first met, as a list element or as a child (known by its tag), so a set larger
+ *     than the cache is walked twice, not three times as in CPython; young and gen1 sets
+ *     (in the cache) are initialised first, which makes each child's test one bit;
  *  4. move_unreachable: gc_refs > 0 means referenced from outside; everything reachable
  *     from those stays (retagged for the generation it goes to), the rest moves to
  *     `unreachable`;

@@ -51,6 +51,7 @@ struct plan {
   uint64_t rounds;            /* rounds per thread */
   uint32_t churn_threshold;   /* a region is rebuilt when a 32-bit draw is below this */
   double *collect_ns;         /* threads x rounds: each timed collection / tracked objects */
+  double *collect_cpu_ns;     /* the same with the collecting thread's CPU time */
 };
 
 /* A model of pure reference counting over the copies, kept beside the heap so that the

@@ -117,5 +117,6 @@ void pyheap_free_plan(struct plan *p) {
   free(p->in_src);
   free(p->in_slot);
   free(p->collect_ns);
+  free(p->collect_cpu_ns);
   gcl_pyheap_free(&p->h);
 }
