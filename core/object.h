@@ -113,7 +113,10 @@ static inline size_t gcl_object_size(const struct gcl_object *o) {
 
 /* The reference slots core walks without the trace hook: the simple layout (t->nrefs
  * slots), a table of references (GCL_TYPE_REF_ITEMS: len slots) or a counted prefix of
- * slots (GCL_TYPE_REF_COUNTED: the object's own uint32_t count), all from t->ref_offset. Returns how many (0: none, or see t->trace) and sets *slots. */
+ * slots (GCL_TYPE_REF_COUNTED: the object's own uint32_t count), all from t->ref_offset.
+ * Returns how many (0: none, or see t->trace) and sets *slots. A walker that gets 0 calls
+ * the trace hook if there is one, so a counted type's hook must visit the same slots (for
+ * a count of 0: none). */
 static inline size_t gcl_ref_range(struct gcl_object *o, const struct gcl_type *t,
                                    struct gcl_object ***slots) {
   *slots = (struct gcl_object **)((char *)o + t->ref_offset);
