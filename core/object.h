@@ -38,6 +38,10 @@ typedef void (*gcl_visit_fn)(struct gcl_object **slot, void *ctx);
 #define GCL_TYPE_VAR 0x2u       /* variable-sized: starts with struct gcl_varobject */
 #define GCL_TYPE_REF_ITEMS 0x4u /* with VAR: the len items are the reference slots, from
                                  * ref_offset on (a table of references); no trace hook */
+#define GCL_TYPE_REF_COUNTED 0x8u /* the object's first *(uint32_t *)(o + count_offset)
+                                   * slots from ref_offset are its references (a count kept
+                                   * in the object, e.g. references then padding); walked
+                                   * without the trace hook, which must agree with it */
 
 struct gcl_type {
   const char *name;          /* for diagnostics and the verifier's reports */
@@ -46,8 +50,9 @@ struct gcl_type {
   unsigned flags;            /* GCL_TYPE_* */
   /* Simple layout: the object's references are exactly `nrefs` consecutive slots starting
    * `ref_offset` bytes into the object (or, with GCL_TYPE_REF_ITEMS, its `len` items from
-   * there). Core walks them without an indirect call; trace may then be NULL. Types whose
-   * references are elsewhere leave nrefs 0, do not set REF_ITEMS, and use trace. */
+   * there; with GCL_TYPE_REF_COUNTED, as many as the object's uint32_t at count_offset
+   * says). Core walks them without an indirect call; trace may then be NULL. Types whose
+   * references are elsewhere leave nrefs 0, set neither flag, and use trace. */
   unsigned short ref_offset; /* byte offset of the first reference slot */
   unsigned short nrefs;      /* number of reference slots, 0: see trace */
   void (*trace)(struct gcl_object *obj, gcl_visit_fn visit, void *ctx); /* NULL: none */
@@ -57,6 +62,8 @@ struct gcl_type {
   /* Per-thread free list (core/freelist.h): keep up to this many dead objects of this type
    * (of each size, for a VAR type) for reuse when free lists are on; 0: none. */
   unsigned freelist;
+  /* Last, so that positional initializers written before it stay valid. */
+  unsigned short count_offset; /* GCL_TYPE_REF_COUNTED: byte offset of the uint32_t count */
 };
 
 /* Object flags, in the low bits of the type word (types are at least 8-byte aligned). */
@@ -105,13 +112,18 @@ static inline size_t gcl_object_size(const struct gcl_object *o) {
 }
 
 /* The reference slots core walks without the trace hook: the simple layout (t->nrefs
- * slots) or a table of references (GCL_TYPE_REF_ITEMS: len slots), both from
- * t->ref_offset. Returns how many (0: none, or see t->trace) and sets *slots. */
+ * slots), a table of references (GCL_TYPE_REF_ITEMS: len slots) or a counted prefix of
+ * slots (GCL_TYPE_REF_COUNTED: the object's own uint32_t count), all from t->ref_offset.
+ * Returns how many (0: none, or see t->trace) and sets *slots. A walker that gets 0 calls
+ * the trace hook if there is one, so a counted type's hook must visit the same slots (for
+ * a count of 0: none). */
 static inline size_t gcl_ref_range(struct gcl_object *o, const struct gcl_type *t,
                                    struct gcl_object ***slots) {
   *slots = (struct gcl_object **)((char *)o + t->ref_offset);
   if (t->nrefs) return t->nrefs; /* the common case first: one test, as before tables */
-  return (t->flags & GCL_TYPE_REF_ITEMS) ? ((struct gcl_varobject *)o)->len : 0;
+  if (t->flags & GCL_TYPE_REF_ITEMS) return ((struct gcl_varobject *)o)->len;
+  if (t->flags & GCL_TYPE_REF_COUNTED) return *(const uint32_t *)((const char *)o + t->count_offset);
+  return 0;
 }
 
 /* Visit every reference slot of o (no-op for pointer-free types). */

@@ -204,6 +204,8 @@ struct gcl_rcgen_stats {
   uint64_t finalizers_run;      /* finalizers the collector ran (PEP 442) */
   uint64_t resurrected;         /* unreachable objects that finalizers brought back */
   uint64_t gc_ns;               /* time in collections */
+  uint64_t scanned_gen[3];      /* objects_scanned by collections of each generation */
+  uint64_t gc_ns_gen[3];        /* gc_ns of collections of each generation */
 };
 void gcl_rcgen_get_stats(struct gcl_rcgen_stats *out);
 /* gc.set_threshold / gc.get_threshold (negative: leave unchanged). */

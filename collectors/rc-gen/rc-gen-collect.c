@@ -25,8 +25,9 @@
 #define LAG 24     /* visits move_unreachable may leave pending after an object */
 #define AHEAD 4
 
-/* Simple-layout and reference-table types are walked here without an indirect call (as
- * core/heap.c does), through gcl_ref_range. */
+/* Simple-layout, reference-table and counted-slot types (core/object.h: gcl_ref_range)
+ * are walked here without an indirect call, in both walks and in both modes; only a type
+ * with nothing but a trace hook costs an indirect call per reference. */
 #define FOR_EACH_CHILD(o, c, body, visitor, ctx)                                   \
   do {                                                                               \
     const struct gcl_type *t_ = gcl_type_of(o);                                      \
@@ -80,10 +81,8 @@ static inline void decref_one(struct gcl_object *c, const bool *members) {
   st(&h->prev, p - REFS_ONE);
 }
 
-static void gather_decref(struct gcl_object **slot, void *ctx) {
-  struct scan *s = ctx;
-  struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (!c) return;
+/* Queue child c (not NULL) of a far walk; the oldest queued child is processed. */
+static inline void gather_one(struct scan *s, struct gcl_object *c) {
   __builtin_prefetch(gcl_rcgen_head_of(c), 1);
   if (s->n == WINDOW) {
     decref_one(s->ring[s->head], s->members);
@@ -105,17 +104,19 @@ static void visit_decref(struct gcl_object **slot, void *ctx) {
   if (c) decref_one(c, ctx);
 }
 
-/* Steps 2 and 3 in one walk: afterwards every member has prev = gc_refs | COLLECTING, its
- * references from outside the set (the list is singly linked until move_unreachable
- * restores prev). A member is initialised when first met, as a list element or as a child:
- * with `members` the tags of the set, nothing but the walk is needed. Returns the size. */
+/* Steps 2 and 3: afterwards every member has prev = gc_refs | COLLECTING, its references
+ * from outside the set (the list is singly linked until move_unreachable restores prev).
+ * Far (a set larger than the cache): one walk, a member is initialised when first met, as
+ * a list element or as a child, known by its tag (`members`), which saves a pass of cache
+ * misses. Near: two walks in the cache, update_refs first. Returns the size. */
 static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members, bool far) {
   uint64_t n = 0;
   if (!far) {
-    for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next)), n++) {
-      if (!(ld(&h->prev) & COLLECTING)) init_refs(h);
-      FOR_EACH_CHILD(obj_of(h), c, decref_one(c, members), visit_decref, (void *)members);
-    }
+    /* In the cache an extra walk is cheap and initialising every member first makes each
+     * child's test one bit (COLLECTING) instead of a tag lookup: CPython's update_refs. */
+    update_refs(l);
+    for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next)), n++)
+      FOR_EACH_CHILD(obj_of(h), c, decref_one(c, NULL), visit_decref, NULL);
     return n;
   }
   struct scan s;
@@ -129,7 +130,9 @@ static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members, boo
       ahead = ptr(ld(&ahead->next));
     }
     if (!(ld(&h->prev) & COLLECTING)) init_refs(h);
-    gcl_trace(obj_of(h), gather_decref, &s);
+    /* A type with only a trace hook is visited directly (subtraction does not depend on
+     * the order), so the window's state never escapes and stays in registers. */
+    FOR_EACH_CHILD(obj_of(h), c, gather_one(&s, c), visit_decref, (void *)members);
   }
   for (; s.n > 0; s.n--, s.head = (s.head + 1) & (WINDOW - 1)) decref_one(s.ring[s.head], members);
   return n;
@@ -178,14 +181,20 @@ static inline void visit_oldest(struct pending *q) {
   reach_one(c, q->young);
 }
 
-static void gather_pending(struct gcl_object **slot, void *ctx) {
-  struct pending *q = ctx;
-  struct gcl_object *c = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  if (!c) return;
+/* Queue child c (not NULL) of a scanned object, prefetching it. */
+static inline void pending_push(struct pending *q, struct gcl_object *c) {
   __builtin_prefetch(gcl_rcgen_head_of(c), 1);
   if (q->n == PENDING) visit_oldest(q);
   q->ring[(q->head + q->n++) & (PENDING - 1)] = c;
 }
+
+/* Do every pending visit; returns young (for a comma expression, below). */
+static inline struct gcl_rcgen_head *flush_pending(struct pending *q) {
+  while (q->n > 0) visit_oldest(q);
+  return q->young;
+}
+
+
 
 /* Step 4: split `young` into the reachable part (left in young, prev restored, COLLECTING
  * cleared, tagged `tag`, the generation it is going to) and `unreachable` (COLLECTING
@@ -203,8 +212,9 @@ static void gather_pending(struct gcl_object **slot, void *ctx) {
  * result and order exactly: visits happen in CPython's order (FIFO); the decision for an
  * object with gc_refs > 0 does not depend on pending visits (they only raise gc_refs), and
  * before deciding an object with gc_refs == 0 every pending visit is done. */
-static void move_unreachable(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
-                             unsigned tag, bool far) {
+static inline __attribute__((always_inline)) void
+move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable, unsigned tag,
+                    const bool far) {
   uintptr_t nbits = tag & 0xF, pbits = (tag >> 4) << 1;
   struct pending q;
   q.head = q.n = 0;
@@ -229,7 +239,9 @@ static void move_unreachable(struct gcl_rcgen_head *young, struct gcl_rcgen_head
       /* Referenced from outside, or from something reachable: scan it. Its traversal may
        * append to young and so change gc->next: read it only afterwards. */
       if (far) {
-        gcl_trace(obj_of(gc), gather_pending, &q);
+        /* A type with only a trace hook: the pending visits first, then its children
+         * directly, which keeps CPython's order (and q's state out of memory). */
+        FOR_EACH_CHILD(obj_of(gc), c, pending_push(&q, c), visit_reachable, flush_pending(&q));
         while (q.n > LAG) visit_oldest(&q);
       } else {
         FOR_EACH_CHILD(obj_of(gc), c, reach_one(c, young), visit_reachable, young);
@@ -253,6 +265,16 @@ static void move_unreachable(struct gcl_rcgen_head *young, struct gcl_rcgen_head
   st(&unreachable->next, ld(&unreachable->next) & ~UNREACHABLE);
 }
 
+/* Two copies, each with its mode known at compile time (no test of `far` per object). */
+static void move_unreachable_near(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
+                                  unsigned tag) {
+  move_unreachable_as(young, unreachable, tag, false);
+}
+static void move_unreachable_far(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
+                                 unsigned tag) {
+  move_unreachable_as(young, unreachable, tag, true);
+}
+
 /* Drop UNREACHABLE from every next of the list; returns its length. */
 static uint64_t clear_unreachable_mask(struct gcl_rcgen_head *l) {
   uint64_t n = 0;
@@ -268,9 +290,12 @@ static uint64_t clear_unreachable_mask(struct gcl_rcgen_head *l) {
 static uint64_t deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcgen_head *unreachable,
                                    const bool *members, unsigned tag, bool far,
                                    uint64_t *scanned) {
-  if (!members) update_refs(set);
+  if (!members && far) update_refs(set); /* near, subtract_refs does it */
   *scanned = subtract_refs(set, members, far);
-  move_unreachable(set, unreachable, tag, far);
+  if (far)
+    move_unreachable_far(set, unreachable, tag);
+  else
+    move_unreachable_near(set, unreachable, tag);
   return clear_unreachable_mask(unreachable);
 }
 
@@ -423,6 +448,9 @@ void gcl_rcgen_collect(struct gcl_mutator *m, int gen, struct pass *out) {
   gcl_rcgen.stats.objects_collected += p.collected;
   gcl_rcgen.stats.finalizers_run += p.finalizers;
   gcl_rcgen.stats.resurrected += p.resurrected;
-  gcl_rcgen.stats.gc_ns += gcl_now_ns() - t0;
+  uint64_t ns = gcl_now_ns() - t0;
+  gcl_rcgen.stats.gc_ns += ns;
+  gcl_rcgen.stats.gc_ns_gen[gen] += ns;
+  gcl_rcgen.stats.scanned_gen[gen] += p.scanned;
   if (out) *out = p;
 }

@@ -213,6 +213,85 @@ Test(rc_gen, full_collection_frees_every_unreachable_cycle, .init = setup) {
   gcl_thread_detach(m);
 }
 
+/* --- counted reference slots (core/object.h GCL_TYPE_REF_COUNTED) --------------------- */
+
+/* nrefs references, then padding words holding a pattern that is no pointer: a walker that
+ * traced the padding would follow it; one that called the hook would fail the test. */
+struct cvec {
+  struct gcl_varobject var;  /* common header; len = references + padding */
+  uint32_t nrefs;            /* reference slots at the start of slot[] */
+  struct gcl_object *slot[]; /* nrefs references, then padding */
+};
+#define CVEC(o) ((struct cvec *)(o))
+#define CVEC_POISON ((struct gcl_object *)(uintptr_t)0x5a5a5a5a5a5a5a5bull)
+
+static void cvec_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
+  (void)o, (void)visit, (void)ctx;
+  abort(); /* the counted layout must be walked without the hook */
+}
+
+static const struct gcl_type cvec_type = {
+    .name = "cvec", .size = sizeof(struct cvec), .item_size = sizeof(struct gcl_object *),
+    .flags = GCL_TYPE_CONTAINER | GCL_TYPE_VAR | GCL_TYPE_REF_COUNTED,
+    .ref_offset = offsetof(struct cvec, slot), .count_offset = offsetof(struct cvec, nrefs),
+    .trace = cvec_trace};
+
+/* A ring of n cvecs (one reference each, the next; 3 padding words), values in slot
+ * padding are poison; returns the head (owned). */
+static struct gcl_object *make_cvec_ring(struct gcl_mutator *m, int n) {
+  struct gcl_object *head = NULL, *tail = NULL;
+  for (int i = 0; i < n; i++) {
+    struct gcl_object *x = gcl_new_var(m, &cvec_type, 4);
+    CVEC(x)->nrefs = 1;
+    for (int k = 1; k < 4; k++) CVEC(x)->slot[k] = CVEC_POISON;
+    if (!head) head = x;
+    else gcl_store_move(m, tail, &CVEC(tail)->slot[0], x);
+    tail = x;
+  }
+  gcl_store(m, tail, &CVEC(tail)->slot[0], head);
+  return head;
+}
+
+Test(rc_gen, counted_slots_are_walked_without_the_hook, .init = setup) {
+  struct gcl_mutator *m = gcl_thread_attach();
+  struct gcl_object *keep = NULL;
+  GCL_FRAME(m, f, &keep);
+  struct gcl_object **slots;
+  struct gcl_object *probe = make_cvec_ring(m, 1);
+  cr_assert_eq(gcl_ref_range(probe, &cvec_type, &slots), 1, "the object's own count");
+  cr_assert_eq(slots, &CVEC(probe)->slot[0]);
+  gcl_release(m, probe); /* a self-loop: garbage */
+
+  /* A young collection (the near walks) frees the young garbage. */
+  gcl_release(m, make_cvec_ring(m, 7));
+  struct gcl_rcgen_stats s0 = stats_now();
+  gcl_collect(m, 0);
+  struct gcl_rcgen_stats s1 = stats_now();
+  cr_assert_eq(s1.objects_collected - s0.objects_collected, 8);
+  cr_assert_eq(live_now(), 0);
+
+  /* A full collection (the far walks) frees a ring that references a kept one. */
+  keep = make_cvec_ring(m, 5);
+  struct gcl_object *g = make_cvec_ring(m, 6);
+  CVEC(g)->nrefs = 2;
+  CVEC(g)->slot[1] = NULL;
+  gcl_store(m, g, &CVEC(g)->slot[1], keep);
+  gcl_release(m, g);
+  gcl_collect(m, -1);
+  struct gcl_rcgen_stats s2 = stats_now();
+  cr_assert_eq(s2.objects_collected - s1.objects_collected, 6);
+  cr_assert_eq(live_now(), 5, "the kept ring");
+  struct gcl_object *x = keep;
+  for (int i = 0; i < 5; i++, x = CVEC(x)->slot[0]) cr_assert_eq(CVEC(x)->slot[3], CVEC_POISON);
+  cr_assert_eq(x, keep);
+  expect_clean_heap("after the counted-slot collections");
+  GCL_FRAME_POP(m, f);
+  gcl_release(m, keep);
+  gcl_collect(m, -1);
+  cr_assert_eq(live_now(), 0);
+  gcl_thread_detach(m);
+}
+
 /* --- generations ---------------------------------------------------------------------- */
 
 Test(rc_gen, young_collections_free_only_young_garbage, .init = setup) {
@@ -635,7 +714,9 @@ Test(rc_gen, report_has_every_statistic, .init = setup) {
   const char *want[] = {"collections=2\n", "gc_s=", "rc-gen.gc_collections_gen0=1\n",
                         "rc-gen.gc_collections_gen1=0\n", "rc-gen.gc_collections_gen2=1\n",
                         "rc-gen.gc_objects_scanned=4\n", "rc-gen.gc_objects_collected=4\n",
-                        "rc-gen.gc_finalizers_run=4\n", "rc-gen.gc_resurrected=0\n"};
+                        "rc-gen.gc_finalizers_run=4\n", "rc-gen.gc_resurrected=0\n",
+                        "rc-gen.gc_scanned_gen0=4\n", "rc-gen.gc_scanned_gen1=0\n",
+                        "rc-gen.gc_scanned_gen2=0\n", "rc-gen.gc_s_gen0=", "rc-gen.gc_s_gen2="};
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     cr_assert_not_null(strstr(buf, want[i]), "record lacks %s in:\n%s", want[i], buf);
   free(buf);

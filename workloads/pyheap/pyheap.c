@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* workloads/pyheap/pyheap.c — replay of a real CPython heap from a `pyheap` snapshot.
+/* workloads/pyheap/pyheap.c — replay of a real CPython heap from a `pyheap` snapshot: the
+ * object types, building, the rounds, parameters and figures. The plan is made in
+ * pyheap-plan.c, the pure-RC model lives in pyheap-shadow.c (pyheap-internal.h: shared).
  *
  * The snapshot (FORMAT.md; made by pyheap-dump.py) is read and validated once. Each thread
  * then rebuilds the whole graph in gclab's object model and runs `rounds * scale` rounds of
@@ -75,13 +77,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pause.h"
 #include "garbage.h"
-#include "snapshot.h"
+#include "pyheap-internal.h"
 #include "workload.h"
 
-#define NONE UINT32_MAX       /* no region / no parent */
 #define SAFEPOINT_EVERY 1024  /* objects built between safepoints */
 
 static const char *const shipped[] = {
@@ -91,33 +93,21 @@ static const char *const shipped[] = {
 };
 #define NSHIPPED (sizeof shipped / sizeof shipped[0])
 
-/* One rebuilt CPython object. */
-struct pyobj {
-  struct gcl_varobject var;  /* common header; len = words in slot[] (references + padding) */
-  uint32_t index;            /* the snapshot object it copies */
-  uint32_t nrefs;            /* reference slots at the start of slot[] */
-  struct gcl_object *slot[]; /* nrefs references, then padding words */
-};
-
-/* The root table: one slot per region root. */
-struct root_table {
-  struct gcl_varobject var;  /* common header; len = regions */
-  struct gcl_object *slot[]; /* current copy of each region's root */
-};
-
-#define PYOBJ(o) ((struct pyobj *)(o))
-#define TABLE(o) ((struct root_table *)(o))
-
 static void pyobj_trace(struct gcl_object *o, gcl_visit_fn visit, void *ctx) {
   struct pyobj *p = PYOBJ(o);
   for (uint32_t i = 0; i < p->nrefs; i++) visit(&p->slot[i], ctx);
 }
 
+/* The references are the first nrefs slots: a counted-slot layout (core/object.h,
+ * GCL_TYPE_REF_COUNTED), which collectors and core walk without calling the trace hook;
+ * pyobj_trace describes the same slots for any walker that asks the hook. */
 static const struct gcl_type tracked_type = {
     .name = "pyheap-tracked",
     .size = sizeof(struct pyobj),
     .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER,
+    .flags = GCL_TYPE_VAR | GCL_TYPE_CONTAINER | GCL_TYPE_REF_COUNTED,
+    .ref_offset = offsetof(struct pyobj, slot),
+    .count_offset = offsetof(struct pyobj, nrefs),
     .trace = pyobj_trace,
 };
 
@@ -126,7 +116,9 @@ static const struct gcl_type untracked_type = {
     .name = "pyheap-untracked",
     .size = sizeof(struct pyobj),
     .item_size = sizeof(struct gcl_object *),
-    .flags = GCL_TYPE_VAR,
+    .flags = GCL_TYPE_VAR | GCL_TYPE_REF_COUNTED,
+    .ref_offset = offsetof(struct pyobj, slot),
+    .count_offset = offsetof(struct pyobj, nrefs),
     .trace = pyobj_trace,
 };
 
@@ -147,47 +139,6 @@ static const struct gcl_type table_type = {
     .ref_offset = offsetof(struct root_table, slot),
 };
 
-/* What every thread replays: the snapshot and its region decomposition (read-only). */
-struct plan {
-  struct gcl_pyheap h;        /* the snapshot */
-  uint32_t nregions;          /* roots = regions */
-  uint32_t *region_of;        /* per object: its region, NONE if unreachable */
-  uint32_t *parent;           /* per object: BFS parent, NONE for a root or unreachable */
-  uint32_t *tree_slot;        /* per object: the parent's reference slot that is the tree edge */
-  uint32_t *region_start;     /* nregions + 1 offsets into region_nodes */
-  uint32_t *region_nodes;     /* each region's objects in BFS order, its root first */
-  uint32_t *in_start;         /* nregions + 1 offsets into in_src/in_slot */
-  uint32_t *in_src;           /* references into a region from other regions: the source, */
-  uint32_t *in_slot;          /* and which of its slots */
-  uint32_t *words;            /* per object: slot[] words of its copy */
-  uint32_t reachable;         /* objects in some region (rebuilt) */
-  uint32_t reachable_tracked; /* of which tracked */
-  uint64_t rounds;            /* rounds per thread */
-  uint32_t churn_threshold;   /* a region is rebuilt when a 32-bit draw is below this */
-  double *collect_ns;         /* threads x rounds: each timed collection / tracked objects */
-};
-
-/* A model of pure reference counting over the copies, kept beside the heap so that the
- * workload knows exactly how many copies pure RC leaks (ctx->cyclic_garbage) whatever the
- * collector, and how many tracked copies each round leaves to the cycle collector. Every
- * copy has an id; the model mirrors each reference the workload creates or drops. Ids of
- * dead copies are reused for new copies of the same snapshot object (they have as many
- * edges), so the model grows only with live-or-leaked copies. */
-struct shadow {
-  uint32_t *rc;               /* per id: references to the copy (0: dead, its id is free) */
-  uint32_t *of;               /* per id: the snapshot object it copies */
-  uint64_t *base;             /* per id: its edges are edges[base .. base + nrefs) */
-  uint32_t *next_free;        /* per id: next free id of the same snapshot object */
-  uint32_t *free_head;        /* per snapshot object: a free id, or NONE */
-  uint32_t *edges;            /* target ids */
-  uint32_t *stack;            /* worklist of ids whose count hit zero */
-  uint64_t nids, cap_ids;     /* ids in use, allocated */
-  uint64_t nedges, cap_edges; /* edge entries in use, allocated */
-  uint64_t depth, cap_stack;  /* worklist depth, allocated */
-  uint64_t tracked;           /* copies of tracked objects with rc > 0 */
-  uint64_t alive;             /* copies with rc > 0 */
-  uint64_t stamped;           /* leaked copies already stamped with gcl_garbage_made */
-};
 
 struct replay {
   struct gcl_workload_ctx *ctx; /* for the wrong flag */
@@ -201,121 +152,7 @@ struct replay {
   uint64_t sum;                 /* checksum so far */
 };
 
-static inline uint64_t mix(uint64_t sum, uint64_t v) {
-  return (sum ^ v) * 0x100000001B3ull + 0x9E3779B97F4A7C15ull;
-}
 
-/* --- loading and planning (once, before the threads) ------------------------------------ */
-
-/* Slot words of object i's copy: its references, and padding up to its CPython size. */
-static uint32_t copy_words(const struct gcl_pyheap *h, uint32_t i) {
-  const struct gcl_pyheap_object *o = &h->objects[i];
-  uint64_t target = o->size;
-  if (h->types[o->type].container) target = target > h->gc_head ? target - h->gc_head : 0;
-  uint64_t words = target > sizeof(struct pyobj) ? (target - sizeof(struct pyobj) + 7) / 8 : 0;
-  return words > o->nrefs ? (uint32_t)words : o->nrefs;
-}
-
-static void *must_alloc(size_t n, size_t size) {
-  void *p = calloc(n ? n : 1, size);
-  if (!p) gcl_alloc_failed(n * size);
-  return p;
-}
-
-static void make_plan(struct plan *p) {
-  const struct gcl_pyheap *h = &p->h;
-  uint32_t n = h->nobjects;
-  p->region_of = must_alloc(n, sizeof *p->region_of);
-  p->parent = must_alloc(n, sizeof *p->parent);
-  p->tree_slot = must_alloc(n, sizeof *p->tree_slot);
-  p->words = must_alloc(n, sizeof *p->words);
-  uint32_t *queue = must_alloc(n, sizeof *queue);
-  /* Multi-source BFS. Invariant: queue[0..tail) are the reached objects in discovery
-   * order (all roots first, in index order); region_of and parent are set exactly for
-   * them; an object's parent precedes it in the queue and shares its region. */
-  uint32_t tail = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    p->words[i] = copy_words(h, i);
-    p->parent[i] = NONE;
-    p->region_of[i] = NONE;
-    if (h->objects[i].ext > 0) {
-      p->region_of[i] = tail;
-      queue[tail++] = i;
-    }
-  }
-  p->nregions = tail;
-  for (uint32_t head = 0; head < tail; head++) {
-    uint32_t i = queue[head];
-    const struct gcl_pyheap_object *o = &h->objects[i];
-    for (uint32_t s = 0; s < o->nrefs; s++) {
-      uint32_t j = h->refs[o->ref_start + s];
-      if (p->region_of[j] != NONE) continue;
-      p->region_of[j] = p->region_of[i];
-      p->parent[j] = i;
-      p->tree_slot[j] = s;
-      queue[tail++] = j;
-    }
-  }
-  p->reachable = tail;
-
-  /* Bucket the BFS order by region (a stable counting sort keeps BFS order within each),
-   * and the references that cross regions by their target's region. */
-  uint32_t nr = p->nregions;
-  p->region_start = must_alloc((size_t)nr + 1, sizeof *p->region_start);
-  p->region_nodes = must_alloc(tail, sizeof *p->region_nodes);
-  p->in_start = must_alloc((size_t)nr + 1, sizeof *p->in_start);
-  uint32_t *fill = must_alloc((size_t)nr + 1, sizeof *fill);
-  uint32_t ncross = 0;
-  for (uint32_t k = 0; k < tail; k++) {
-    uint32_t i = queue[k];
-    p->region_start[p->region_of[i] + 1]++;
-    const struct gcl_pyheap_object *o = &h->objects[i];
-    for (uint32_t s = 0; s < o->nrefs; s++) {
-      uint32_t rj = p->region_of[h->refs[o->ref_start + s]];
-      if (rj != p->region_of[i]) p->in_start[rj + 1]++, ncross++;
-    }
-  }
-  for (uint32_t r = 0; r < nr; r++) {
-    p->region_start[r + 1] += p->region_start[r];
-    p->in_start[r + 1] += p->in_start[r];
-  }
-  p->in_src = must_alloc(ncross, sizeof *p->in_src);
-  p->in_slot = must_alloc(ncross, sizeof *p->in_slot);
-  memcpy(fill, p->region_start, ((size_t)nr + 1) * sizeof *fill);
-  p->reachable_tracked = 0;
-  for (uint32_t k = 0; k < tail; k++) {
-    uint32_t i = queue[k];
-    p->region_nodes[fill[p->region_of[i]]++] = i;
-    p->reachable_tracked += h->objects[i].tracked;
-  }
-  memcpy(fill, p->in_start, ((size_t)nr + 1) * sizeof *fill);
-  for (uint32_t k = 0; k < tail; k++) {
-    uint32_t i = queue[k];
-    const struct gcl_pyheap_object *o = &h->objects[i];
-    for (uint32_t s = 0; s < o->nrefs; s++) {
-      uint32_t rj = p->region_of[h->refs[o->ref_start + s]];
-      if (rj == p->region_of[i]) continue;
-      p->in_src[fill[rj]] = i;
-      p->in_slot[fill[rj]++] = s;
-    }
-  }
-  free(fill);
-  free(queue);
-}
-
-static void free_plan(struct plan *p) {
-  free(p->region_of);
-  free(p->parent);
-  free(p->tree_slot);
-  free(p->words);
-  free(p->region_start);
-  free(p->region_nodes);
-  free(p->in_start);
-  free(p->in_src);
-  free(p->in_slot);
-  free(p->collect_ns);
-  gcl_pyheap_free(&p->h);
-}
 
 /* The shipped snapshot `index`: snapshots/<name> in this source file's folder. */
 static void shipped_path(unsigned index, char *out, size_t len) {
@@ -325,93 +162,6 @@ static void shipped_path(unsigned index, char *out, size_t len) {
   snprintf(out, len, "%.*s/snapshots/%s", dir, slash ? file : ".", shipped[index]);
 }
 
-/* --- the pure-RC model ------------------------------------------------------------------ */
-
-static void *grow(void *p, uint64_t cap, uint64_t *newcap, uint64_t need, size_t elem) {
-  if (need <= cap) return p;
-  uint64_t c = cap ? cap : 1024;
-  while (c < need) c *= 2;
-  void *q = realloc(p, c * elem);
-  if (!q) gcl_alloc_failed(c * elem);
-  *newcap = c;
-  return q;
-}
-
-/* A new copy of snapshot object i, owned by one reference. */
-static uint32_t shadow_new(struct shadow *sh, const struct plan *p, uint32_t i) {
-  uint32_t id = sh->free_head[i];
-  if (id != NONE) {
-    sh->free_head[i] = sh->next_free[id];
-  } else {
-    uint64_t cap = sh->cap_ids, c = cap; /* the four per-id arrays grow together */
-    sh->rc = grow(sh->rc, cap, &c, sh->nids + 1, sizeof *sh->rc);
-    sh->of = grow(sh->of, cap, &c, sh->nids + 1, sizeof *sh->of);
-    sh->base = grow(sh->base, cap, &c, sh->nids + 1, sizeof *sh->base);
-    sh->next_free = grow(sh->next_free, cap, &c, sh->nids + 1, sizeof *sh->next_free);
-    sh->cap_ids = c;
-    GCL_ASSERT_ALWAYS(sh->nids < NONE);
-    id = (uint32_t)sh->nids++;
-    sh->of[id] = i;
-    sh->base[id] = sh->nedges;
-    sh->nedges += p->h.objects[i].nrefs;
-    sh->edges = grow(sh->edges, sh->cap_edges, &sh->cap_edges, sh->nedges, sizeof *sh->edges);
-  }
-  sh->rc[id] = 1;
-  sh->tracked += p->h.objects[i].tracked;
-  sh->alive++;
-  return id;
-}
-
-static inline void shadow_push(struct shadow *sh, uint32_t id) {
-  sh->stack = grow(sh->stack, sh->cap_stack, &sh->cap_stack, sh->depth + 1, sizeof *sh->stack);
-  sh->stack[sh->depth++] = id;
-}
-
-/* Drop one reference to id; a copy whose count hits zero drops its edges (RC death). */
-static void shadow_release(struct shadow *sh, const struct plan *p, uint32_t id) {
-  if (--sh->rc[id] != 0) return;
-  sh->depth = 0;
-  shadow_push(sh, id);
-  while (sh->depth > 0) {
-    uint32_t x = sh->stack[--sh->depth];
-    uint32_t i = sh->of[x];
-    uint32_t n = p->h.objects[i].nrefs;
-    for (uint32_t s = 0; s < n; s++) {
-      uint32_t y = sh->edges[sh->base[x] + s];
-      if (--sh->rc[y] == 0) shadow_push(sh, y);
-    }
-    sh->tracked -= p->h.objects[i].tracked;
-    sh->alive--;
-    sh->next_free[x] = sh->free_head[i];
-    sh->free_head[i] = x;
-  }
-}
-
-/* Stamp the copies pure RC leaked since the last stamp (core/garbage.h), `live` of the
- * alive copies being reachable: right after a region's rebuild every copy beyond the live
- * graph is garbage that only a cycle collector frees. */
-static void shadow_stamp(struct shadow *sh, uint64_t live) {
-  uint64_t leaked = sh->alive - live;
-  if (leaked > sh->stamped) gcl_garbage_made(leaked - sh->stamped);
-  sh->stamped = leaked;
-}
-
-/* Copies still counted: what pure RC leaks once every reference was dropped. */
-static uint64_t shadow_leaked(const struct shadow *sh) {
-  uint64_t n = 0;
-  for (uint64_t id = 0; id < sh->nids; id++) n += sh->rc[id] != 0;
-  return n;
-}
-
-static void shadow_free(struct shadow *sh) {
-  free(sh->rc);
-  free(sh->of);
-  free(sh->base);
-  free(sh->next_free);
-  free(sh->free_head);
-  free(sh->edges);
-  free(sh->stack);
-}
 
 /* --- building --------------------------------------------------------------------------- */
 
@@ -443,9 +193,9 @@ static void build_tree(struct gcl_mutator *m, struct replay *t, uint32_t r) {
   bool had_root = gcl_load(m, t->table, &TABLE(t->table)->slot[r]) != NULL;
   uint32_t old_id = t->cur_id[list[0]];
   t->cur[list[0]] = node;
-  t->cur_id[list[0]] = shadow_new(&t->sh, p, list[0]);
+  t->cur_id[list[0]] = pyheap_shadow_new(&t->sh, p, list[0]);
   gcl_store_move(m, t->table, &TABLE(t->table)->slot[r], node);
-  if (had_root) shadow_release(&t->sh, p, old_id);
+  if (had_root) pyheap_shadow_release(&t->sh, p, old_id);
   built_one(m, t);
   for (uint32_t k = 1; k < n; k++) {
     uint32_t i = list[k];
@@ -454,7 +204,7 @@ static void build_tree(struct gcl_mutator *m, struct replay *t, uint32_t r) {
     struct gcl_object *parent = t->cur[pi];
     gcl_store_move(m, parent, &PYOBJ(parent)->slot[p->tree_slot[i]], node);
     t->cur[i] = node;
-    t->cur_id[i] = shadow_new(&t->sh, p, i);
+    t->cur_id[i] = pyheap_shadow_new(&t->sh, p, i);
     t->sh.edges[t->sh.base[t->cur_id[pi]] + p->tree_slot[i]] = t->cur_id[i];
     built_one(m, t);
   }
@@ -501,7 +251,7 @@ static uint64_t repoint(struct gcl_mutator *m, struct replay *t, uint32_t r) {
     uint32_t old = *edge;
     *edge = t->cur_id[j];
     t->sh.rc[t->cur_id[j]]++;
-    shadow_release(&t->sh, p, old);
+    pyheap_shadow_release(&t->sh, p, old);
   }
   return p->in_start[r + 1] - p->in_start[r];
 }
@@ -539,15 +289,23 @@ static uint64_t check_all(struct gcl_mutator *m, struct replay *t) {
   return sum;
 }
 
+/* This thread's CPU time: the collection runs on it (world stopped), so this excludes
+ * the time it waited for a CPU, which a loaded machine adds to the wall time. */
+static uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx, unsigned index,
                             void *arg) {
   const struct plan *p = arg; /* shared, read-only while the threads run */
   struct replay t = {.ctx = ctx, .plan = p};
   gcl_rng_seed(&t.rng, ctx->seed, index);
   uint32_t n = p->h.nobjects;
-  t.cur = must_alloc(n, sizeof *t.cur);
-  t.cur_id = must_alloc(n, sizeof *t.cur_id);
-  t.sh.free_head = must_alloc(n, sizeof *t.sh.free_head);
+  t.cur = pyheap_alloc(n, sizeof *t.cur);
+  t.cur_id = pyheap_alloc(n, sizeof *t.cur_id);
+  t.sh.free_head = pyheap_alloc(n, sizeof *t.sh.free_head);
   memset(t.sh.free_head, 0xff, (size_t)n * sizeof *t.sh.free_head); /* all NONE */
 
   t.table = gcl_new_var(m, &table_type, p->nregions);
@@ -561,6 +319,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   gcl_checkpoint(m);
 
   double *times = &p->collect_ns[(uint64_t)index * p->rounds];
+  double *cpu_times = &p->collect_cpu_ns[(uint64_t)index * p->rounds];
   double live_tracked = (double)p->reachable_tracked * ctx->threads;
   for (uint64_t round = 0; round < p->rounds; round++) {
     uint64_t regions = 0, objects = 0, tracked_before = t.sh.tracked;
@@ -570,7 +329,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
       build_tree(m, &t, r);
       edges += wire(m, &t, r);
       edges += repoint(m, &t, r);
-      shadow_stamp(&t.sh, p->reachable);
+      pyheap_shadow_stamp(&t.sh, p->reachable);
       regions++;
       objects += p->region_start[r + 1] - p->region_start[r];
     }
@@ -578,9 +337,10 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
     /* Tracked copies in the heap now: the live graph, and the old copies that pure RC
      * could not free this round (the model's count grew by exactly those). */
     double tracked = live_tracked + (double)(t.sh.tracked - tracked_before);
-    uint64_t t0 = gcl_now_ns();
+    uint64_t c0 = thread_cpu_ns(), t0 = gcl_now_ns();
     gcl_collect(m, -1);
     times[round] = (double)(gcl_now_ns() - t0) / tracked;
+    cpu_times[round] = (double)(thread_cpu_ns() - c0) / tracked;
     gcl_safepoint(m);
     gcl_checkpoint(m);
   }
@@ -589,9 +349,9 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   GCL_FRAME_POP(m, f);
   gcl_release(m, t.table);
   for (uint32_t r = 0; r < p->nregions; r++)
-    shadow_release(&t.sh, p, t.cur_id[p->region_nodes[p->region_start[r]]]);
-  __atomic_fetch_add(&ctx->cyclic_garbage, (int64_t)shadow_leaked(&t.sh), __ATOMIC_RELAXED);
-  shadow_free(&t.sh);
+    pyheap_shadow_release(&t.sh, p, t.cur_id[p->region_nodes[p->region_start[r]]]);
+  __atomic_fetch_add(&ctx->cyclic_garbage, (int64_t)pyheap_shadow_leaked(&t.sh), __ATOMIC_RELAXED);
+  pyheap_shadow_free(&t.sh);
   free(t.cur);
   free(t.cur_id);
   return t.sum;
@@ -600,6 +360,12 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (n >= 1; sorts v). */
+static double median_of(double *v, uint64_t n) {
+  qsort(v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 /* The file parameter `snapshot` names: shipped index N, or -1 for GCLAB_PYHEAP's file.
@@ -638,13 +404,14 @@ static int run(struct gcl_workload_ctx *ctx) {
     fprintf(stderr, "gclab-run: pyheap: bad snapshot%s: %s\n", env ? " (from GCLAB_PYHEAP)" : "", err);
     exit(2);
   }
-  make_plan(&p);
+  pyheap_make_plan(&p);
   double total = gcl_param(ctx, "rounds") * ctx->scale;
   p.rounds = total < 1 ? 1 : (uint64_t)llround(total);
   double churn = gcl_param(ctx, "churn");
   p.churn_threshold = churn >= 1 ? UINT32_MAX : (uint32_t)(churn * 4294967296.0);
   uint64_t nt = p.rounds * ctx->threads;
-  p.collect_ns = must_alloc(nt, sizeof *p.collect_ns);
+  p.collect_ns = pyheap_alloc(nt, sizeof *p.collect_ns);
+  p.collect_cpu_ns = pyheap_alloc(nt, sizeof *p.collect_cpu_ns);
 
   ctx->cyclic_garbage = 0;
   ctx->checksum = gcl_run_threads(ctx, thread_body, &p);
@@ -656,11 +423,10 @@ static int run(struct gcl_workload_ctx *ctx) {
   if (p.h.collect_tracked > 0)
     gcl_figure_set(ctx, "cpython_full_ns_per_tracked", p.h.collect_s * 1e9 / (double)p.h.collect_tracked);
   if (gcl_collects_cycles() && p.reachable_tracked > 0) {
-    qsort(p.collect_ns, nt, sizeof *p.collect_ns, cmp_double);
-    double median = nt % 2 ? p.collect_ns[nt / 2] : 0.5 * (p.collect_ns[nt / 2 - 1] + p.collect_ns[nt / 2]);
-    gcl_figure_set(ctx, "gc_full_ns_per_tracked", median);
+    gcl_figure_set(ctx, "gc_full_ns_per_tracked", median_of(p.collect_ns, nt));
+    gcl_figure_set(ctx, "gc_full_cpu_ns_per_tracked", median_of(p.collect_cpu_ns, nt));
   }
-  free_plan(&p);
+  pyheap_free_plan(&p);
   return 0;
 }
 
@@ -670,6 +436,8 @@ static const struct gcl_fig_decl figures[] = {
     {"snapshot_bytes", "bytes", "the size of the snapshot file that ran"},
     {"gc_full_ns_per_tracked", "ns",
      "median full-collection time per tracked object (collectors that collect cycles only)"},
+    {"gc_full_cpu_ns_per_tracked", "ns",
+     "the same with the collecting thread's CPU time (robust on a loaded machine)"},
     {"cpython_full_ns_per_tracked", "ns",
      "CPython's own gc.collect() time per tracked object, measured when the snapshot was dumped"},
 };
