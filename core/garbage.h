@@ -7,7 +7,9 @@
  * Who says what:
  *  - a workload that knows exactly when objects become unreachable cyclic garbage (on a
  *    garbage cycle or reachable only from one) calls gcl_garbage_made(n) at that moment
- *    (cycles, pyheap); the total it reports equals its ctx->cyclic_garbage;
+ *    (cycles), or gcl_garbage_made_at(n, t) with the earliest time t it could have become
+ *    so when it learns it late (pyheap stamps a region's leaked copies after the rebuild,
+ *    at the rebuild's start); the total it reports equals its ctx->cyclic_garbage;
  *  - a collector that frees cycles calls gcl_garbage_counts_frees() once at init and
  *    gcl_garbage_freed(n) after each collection's clearing with the number of objects
  *    that clearing freed (all of them garbage that pure RC would leak: acyclic garbage

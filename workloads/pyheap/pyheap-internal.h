@@ -88,10 +88,11 @@ void pyheap_free_plan(struct plan *p);
 
 /* pyheap-shadow.c: a new copy of snapshot object i, owned by one reference (its id); drop
  * one reference to id (a copy whose count hits zero drops its edges); stamp what pure RC
- * leaked since the last stamp, `live` copies being reachable; copies still counted; free. */
+ * leaked since the last stamp, `live` copies being reachable, as made at since_ns (when the
+ * rebuild began); copies still counted; free. */
 uint32_t pyheap_shadow_new(struct shadow *sh, const struct plan *p, uint32_t i);
 void pyheap_shadow_release(struct shadow *sh, const struct plan *p, uint32_t id);
-void pyheap_shadow_stamp(struct shadow *sh, uint64_t live);
+void pyheap_shadow_stamp(struct shadow *sh, uint64_t live, uint64_t since_ns);
 uint64_t pyheap_shadow_leaked(const struct shadow *sh);
 void pyheap_shadow_free(struct shadow *sh);
 

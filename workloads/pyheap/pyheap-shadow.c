@@ -72,10 +72,13 @@ void pyheap_shadow_release(struct shadow *sh, const struct plan *p, uint32_t id)
 
 /* Stamp the copies pure RC leaked since the last stamp (core/garbage.h), `live` of the
  * alive copies being reachable: right after a region's rebuild every copy beyond the live
- * graph is garbage that only a cycle collector frees. */
-void pyheap_shadow_stamp(struct shadow *sh, uint64_t live) {
+ * graph is garbage that only a cycle collector frees. They became garbage during the
+ * rebuild, which began at `since_ns`, and a collection at one of the rebuild's safepoints
+ * may already have freed some: stamping them at since_ns keeps outstanding garbage from
+ * dipping below zero (it overstates it by at most one region's rebuild time). */
+void pyheap_shadow_stamp(struct shadow *sh, uint64_t live, uint64_t since_ns) {
   uint64_t leaked = sh->alive - live;
-  if (leaked > sh->stamped) gcl_garbage_made(leaked - sh->stamped);
+  if (leaked > sh->stamped) gcl_garbage_made_at(leaked - sh->stamped, since_ns);
   sh->stamped = leaked;
 }
 

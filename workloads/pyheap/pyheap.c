@@ -326,10 +326,11 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
     edges = 0;
     for (uint32_t r = 0; r < p->nregions; r++) {
       if ((uint32_t)gcl_rng_next(&t.rng) >= p->churn_threshold) continue;
+      uint64_t rebuild_ns = gcl_now_ns(); /* the region's old copies die from here on */
       build_tree(m, &t, r);
       edges += wire(m, &t, r);
       edges += repoint(m, &t, r);
-      pyheap_shadow_stamp(&t.sh, p->reachable);
+      pyheap_shadow_stamp(&t.sh, p->reachable, rebuild_ns);
       regions++;
       objects += p->region_start[r + 1] - p->region_start[r];
     }
