@@ -222,10 +222,11 @@ static int timeouts(struct reader *r, yaml_node_t *n, struct gcl_matrix_file *mf
 static const char *const keys[] = {"name",  "collectors", "allocators", "workloads",
                                    "threads", "placement", "repeat",    "scale",
                                    "seed",    "timeout",   "iterations", "params",
-                                   "timeouts", "heap", "heap_factor", "heap_ref", "gil"};
+                                   "timeouts", "heap", "heap_factor", "heap_ref", "gil",
+                                   "freelists"};
 static const char *const other_number[] = {NULL, "collector", "allocator", "workload", "thread",
                                            "placements", NULL, NULL, NULL, NULL, NULL, "param",
-                                           NULL, NULL, "heap-factor", "heap-ref", NULL};
+                                           NULL, NULL, "heap-factor", "heap-ref", NULL, NULL};
 #define NKEYS (sizeof keys / sizeof keys[0])
 
 static bool key_is(const char *word, const yaml_node_t *k) {
@@ -255,7 +256,7 @@ static int top(struct reader *r, yaml_node_t *root, struct gcl_matrix_file *mf) 
     if (i == NKEYS)
       return fail(r, k, "unknown key '%.60s' (expected name, collectors, allocators, workloads, "
                   "threads, placement, repeat, scale, seed, timeout, iterations, params, timeouts, heap, heap_factor, heap_ref, "
-                  "gil, or a module name with a mapping of its options)", name);
+                  "gil, freelists, or a module name with a mapping of its options)", name);
     if (seen[i] && key_is(keys[i], k) != key_is(keys[i], seen_as[i]))
       return fail(r, k, "keys '%s' and '%s' are one key (give one of them)",
                   (const char *)seen_as[i]->data.scalar.value, name);
@@ -281,6 +282,7 @@ static int top(struct reader *r, yaml_node_t *root, struct gcl_matrix_file *mf) 
     case 14: rc = list(r, v, keys[i], &mf->heap_factor); break;
     case 15: rc = scalar(r, v, "'heap_ref'", &mf->heap_ref); break;
     case 16: rc = list(r, v, keys[i], &mf->gil); break;
+    case 17: rc = list(r, v, keys[i], &mf->freelists); break;
     }
     if (rc) return rc;
   }
@@ -391,6 +393,7 @@ void gcl_matrix_free(struct gcl_matrix_file *mf) {
   free_list(&mf->heap_factor);
   free(mf->heap_ref.text);
   free_list(&mf->gil);
+  free_list(&mf->freelists);
   free(mf->repeat.text);
   free(mf->scale.text);
   free(mf->seed.text);

@@ -8,6 +8,7 @@
  *   threads: [1, 2]
  *   placement: [none, compact]
  *   gil: [false, true]             # GIL mode (also off/on)
+ *   freelists: [false, true]       # per-type free lists (the runner's --freelists)
  *   repeat: 5                      # scalars: repeat scale seed timeout iterations
  *   scale: 0.1
  *   params:                        # workload parameters: one value or a list (an axis)
@@ -60,6 +61,7 @@ struct gcl_matrix_file {
   struct gcl_mf_list heap, heap_factor;                              /* heap axes */
   struct gcl_mf_value heap_ref;                                      /* heap_ref: */
   struct gcl_mf_list gil;                                            /* gil: [false, true] */
+  struct gcl_mf_list freelists;                                      /* freelists: [false, true] */
   struct gcl_mf_value repeat, scale, seed, timeout, iterations;      /* scalars */
   struct gcl_mf_param *params;                                       /* params: */
   unsigned nparams;

@@ -46,6 +46,9 @@ static void usage(FILE *f) {
           "  --placement a,b     thread placement: " GCL_PLACEMENT_NAMES " (default none)\n"
           "  --gil false,true    GIL mode of the cells (core/GIL.md); an axis, also written\n"
           "                      off,on (default false)\n"
+          "  --freelists false,true  per-type free lists of the cells (the runner's --freelists,\n"
+          "                      core/freelist.h; effective in a -DGCL_FREELISTS=1 build); an\n"
+          "                      axis, also off,on (default false)\n"
           "  --repeat N          repetitions of each cell, 1..%d (default 3)\n"
           "  --iterations N      workload runs in one process, 1..%d (default 1); wall_s is\n"
           "                      their total, iter_wall_s each one\n"
@@ -156,12 +159,12 @@ int gcl_seed_opt(const char *opt, const char *s, uint64_t *out) {
 enum { A_COLLECTOR, A_ALLOCATOR, A_WORKLOAD, A_THREADS, A_PARAM, A_OPT, A_REPEAT, A_SCALE, A_SEED,
        A_TIMEOUT, A_OUT, A_PLACEMENT, A_ITERATIONS, A_MATRIX, A_SHARD, A_EVENTS, A_TRACE,
        A_TOPOLOGY, A_HEAP, A_HEAP_FACTOR, A_HEAP_REF, A_HEAP_REF_OPT, A_MINHEAP_CACHE, A_GIL,
-       A_SLOWDOWN, A_DRY_RUN, A_RESUME, A_SHUFFLE, A_N, A_FIRST_FLAG = A_DRY_RUN };
+       A_FREELISTS, A_SLOWDOWN, A_DRY_RUN, A_RESUME, A_SHUFFLE, A_N, A_FIRST_FLAG = A_DRY_RUN };
 static const char *const names[A_N] = {
     "collector", "allocator", "workload", "threads", "param",    "opt",   "repeat",
     "scale",     "seed",      "timeout",  "out",     "placement", "iterations", "matrix",
     "shard",     "events",    "trace",    "topology", "heap", "heap-factor", "heap-ref",
-    "heap-ref-opt", "minheap-cache", "gil", "slowdown", "dry-run", "resume", "shuffle"};
+    "heap-ref-opt", "minheap-cache", "gil", "freelists", "slowdown", "dry-run", "resume", "shuffle"};
 
 /* The same flags in their other number, the matrix file's words (matrix-file.c): a
  * flag and a key then read the same either way. */
@@ -223,6 +226,7 @@ static int take_value(struct gcl_run_opts *o, int k, const char *val) {
   case A_HEAP_REF_OPT: gcl_axis_push(&o->heap_ref_opts, (char *)val, NULL); break;
   case A_MINHEAP_CACHE: r = once(&o->minheap_cache, k, val); break;
   case A_GIL: r = gcl_axis_add(&o->gil, names[k], val); break;
+  case A_FREELISTS: r = gcl_axis_add(&o->freelists, names[k], val); break;
   case A_SLOWDOWN:
     set = &o->set_slowdown;
     r = gcl_number_opt("slowdown", val, 0, 10, false, false, &o->slowdown);
@@ -276,21 +280,23 @@ int gcl_run_parse_args(int argc, char **argv, struct gcl_run_opts *o) {
   return 0;
 }
 
-/* GIL modes as canonical "false"/"true", each once. The words are the bool rule of
- * core/typed-option.c (true/false, on/off, yes/no, 1/0), the runner's own --gil rule. */
-static int canonical_gil(struct gcl_axis *gil) {
-  static const struct gcl_opt_decl decl = {"gil", GCL_OPT_BOOL, "false", NULL, NULL, NULL, ""};
-  for (unsigned i = 0; i < gil->n; i++) {
+/* A boolean axis (--gil, --freelists) as canonical "false"/"true", each once. The words
+ * are the bool rule of core/typed-option.c (true/false, on/off, yes/no, 1/0), the runner's
+ * own rule for its --gil and --freelists. Loop invariant: v[0..i-1] are canonical and
+ * distinct. */
+static int canonical_bool_axis(struct gcl_axis *ax, const char *flag) {
+  const struct gcl_opt_decl decl = {flag, GCL_OPT_BOOL, "false", NULL, NULL, NULL, ""};
+  for (unsigned i = 0; i < ax->n; i++) {
     union gcl_opt_value v;
     char why[160];
-    gcl_run_where = gil->where[i];
-    if (gcl_opt_parse(&decl, gil->v[i], &v, why, sizeof why) != 0)
-      return gcl_run_bad("bad value '%s' for --gil: %s", gil->v[i], why);
+    gcl_run_where = ax->where[i];
+    if (gcl_opt_parse(&decl, ax->v[i], &v, why, sizeof why) != 0)
+      return gcl_run_bad("bad value '%s' for --%s: %s", ax->v[i], flag, why);
     const char *canon = v.b ? "true" : "false";
     for (unsigned j = 0; j < i; j++)
-      if (strcmp(gil->v[j], canon) == 0)
-        return gcl_run_bad("--gil: %s is given twice (as '%s')", canon, gil->v[i]);
-    gil->v[i] = gcl_must_strdup(canon);
+      if (strcmp(ax->v[j], canon) == 0)
+        return gcl_run_bad("--%s: %s is given twice (as '%s')", flag, canon, ax->v[i]);
+    ax->v[i] = gcl_must_strdup(canon);
   }
   return 0;
 }
@@ -315,10 +321,12 @@ int gcl_run_finish_args(struct gcl_run_opts *o) {
       return gcl_run_bad("unknown placement '%s' (expected one of " GCL_PLACEMENT_NAMES ")", o->placement.v[i]);
   }
   if (gcl_heap_axes_canon(&o->heaps, &o->heap_factors) != 0) return 2;
-  if (canonical_gil(&o->gil)) return 2;
+  if (canonical_bool_axis(&o->gil, "gil")) return 2;
+  if (canonical_bool_axis(&o->freelists, "freelists")) return 2;
   gcl_run_where = NULL;
   if (o->threads.n == 0) gcl_axis_add(&o->threads, "threads", "1");
   if (o->gil.n == 0) gcl_axis_add(&o->gil, "gil", "false");
+  if (o->freelists.n == 0) gcl_axis_add(&o->freelists, "freelists", "false");
   if (o->placement.n == 0) gcl_axis_add(&o->placement, "placement", "none");
   if ((uint64_t)o->repeat - 1 > UINT64_MAX - o->seed)
     return gcl_run_bad("--seed %llu with --repeat %.0f: the last seed (seed + repeat - 1) would "

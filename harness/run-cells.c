@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* harness/run-cells.c — the cells of `gclab run`: the matrix in its order (collector,
- * allocator, workload, threads, gil, placement, rep; rep innermost), then --shard (cell k runs
+ * allocator, workload, threads, gil, freelists, placement, rep; rep innermost), then --shard (cell k runs
  * when k mod N = K-1), then --resume (cells with a row in --out are skipped), then
  * --shuffle (Fisher-Yates with splitmix64, seeded); and the --dry-run listing.
  *
  * The matrix order with axes of parameters and options: collector, allocator, the pair's
- * option sets, workload, the workload's parameter sets, threads, gil, placement, heap (the
+ * option sets, workload, the workload's parameter sets, threads, gil, freelists, placement, heap (the
  * --heap items, then the --heap-factor items; one "no limit" item without either), rep.
  *
  * Invariant: a cell's identity for --resume is every field that makes a cell
@@ -27,7 +27,7 @@
 static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* The identity of a row for --resume: every field that makes a cell. */
-#define NRESUME 14 /* fields of resume_cols */
+#define NRESUME 15 /* fields of resume_cols */
 static char *resume_key(const char *const f[NRESUME]) {
   struct gcl_buf b = {0};
   for (int i = 0; i < NRESUME; i++) gcl_buf_printf(&b, "%s\x1f", f[i]);
@@ -35,7 +35,7 @@ static char *resume_key(const char *const f[NRESUME]) {
 }
 
 static const char *const resume_cols[NRESUME] = {"collector", "allocator", "workload", "params",
-                                            "options", "threads", "gil", "placement", "iterations",
+                                            "options", "threads", "gil", "freelists", "placement", "iterations",
                                             "scale", "seed", "rep", "heap_factor", "heap_limit_bytes"};
 
 /* A line for stderr once everything is validated (m->notes), escaped. */
@@ -124,6 +124,10 @@ bool gcl_cell_gil(const struct gcl_run_opts *o, const struct gcl_run_cell *x) {
   return strcmp(o->gil.v[x->g], "true") == 0;
 }
 
+bool gcl_cell_freelists(const struct gcl_run_opts *o, const struct gcl_run_cell *x) {
+  return strcmp(o->freelists.v[x->f], "true") == 0;
+}
+
 /* Whether cell (c, a, w, t, p, rep) has a row in done_keys. */
 static bool already_done(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                          const struct gcl_run_cell *x, char **done_keys, size_t ndone) {
@@ -135,7 +139,7 @@ static bool already_done(const struct gcl_run_opts *o, const struct gcl_matrix *
   const char *hf = gcl_heap_factor_of(o, x->h);
   const char *f[NRESUME] = {o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
                        gcl_cell_params(m, x), gcl_cell_options(o, m, x), o->threads.v[x->t],
-                       o->gil.v[x->g], o->placement.v[x->p], m->iters, m->scale, seed_s, rep_s,
+                       o->gil.v[x->g], o->freelists.v[x->f], o->placement.v[x->p], m->iters, m->scale, seed_s, rep_s,
                        hf ? hf : "", heap_s};
   char *key = resume_key(f);
   bool have = ndone && bsearch(&key, done_keys, ndone, sizeof *done_keys, str_cmp);
@@ -148,7 +152,8 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
   for (unsigned i = 0; i < o->collectors.n * o->allocators.n; i++) npo += m->noptsets[i];
   for (unsigned w = 0; w < o->workloads.n; w++) nwv += m->sel[w].nsets;
   m->nheap = o->heaps.n + o->heap_factors.n ? o->heaps.n + o->heap_factors.n : 1;
-  double mcells = npo * nwv * o->threads.n * o->gil.n * o->placement.n * m->nheap * o->repeat;
+  double mcells = npo * nwv * o->threads.n * o->gil.n * o->freelists.n * o->placement.n * m->nheap *
+                  o->repeat;
   if (mcells > GCL_CELLS_MAX)
     return gcl_run_bad("the matrix has %.0f cells; at most %d in one run", mcells, GCL_CELLS_MAX);
   unsigned reps = (unsigned)o->repeat, nall = (unsigned)mcells;
@@ -170,17 +175,18 @@ int gcl_run_cells(const struct gcl_run_opts *o, struct gcl_matrix *m) {
           for (x.v = 0; x.v < m->sel[x.w].nsets; x.v++)
             for (x.t = 0; x.t < o->threads.n; x.t++)
               for (x.g = 0; x.g < o->gil.n; x.g++)
-                for (x.p = 0; x.p < o->placement.n; x.p++)
-                  for (x.h = 0; x.h < m->nheap; x.h++)
-                    for (x.rep = 0; x.rep < reps; x.rep++, idx++) {
-                      if (x.rep == 0 && (r = gcl_heap_cell(o, m, &x))) return r;
-                      if (o->shard_n && idx % o->shard_n != o->shard_k - 1) continue;
-                      if (o->resume && already_done(o, m, &x, done_keys, ndone)) {
-                        m->nskipped++;
-                        continue;
+                for (x.f = 0; x.f < o->freelists.n; x.f++)
+                  for (x.p = 0; x.p < o->placement.n; x.p++)
+                    for (x.h = 0; x.h < m->nheap; x.h++)
+                      for (x.rep = 0; x.rep < reps; x.rep++, idx++) {
+                        if (x.rep == 0 && (r = gcl_heap_cell(o, m, &x))) return r;
+                        if (o->shard_n && idx % o->shard_n != o->shard_k - 1) continue;
+                        if (o->resume && already_done(o, m, &x, done_keys, ndone)) {
+                          m->nskipped++;
+                          continue;
+                        }
+                        m->cells[m->ncells++] = x;
                       }
-                      m->cells[m->ncells++] = x;
-                    }
   if (o->resume && ndone && !m->nskipped)
     note(m, "gclab run --resume: none of the %zu rows in %s is a cell of this matrix (written by "
          "another matrix, or other parameters?); all %u cells run and are appended", ndone, o->out,
@@ -217,10 +223,11 @@ void gcl_run_dry(const struct gcl_run_opts *o, const struct gcl_matrix *m,
     const struct gcl_run_cell *x = &m->cells[k];
     const struct gcl_pair_info *pair = gcl_catalog_pair(&m->cat, o->collectors.v[x->c], o->allocators.v[x->a]);
     const char *opts = gcl_cell_options(o, m, x);
-    printf("%u %s %s %s params=%s%s%s threads=%s%s placement=%s rep=%u seed=%llu iterations=%s "
+    printf("%u %s %s %s params=%s%s%s threads=%s%s%s placement=%s rep=%u seed=%llu iterations=%s "
            "timeout=%g", k + 1, o->collectors.v[x->c], o->allocators.v[x->a], m->sel[x->w].info->name,
            gcl_cell_params(m, x), *opts ? " options=" : "", opts, o->threads.v[x->t],
-           gcl_cell_gil(o, x) ? " gil=true" : "", o->placement.v[x->p], x->rep, (unsigned long long)(o->seed + x->rep), m->iters,
+           gcl_cell_gil(o, x) ? " gil=true" : "", gcl_cell_freelists(o, x) ? " freelists=true" : "",
+           o->placement.v[x->p], x->rep, (unsigned long long)(o->seed + x->rep), m->iters,
            m->wl_timeout[x->w]);
     if (gcl_heap_factor_of(o, x->h)) printf(" heap_factor=%s", gcl_heap_factor_of(o, x->h));
     if (x->heap_bytes) printf(" heap=%llu", (unsigned long long)x->heap_bytes);

@@ -152,12 +152,13 @@ int gcl_events_cell(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   char rep_s[16];
   snprintf(rep_s, sizeof rep_s, "%u", x->rep);
   const char *wl = m->sel[x->w].info->name;
-  /* c[+gil][options]/a/w[params]/tT/placement[/heap-xF or /heap-BYTES]/rR: +gil for a cell
-   * under the GIL, the options and params only when they tell this cell apart from others of
+  /* c[+gil][+fl][options]/a/w[params]/tT/placement[/heap-xF or /heap-BYTES]/rR: +gil for a
+   * cell under the GIL, +fl for one with free lists on, the options and params only when they tell this cell apart from others of
    * the run (the events CSV's cell column, the trace's process name). */
   const char *opts = gcl_cell_options(o, m, x);
   gcl_buf_puts(&cellname, o->collectors.v[x->c]);
   if (gcl_cell_gil(o, x)) gcl_buf_puts(&cellname, "+gil");
+  if (gcl_cell_freelists(o, x)) gcl_buf_puts(&cellname, "+fl");
   if (*opts) gcl_buf_printf(&cellname, "[%s]", opts);
   gcl_buf_printf(&cellname, "/%s/%s", o->allocators.v[x->a], wl);
   if (m->sel[x->w].nsets > 1) gcl_buf_printf(&cellname, "[%s]", gcl_cell_params(m, x));

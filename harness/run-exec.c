@@ -59,6 +59,7 @@ void gcl_runner_args(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   if (strcmp(o->placement.v[x->p], "none") != 0) args[n++] = "--placement", args[n++] = o->placement.v[x->p];
   if (o->iterations != 1) args[n++] = "--iterations", args[n++] = (char *)m->iters;
   if (gcl_cell_gil(o, x)) args[n++] = "--gil";
+  if (gcl_cell_freelists(o, x)) args[n++] = "--freelists";
   if (ev_tmp) args[n++] = "--events-out", args[n++] = (char *)ev_tmp;
   if (x->heap_bytes) args[n++] = "--heap", args[n++] = heap;
   if (o->slowdown > 0) args[n++] = "--slowdown", args[n++] = (char *)o->slowdown_text;
@@ -76,6 +77,7 @@ static void cell_line(const struct gcl_run_opts *o, const struct gcl_matrix *m,
   if (*opts) fprintf(stderr, " options=%s", opts);
   fprintf(stderr, " threads=%s", o->threads.v[x->t]);
   if (gcl_cell_gil(o, x)) fprintf(stderr, " gil=true");
+  if (gcl_cell_freelists(o, x)) fprintf(stderr, " freelists=true");
   if (strcmp(o->placement.v[x->p], "none") != 0) fprintf(stderr, " placement=%s", o->placement.v[x->p]);
   if (gcl_heap_factor_of(o, x->h)) fprintf(stderr, " heap_factor=%s", gcl_heap_factor_of(o, x->h));
   if (x->heap_bytes) fprintf(stderr, " heap=%llu", (unsigned long long)x->heap_bytes);

@@ -43,12 +43,13 @@ int gcl_run_apply_matrix(struct gcl_run_opts *o) {
   free(text);
   char where[1100];
   const struct gcl_mf_list *lists[] = {&mf.collectors, &mf.allocators, &mf.workloads, &mf.threads,
-                                       &mf.placement, &mf.heap, &mf.heap_factor, &mf.gil};
+                                       &mf.placement, &mf.heap, &mf.heap_factor, &mf.gil,
+                                       &mf.freelists};
   struct gcl_axis *axes[] = {&o->collectors, &o->allocators, &o->workloads, &o->threads, &o->placement,
-                             &o->heaps, &o->heap_factors, &o->gil};
+                             &o->heaps, &o->heap_factors, &o->gil, &o->freelists};
   static const char *const lnames[] = {"collectors", "allocators", "workloads", "threads", "placement",
-                                       "heap", "heap_factor", "gil"};
-  for (unsigned l = 0; l < 8; l++) {
+                                       "heap", "heap_factor", "gil", "freelists"};
+  for (unsigned l = 0; l < sizeof axes / sizeof axes[0]; l++) {
     if (axes[l]->n) continue; /* the flag wins */
     for (unsigned i = 0; i < lists[l]->n; i++) {
       snprintf(where, sizeof where, "%s:%u", o->matrix, lists[l]->v[i].line);

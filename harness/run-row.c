@@ -351,6 +351,7 @@ void gcl_row_build(const struct gcl_row_ctx *x, const struct gcl_run_opts *o,
   vals[GCL_COL_scale] = m->scale;
   vals[GCL_COL_placement] = o->placement.v[cell->p];
   vals[GCL_COL_gil] = o->gil.v[cell->g];
+  vals[GCL_COL_freelists] = o->freelists.v[cell->f];
   vals[GCL_COL_iterations] = m->iters;
   vals[GCL_COL_heap_factor] = gcl_heap_factor_of(o, cell->h);
   if (cell->heap_bytes) {

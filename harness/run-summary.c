@@ -25,16 +25,17 @@ static double median_of(double *v, unsigned n) {
 
 static int sum_cmp(const void *pa, const void *pb) {
   const struct gcl_cell_sum *x = pa, *y = pb;
-  const unsigned kx[10] = {x->c, x->a, x->o, x->w, x->v, x->t, x->g, x->p, x->h, x->rep},
-                 ky[10] = {y->c, y->a, y->o, y->w, y->v, y->t, y->g, y->p, y->h, y->rep};
-  for (int i = 0; i < 10; i++)
+  const unsigned kx[11] = {x->c, x->a, x->o, x->w, x->v, x->t, x->g, x->f, x->p, x->h, x->rep},
+                 ky[11] = {y->c, y->a, y->o, y->w, y->v, y->t, y->g, y->f, y->p, y->h, y->rep};
+  for (int i = 0; i < 11; i++)
     if (kx[i] != ky[i]) return kx[i] < ky[i] ? -1 : 1;
   return 0;
 }
 
 /* The table: one row per (collector, allocator, options, workload, params, threads, gil,
- * placement). A collector with chosen options reads "rc-gen[rc-gen.threshold0=700]", one
- * under the GIL "rc-gen+gil", a
+ * freelists, placement). A collector with chosen options reads
+ * "rc-gen[rc-gen.threshold0=700]", one under the GIL "rc-gen+gil", one with free lists on
+ * "rc-gen+fl", a
  * workload with a parameter axis "binary-trees[depth=14]". */
 static void summary_table(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                           const struct gcl_cell_sum *cells, unsigned ncells) {
@@ -51,8 +52,8 @@ static void summary_table(const struct gcl_run_opts *o, const struct gcl_matrix 
     unsigned j = i;
     while (j < ncells && cells[j].c == cells[i].c && cells[j].a == cells[i].a &&
            cells[j].o == cells[i].o && cells[j].w == cells[i].w && cells[j].v == cells[i].v &&
-           cells[j].t == cells[i].t && cells[j].g == cells[i].g && cells[j].p == cells[i].p &&
-           cells[j].h == cells[i].h)
+           cells[j].t == cells[i].t && cells[j].g == cells[i].g && cells[j].f == cells[i].f &&
+           cells[j].p == cells[i].p && cells[j].h == cells[i].h)
       j++;
     unsigned ok = 0;
     double *walls = gcl_must_realloc(NULL, (j - i) * sizeof *walls), *rss = gcl_must_realloc(NULL, (j - i) * sizeof *rss);
@@ -78,6 +79,7 @@ static void summary_table(const struct gcl_run_opts *o, const struct gcl_matrix 
     const char *opts = gcl_cell_options(o, m, &x);
     gcl_buf_puts(&b[0], o->collectors.v[cells[i].c]);
     if (strcmp(o->gil.v[cells[i].g], "true") == 0) gcl_buf_puts(&b[0], "+gil");
+    if (strcmp(o->freelists.v[cells[i].f], "true") == 0) gcl_buf_puts(&b[0], "+fl");
     if (*opts) gcl_buf_printf(&b[0], "[%s]", opts);
     gcl_buf_puts(&b[1], o->allocators.v[cells[i].a]);
     gcl_buf_puts(&b[2], o->workloads.v[cells[i].w]);
@@ -149,7 +151,7 @@ static void summary_checksums(const struct gcl_run_opts *o, const struct gcl_cel
 
 void gcl_sum_record(struct gcl_cell_sum *s, const struct gcl_run_cell *x, uint64_t seed,
                     const char *status, const char *const vals[]) {
-  *s = (struct gcl_cell_sum){x->c, x->a, x->o, x->w, x->v, x->t, x->p, x->g, x->h, x->rep, seed, GCL_CLS_BAD,
+  *s = (struct gcl_cell_sum){x->c, x->a, x->o, x->w, x->v, x->t, x->p, x->g, x->h, x->f, x->rep, seed, GCL_CLS_BAD,
                              gcl_must_strdup(status), NULL, NULL, NAN, NAN};
   if (strcmp(status, "ok") == 0) s->cls = GCL_CLS_OK;
   else if (strncmp(status, "invalid:", 8) == 0) s->cls = GCL_CLS_INVALID;

@@ -66,6 +66,7 @@ struct gcl_run_opts {
   struct gcl_axis threads;     /* --threads, canonical whole numbers as text */
   struct gcl_axis placement;   /* --placement, policy names */
   struct gcl_axis gil;         /* --gil, canonical "false"/"true" (core/GIL.md) */
+  struct gcl_axis freelists;   /* --freelists, canonical "false"/"true" (core/freelist.h) */
   struct gcl_axis params;      /* every --param, raw (the matrix file's first) */
   struct gcl_axis opts;        /* every --opt, raw (the matrix file's first) */
   struct gcl_axis heaps;       /* --heap: absolute limits, canonical bytes as text */
@@ -129,6 +130,7 @@ struct gcl_run_cell {
   unsigned h;     /* heap item: 0 .. heaps.n - 1 absolute, then the factors; nheap - 1 */
   uint64_t heap_bytes; /* the limit the runner gets (--heap), 0: none */
   unsigned g;     /* GIL mode (gcl_run_opts.gil) */
+  unsigned f;     /* free lists on or off (gcl_run_opts.freelists) */
   unsigned rep;   /* repetition */
 };
 
@@ -160,7 +162,7 @@ const char *gcl_heap_factor_of(const struct gcl_run_opts *o, unsigned h);
 
 /* What the summary needs from one row. */
 struct gcl_cell_sum {
-  unsigned c, a, o, w, v, t, p, g, h; /* axis indices (as in gcl_run_cell) */
+  unsigned c, a, o, w, v, t, p, g, h, f; /* axis indices (as in gcl_run_cell) */
   unsigned rep;          /* repetition */
   uint64_t seed;         /* its seed */
   int cls;               /* GCL_CLS_OK, GCL_CLS_INVALID, GCL_CLS_OOM or GCL_CLS_BAD */
@@ -219,6 +221,8 @@ const char *gcl_cell_options(const struct gcl_run_opts *o, const struct gcl_matr
                              const struct gcl_run_cell *x);
 /* Whether cell x runs under the GIL. */
 bool gcl_cell_gil(const struct gcl_run_opts *o, const struct gcl_run_cell *x);
+/* Whether cell x runs with the per-type free lists on (the runner's --freelists). */
+bool gcl_cell_freelists(const struct gcl_run_opts *o, const struct gcl_run_cell *x);
 const struct gcl_valset *gcl_cell_optset(const struct gcl_run_opts *o, const struct gcl_matrix *m,
                                          const struct gcl_run_cell *x);
 /* The cells in run order (matrix order, then --shard, --resume, --shuffle); 0 or 2. */

@@ -23,8 +23,8 @@
 #ifndef GCL_SCHEMA_H
 #define GCL_SCHEMA_H
 
-#define GCL_SCHEMA_VERSION 6
-#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..6 */
+#define GCL_SCHEMA_VERSION 7
+#define GCL_SCHEMA_OLDEST_READ 1 /* gclab summary/compare/table read versions 1..7 */
 
 #define GCL_SCHEMA(X)                  \
   X(schema_version, HARNESS)           \
@@ -45,6 +45,7 @@
   X(scale, HARNESS)                    \
   X(placement, HARNESS)                \
   X(gil, HARNESS)                      \
+  X(freelists, HARNESS)                \
   X(iterations, HARNESS)               \
   X(heap_factor, HARNESS)              \
   X(heap_limit_bytes, HARNESS)         \

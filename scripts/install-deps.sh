@@ -7,7 +7,7 @@
 # root or sudo when something must be installed; does nothing when everything is there.
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config git libhwloc-dev liburcu-dev libcriterion-dev
+packages=(build-essential cmake ninja-build pkg-config git libhwloc-dev liburcu-dev libcriterion-dev
           libyaml-dev libmimalloc-dev libjemalloc-dev libgc-dev python3 python3-matplotlib)
 if [ "${1:-}" = --test ]; then packages+=(slurm-wlm munge); fi
 

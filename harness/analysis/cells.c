@@ -14,7 +14,8 @@
 const char *const gcl_key_names[GCL_KEY_N] = {"collector", "allocator", "workload",
                                               "params",    "threads",   "scale",
                                               "placement", "iterations", "options",
-                                              "heap_factor", "heap_limit_bytes", "gil"};
+                                              "heap_factor", "heap_limit_bytes", "gil",
+                                              "freelists"};
 
 const char *gcl_threads_label(const struct gcl_cell *c, char *buf, size_t len) {
   const char *p = c->key[GCL_KEY_PLACEMENT], *it = c->key[GCL_KEY_ITERATIONS];
@@ -31,8 +32,9 @@ const char *gcl_threads_label(const struct gcl_cell *c, char *buf, size_t len) {
 const char *gcl_collector_label(const struct gcl_cell *c, char *buf, size_t len) {
   const char *o = c->key[GCL_KEY_OPTIONS];
   const char *gil = strcmp(c->key[GCL_KEY_GIL], "true") == 0 ? "+gil" : "";
-  if (*o) snprintf(buf, len, "%s%s[%s]", c->key[GCL_KEY_COLLECTOR], gil, o);
-  else snprintf(buf, len, "%s%s", c->key[GCL_KEY_COLLECTOR], gil);
+  const char *fl = strcmp(c->key[GCL_KEY_FREELISTS], "true") == 0 ? "+fl" : "";
+  if (*o) snprintf(buf, len, "%s%s%s[%s]", c->key[GCL_KEY_COLLECTOR], gil, fl, o);
+  else snprintf(buf, len, "%s%s%s", c->key[GCL_KEY_COLLECTOR], gil, fl);
   return buf;
 }
 
@@ -43,7 +45,8 @@ static const char *const not_metrics[] = {
     "status", "checksum", "config", "placement", "iterations", "iter_wall_s", "pus", "options",
     "heap_factor", "heap_limit_bytes",
     "compiler", "build_type", "build_flags", "sanitizer", "kernel", "libc", "hwloc_version",
-    "urcu_version", "malloc_lib", "malloc_env", "thp", "cpu_governor", "yaml_version", "gil", NULL};
+    "urcu_version", "malloc_lib", "malloc_env", "thp", "cpu_governor", "yaml_version", "gil",
+    "freelists", NULL};
 
 static int num_or_str_cmp(const char *a, const char *b) {
   char *ea, *eb;
@@ -56,7 +59,8 @@ int gcl_key_cmp(const char *const *a, const char *const *b) {
   static const enum gcl_key order[GCL_KEY_N] = {GCL_KEY_WORKLOAD, GCL_KEY_PARAMS,
                                                 GCL_KEY_SCALE, GCL_KEY_COLLECTOR,
                                                 GCL_KEY_ALLOCATOR, GCL_KEY_OPTIONS,
-                                                GCL_KEY_GIL, GCL_KEY_THREADS, GCL_KEY_PLACEMENT,
+                                                GCL_KEY_GIL, GCL_KEY_FREELISTS, GCL_KEY_THREADS,
+                                                GCL_KEY_PLACEMENT,
                                                 GCL_KEY_ITERATIONS, GCL_KEY_HEAP_FACTOR,
                                                 GCL_KEY_HEAP_LIMIT};
   for (int i = 0; i < GCL_KEY_N; i++) {
@@ -102,7 +106,9 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
     /* Key columns added in schema 2 are absent from schema-1 files (defaults below). */
     bool since2 = k == GCL_KEY_PLACEMENT || k == GCL_KEY_ITERATIONS;
     bool since6 = k == GCL_KEY_HEAP_FACTOR || k == GCL_KEY_HEAP_LIMIT || k == GCL_KEY_GIL;
-    if ((since2 && version < 2) || (k == GCL_KEY_OPTIONS && version < 5) || (since6 && version < 6)) kcol[k] = -1;
+    if ((since2 && version < 2) || (k == GCL_KEY_OPTIONS && version < 5) || (since6 && version < 6) ||
+        (k == GCL_KEY_FREELISTS && version < 7))
+      kcol[k] = -1;
     else if ((kcol[k] = gcl_csv_require(c, gcl_key_names[k])) < 0) goto fail;
   }
   int stcol = gcl_csv_require(c, "status");
@@ -134,7 +140,7 @@ int gcl_data_load(struct gcl_data *d, const char *who, const char *path, size_t 
       refs[r].key[k] = kcol[k] >= 0 ? gcl_csv_get(c, r, (size_t)kcol[k])
                                     : k == GCL_KEY_PLACEMENT ? "none"
                                     : k == GCL_KEY_OPTIONS || k == GCL_KEY_HEAP_FACTOR || k == GCL_KEY_HEAP_LIMIT ? ""
-                                    : k == GCL_KEY_GIL       ? "false"
+                                    : k == GCL_KEY_GIL || k == GCL_KEY_FREELISTS ? "false"
                                                              : "1";
     if (*refs[r].key[GCL_KEY_HEAP_FACTOR]) refs[r].key[GCL_KEY_HEAP_LIMIT] = "";
     refs[r].row = r;

@@ -46,6 +46,7 @@ enum gcl_key {
                         * factor cells of builds with other minimum heaps still pair, "" in
                         * a cell that has a factor */
   GCL_KEY_GIL,        /* schema 6: "true" or "false"; "false" in older files */
+  GCL_KEY_FREELISTS,  /* schema 7: "true" or "false"; "false" in older files (none had them on) */
   GCL_KEY_N
 };
 extern const char *const gcl_key_names[GCL_KEY_N]; /* the CSV column of each key part */

@@ -324,6 +324,7 @@ static void print_json(const struct lbo_cell *cs, size_t n, const struct lbo_gro
         printf(", \"options\": ");
         gcl_json_str(stdout, l->c->key[GCL_KEY_OPTIONS]);
         printf(", \"gil\": %s", strcmp(l->c->key[GCL_KEY_GIL], "true") == 0 ? "true" : "false");
+        printf(", \"freelists\": %s", strcmp(l->c->key[GCL_KEY_FREELISTS], "true") == 0 ? "true" : "false");
         printf(", \"n\": %zu, \"oom\": %zu, \"failed\": %zu", e->cost->n, l->c->oom, l->c->failed);
         json_num("cost", e->cost->n > 0, e->cost_med);
         json_num("distilled_cost", e->cost->n > 0, e->dist_med);

@@ -56,7 +56,8 @@ static int same_col(const struct gcl_cell *a, const struct gcl_cell *b) {
   return strcmp(a->key[GCL_KEY_COLLECTOR], b->key[GCL_KEY_COLLECTOR]) == 0 &&
          strcmp(a->key[GCL_KEY_ALLOCATOR], b->key[GCL_KEY_ALLOCATOR]) == 0 &&
          strcmp(a->key[GCL_KEY_OPTIONS], b->key[GCL_KEY_OPTIONS]) == 0 &&
-         strcmp(a->key[GCL_KEY_GIL], b->key[GCL_KEY_GIL]) == 0;
+         strcmp(a->key[GCL_KEY_GIL], b->key[GCL_KEY_GIL]) == 0 &&
+         strcmp(a->key[GCL_KEY_FREELISTS], b->key[GCL_KEY_FREELISTS]) == 0;
 }
 
 /* Row order: the cell order with collector and allocator ignored (ties are the same row). */
@@ -70,6 +71,7 @@ static int row_cmp(const void *pa, const void *pb) {
   ka[GCL_KEY_ALLOCATOR] = kb[GCL_KEY_ALLOCATOR] = "";
   ka[GCL_KEY_OPTIONS] = kb[GCL_KEY_OPTIONS] = "";
   ka[GCL_KEY_GIL] = kb[GCL_KEY_GIL] = "";
+  ka[GCL_KEY_FREELISTS] = kb[GCL_KEY_FREELISTS] = "";
   return gcl_key_cmp(ka, kb);
 }
 
@@ -79,7 +81,8 @@ static int col_cmp(const void *pa, const void *pb) {
   int c = strcmp(a->key[GCL_KEY_COLLECTOR], b->key[GCL_KEY_COLLECTOR]);
   if (!c) c = strcmp(a->key[GCL_KEY_ALLOCATOR], b->key[GCL_KEY_ALLOCATOR]);
   if (!c) c = strcmp(a->key[GCL_KEY_OPTIONS], b->key[GCL_KEY_OPTIONS]);
-  return c ? c : strcmp(a->key[GCL_KEY_GIL], b->key[GCL_KEY_GIL]);
+  if (!c) c = strcmp(a->key[GCL_KEY_GIL], b->key[GCL_KEY_GIL]);
+  return c ? c : strcmp(a->key[GCL_KEY_FREELISTS], b->key[GCL_KEY_FREELISTS]);
 }
 
 /* Distinct entries of the cells under SAME, sorted by CMP. */

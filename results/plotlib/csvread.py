@@ -20,7 +20,7 @@ import re
 import stat
 import sys
 
-SCHEMA_VERSION = 6  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
+SCHEMA_VERSION = 7  # harness/schema.h GCL_SCHEMA_VERSION; tests/analysis/plot-test.sh checks
 SCHEMA_OLDEST_READ = 1
 KEY = ("collector", "allocator", "workload", "params", "threads", "scale")
 NOT_METRICS = {"schema_version", "run_id", "timestamp", "gclab_version", "host", "cpu_model",
@@ -28,7 +28,8 @@ NOT_METRICS = {"schema_version", "run_id", "timestamp", "gclab_version", "host",
                "scale", "status", "checksum", "config", "options", "placement", "iterations",
                "compiler", "build_type", "build_flags", "sanitizer", "kernel", "libc",
                "hwloc_version", "urcu_version", "malloc_lib", "malloc_env", "thp",
-               "cpu_governor", "yaml_version", "gil", "heap_factor", "heap_limit_bytes"}
+               "cpu_governor", "yaml_version", "gil", "freelists", "heap_factor",
+               "heap_limit_bytes"}
 PROG = "plot.py"
 
 
@@ -282,6 +283,8 @@ def load(path, metrics):
         row["_threads_n"] = row["threads"]
         if row.get("gil") == "true":  # schema 6: a cell under the GIL, as gclab labels it
             row["collector"] = row["collector"] + "+gil"
+        if row.get("freelists") == "true":  # schema 7: free lists on, as gclab labels it
+            row["collector"] = row["collector"] + "+fl"
         if row.get("options"):  # schema 5: chosen options are part of the cell
             row["collector"] = row["collector"] + "[" + row["options"] + "]"
         hf = row.get("heap_factor", "")

@@ -5,10 +5,10 @@
 # seed, seeds are seed + rep, unmeasured fields are empty; a second run appends.
 . "$(dirname "$0")/lib.sh" "$@"
 
-# Schema 6: the core columns, then every module figure of the build (gclab list --figures
+# Schema 7: the core columns, then every module figure of the build (gclab list --figures
 # names them, in CSV order: collectors, allocators, workloads).
 core_header=schema_version,run_id,timestamp,gclab_version,host,cpu_model,collector,\
-allocator,workload,params,options,workload_input,threads,rep,seed,scale,placement,gil,iterations,heap_factor,heap_limit_bytes,status,checksum,\
+allocator,workload,params,options,workload_input,threads,rep,seed,scale,placement,gil,freelists,iterations,heap_factor,heap_limit_bytes,status,checksum,\
 wall_s,process_wall_s,user_s,sys_s,cpu_s,mutator_s,gc_s,collections,pause_count,pause_total_s,\
 pause_p50_us,pause_p90_us,pause_p99_us,pause_p999_us,pause_max_us,ttsp_count,ttsp_p50_us,\
 ttsp_p99_us,ttsp_max_us,objects_allocated,\
@@ -50,7 +50,7 @@ while IFS='|' read -r c a w rep seed st sum rid ver scale gc mut pw rss wall par
   *) fail "row for unknown pair $c $a" ;;
   esac
   [ "$seed" -eq $((rep + 1)) ] || fail "rep $rep has seed $seed, expected $((rep + 1))"
-  [ "$ver" = 6 ] || fail "schema_version '$ver'"
+  [ "$ver" = 7 ] || fail "schema_version '$ver'"
   [ "$scale" = 0.01 ] || fail "scale '$scale'"
   [ "$st" = ok ] || continue
   [ -n "$sum" ] && [ -n "$pw" ] && [ -n "$rss" ] && [ -n "$wall" ] ||

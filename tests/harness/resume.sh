@@ -38,9 +38,9 @@ for k in 1 2; do "$GCLAB" run $M --repeat 1 --shard $k/2 --out s$k.csv >/dev/nul
 "$GCLAB" summary all.csv >/dev/null 2>&1 || fail "summary of the merged file failed"
 "$GCLAB" merge all.csv s1.csv >out 2>err
 [ $? -eq 2 ] && grep -q "exists" err || fail "merge over an existing OUT: $(cat err)"
-sed '2s/^6,/5,/' s2.csv >v5.csv
-"$GCLAB" merge x.csv s1.csv v5.csv >out 2>err
-[ $? -eq 2 ] && grep -q "mismatched schema versions" err || fail "merge of versions 6 and 5: $(cat err)"
+sed '2s/^7,/6,/' s2.csv >v6.csv
+"$GCLAB" merge x.csv s1.csv v6.csv >out 2>err
+[ $? -eq 2 ] && grep -q "mismatched schema versions" err || fail "merge of versions 7 and 6: $(cat err)"
 [ -e x.csv ] && fail "a refused merge created its output"
 # Older schemas merge with their own version only, under the old rule (identical headers).
 old=$HERE/../analysis
