@@ -63,6 +63,13 @@ struct gcl_satb_buffer *gcl_satb_take_all(void) {
 
 void gcl_satb_buffer_free(struct gcl_satb_buffer *b) { free(b); }
 
+bool gcl_satb_pending(void) {
+  pthread_mutex_lock(&satb_lock);
+  bool any = full != NULL;
+  pthread_mutex_unlock(&satb_lock);
+  return any;
+}
+
 void gcl_satb_totals(uint64_t *slow_calls, uint64_t *entries) {
   pthread_mutex_lock(&satb_lock);
   *slow_calls = done_slow;

@@ -76,6 +76,8 @@ void gcl_satb_flush(struct gcl_mutator *m);
  * owns them and gives each back with gcl_satb_buffer_free. Thread-safe. */
 struct gcl_satb_buffer *gcl_satb_take_all(void);
 void gcl_satb_buffer_free(struct gcl_satb_buffer *b);
+/* True while some handed-over buffer waits on the global list (a termination test). */
+bool gcl_satb_pending(void);
 
 /* Totals of the SATB counters of every thread that has detached, plus the live ones the
  * caller adds itself (figures). */

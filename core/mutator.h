@@ -111,6 +111,8 @@ struct gcl_mutator {
                                             * run for this thread (core/world.c) */
   struct gcl_freelists *freelists;         /* this thread's free lists (core/freelist.h);
                                             * NULL when free lists are off */
+  bool collector_owned;                    /* a collector's own thread (marker, sweeper):
+                                            * gcl_thread_attach_collector */
 };
 
 /* Core bits of gcl_mutator.safepoint_work (collectors use the bits below 1 << 24, and
@@ -147,6 +149,14 @@ int gcl_heap_init(void);       /* gcl_heap_init_with(NULL): 1 thread, default op
 void gcl_heap_finish(void);    /* after every thread detached: final collection, flushes */
 struct gcl_mutator *gcl_thread_attach(void);
 void gcl_thread_detach(struct gcl_mutator *m);
+/* A collector's own thread (marker, sweeper) attaches with this instead: it is a
+ * registered thread like a mutator (stops park or wait for it, handshakes run for it),
+ * flagged collector_owned, bound to entry k (mod its length) of the placement plan, and
+ * its CPU time (CLOCK_THREAD_CPUTIME_ID at detach) goes to gcl_collector_threads_cpu_ns,
+ * not to the mutators'. It detaches with gcl_thread_detach. */
+struct gcl_mutator *gcl_thread_attach_collector(unsigned k);
+uint64_t gcl_collector_threads_cpu_ns(void); /* of the collector threads that detached */
+unsigned gcl_collector_threads(void);        /* collector threads attached so far */
 
 void gcl_safepoint_slow(struct gcl_mutator *m);
 void gcl_poll_slow(struct gcl_mutator *m); /* gcl_poll's: suspend for the stop in progress */
@@ -166,7 +176,8 @@ void gcl_start_the_world(struct gcl_mutator *m);
  * world, start a handshake, block, or call gcl_for_each_mutator; it may run under the
  * thread-list lock. One stop or handshake runs at a time. Emits phase "handshake" on the
  * requester (request to the last acknowledgement: the handshake's time to safepoint) and
- * phase "handshake-callback" around each callback on the thread that runs it. fn may see a
+ * one event HANDSHAKE_PAUSE per callback (its time: that thread's pause of kind
+ * `handshake`, core/event.h) on the thread that runs it. fn may see a
  * thread that is still attaching (before its allocator and collector attach hooks ran) or
  * already exiting (after its detach hooks), and may run on a requester that is offline for
  * QSBR: it must not use gcl_load_strong or other optimistic reads. Handshakes are served

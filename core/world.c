@@ -62,6 +62,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "allocator.h"
@@ -70,6 +71,7 @@
 #include "gil.h"
 #include "mutator.h"
 #include "pause.h"
+#include "placement.h"
 #include "tsan.h"
 
 int gcl_stop_requested;
@@ -223,8 +225,29 @@ struct gcl_mutator *gcl_thread_attach(void) {
   return m;
 }
 
+static uint64_t collector_cpu_ns;   /* CPU time of detached collector threads (atomic) */
+static unsigned collector_threads; /* collector threads attached so far (atomic) */
+
+struct gcl_mutator *gcl_thread_attach_collector(unsigned k) {
+  unsigned n = 0;
+  if (gcl_placement_current(&n) && n > 0) gcl_placement_apply_thread(k % n);
+  struct gcl_mutator *m = gcl_thread_attach();
+  m->collector_owned = true;
+  __atomic_add_fetch(&collector_threads, 1, __ATOMIC_RELAXED);
+  return m;
+}
+
+uint64_t gcl_collector_threads_cpu_ns(void) { return __atomic_load_n(&collector_cpu_ns, __ATOMIC_RELAXED); }
+unsigned gcl_collector_threads(void) { return __atomic_load_n(&collector_threads, __ATOMIC_RELAXED); }
+
 void gcl_thread_detach(struct gcl_mutator *m) {
   GCL_ASSERT_ALWAYS(m->blocking_depth == 0 && m->frames == NULL);
+  if (m->collector_owned) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    __atomic_add_fetch(&collector_cpu_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+                       __ATOMIC_RELAXED);
+  }
   gcl_collector_thread_detach(m);
   gcl_freelist_thread_exit(m); /* before the allocator's detach: the lists go back to it */
   gcl_heap_thread_flush(m);
@@ -255,11 +278,12 @@ static struct {
   unsigned remaining;                           /* callbacks not yet run, under world_lock */
 } hs;
 
-/* Run the handshake's callback for t (on t itself, or on its behalf), timed as a phase. */
+/* Run the handshake's callback for t (on t itself, or on its behalf): t's pause of kind
+ * handshake (one event at the end, core/event.h). */
 static void handshake_run(struct gcl_mutator *t, void (*fn)(struct gcl_mutator *, void *), void *ctx) {
-  gcl_event_phase_start("handshake-callback");
+  uint64_t t0 = gcl_now_ns();
   fn(t, ctx);
-  gcl_event_phase_end("handshake-callback");
+  gcl_event_handshake_pause(t0);
 }
 
 /* With world_lock held: if t's callback is still pending, run it now and acknowledge. */
