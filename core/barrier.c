@@ -46,6 +46,14 @@ void gcl_barrier_satb_slow(struct gcl_mutator *m, struct gcl_object *old) {
   }
 }
 
+void gcl_barrier_satb_store_slow(struct gcl_mutator *m, struct gcl_object *old, struct gcl_object *val) {
+  gcl_barrier_satb_slow(m, old);
+  if (val && __atomic_load_n(&m->satb.shade_new, __ATOMIC_RELAXED)) {
+    m->satb.slow_calls--; /* one store, one slow call */
+    gcl_barrier_satb_slow(m, val);
+  }
+}
+
 void gcl_satb_flush(struct gcl_mutator *m) {
   struct gcl_satb_buffer *b = m->satb.buf;
   if (!b || b->n == 0) return;

@@ -3,7 +3,10 @@
  * one concurrent cycle (REFERENCE §5), driven by collector thread 0:
  *
  *   1. barrier on (gcl_marking_set), then a handshake: every thread has seen it before
- *      it next stores;
+ *      it next stores, and until its own roots are scanned records the stored value as
+ *      well as the old one (satb.shade_new: a hybrid barrier, as Go's; with the deletion
+ *      barrier alone, a thread not yet scanned could store a white object it alone
+ *      holds into a black one and drop it from its frames — found by the 8-thread stress);
  *   2. new epoch: from here every allocation is black; a ragged handshake in which each
  *      thread hands over its SATB buffer and shades its own root frames onto the shared
  *      grey stack; thread 0 shades the global roots and the finalize list;
@@ -66,6 +69,8 @@ static pthread_cond_t grey_cond = PTHREAD_COND_INITIALIZER; /* work donated, or 
 static unsigned idle;       /* markers idle in this round (under grey_lock; read atomic) */
 static uint64_t round_over; /* the last round whose markers all went idle (grey_lock) */
 static __thread bool on_collector_thread; /* this thread is one of ours */
+void (*cmark_conc_test_after_roots)(void); /* tests: called on thread 0 after step 2 */
+bool cmark_conc_test_no_barrier;           /* tests: skip the barrier (the race must lose) */
 
 static void fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
 
@@ -177,6 +182,12 @@ static void marking_round(struct gcl_mutator *m) {
 
 static void hs_nothing(struct gcl_mutator *t, void *ctx) { (void)t, (void)ctx; }
 
+/* Barrier on: until its roots are scanned, the thread's stores record the new value too. */
+static void hs_barrier_on(struct gcl_mutator *t, void *ctx) {
+  (void)ctx;
+  __atomic_store_n(&t->satb.shade_new, true, __ATOMIC_RELAXED);
+}
+
 static void hs_flush(struct gcl_mutator *t, void *ctx) {
   (void)ctx;
   gcl_satb_flush(t);
@@ -193,6 +204,7 @@ static void hs_roots(struct gcl_mutator *t, void *ctx) {
   gcl_satb_flush(t);
   struct cmark_stack local = {0};
   gcl_visit_roots(t, shade_root, &local);
+  __atomic_store_n(&t->satb.shade_new, false, __ATOMIC_RELAXED); /* its roots are grey now */
   if (local.n == 0) return;
   pthread_mutex_lock(&C.grey_lock);
   for (size_t i = 0; i < local.n; i++) cmark_stack_push(&gcl_cmark.grey, local.a[i]);
@@ -203,6 +215,7 @@ static void hs_roots(struct gcl_mutator *t, void *ctx) {
 static void flush_stopped(struct gcl_mutator *t, void *ctx) {
   (void)ctx;
   gcl_satb_flush(t);
+  __atomic_store_n(&t->satb.shade_new, false, __ATOMIC_RELAXED); /* attached mid-cycle */
 }
 
 /* --- remark and sweep -------------------------------------------------------------------- */
@@ -265,8 +278,8 @@ static void sweep(struct gcl_mutator *m) {
 /* Steps 1-3: barrier, roots, marking until a termination handshake finds nothing. */
 static void mark_concurrently(struct gcl_mutator *m) {
   gcl_event_phase_start("barrier-on");
-  gcl_marking_set(true);
-  gcl_handshake(m, hs_nothing, NULL);
+  if (!cmark_conc_test_no_barrier) gcl_marking_set(true);
+  gcl_handshake(m, cmark_conc_test_no_barrier ? hs_nothing : hs_barrier_on, NULL);
   gcl_event_phase_end("barrier-on");
   __atomic_add_fetch(&gcl_cmark_epoch, 1, __ATOMIC_SEQ_CST); /* allocate-black from here */
   gcl_event_phase_start("roots");
@@ -281,6 +294,7 @@ static void mark_concurrently(struct gcl_mutator *m) {
   free(local.a);
   gcl_event_roots_traced();
   gcl_event_phase_end("roots");
+  if (cmark_conc_test_after_roots) cmark_conc_test_after_roots();
   gcl_event_phase_start("mark");
   marking_round(m);
   /* Loop invariant: the last round ended with the shared stack and the handed-over

@@ -122,6 +122,11 @@ void cmark_retarget(int64_t live, bool full);
 void cmark_conc_request(struct gcl_mutator *m, bool wait);
 void cmark_conc_pace(struct gcl_mutator *m);
 void cmark_conc_finish(void);
+/* Test hooks (tests/unit/test-cmark.c): a function thread 0 calls between the root scan
+ * and marking, and a switch that leaves the barrier off (the lost-object race must then
+ * lose the object, and the remark's verifier must abort). NULL / false otherwise. */
+extern void (*cmark_conc_test_after_roots)(void);
+extern bool cmark_conc_test_no_barrier;
 
 /* Finalizable objects and weak references at termination (cmark-final.c), with the
  * world stopped: gather every thread's finalizable list (before terminate, outside the

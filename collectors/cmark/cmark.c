@@ -112,7 +112,11 @@ int gcl_collector_init(const struct gcl_init *init) {
   return 0;
 }
 
-void gcl_collector_thread_attach(struct gcl_mutator *m) { m->collector.m = m; }
+void gcl_collector_thread_attach(struct gcl_mutator *m) {
+  m->collector.m = m;
+  /* Attached while marking: its roots may never be scanned this cycle (cmark-conc.c). */
+  if (gcl_marking_is_active()) __atomic_store_n(&m->satb.shade_new, true, __ATOMIC_RELAXED);
+}
 
 void gcl_collector_thread_detach(struct gcl_mutator *m) {
   __atomic_fetch_add(&gcl_cmark.fig.allocated_black, m->collector.allocated_black, __ATOMIC_RELAXED);
