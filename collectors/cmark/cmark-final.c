@@ -56,16 +56,17 @@ void cmark_final_thread_detach(struct gcl_collector_mutator *cm) {
   cm->final_cap = 0;
 }
 
+/* Lock order: world_lock (gcl_for_each_mutator), then final_lock; grey_lock is taken
+ * after world_lock and before final_lock (cmark-conc.c), never the other way. */
 static void gather_thread(struct gcl_mutator *t, void *ctx) {
   (void)ctx;
+  pthread_mutex_lock(&final_lock);
   take_list_locked(&t->collector);
+  pthread_mutex_unlock(&final_lock);
 }
 
 void cmark_final_gather(void) {
-  if (!gcl_cmark_track_final) return;
-  pthread_mutex_lock(&final_lock);
-  gcl_for_each_mutator(gather_thread, NULL);
-  pthread_mutex_unlock(&final_lock);
+  if (gcl_cmark_track_final) gcl_for_each_mutator(gather_thread, NULL);
 }
 
 static void collect_unmarked(struct gcl_object *o, void *ctx) {
