@@ -411,8 +411,10 @@ static inline void gcl_store_move(struct gcl_mutator *m, struct gcl_object *obj,
   /* The caller's reference becomes the slot's (counted even for a deferred object). */
   if (gcl_rc_kind() == GCL_RC_BIASED && val) gcl_rc_biased_to_heap(&m->collector, val);
   struct gcl_object *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  /* SATB: the old value joins the snapshot while marking is active (barrier.h). */
-  if (gcl_barrier_kind() == GCL_BARRIER_SATB && GCL_UNLIKELY(gcl_marking_is_active()) && (old || val))
+  /* SATB: the old value joins the snapshot while marking is active, and the new one too
+   * while this thread's roots are not scanned yet (barrier.h, satb.shade_new). */
+  if (gcl_barrier_kind() == GCL_BARRIER_SATB && GCL_UNLIKELY(gcl_marking_is_active()) &&
+      (old || (val && __atomic_load_n(&m->satb.shade_new, __ATOMIC_RELAXED))))
     gcl_barrier_satb_store_slow(m, old, val);
   __atomic_store_n(slot, val, __ATOMIC_RELEASE);
   if (old && gcl_rc_thread_dec(m, old, true)) gcl_dealloc(m, old);
