@@ -112,7 +112,17 @@ int gcl_collector_init(const struct gcl_init *init) {
   return 0;
 }
 
+/* The runner gives core its --heap limit after the collectors' init, before the first
+ * thread attaches: adopt it then (cmark.limit, when set, wins). */
+static void adopt_core_limit(void) {
+  if (gcl_cmark.limit > 0 || gcl_heap_limit() <= 0) return;
+  gcl_cmark.limit = gcl_heap_limit();
+  __atomic_store_n(&gcl_cmark.trigger, (int64_t)(gcl_cmark.trigger_frac * (double)gcl_cmark.limit), __ATOMIC_RELAXED);
+}
+
 void gcl_collector_thread_attach(struct gcl_mutator *m) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, adopt_core_limit);
   m->collector.m = m;
   /* Attached while marking: its roots may never be scanned this cycle (cmark-conc.c). */
   if (gcl_marking_is_active()) __atomic_store_n(&m->satb.shade_new, true, __ATOMIC_RELAXED);
