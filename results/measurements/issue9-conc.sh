@@ -27,6 +27,6 @@ for mode in stw concurrent; do
   $G run --collector cmark --allocator segment --workload gcbench --threads 2 --scale "$S" \
     --heap-factor 2 --opt cmark.mode=$mode --repeat "$R" \
     --events "$out/issue9-conc-mmu-$mode.events.csv" --out "$out/issue9-conc-mmu-$mode.csv"
-  python3 results/plot.py --kind mmu --out "results/issue9-mmu-$mode.svg" \
+  /usr/bin/python3 results/plot.py --kind mmu --out "results/issue9-mmu-$mode.svg" \
     "$out/issue9-conc-mmu-$mode.events.csv"
 done
