@@ -445,7 +445,9 @@ void cmark_conc_pace(struct gcl_mutator *m) {
   uint64_t ticket = C.requested == C.completed ? ++C.requested : C.requested;
   pthread_cond_broadcast(&C.wake);
   pthread_mutex_unlock(&C.lock);
+  uint64_t t0 = gcl_now_ns();
   wait_for(m, ticket);
+  fig_add(&gcl_cmark.fig.paced_wait_ns, gcl_now_ns() - t0); /* a stall, not a pause */
   if (gcl_cmark.limit > 0 && gcl_stats_live_bytes() > gcl_cmark.limit) {
     fig_add(&gcl_cmark.fig.full_stw, 1); /* the last resort; over the limit after it: oom */
     cmark_collect(m, true);

@@ -43,6 +43,7 @@ struct cmark_figures {
   uint64_t remark_ns;       /* their total time (request to restart) */
   uint64_t term_rounds;     /* concurrent: termination handshakes */
   uint64_t paced_waits;     /* concurrent: mutators that waited for a cycle (pacing) */
+  uint64_t paced_wait_ns;   /* concurrent: the time they waited, all threads */
 };
 
 /* Concurrent mode (cmark-conc.c): the collector's own threads and the cycle requests.

@@ -59,6 +59,7 @@ static const struct gcl_fig_decl figures[] = {
     {"remark_s", "s", "concurrent: their total time, stop request to restart"},
     {"termination_rounds", "count", "concurrent: termination handshakes"},
     {"paced_waits", "count", "concurrent: times a mutator over the limit waited for a cycle"},
+    {"paced_wait_s", "s", "concurrent: time mutators spent in those waits, all threads (stalls, not in the pause histogram)"},
 };
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
@@ -202,4 +203,5 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_figure(r, "remark_s", (double)fig(&f->remark_ns) * 1e-9);
   gcl_report_figure_u64(r, "termination_rounds", fig(&f->term_rounds));
   gcl_report_figure_u64(r, "paced_waits", fig(&f->paced_waits));
+  gcl_report_figure(r, "paced_wait_s", (double)fig(&f->paced_wait_ns) * 1e-9);
 }
