@@ -32,7 +32,12 @@
  * hold of the lock. Whoever takes the thread's pending flag (an atomic exchange) runs the
  * callback, so it runs exactly once; an exiting thread serves its own pending flag under
  * world_lock before it leaves the list. gcl_handshake_requested makes detaching threads
- * wake the requester, as gcl_stop_requested does for a stop.
+ * wake the requester, as gcl_stop_requested does for a stop. Each callback's time is one
+ * HANDSHAKE_PAUSE event (core/event.h): that thread's pause of kind handshake.
+ *
+ * Collector-owned threads (gcl_thread_attach_collector: markers, sweepers) are registered
+ * threads like mutators, so stops park or wait for them and handshakes run for them; they
+ * are bound from the placement plan and their CPU time is summed apart at detach.
  *
  * Locks: stw_lock admits one requester at a time (taken while detached, so two requesters
  * cannot deadlock); world_lock guards the thread list, the global roots, and two condition
