@@ -33,4 +33,15 @@ int64_t gcl_allocator_committed_bytes(void);
  * allocate nor free through this allocator (it may run under the allocator's lock). */
 void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx);
 
+/* Capability heap-walk-concurrent (PROVIDES heap-walk-concurrent; its attrs header then
+ * defines GCL_ALLOCATOR_HEAP_WALK_CONCURRENT 1, which a collector tests with #if to use
+ * it, or to refuse a mode that needs it): a walk while mutators run, page by page, under
+ * no lock, with the guarantees of allocators/segment/README.md ("what a concurrent walker
+ * sees"): every block allocated before the walk and not freed before it returns is
+ * visited exactly once; blocks allocated or freed meanwhile may or may not be; memory of
+ * visited blocks stays mapped until the walk returns. visit may free blocks it was
+ * given with gcl_allocator_free(NULL, ...) (a free by no owner); it must not allocate.
+ * Returns 0, 1 when a visit returned false, or -errno. */
+int gcl_allocator_walk_concurrent(bool (*visit)(void *page, void *mem, size_t bytes, void *ctx), void *ctx);
+
 #endif

@@ -46,6 +46,14 @@ void gcl_barrier_satb_slow(struct gcl_mutator *m, struct gcl_object *old) {
   }
 }
 
+void gcl_barrier_satb_store_slow(struct gcl_mutator *m, struct gcl_object *old, struct gcl_object *val) {
+  gcl_barrier_satb_slow(m, old);
+  if (val && __atomic_load_n(&m->satb.shade_new, __ATOMIC_RELAXED)) {
+    m->satb.slow_calls--; /* one store, one slow call */
+    gcl_barrier_satb_slow(m, val);
+  }
+}
+
 void gcl_satb_flush(struct gcl_mutator *m) {
   struct gcl_satb_buffer *b = m->satb.buf;
   if (!b || b->n == 0) return;
@@ -62,6 +70,13 @@ struct gcl_satb_buffer *gcl_satb_take_all(void) {
 }
 
 void gcl_satb_buffer_free(struct gcl_satb_buffer *b) { free(b); }
+
+bool gcl_satb_pending(void) {
+  pthread_mutex_lock(&satb_lock);
+  bool any = full != NULL;
+  pthread_mutex_unlock(&satb_lock);
+  return any;
+}
 
 void gcl_satb_totals(uint64_t *slow_calls, uint64_t *entries) {
   pthread_mutex_lock(&satb_lock);

@@ -53,6 +53,12 @@ struct gcl_satb {
   struct gcl_satb_buffer *buf; /* current buffer, NULL until the first slow call */
   uint64_t slow_calls;         /* barrier slow-path calls (marking was active) */
   uint64_t entries;            /* old values recorded (non-NULL ones) */
+  bool shade_new;              /* also record the stored value: from the handshake that
+                                * turns the barrier on until this thread's roots are
+                                * scanned (a hybrid barrier, as Go's: a thread whose roots
+                                * are not scanned yet may hide a white object in a black
+                                * one); written by the collector in handshake callbacks or
+                                * with the world stopped, read by the owner */
 };
 
 /* Nonzero while a collector marks concurrently (atomic; see the invariants). */
@@ -67,6 +73,8 @@ void gcl_marking_set(bool on);
 
 /* The slow path of a SATB store: record old (non-NULL) in m's buffer. */
 void gcl_barrier_satb_slow(struct gcl_mutator *m, struct gcl_object *old);
+/* The slow path of gcl_store_move: old as above, and val too while m->satb.shade_new. */
+void gcl_barrier_satb_store_slow(struct gcl_mutator *m, struct gcl_object *old, struct gcl_object *val);
 
 /* Move m's current buffer, if it holds anything, to the global list of full buffers: the
  * owner (e.g. at detach), or a handshake callback for m. */
@@ -76,6 +84,8 @@ void gcl_satb_flush(struct gcl_mutator *m);
  * owns them and gives each back with gcl_satb_buffer_free. Thread-safe. */
 struct gcl_satb_buffer *gcl_satb_take_all(void);
 void gcl_satb_buffer_free(struct gcl_satb_buffer *b);
+/* True while some handed-over buffer waits on the global list (a termination test). */
+bool gcl_satb_pending(void);
 
 /* Totals of the SATB counters of every thread that has detached, plus the live ones the
  * caller adds itself (figures). */

@@ -6,7 +6,8 @@
  * restarted); collectors emit the rest (phases, roots and heap traced, heap size, live
  * data). Everything gclab reports about pauses is derived from this stream and from nothing
  * else, so every output agrees: the process-wide recorder of core/pause.h turns it into the
- * pause histogram (stop requested -> world restarted), the time-to-safepoint histogram
+ * pause histogram (stop requested -> world restarted, plus each thread's handshake
+ * callback as a pause of kind `handshake`), the time-to-safepoint histogram
  * (stop requested -> mutators stopped), the pause/phase log behind mmu_* and the runner's
  * --events-out file (hence the harness's --events CSV and --trace JSON), and the heap and
  * live-data sizes. Further listeners (gcl_event_listen) see the same events in the same
@@ -36,6 +37,9 @@ enum gcl_event_kind {
   GCL_EVENT_WORLD_RESTARTED,  /* the stopped mutators may run again (world.c) */
   GCL_EVENT_HEAP_RESIZED,     /* the heap's size is now `bytes` */
   GCL_EVENT_LIVE_DATA,        /* after a collection, `bytes` are live */
+  GCL_EVENT_HANDSHAKE_PAUSE,  /* one thread's handshake callback ended: t_ns is its start,
+                               * `bytes` its duration in ns (world.c; one event, so no
+                               * open-phase state: any number of threads may be in one) */
   GCL_EVENT_NKINDS
 };
 
@@ -62,6 +66,9 @@ void gcl_event_phase_end(const char *name);
 void gcl_event_world_restarted(void);
 void gcl_event_heap_resized(uint64_t bytes);
 void gcl_event_live_data(uint64_t bytes);
+/* A handshake callback that started at start_ns ran until now on the calling thread (for
+ * a parked thread: on the requester, which paused nobody but that thread). */
+void gcl_event_handshake_pause(uint64_t start_ns);
 
 uint32_t gcl_event_thread_id(void); /* the calling thread's kernel id (cached) */
 /* Whether the calling thread is between a gcl_event_phase_start and its phase_end: inside

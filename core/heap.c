@@ -359,6 +359,8 @@ void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
 
 /* --- process-wide setup --------------------------------------------------------------- */
 
+char gcl_init_invalid_reason[160];
+
 int gcl_heap_init_with(const struct gcl_heap_config *cfg) {
   /* Module option values live here for the process's lifetime: a module may keep
    * pointers into them (string options). */

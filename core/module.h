@@ -81,6 +81,13 @@ struct gcl_init {
 
 #define GCL_MODULE_MAX_OPTS 32 /* options one module may declare */
 
+/* A module's init that cannot run this cell with these options (not a failure: a pair
+ * that does not support them, e.g. cmark.mode=concurrent on an allocator without
+ * heap-walk-concurrent) writes the reason here and returns -ENOTSUP; the runner then
+ * ends the cell with status invalid:<reason>, as for a thread count the collector refuses
+ * (core/heap.c defines it; empty otherwise). */
+extern char gcl_init_invalid_reason[160];
+
 #define GCL_NONE ((void *)0)
 #define GCL_COUNT(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))
 

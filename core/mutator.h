@@ -117,6 +117,8 @@ struct gcl_mutator {
                                             * run for this thread (core/world.c) */
   struct gcl_freelists *freelists;         /* this thread's free lists (core/freelist.h);
                                             * NULL when free lists are off */
+  bool collector_owned;                    /* a collector's own thread (marker, sweeper):
+                                            * gcl_thread_attach_collector */
 };
 
 /* Core bits of gcl_mutator.safepoint_work (collectors use the bits below 1 << 24, and
@@ -153,6 +155,14 @@ int gcl_heap_init(void);       /* gcl_heap_init_with(NULL): 1 thread, default op
 void gcl_heap_finish(void);    /* after every thread detached: final collection, flushes */
 struct gcl_mutator *gcl_thread_attach(void);
 void gcl_thread_detach(struct gcl_mutator *m);
+/* A collector's own thread (marker, sweeper) attaches with this instead: it is a
+ * registered thread like a mutator (stops park or wait for it, handshakes run for it),
+ * flagged collector_owned, bound to entry k (mod its length) of the placement plan, and
+ * its CPU time (CLOCK_THREAD_CPUTIME_ID at detach) goes to gcl_collector_threads_cpu_ns,
+ * not to the mutators'. It detaches with gcl_thread_detach. */
+struct gcl_mutator *gcl_thread_attach_collector(unsigned k);
+uint64_t gcl_collector_threads_cpu_ns(void); /* of the collector threads that detached */
+unsigned gcl_collector_threads(void);        /* collector threads attached so far */
 
 void gcl_safepoint_slow(struct gcl_mutator *m);
 void gcl_poll_slow(struct gcl_mutator *m); /* gcl_poll's: suspend for the stop in progress */
@@ -172,7 +182,8 @@ void gcl_start_the_world(struct gcl_mutator *m);
  * world, start a handshake, block, or call gcl_for_each_mutator; it may run under the
  * thread-list lock. One stop or handshake runs at a time. Emits phase "handshake" on the
  * requester (request to the last acknowledgement: the handshake's time to safepoint) and
- * phase "handshake-callback" around each callback on the thread that runs it. fn may see a
+ * one event HANDSHAKE_PAUSE per callback (its time: that thread's pause of kind
+ * `handshake`, core/event.h) on the thread that runs it. fn may see a
  * thread that is still attaching (before its allocator and collector attach hooks ran) or
  * already exiting (after its detach hooks), and may run on a requester that is offline for
  * QSBR: it must not use gcl_load_strong or other optimistic reads. Handshakes are served
@@ -406,9 +417,11 @@ static inline void gcl_store_move(struct gcl_mutator *m, struct gcl_object *obj,
   /* The caller's reference becomes the slot's (counted even for a deferred object). */
   if (gcl_rc_kind() == GCL_RC_BIASED && val) gcl_rc_biased_to_heap(&m->collector, val);
   struct gcl_object *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
-  /* SATB: the old value joins the snapshot while marking is active (barrier.h). */
-  if (gcl_barrier_kind() == GCL_BARRIER_SATB && GCL_UNLIKELY(gcl_marking_is_active()) && old)
-    gcl_barrier_satb_slow(m, old);
+  /* SATB: the old value joins the snapshot while marking is active, and the new one too
+   * while this thread's roots are not scanned yet (barrier.h, satb.shade_new). */
+  if (gcl_barrier_kind() == GCL_BARRIER_SATB && GCL_UNLIKELY(gcl_marking_is_active()) &&
+      (old || (val && __atomic_load_n(&m->satb.shade_new, __ATOMIC_RELAXED))))
+    gcl_barrier_satb_store_slow(m, old, val);
   __atomic_store_n(slot, val, __ATOMIC_RELEASE);
   if (old && gcl_rc_thread_dec(m, old, true)) gcl_dealloc(m, old);
 }

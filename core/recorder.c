@@ -3,7 +3,10 @@
  * core/event.h into the pause and time-to-safepoint histograms, the heap sizes and the
  * pause/phase log. It is the only writer of all of them, so they agree by construction:
  * every stop adds exactly one pause and one ttsp to the histograms, and (log not full) one
- * "pause" entry and, logging every kind, one "ttsp" entry with the same start.
+ * "pause" entry and, logging every kind, one "ttsp" entry with the same start; every
+ * handshake callback (HANDSHAKE_PAUSE, one event: no open state, so a handshake over any
+ * number of threads cannot overflow the open phases) adds one pause and, logging every
+ * kind, one "handshake" entry.
  *
  * Invariants (checked: a violation is an emitter bug and aborts): at most one stop is open
  * (world.c serialises requesters); MUTATORS_STOPPED and WORLD_RESTARTED come only inside a
@@ -112,6 +115,12 @@ void gcl_recorder_event(const struct gcl_event *e) {
   case GCL_EVENT_HEAP_RESIZED:
     sizes.heap_bytes = e->bytes;
     if (e->bytes > sizes.heap_bytes_max) sizes.heap_bytes_max = e->bytes;
+    break;
+  case GCL_EVENT_HANDSHAKE_PAUSE:
+    /* A thread's handshake callback: its own pause (kind handshake), not a world pause,
+     * so it is in the histogram and logged under its kind, never as "pause" (mmu_*). */
+    gcl_pause_hist_add(&pauses, e->bytes);
+    log_add("handshake", e->t_ns, e->bytes, e->thread);
     break;
   case GCL_EVENT_LIVE_DATA:
     sizes.live_bytes = e->bytes;

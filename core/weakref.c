@@ -216,6 +216,13 @@ void gcl_weakref_clear_deferred(struct gcl_object *obj, struct gcl_weakref_pendi
   pthread_mutex_unlock(&wr_lock);
 }
 
+void gcl_weakref_for_each_referent(void (*fn)(struct gcl_object *o, void *ctx), void *ctx) {
+  pthread_mutex_lock(&wr_lock);
+  for (size_t i = 0; i < cap; i++)
+    if (table[i].key) fn(table[i].key, ctx);
+  pthread_mutex_unlock(&wr_lock);
+}
+
 void gcl_weakref_run_callbacks(struct gcl_mutator *m, struct gcl_weakref_pending *p) {
   for (;;) {
     pthread_mutex_lock(&wr_lock);

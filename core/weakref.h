@@ -68,6 +68,10 @@ void gcl_weakref_clear(struct gcl_mutator *m, struct gcl_object *obj);
 /* Clear obj's handles now and queue their callbacks on *p (initialised to {NULL, NULL}).
  * No-op for an object without GCL_OBJ_WEAKREFD. */
 void gcl_weakref_clear_deferred(struct gcl_object *obj, struct gcl_weakref_pending *p);
+/* Call fn(referent, ctx) for every object that has weak references (a tracing collector
+ * that knows no garbage list, with the world stopped: cmark's concurrent mode). Runs under
+ * the table's lock: fn must not call any gcl_weakref_* function. */
+void gcl_weakref_for_each_referent(void (*fn)(struct gcl_object *o, void *ctx), void *ctx);
 /* Run and empty the callbacks queued on *p. */
 void gcl_weakref_run_callbacks(struct gcl_mutator *m, struct gcl_weakref_pending *p);
 

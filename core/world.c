@@ -35,7 +35,12 @@
  * hold of the lock. Whoever takes the thread's pending flag (an atomic exchange) runs the
  * callback, so it runs exactly once; an exiting thread serves its own pending flag under
  * world_lock before it leaves the list. gcl_handshake_requested makes detaching threads
- * wake the requester, as gcl_stop_requested does for a stop.
+ * wake the requester, as gcl_stop_requested does for a stop. Each callback's time is one
+ * HANDSHAKE_PAUSE event (core/event.h): that thread's pause of kind handshake.
+ *
+ * Collector-owned threads (gcl_thread_attach_collector: markers, sweepers) are registered
+ * threads like mutators, so stops park or wait for them and handshakes run for them; they
+ * are bound from the placement plan and their CPU time is summed apart at detach.
  *
  * Locks: stw_lock admits one requester at a time (taken while detached, so two requesters
  * cannot deadlock); world_lock guards the thread list, the global roots, and two condition
@@ -66,6 +71,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "allocator.h"
@@ -74,6 +80,7 @@
 #include "gil.h"
 #include "mutator.h"
 #include "pause.h"
+#include "placement.h"
 #include "tsan.h"
 
 int gcl_stop_requested;
@@ -238,8 +245,29 @@ struct gcl_mutator *gcl_thread_attach(void) {
   return m;
 }
 
+static uint64_t collector_cpu_ns;   /* CPU time of detached collector threads (atomic) */
+static unsigned collector_threads; /* collector threads attached so far (atomic) */
+
+struct gcl_mutator *gcl_thread_attach_collector(unsigned k) {
+  unsigned n = 0;
+  if (gcl_placement_current(&n) && n > 0) gcl_placement_apply_thread(k % n);
+  struct gcl_mutator *m = gcl_thread_attach();
+  m->collector_owned = true;
+  __atomic_add_fetch(&collector_threads, 1, __ATOMIC_RELAXED);
+  return m;
+}
+
+uint64_t gcl_collector_threads_cpu_ns(void) { return __atomic_load_n(&collector_cpu_ns, __ATOMIC_RELAXED); }
+unsigned gcl_collector_threads(void) { return __atomic_load_n(&collector_threads, __ATOMIC_RELAXED); }
+
 void gcl_thread_detach(struct gcl_mutator *m) {
   GCL_ASSERT_ALWAYS(m->blocking_depth == 0 && m->frames == NULL);
+  if (m->collector_owned) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    __atomic_add_fetch(&collector_cpu_ns, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+                       __ATOMIC_RELAXED);
+  }
   gcl_collector_thread_detach(m);
   gcl_freelist_thread_exit(m); /* before the allocator's detach: the lists go back to it */
   gcl_heap_thread_flush(m);
@@ -270,11 +298,12 @@ static struct {
   unsigned remaining;                           /* callbacks not yet run, under world_lock */
 } hs;
 
-/* Run the handshake's callback for t (on t itself, or on its behalf), timed as a phase. */
+/* Run the handshake's callback for t (on t itself, or on its behalf): t's pause of kind
+ * handshake (one event at the end, core/event.h). */
 static void handshake_run(struct gcl_mutator *t, void (*fn)(struct gcl_mutator *, void *), void *ctx) {
-  gcl_event_phase_start("handshake-callback");
+  uint64_t t0 = gcl_now_ns();
   fn(t, ctx);
-  gcl_event_phase_end("handshake-callback");
+  gcl_event_handshake_pause(t0);
 }
 
 /* With world_lock held: if t's callback is still pending, run it now and acknowledge. */

@@ -404,6 +404,11 @@ int main(int argc, char **argv) {
   struct gcl_heap_config hc = {ctx.threads, o.collector_opts, o.allocator_opts, o.gil,
                                (uint64_t)(o.gil_interval_ms * 1000 + 0.5), o.freelists};
   int rc = gcl_heap_init_with(&hc);
+  if (rc == -ENOTSUP && gcl_init_invalid_reason[0]) { /* core/module.h */
+    gcl_report_strf(&rep, "status", "invalid:%s", gcl_init_invalid_reason);
+    gcl_report_end(&rep);
+    return 0;
+  }
   if (rc != 0) {
     gcl_report_strf(&rep, "status", "error:heap init failed (%s)", strerror(-rc));
     gcl_report_end(&rep);

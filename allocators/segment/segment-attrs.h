@@ -154,7 +154,11 @@ void gcl_segment_large_free(void *p, size_t bytes);
  *  - the memory of every visited block stays mapped until the walk returns (it may have
  *    been freed and reused meanwhile: its contents are the visitor's risk, and its first
  *    word is never written by the allocator).
- * visit must not allocate or free through this allocator. */
+ * visit must not allocate through this allocator; it may free a block it was given as a
+ * free by no owner (gcl_allocator_free(NULL, ...): a push onto the page's thread_free,
+ * which changes neither the bitmap the walk reads nor any mapping). It is also core's
+ * gcl_allocator_walk_concurrent (core/allocator.h). */
+#define GCL_ALLOCATOR_HEAP_WALK_CONCURRENT 1
 int gcl_segment_walk_concurrent(bool (*visit)(void *page, void *mem, size_t bytes, void *ctx),
                                 void *ctx);
 

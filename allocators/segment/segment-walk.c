@@ -79,6 +79,11 @@ int gcl_segment_walk_concurrent(bool (*visit)(void *page, void *mem, size_t byte
   return walk(false, visit, ctx);
 }
 
+/* Capability heap-walk-concurrent under core's neutral name (core/allocator.h). */
+int gcl_allocator_walk_concurrent(bool (*visit)(void *page, void *mem, size_t bytes, void *ctx), void *ctx) {
+  return walk(false, visit, ctx);
+}
+
 struct stopped_visit {
   void (*visit)(void *mem, size_t bytes, void *ctx); /* the caller's visitor */
   void *ctx;                                         /* its argument */

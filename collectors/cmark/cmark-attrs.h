@@ -10,12 +10,18 @@
  *    marked iff its gcl_word equals the current epoch (gcl_cmark_epoch), so a cycle starts
  *    by incrementing the epoch and no clearing pass exists; CMARK_FREED marks a block
  *    whose object was freed but whose memory the verifier still quarantines;
- *  - allocation colour: gcl_collector_on_alloc stores gcl_cmark_alloc_colour, which is
- *    the epoch while marking (allocate-black) and 0 (white) otherwise.
+ *  - allocation colour: gcl_collector_on_alloc stores the current epoch, always: an object
+ *    allocated during a cycle (marking or sweeping) is black, one allocated between cycles
+ *    holds the last cycle's epoch and is white for the next one. A word of 0 is a block not
+ *    yet initialised (the concurrent sweep skips it), never a live object;
+ *  - finalizable objects: in concurrent mode an object whose type has a finalizer is noted
+ *    in its thread's list (cold call), so that termination finds the unmarked ones without
+ *    a heap walk (cmark-final.c).
  *
- * Invariants: gcl_word of a live object is 0 or an epoch <= the current one; only the
- * collector (markers, the sweep) and the allocation hook write it. No macros change this
- * header. */
+ * Invariants: gcl_word of a live object is an epoch in [CMARK_FIRST_EPOCH, current]; only
+ * the collector (markers, the sweep) and the allocation hook write it. Epochs stay far
+ * below any heap address, so a word at or above the current epoch that is not the epoch
+ * is no object's (a freed block's allocator link). No macros change this header. */
 #ifndef GCL_CMARK_ATTRS_H
 #define GCL_CMARK_ATTRS_H
 
@@ -25,19 +31,23 @@
 #define GCL_COLLECTOR_NAME "cmark"
 #define GCL_COLLECTOR_PREFIX_SIZE 0
 
-#define CMARK_WHITE ((uintptr_t)0) /* allocated outside marking: unmarked in every epoch */
+#define CMARK_UNINIT ((uintptr_t)0) /* a block whose object is not initialised yet */
 #define CMARK_FREED ((uintptr_t)1) /* freed; memory held by the verifier's quarantine */
 #define CMARK_FIRST_EPOCH ((uintptr_t)2)
 
 struct gcl_mutator;
 
 struct gcl_collector_mutator {
-  struct gcl_mutator *m;     /* the thread this state belongs to (set at attach) */
-  uint64_t allocated_black;  /* objects this thread allocated while marking was active */
+  struct gcl_mutator *m;        /* the thread this state belongs to (set at attach) */
+  uint64_t allocated_black;     /* objects this thread allocated while marking was active */
+  struct gcl_object **final;    /* concurrent mode: finalizable objects it allocated */
+  size_t final_n, final_cap;    /* their number and the array's capacity */
 };
 
-extern uintptr_t gcl_cmark_epoch;        /* the current mark value (atomic) */
-extern uintptr_t gcl_cmark_alloc_colour; /* CMARK_WHITE, or the epoch while marking (atomic) */
+extern uintptr_t gcl_cmark_epoch; /* the current mark value (atomic) */
+extern int gcl_cmark_track_final; /* concurrent mode: note finalizable objects (set in init) */
+/* Cold: append o to cm's finalizable list (cmark-final.c). */
+void gcl_cmark_note_finalizable(struct gcl_collector_mutator *cm, struct gcl_object *o);
 
 static inline enum gcl_rc_kind gcl_rc_kind(void) { return GCL_RC_NONE; }
 static inline enum gcl_barrier_kind gcl_barrier_kind(void) { return GCL_BARRIER_SATB; }
@@ -46,10 +56,9 @@ static inline bool gcl_collects_cycles(void) { return true; }
 
 static inline void gcl_collector_on_alloc(struct gcl_collector_mutator *cm, struct gcl_object *o,
                                           const struct gcl_type *t) {
-  (void)t;
-  uintptr_t c = __atomic_load_n(&gcl_cmark_alloc_colour, __ATOMIC_RELAXED);
-  if (GCL_UNLIKELY(c != CMARK_WHITE)) cm->allocated_black++;
-  __atomic_store_n(&o->gcl_word, c, __ATOMIC_RELAXED);
+  if (GCL_UNLIKELY(gcl_marking_is_active())) cm->allocated_black++;
+  __atomic_store_n(&o->gcl_word, __atomic_load_n(&gcl_cmark_epoch, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+  if (GCL_UNLIKELY(t->finalize != NULL) && gcl_cmark_track_final) gcl_cmark_note_finalizable(cm, o);
 }
 
 static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struct gcl_object *o) {

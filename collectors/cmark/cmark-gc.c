@@ -34,8 +34,7 @@
 #include "stats.h"
 #include "weakref.h"
 
-uintptr_t gcl_cmark_epoch = CMARK_FIRST_EPOCH - 1; /* the first cycle makes it FIRST */
-uintptr_t gcl_cmark_alloc_colour = CMARK_WHITE;
+uintptr_t gcl_cmark_epoch = CMARK_FIRST_EPOCH; /* objects before the first cycle hold it */
 
 void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o) {
   if (GCL_UNLIKELY(s->n == s->cap)) {
@@ -56,37 +55,35 @@ bool cmark_is_marked(const struct gcl_object *o) {
   return __atomic_load_n(&o->gcl_word, __ATOMIC_RELAXED) == __atomic_load_n(&gcl_cmark_epoch, __ATOMIC_RELAXED);
 }
 
-void cmark_shade(struct gcl_object *o) {
+bool cmark_try_mark(struct gcl_object *o) {
   uintptr_t e = __atomic_load_n(&gcl_cmark_epoch, __ATOMIC_RELAXED);
   uintptr_t w = __atomic_load_n(&o->gcl_word, __ATOMIC_RELAXED);
-  if (w == e) return;
+  if (w == e) return false;
   GCL_ASSERT(w != CMARK_FREED);
   /* The CAS makes exactly one marker grey the object (markers > 1). */
-  if (!__atomic_compare_exchange_n(&o->gcl_word, &w, e, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return;
-  cmark_stack_push(&gcl_cmark.grey, o);
+  return __atomic_compare_exchange_n(&o->gcl_word, &w, e, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
-static void shade_slot(struct gcl_object **slot, void *ctx) {
+void cmark_shade(struct gcl_object *o) {
+  if (cmark_try_mark(o)) cmark_stack_push(&gcl_cmark.grey, o);
+}
+
+void cmark_shade_slot(struct gcl_object **slot, void *ctx) {
   (void)ctx;
   struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
   if (o) cmark_shade(o);
 }
 
 void cmark_mark_begin(bool barrier) {
-  uintptr_t e = __atomic_add_fetch(&gcl_cmark_epoch, 1, __ATOMIC_SEQ_CST);
-  if (barrier) {
-    __atomic_store_n(&gcl_cmark_alloc_colour, e, __ATOMIC_SEQ_CST);
-    gcl_marking_set(true);
-  }
+  /* Barrier first, then the new epoch (allocate-black): see cmark-conc.c's order. */
+  if (barrier) gcl_marking_set(true);
+  __atomic_add_fetch(&gcl_cmark_epoch, 1, __ATOMIC_SEQ_CST);
 }
 
-void cmark_mark_end(void) {
-  gcl_marking_set(false);
-  __atomic_store_n(&gcl_cmark_alloc_colour, CMARK_WHITE, __ATOMIC_SEQ_CST);
-}
+void cmark_mark_end(void) { gcl_marking_set(false); }
 
 /* Shade every entry of the SATB buffers handed over so far; true if there were any. */
-static bool drain_satb(void) {
+bool cmark_drain_satb(void) {
   struct gcl_satb_buffer *b = gcl_satb_take_all();
   bool any = b != NULL;
   while (b) {
@@ -107,22 +104,22 @@ void cmark_mark_drain(void) {
   do {
     while (g->n > 0) {
       struct gcl_object *o = g->a[--g->n];
-      gcl_trace(o, shade_slot, NULL);
+      gcl_trace(o, cmark_shade_slot, NULL);
       blackened++;
     }
-  } while (drain_satb() || g->n > 0);
+  } while (cmark_drain_satb() || g->n > 0);
   fig_add(&gcl_cmark.fig.marked, blackened);
 }
 
 static void shade_thread_roots(struct gcl_mutator *t, void *ctx) {
   (void)ctx;
   gcl_satb_flush(t); /* its buffer joins the snapshot */
-  gcl_visit_roots(t, shade_slot, NULL);
+  gcl_visit_roots(t, cmark_shade_slot, NULL);
 }
 
 static void shade_roots(void) {
   gcl_for_each_mutator(shade_thread_roots, NULL);
-  gcl_visit_global_roots(shade_slot, NULL);
+  gcl_visit_global_roots(cmark_shade_slot, NULL);
   struct cmark_stack *f = &gcl_cmark.finalize;
   for (size_t i = 0; i < f->n; i++) cmark_shade(f->a[i]);
   gcl_event_roots_traced();
@@ -130,12 +127,15 @@ static void shade_roots(void) {
 
 /* --- the heap walk: garbage, weak references, resurrection -------------------------------- */
 
+bool cmark_is_garbage(const struct gcl_object *o) {
+  uintptr_t w = __atomic_load_n(&o->gcl_word, __ATOMIC_RELAXED);
+  return w >= CMARK_FIRST_EPOCH && w < __atomic_load_n(&gcl_cmark_epoch, __ATOMIC_RELAXED);
+}
+
 static void find_garbage(void *mem, size_t bytes, void *ctx) {
   (void)bytes, (void)ctx;
   struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
-  uintptr_t w = __atomic_load_n(&o->gcl_word, __ATOMIC_RELAXED);
-  if (w == CMARK_FREED || w == gcl_cmark_epoch) return;
-  cmark_stack_push(&gcl_cmark.garbage, o);
+  if (cmark_is_garbage(o)) cmark_stack_push(&gcl_cmark.garbage, o);
 }
 
 /* Clear the garbage's weak references (callbacks queued on *weak) and resurrect the
@@ -161,14 +161,15 @@ static void weak_and_finalizers(struct gcl_weakref_pending *weak) {
   fig_add(&gcl_cmark.fig.weak_cleared, cleared);
 }
 
-/* Free every garbage object the resurrection left unmarked; returns bytes freed. */
-static void sweep_garbage(void) {
+/* Free every object of the garbage list that is still garbage (not resurrected, not a
+ * block whose allocation was in flight when the concurrent walk read it). */
+void cmark_sweep_garbage(void) {
   struct cmark_stack *g = &gcl_cmark.garbage;
   struct gcl_thread_stats st = {0};
   uint64_t n = 0;
   for (size_t i = 0; i < g->n; i++) {
     struct gcl_object *o = g->a[i];
-    if (cmark_is_marked(o)) continue; /* resurrected */
+    if (!cmark_is_garbage(o)) continue; /* resurrected, or allocated during the walk */
     gcl_free_unowned(&st, o);
     n++;
   }
@@ -179,7 +180,7 @@ static void sweep_garbage(void) {
 }
 
 /* After the restart: callbacks, then finalizers (m is attached, the world runs). */
-static void run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *weak) {
+void cmark_run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *weak) {
   gcl_event_phase_start("finalize");
   gcl_weakref_run_callbacks(m, weak);
   struct cmark_stack *f = &gcl_cmark.finalize;
@@ -208,13 +209,14 @@ static void cycle_stopped(struct gcl_mutator *m, struct gcl_weakref_pending *wea
   gcl_event_phase_start("weak-finalize");
   gcl_allocator_walk(find_garbage, NULL);
   weak_and_finalizers(weak);
+  cmark_final_prune(); /* concurrent mode's lists: drop what this sweep may free */
   gcl_event_heap_traced();
   gcl_event_phase_end("weak-finalize");
   if (GCL_VERIFY) cmark_verify_marked();
   cmark_mark_end();
   uint64_t t1 = gcl_now_ns();
   gcl_event_phase_start("sweep");
-  sweep_garbage();
+  cmark_sweep_garbage();
   gcl_event_phase_end("sweep");
   uint64_t t2 = gcl_now_ns();
   gcl_start_the_world(m);
@@ -224,10 +226,11 @@ static void cycle_stopped(struct gcl_mutator *m, struct gcl_weakref_pending *wea
 
 /* The next trigger, after a cycle left `live` bytes: a share of the limit, or grow-by-
  * factor without one. A heap over its limit after a full collection is out of memory. */
-static void retarget(int64_t live) {
+void cmark_retarget(int64_t live, bool full) {
   int64_t lim = gcl_cmark.limit, trig;
   if (lim > 0) {
-    if (live > lim) gcl_heap_out_of_memory(live);
+    if (live > lim && full) gcl_heap_out_of_memory(live);
+    if (live > lim) live = lim; /* concurrent: the pacing falls back to a full collection */
     trig = (int64_t)(gcl_cmark.trigger_frac * (double)lim);
     if (live >= trig) trig = live + (lim - live) / 2; /* room to allocate before the next */
   } else {
@@ -254,10 +257,10 @@ bool cmark_collect(struct gcl_mutator *m, bool explicit) {
   cycle_stopped(m, &weak);
   int64_t live = gcl_stats_live_bytes();
   gcl_event_live_data((uint64_t)(live > 0 ? live : 0));
-  run_finalizers(m, &weak);
+  cmark_run_finalizers(m, &weak);
   fig_add(&gcl_cmark.fig.cycles, 1);
   fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
-  retarget(live);
+  cmark_retarget(live, true);
   in_cycle = false;
   pthread_mutex_unlock(&gcl_cmark.gc_lock);
   return true;

@@ -37,11 +37,39 @@ struct cmark_figures {
   uint64_t gc_ns;           /* whole cycles, finalizers included */
   uint64_t allocated_black; /* of threads that detached */
   uint64_t verified;        /* GCL_VERIFY: reachable objects the termination check saw */
+  uint64_t marker_cpu_ns;   /* concurrent: marker threads' CPU time while marking */
+  uint64_t sweeper_cpu_ns;  /* concurrent: the sweeping thread's CPU time in the sweep */
+  uint64_t remarks;         /* concurrent: stop-the-world remarks (one per cycle) */
+  uint64_t remark_ns;       /* their total time (request to restart) */
+  uint64_t term_rounds;     /* concurrent: termination handshakes */
+  uint64_t paced_waits;     /* concurrent: mutators that waited for a cycle (pacing) */
+  uint64_t paced_wait_ns;   /* concurrent: the time they waited, all threads */
 };
+
+/* Concurrent mode (cmark-conc.c): the collector's own threads and the cycle requests.
+ * Thread 0 drives each cycle (handshakes, remark, sweep, finalizers) and marks; threads
+ * 1..markers-1 only mark. Everything below is under `lock` unless marked atomic. */
+struct cmark_conc {
+  pthread_mutex_t lock;     /* requests, completion, the marking round */
+  pthread_cond_t wake;      /* thread 0: a request; markers: a new round, or quit */
+  pthread_cond_t done;      /* a cycle completed, or a round's markers all went idle */
+  pthread_t *tids;          /* the collector threads (markers of them) */
+  unsigned markers;         /* cmark.markers */
+  bool started, quit;       /* threads running; asked to exit */
+  uint64_t requested;       /* cycles asked for (tickets) */
+  uint64_t completed;       /* every ticket <= this was served by a cycle that started after it */
+  int running;              /* a concurrent cycle is in progress (atomic) */
+  uint64_t round;           /* marking rounds started (markers join each) */
+  unsigned busy;            /* markers (thread 0 included) still draining this round */
+  pthread_mutex_t grey_lock; /* the shared grey stack gcl_cmark.grey while markers run */
+};
+
+extern struct cmark_conc gcl_cmark_conc;
 
 struct cmark {
   pthread_mutex_t gc_lock;        /* one cycle at a time */
   enum cmark_mode mode;           /* cmark.mode */
+  unsigned markers;               /* cmark.markers (concurrent mode) */
   double trigger_frac;            /* cmark.trigger: a cycle at this share of the limit */
   double grow;                    /* cmark.grow: no limit: next trigger = live x grow */
   int64_t min_trigger;            /* cmark.min_heap: no limit: the smallest trigger */
@@ -56,7 +84,8 @@ struct cmark {
 
 extern struct cmark gcl_cmark;
 
-#define CMARK_WORK_COLLECT 0x1 /* gcl_mutator.safepoint_work: run a cycle here */
+#define CMARK_WORK_COLLECT 0x1 /* gcl_mutator.safepoint_work: run (stw) or ask for a cycle */
+#define CMARK_WORK_PACE 0x2    /* concurrent: over the limit; wait for the cycle, else stw */
 
 void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o);
 
@@ -72,6 +101,43 @@ void cmark_shade(struct gcl_object *o);
 void cmark_mark_drain(void);
 void cmark_mark_end(void);
 bool cmark_is_marked(const struct gcl_object *o);
+
+/* Shared by both modes (cmark-gc.c): mark o if white (one CAS; true: the caller greys it);
+ * the visitor that shades a slot's value onto gcl_cmark.grey; shade every SATB buffer
+ * handed over (true if there was one); "o is garbage" (its word is an older epoch: not
+ * marked, not freed, not a block in flight); free the garbage list's objects that are
+ * still garbage; callbacks and finalizers after a cycle; the next trigger (full: a heap
+ * over its limit is oom). */
+bool cmark_try_mark(struct gcl_object *o);
+void cmark_shade_slot(struct gcl_object **slot, void *ctx);
+bool cmark_drain_satb(void);
+bool cmark_is_garbage(const struct gcl_object *o);
+void cmark_sweep_garbage(void);
+struct gcl_weakref_pending;
+void cmark_run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *weak);
+void cmark_retarget(int64_t live, bool full);
+
+/* Concurrent mode (cmark-conc.c): ask for a cycle (wait: until one that started after
+ * the request completed; m attached, waits detached); the pacing of a thread over the
+ * limit; start the threads' work at init; stop and join them at finish. */
+void cmark_conc_request(struct gcl_mutator *m, bool wait);
+void cmark_conc_pace(struct gcl_mutator *m);
+void cmark_conc_finish(void);
+/* Test hooks (tests/unit/test-cmark.c): a function thread 0 calls between the root scan
+ * and marking, and a switch that leaves the barrier off (the lost-object race must then
+ * lose the object, and the remark's verifier must abort). NULL / false otherwise. */
+extern void (*cmark_conc_test_after_roots)(void);
+extern bool cmark_conc_test_no_barrier;
+
+/* Finalizable objects and weak references at termination (cmark-final.c), with the
+ * world stopped: gather every thread's finalizable list (before terminate, outside the
+ * grey lock: it takes world_lock); clear the weak references of
+ * unmarked referents (callbacks queued on *weak); resurrect unmarked finalizable objects
+ * (flag, shade, finalize list) and drop from the lists what is finalized or garbage. */
+void cmark_final_gather(void);
+void cmark_final_terminate(struct gcl_weakref_pending *weak);
+void cmark_final_prune(void);
+void cmark_final_thread_detach(struct gcl_collector_mutator *cm);
 
 /* GCL_VERIFY builds: with the world stopped after marking, check that every object
  * reachable from the roots is marked (cmark-verify.c); aborts with a message if not. */

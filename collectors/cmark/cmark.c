@@ -27,8 +27,9 @@ struct cmark gcl_cmark = {.gc_lock = PTHREAD_MUTEX_INITIALIZER, .auto_collect = 
 
 static const struct gcl_opt_decl options[] = {
     {"mode", GCL_OPT_ENUM, "stw", NULL, NULL, "stw|concurrent",
-     "stw: mark and sweep with the world stopped; concurrent: not implemented yet (refused)"},
-    {"markers", GCL_OPT_INT, "1", "1", "64", NULL, "marker threads (concurrent mode; stw marks on the requester)"},
+     "stw: mark and sweep with the world stopped; concurrent: mark and sweep on cmark's own threads while mutators run"},
+    {"markers", GCL_OPT_INT, "1", "1", "64", NULL,
+     "marker threads (concurrent mode; the first also drives the cycle and sweeps; stw marks on the requester)"},
     {"trigger", GCL_OPT_DOUBLE, "0.75", "0.05", "1", NULL,
      "with a heap limit: a cycle starts when live bytes cross this share of it"},
     {"limit", GCL_OPT_SIZE, "0", "0", NULL, NULL,
@@ -51,33 +52,56 @@ static const struct gcl_fig_decl figures[] = {
     {"mark_s", "s", "time in marking (roots, drain, weak references, resurrection)"},
     {"sweep_s", "s", "time in the sweep"},
     {"limit_bytes", "bytes", "the heap limit cmark enforced (absent: none)"},
+    {"marker_cpu_s", "s", "concurrent: CPU time of the marker threads while marking"},
+    {"sweeper_cpu_s", "s", "concurrent: CPU time of the sweeping thread in the sweep"},
+    {"collector_threads_cpu_s", "s", "concurrent: whole CPU time of cmark's own threads (core's count)"},
+    {"remarks", "count", "concurrent: stop-the-world remarks (one per concurrent cycle)"},
+    {"remark_s", "s", "concurrent: their total time, stop request to restart"},
+    {"termination_rounds", "count", "concurrent: termination handshakes"},
+    {"paced_waits", "count", "concurrent: times a mutator over the limit waited for a cycle"},
+    {"paced_wait_s", "s", "concurrent: time mutators spent in those waits, all threads (stalls, not in the pause histogram)"},
 };
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
-/* gcl_heap_flush_hook: past the trigger (or the limit), ask this thread for a cycle. */
+/* gcl_heap_flush_hook: past the trigger (or the limit), ask this thread for a cycle; in
+ * concurrent mode, past the limit, ask it to pace itself (cmark_conc_pace). */
 static void flush_hook(struct gcl_mutator *m, int64_t live) {
   if (!m) return;
   bool over_limit = gcl_cmark.limit > 0 && live > gcl_cmark.limit;
   if (live <= __atomic_load_n(&gcl_cmark.trigger, __ATOMIC_RELAXED)) return;
   if (!over_limit && !__atomic_load_n(&gcl_cmark.auto_collect, __ATOMIC_RELAXED)) return;
-  __atomic_fetch_or(&m->safepoint_work, CMARK_WORK_COLLECT, __ATOMIC_RELEASE);
+  int bit = over_limit && gcl_cmark.mode == CMARK_MODE_CONCURRENT ? CMARK_WORK_PACE : CMARK_WORK_COLLECT;
+  __atomic_fetch_or(&m->safepoint_work, bit, __ATOMIC_RELEASE);
 }
 
-/* gcl_safepoint_handler: run the cycle asked for, unless another thread just ran one. */
+/* gcl_safepoint_handler: run (stw) or ask for (concurrent) the cycle asked for, unless
+ * another thread just ran one; pace a thread over the limit. */
 static void safepoint_handler(struct gcl_mutator *m) {
-  int work = __atomic_fetch_and(&m->safepoint_work, ~CMARK_WORK_COLLECT, __ATOMIC_ACQ_REL);
-  if (!(work & CMARK_WORK_COLLECT)) return;
-  if (gcl_stats_live_bytes() <= __atomic_load_n(&gcl_cmark.trigger, __ATOMIC_RELAXED)) return;
-  cmark_collect(m, false);
+  int work = __atomic_fetch_and(&m->safepoint_work, ~(CMARK_WORK_COLLECT | CMARK_WORK_PACE), __ATOMIC_ACQ_REL);
+  if (!(work & (CMARK_WORK_COLLECT | CMARK_WORK_PACE))) return;
+  int64_t live = gcl_stats_live_bytes();
+  if (live <= __atomic_load_n(&gcl_cmark.trigger, __ATOMIC_RELAXED)) return;
+  if (gcl_cmark.mode == CMARK_MODE_STW)
+    cmark_collect(m, false);
+  else if ((work & CMARK_WORK_PACE) && gcl_cmark.limit > 0 && live > gcl_cmark.limit)
+    cmark_conc_pace(m);
+  else
+    cmark_conc_request(m, false);
 }
 
 int gcl_collector_init(const struct gcl_init *init) {
   const union gcl_opt_value *o = init->opts;
+#if !GCL_ALLOCATOR_HEAP_WALK_CONCURRENT
   if (o[0].e == CMARK_MODE_CONCURRENT) {
-    fprintf(stderr, "cmark: cmark.mode=concurrent is not implemented yet; use cmark.mode=stw\n");
+    snprintf(gcl_init_invalid_reason, sizeof gcl_init_invalid_reason,
+             "cmark.mode=concurrent needs an allocator with heap-walk-concurrent; %s has only the world-stopped walk",
+             gcl_allocator_module.name);
     return -ENOTSUP;
   }
+#endif
   gcl_cmark.mode = (enum cmark_mode)o[0].e;
+  gcl_cmark.markers = (unsigned)o[1].i;
+  gcl_cmark_track_final = gcl_cmark.mode == CMARK_MODE_CONCURRENT;
   gcl_cmark.trigger_frac = o[2].d;
   gcl_cmark.limit = o[3].u > 0 ? (int64_t)o[3].u : gcl_heap_limit();
   gcl_cmark.grow = o[4].d;
@@ -89,20 +113,42 @@ int gcl_collector_init(const struct gcl_init *init) {
   return 0;
 }
 
-void gcl_collector_thread_attach(struct gcl_mutator *m) { m->collector.m = m; }
+/* The runner gives core its --heap limit after the collectors' init, before the first
+ * thread attaches: adopt it then (cmark.limit, when set, wins). */
+static void adopt_core_limit(void) {
+  if (gcl_cmark.limit > 0 || gcl_heap_limit() <= 0) return;
+  gcl_cmark.limit = gcl_heap_limit();
+  __atomic_store_n(&gcl_cmark.trigger, (int64_t)(gcl_cmark.trigger_frac * (double)gcl_cmark.limit), __ATOMIC_RELAXED);
+}
+
+void gcl_collector_thread_attach(struct gcl_mutator *m) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, adopt_core_limit);
+  m->collector.m = m;
+  /* Attached while marking: its roots may never be scanned this cycle (cmark-conc.c). */
+  if (gcl_marking_is_active()) __atomic_store_n(&m->satb.shade_new, true, __ATOMIC_RELAXED);
+}
 
 void gcl_collector_thread_detach(struct gcl_mutator *m) {
   __atomic_fetch_add(&gcl_cmark.fig.allocated_black, m->collector.allocated_black, __ATOMIC_RELAXED);
+  cmark_final_thread_detach(&m->collector);
 }
 
 void gcl_collector_collect(struct gcl_mutator *m, int generation) {
   (void)generation; /* one generation: every request is a full cycle */
-  cmark_collect(m, true);
+  if (gcl_cmark.mode == CMARK_MODE_CONCURRENT)
+    cmark_conc_request(m, true);
+  else
+    cmark_collect(m, true);
 }
 
 /* After the last thread detached: cycles on a thread of our own until one runs no
  * finalizer (resurrected objects are freed by the cycle after theirs). */
 void gcl_collector_finish(void) {
+  if (gcl_cmark.mode == CMARK_MODE_CONCURRENT) {
+    cmark_conc_finish();
+    return;
+  }
   struct gcl_mutator *m = gcl_thread_attach();
   for (int round = 0; round < 16; round++) {
     uint64_t before = __atomic_load_n(&gcl_cmark.fig.finalized, __ATOMIC_RELAXED);
@@ -148,4 +194,14 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_figure(r, "mark_s", (double)fig(&f->mark_ns) * 1e-9);
   gcl_report_figure(r, "sweep_s", (double)fig(&f->sweep_ns) * 1e-9);
   if (gcl_cmark.limit > 0) gcl_report_figure_u64(r, "limit_bytes", (uint64_t)gcl_cmark.limit);
+  if (gcl_cmark.mode != CMARK_MODE_CONCURRENT) return; /* stw mode has no threads of its own */
+  gcl_report_figure(r, "marker_cpu_s", (double)fig(&f->marker_cpu_ns) * 1e-9);
+  gcl_report_figure(r, "sweeper_cpu_s", (double)fig(&f->sweeper_cpu_ns) * 1e-9);
+  /* Core counts a collector thread when it detaches: absent while they still run (oom). */
+  if (!__atomic_load_n(&gcl_cmark_conc.started, __ATOMIC_ACQUIRE)) gcl_report_figure(r, "collector_threads_cpu_s", (double)gcl_collector_threads_cpu_ns() * 1e-9);
+  gcl_report_figure_u64(r, "remarks", fig(&f->remarks));
+  gcl_report_figure(r, "remark_s", (double)fig(&f->remark_ns) * 1e-9);
+  gcl_report_figure_u64(r, "termination_rounds", fig(&f->term_rounds));
+  gcl_report_figure_u64(r, "paced_waits", fig(&f->paced_waits));
+  gcl_report_figure(r, "paced_wait_s", (double)fig(&f->paced_wait_ns) * 1e-9);
 }

@@ -67,6 +67,7 @@ static int check_failed; /* a CHECK failed in this (child) process */
 
 #include "collector.h"
 #include "stats.h"
+#include "typed-option.h"
 #include "verify.h"
 #include "workload.h"
 
@@ -159,6 +160,26 @@ static size_t list_cases(struct conf_case *out) {
   return n;
 }
 
+/* The collector's options: its defaults, then GCL_CONFORMANCE_OPTS ("NAME=VALUE,...",
+ * the collector's option names; tests/conformance/CMakeLists.txt runs a pair a second
+ * time with it, e.g. cmark in concurrent mode). A bad entry fails the case. */
+static void collector_opts(union gcl_opt_value *v) {
+  gcl_module_defaults(&gcl_collector_module, v);
+  const char *env = getenv("GCL_CONFORMANCE_OPTS");
+  char buf[256], why[160];
+  snprintf(buf, sizeof buf, "%s", env ? env : "");
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(tok, '=');
+    REQUIRE(eq != NULL, "[%s] GCL_CONFORMANCE_OPTS entry '%s' is not NAME=VALUE", GCL_PAIR_NAME, tok);
+    *eq = '\0';
+    unsigned k = 0;
+    while (k < gcl_collector_module.nopts && strcmp(gcl_collector_module.opts[k].name, tok) != 0) k++;
+    REQUIRE(k < gcl_collector_module.nopts, "[%s] GCL_CONFORMANCE_OPTS: no option '%s'", GCL_PAIR_NAME, tok);
+    REQUIRE(gcl_opt_parse(&gcl_collector_module.opts[k], eq + 1, &v[k], why, sizeof why) == 0,
+            "[%s] GCL_CONFORMANCE_OPTS: %s=%s: %s", GCL_PAIR_NAME, tok, eq + 1, why);
+  }
+}
+
 /* Run one workload case on a fresh heap and check everything the file comment lists. */
 static void conformance_case(const struct conf_case *c) {
   const struct gcl_workload *w = gcl_workloads[c->workload];
@@ -180,7 +201,10 @@ static void conformance_case(const struct conf_case *c) {
     ctx.params[i] = t->params[j].value;
   }
 
-  REQUIRE(gcl_heap_init() == 0, "[%s] gcl_heap_init failed", GCL_PAIR_NAME);
+  union gcl_opt_value copts[GCL_MODULE_MAX_OPTS];
+  collector_opts(copts);
+  struct gcl_heap_config cfg = {.threads = threads, .collector_opts = copts};
+  REQUIRE(gcl_heap_init_with(&cfg) == 0, "[%s] gcl_heap_init failed", GCL_PAIR_NAME);
   int rc = w->run(&ctx);
   gcl_heap_finish();
   struct gcl_verify_result vr;

@@ -271,3 +271,33 @@ static void stops_with(unsigned mutators) {
 
 Test(event, stops_with_2_mutators_one_pause_and_one_ttsp_each, .timeout = 60) { stops_with(2); }
 Test(event, stops_with_4_mutators_one_pause_and_one_ttsp_each, .timeout = 60) { stops_with(4); }
+
+/* Handshake callbacks (issue 9): each HANDSHAKE_PAUSE is one pause in the histogram and,
+ * logging every kind, one "handshake" entry, never a "pause" one (mmu_* counts stops);
+ * 40 callbacks overlapping in time (40 threads' at once) keep no open state, so they
+ * cannot overflow the recorder's open phases (16). */
+Test(recorder, handshake_callbacks_are_pauses_of_their_own_kind) {
+  fresh(true);
+  emit(GCL_EVENT_PHASE_START, 100, "handshake", 0);
+  for (uint32_t k = 0; k < 40; k++)
+    gcl_event_emit(&(struct gcl_event){GCL_EVENT_HANDSHAKE_PAUSE, 200 + k, 100 + k, NULL, 50 + k});
+  emit(GCL_EVENT_PHASE_END, 900, "handshake", 0);
+  struct gcl_pause_hist h;
+  gcl_pause_snapshot(&h);
+  cr_assert_eq(h.count, 40, "pauses %llu, want 40", (unsigned long long)h.count);
+  cr_assert_eq(h.max_ns, 89);
+  uint32_t n;
+  uint64_t dropped;
+  const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
+  cr_assert_eq(n, 41);
+  for (uint32_t k = 0; k < 40; k++) {
+    cr_assert_str_eq(e[k].kind, "handshake");
+    cr_assert_eq(e[k].start_ns, 200 + k);
+    cr_assert_eq(e[k].duration_ns, 50 + k);
+  }
+  cr_assert_str_eq(e[40].kind, "handshake"); /* the requester's phase */
+  fresh(false);
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_HANDSHAKE_PAUSE, 10, T, NULL, 5});
+  gcl_pause_log(&n, &dropped);
+  cr_assert_eq(n, 0, "pause-only logging kept a handshake entry");
+}

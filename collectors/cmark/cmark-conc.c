@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: MIT */
+/* collectors/cmark/cmark-conc.c — cmark.mode=concurrent: the collector's own threads and
+ * one concurrent cycle (REFERENCE §5), driven by collector thread 0:
+ *
+ *   1. barrier on (gcl_marking_set), then a handshake: every thread has seen it before
+ *      it next stores, and until its own roots are scanned records the stored value as
+ *      well as the old one (satb.shade_new: a hybrid barrier, as Go's; with the deletion
+ *      barrier alone, a thread not yet scanned could store a white object it alone
+ *      holds into a black one and drop it from its frames — found by the 8-thread stress);
+ *   2. new epoch: from here every allocation is black; a ragged handshake in which each
+ *      thread hands over its SATB buffer and shades its own root frames onto the shared
+ *      grey stack; thread 0 shades the global roots and the finalize list;
+ *   3. concurrent marking: cmark.markers threads (0 included) drain the grey stack and
+ *      the SATB buffers (a round ends when all of them are idle with both empty); then a
+ *      termination handshake in which every thread hands over its buffer; while it finds
+ *      buffers or grey objects, another round (at most CMARK_TERM_ROUNDS);
+ *   4. one short stop-the-world remark: hand over every buffer and drain what is left
+ *      (usually nothing); clear the weak references of unmarked referents and resurrect
+ *      unmarked finalizable objects (cmark-final.c) and drain again; GCL_VERIFY: check
+ *      every reachable object is marked; barrier off; restart;
+ *   5. concurrent sweep (gcl_allocator_walk_concurrent, page by page, no lock held):
+ *      every block whose word is an older epoch is garbage; after the walk a handshake
+ *      (every allocation that was in flight during it has finished: a block handed out
+ *      but not yet initialised may show a stale word), then the garbage still garbage is
+ *      freed with gcl_free_unowned;
+ *   6. weak-reference callbacks and finalizers run on thread 0; the next trigger.
+ *
+ * Why the remark (the issue allows one): a ragged handshake sees each buffer empty at a
+ * different instant, so it cannot prove that every buffer and the grey stack were empty
+ * at once; and clearing weak references must not race with gcl_weakref_get, which
+ * resurrects a referent while marking. With the world stopped both are exact; the pause
+ * is the leftover drain plus the weak-reference and finalizable lists, not the heap.
+ *
+ * Loop invariant of marking (as stw mode's, cmark-gc.c): every marked object is black or
+ * grey (on a marker's local stack or the shared one); every white object reachable from
+ * the roots at its thread's root scan, or allocated before the epoch, is reachable from
+ * a grey object or from an entry of a SATB buffer (the deletion barrier keeps the second
+ * part while mutators store).
+ *
+ * Threads: collector threads attach with gcl_thread_attach_collector, so stops and
+ * handshakes see them; they poll gcl_safepoint while marking and wait detached. Nobody
+ * waits for a stop or an attach while holding conc.lock or the grey lock. The pacing of
+ * a thread over the heap limit while a cycle runs is to wait for that cycle (detached);
+ * over the limit after it, a full stop-the-world collection (full_stw_fallbacks); over it
+ * after that, oom. Only with an allocator providing heap-walk-concurrent (else init
+ * refuses the mode: the cell is invalid). No macros change this file. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <time.h>
+
+#include "allocator.h"
+#include "cmark-internal.h"
+#include "event.h"
+#include "pause.h"
+#include "stats.h"
+#include "weakref.h"
+
+#define CMARK_TERM_ROUNDS 4   /* termination handshakes before the remark stops anyway */
+#define CMARK_BATCH 128       /* objects taken from the shared stack at a time */
+#define CMARK_POLL 256        /* objects traced between two safepoints of a marker */
+
+struct cmark_conc gcl_cmark_conc = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                                    .wake = PTHREAD_COND_INITIALIZER,
+                                    .done = PTHREAD_COND_INITIALIZER,
+                                    .grey_lock = PTHREAD_MUTEX_INITIALIZER};
+#define C gcl_cmark_conc
+
+static pthread_cond_t grey_cond = PTHREAD_COND_INITIALIZER; /* work donated, or round over */
+static unsigned idle;       /* markers idle in this round (under grey_lock; read atomic) */
+static uint64_t round_over; /* the last round whose markers all went idle (grey_lock) */
+static __thread bool on_collector_thread; /* this thread is one of ours */
+void (*cmark_conc_test_after_roots)(void); /* tests: called on thread 0 after step 2 */
+bool cmark_conc_test_no_barrier;           /* tests: skip the barrier (the race must lose) */
+
+static void fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
+
+static uint64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* --- parallel marking ------------------------------------------------------------------ */
+
+static void shade_local(struct gcl_object **slot, void *ctx) {
+  struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (o && cmark_try_mark(o)) cmark_stack_push(ctx, o);
+}
+
+/* Refill an empty local stack from the shared one, else from the SATB buffers. */
+static void refill(struct cmark_stack *local) {
+  pthread_mutex_lock(&C.grey_lock);
+  struct cmark_stack *g = &gcl_cmark.grey;
+  while (g->n > 0 && local->n < CMARK_BATCH) cmark_stack_push(local, g->a[--g->n]);
+  pthread_mutex_unlock(&C.grey_lock);
+  if (local->n > 0) return;
+  struct gcl_satb_buffer *b = gcl_satb_take_all();
+  while (b) {
+    struct gcl_satb_buffer *next = b->next;
+    for (unsigned i = 0; i < b->n; i++)
+      if (cmark_try_mark(b->e[i])) cmark_stack_push(local, b->e[i]);
+    fig_add(&gcl_cmark.fig.satb_drained, b->n);
+    gcl_satb_buffer_free(b);
+    b = next;
+  }
+}
+
+/* Give half of a large local stack to idle markers. */
+static void donate(struct cmark_stack *local) {
+  pthread_mutex_lock(&C.grey_lock);
+  size_t give = local->n / 2;
+  for (size_t i = 0; i < give; i++) cmark_stack_push(&gcl_cmark.grey, local->a[--local->n]);
+  pthread_cond_broadcast(&grey_cond);
+  pthread_mutex_unlock(&C.grey_lock);
+}
+
+/* Nothing to do: wait (detached) for donated work or for every marker to be idle.
+ * Returns true when the round is over. */
+static bool go_idle(struct gcl_mutator *m, uint64_t round) {
+  bool over = false;
+  gcl_blocking_enter(m);
+  pthread_mutex_lock(&C.grey_lock);
+  __atomic_add_fetch(&idle, 1, __ATOMIC_RELAXED);
+  for (;;) {
+    if (round_over == round) {
+      over = true;
+      break;
+    }
+    if (gcl_cmark.grey.n > 0 || gcl_satb_pending()) {
+      __atomic_sub_fetch(&idle, 1, __ATOMIC_RELAXED);
+      break;
+    }
+    if (__atomic_load_n(&idle, __ATOMIC_RELAXED) == C.markers) {
+      round_over = round;
+      pthread_cond_broadcast(&grey_cond);
+      over = true;
+      break;
+    }
+    pthread_cond_wait(&grey_cond, &C.grey_lock);
+  }
+  pthread_mutex_unlock(&C.grey_lock);
+  gcl_blocking_leave(m);
+  return over;
+}
+
+/* One marker's part of round `round`: drain until every marker is idle. */
+static void mark_round(struct gcl_mutator *m, uint64_t round) {
+  struct cmark_stack local = {0};
+  uint64_t cpu0 = thread_cpu_ns(), blackened = 0;
+  /* Loop invariant: the objects on `local` are grey (marked, slots not yet shaded). */
+  for (;;) {
+    if (local.n == 0) refill(&local);
+    if (local.n == 0) {
+      if (go_idle(m, round)) break;
+      continue;
+    }
+    for (unsigned k = 0; k < CMARK_POLL && local.n > 0; k++) {
+      gcl_trace(local.a[--local.n], shade_local, &local);
+      blackened++;
+    }
+    if (local.n > 2 * CMARK_BATCH && __atomic_load_n(&idle, __ATOMIC_RELAXED) > 0) donate(&local);
+    gcl_safepoint(m);
+  }
+  free(local.a);
+  fig_add(&gcl_cmark.fig.marked, blackened);
+  fig_add(&gcl_cmark.fig.marker_cpu_ns, thread_cpu_ns() - cpu0);
+}
+
+/* Thread 0: start a round for every marker, take part, return when it is over. */
+static void marking_round(struct gcl_mutator *m) {
+  pthread_mutex_lock(&C.grey_lock);
+  __atomic_store_n(&idle, 0, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&C.grey_lock);
+  pthread_mutex_lock(&C.lock);
+  uint64_t round = ++C.round;
+  pthread_cond_broadcast(&C.wake);
+  pthread_mutex_unlock(&C.lock);
+  mark_round(m, round);
+}
+
+/* --- handshake callbacks --------------------------------------------------------------- */
+
+static void hs_nothing(struct gcl_mutator *t, void *ctx) { (void)t, (void)ctx; }
+
+/* Barrier on: until its roots are scanned, the thread's stores record the new value too. */
+static void hs_barrier_on(struct gcl_mutator *t, void *ctx) {
+  (void)ctx;
+  __atomic_store_n(&t->satb.shade_new, true, __ATOMIC_RELAXED);
+}
+
+static void hs_flush(struct gcl_mutator *t, void *ctx) {
+  (void)ctx;
+  gcl_satb_flush(t);
+}
+
+static void shade_root(struct gcl_object **slot, void *ctx) {
+  struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (o && cmark_try_mark(o)) cmark_stack_push(ctx, o);
+}
+
+/* Each thread: hand over its SATB buffer, shade its root frames onto the shared stack. */
+static void hs_roots(struct gcl_mutator *t, void *ctx) {
+  (void)ctx;
+  gcl_satb_flush(t);
+  struct cmark_stack local = {0};
+  gcl_visit_roots(t, shade_root, &local);
+  __atomic_store_n(&t->satb.shade_new, false, __ATOMIC_RELAXED); /* its roots are grey now */
+  if (local.n == 0) return;
+  pthread_mutex_lock(&C.grey_lock);
+  for (size_t i = 0; i < local.n; i++) cmark_stack_push(&gcl_cmark.grey, local.a[i]);
+  pthread_mutex_unlock(&C.grey_lock);
+  free(local.a);
+}
+
+static void flush_stopped(struct gcl_mutator *t, void *ctx) {
+  (void)ctx;
+  gcl_satb_flush(t);
+  __atomic_store_n(&t->satb.shade_new, false, __ATOMIC_RELAXED); /* attached mid-cycle */
+}
+
+/* --- remark and sweep -------------------------------------------------------------------- */
+
+/* Step 4, with the world stopped for as short as it takes. */
+static void remark(struct gcl_mutator *m, struct gcl_weakref_pending *weak) {
+  uint64_t t0 = gcl_now_ns();
+  gcl_stop_the_world(m);
+  gcl_event_phase_start("remark");
+  gcl_for_each_mutator(flush_stopped, NULL);
+  cmark_final_gather();
+  /* A parked marker may still be leaving its round (detached threads run): the grey
+   * lock keeps it off the shared stack while we drain it alone. Lock order: world_lock,
+   * then grey_lock (hs_roots), then wr_lock / final_lock / satb_lock. */
+  pthread_mutex_lock(&C.grey_lock);
+  cmark_mark_drain();
+  cmark_final_terminate(weak);
+  cmark_mark_drain();
+  pthread_mutex_unlock(&C.grey_lock);
+  gcl_event_heap_traced();
+  if (GCL_VERIFY) cmark_verify_marked();
+  cmark_mark_end(); /* barrier off; allocation stays black until the next epoch */
+  gcl_event_phase_end("remark");
+  gcl_start_the_world(m);
+  fig_add(&gcl_cmark.fig.remarks, 1);
+  fig_add(&gcl_cmark.fig.remark_ns, gcl_now_ns() - t0);
+}
+
+#if GCL_ALLOCATOR_HEAP_WALK_CONCURRENT
+/* The walk's read of a block's word is speculative: the block may be in the middle of its
+ * allocation (the owner's plain initialising stores), so under TSan the read is excluded
+ * from race detection. Nothing is decided on it: the block is freed only if the re-read
+ * after the sweep's handshake (which orders every such allocation before it) agrees. */
+#if defined(__SANITIZE_THREAD__)
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+#define SPECULATIVE_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+#define SPECULATIVE_READS_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+#define SPECULATIVE_READS_BEGIN() ((void)0)
+#define SPECULATIVE_READS_END() ((void)0)
+#endif
+
+/* Under ASan the block may also be free and poisoned by its owner meanwhile (it stays
+ * mapped: the walk's guarantee 4), so the read is not instrumented either. */
+#if defined(__SANITIZE_ADDRESS__)
+__attribute__((no_sanitize_address))
+#endif
+static uintptr_t speculative_word(const struct gcl_object *o) {
+  return *(const volatile uintptr_t *)&o->gcl_word;
+}
+
+static bool find_garbage(void *page, void *mem, size_t bytes, void *ctx) {
+  (void)page, (void)bytes, (void)ctx;
+  struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
+  SPECULATIVE_READS_BEGIN();
+  uintptr_t w = speculative_word(o);
+  SPECULATIVE_READS_END();
+  bool candidate = w >= CMARK_FIRST_EPOCH && w < __atomic_load_n(&gcl_cmark_epoch, __ATOMIC_RELAXED);
+  if (candidate) cmark_stack_push(&gcl_cmark.garbage, o);
+  return true;
+}
+#endif
+
+/* Step 5 (the world runs). */
+static void sweep(struct gcl_mutator *m) {
+  uint64_t cpu0 = thread_cpu_ns();
+  gcl_event_phase_start("sweep");
+  gcl_cmark.garbage.n = 0;
+#if GCL_ALLOCATOR_HEAP_WALK_CONCURRENT
+  if (gcl_allocator_walk_concurrent(find_garbage, NULL) >= 0) {
+    gcl_event_phase_start("sweep-sync");
+    gcl_handshake(m, hs_nothing, NULL); /* allocations in flight during the walk are done */
+    gcl_event_phase_end("sweep-sync");
+    cmark_sweep_garbage();
+  } /* else: no snapshot (ENOMEM); the next cycle finds this garbage */
+#else
+  (void)m;
+#endif
+  gcl_cmark.garbage.n = 0;
+  gcl_event_phase_end("sweep");
+  fig_add(&gcl_cmark.fig.sweeper_cpu_ns, thread_cpu_ns() - cpu0);
+}
+
+/* --- one cycle ----------------------------------------------------------------------------- */
+
+/* Steps 1-3: barrier, roots, marking until a termination handshake finds nothing. */
+static void mark_concurrently(struct gcl_mutator *m) {
+  gcl_event_phase_start("barrier-on");
+  if (!cmark_conc_test_no_barrier) gcl_marking_set(true);
+  gcl_handshake(m, cmark_conc_test_no_barrier ? hs_nothing : hs_barrier_on, NULL);
+  gcl_event_phase_end("barrier-on");
+  __atomic_add_fetch(&gcl_cmark_epoch, 1, __ATOMIC_SEQ_CST); /* allocate-black from here */
+  gcl_event_phase_start("roots");
+  gcl_handshake(m, hs_roots, NULL);
+  struct cmark_stack local = {0}; /* global roots are read under world_lock: no grey lock */
+  gcl_visit_global_roots(shade_root, &local);
+  for (size_t i = 0; i < gcl_cmark.finalize.n; i++)
+    if (cmark_try_mark(gcl_cmark.finalize.a[i])) cmark_stack_push(&local, gcl_cmark.finalize.a[i]);
+  pthread_mutex_lock(&C.grey_lock);
+  for (size_t i = 0; i < local.n; i++) cmark_stack_push(&gcl_cmark.grey, local.a[i]);
+  pthread_mutex_unlock(&C.grey_lock);
+  free(local.a);
+  gcl_event_roots_traced();
+  gcl_event_phase_end("roots");
+  if (cmark_conc_test_after_roots) cmark_conc_test_after_roots();
+  gcl_event_phase_start("mark");
+  marking_round(m);
+  /* Loop invariant: the last round ended with the shared stack and the handed-over
+   * buffers empty; each pass asks every thread for its buffer. */
+  for (unsigned r = 0; r < CMARK_TERM_ROUNDS; r++) {
+    gcl_event_phase_start("terminate");
+    gcl_handshake(m, hs_flush, NULL);
+    gcl_event_phase_end("terminate");
+    fig_add(&gcl_cmark.fig.term_rounds, 1);
+    pthread_mutex_lock(&C.grey_lock);
+    bool more = gcl_cmark.grey.n > 0 || gcl_satb_pending();
+    pthread_mutex_unlock(&C.grey_lock);
+    if (!more) break;
+    marking_round(m);
+  }
+  gcl_event_phase_end("mark");
+}
+
+static void run_cycle(struct gcl_mutator *m, uint64_t goal) {
+  if (pthread_mutex_trylock(&gcl_cmark.gc_lock) != 0) { /* a stw collection runs */
+    gcl_blocking_enter(m);
+    pthread_mutex_lock(&gcl_cmark.gc_lock);
+    gcl_blocking_leave(m);
+  }
+  __atomic_store_n(&C.running, 1, __ATOMIC_SEQ_CST);
+  uint64_t t0 = gcl_now_ns();
+  struct gcl_weakref_pending weak = {NULL, NULL};
+  mark_concurrently(m);
+  remark(m, &weak);
+  uint64_t t1 = gcl_now_ns();
+  sweep(m);
+  uint64_t t2 = gcl_now_ns();
+  int64_t live = gcl_stats_live_bytes();
+  gcl_event_live_data((uint64_t)(live > 0 ? live : 0));
+  cmark_run_finalizers(m, &weak);
+  fig_add(&gcl_cmark.fig.mark_ns, t1 - t0);
+  fig_add(&gcl_cmark.fig.sweep_ns, t2 - t1);
+  fig_add(&gcl_cmark.fig.cycles, 1);
+  fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
+  cmark_retarget(live, false);
+  __atomic_store_n(&C.running, 0, __ATOMIC_SEQ_CST);
+  pthread_mutex_unlock(&gcl_cmark.gc_lock);
+  pthread_mutex_lock(&C.lock);
+  if (goal > C.completed) C.completed = goal;
+  pthread_cond_broadcast(&C.done);
+  pthread_mutex_unlock(&C.lock);
+}
+
+/* --- the threads ------------------------------------------------------------------------- */
+
+static void *collector_main(void *arg) {
+  unsigned k = (unsigned)(uintptr_t)arg;
+  on_collector_thread = true;
+  struct gcl_mutator *m = gcl_thread_attach_collector(k);
+  uint64_t seen = 0;
+  /* Loop invariant: m is attached; thread 0 has served every ticket up to C.completed,
+   * a marker has joined every round up to `seen`. */
+  for (;;) {
+    gcl_blocking_enter(m);
+    pthread_mutex_lock(&C.lock);
+    while (!C.quit && (k == 0 ? C.requested == C.completed : C.round == seen))
+      pthread_cond_wait(&C.wake, &C.lock);
+    bool quit = C.quit;
+    uint64_t goal = C.requested, round = C.round;
+    pthread_mutex_unlock(&C.lock);
+    gcl_blocking_leave(m);
+    if (quit) break;
+    if (k == 0) {
+      run_cycle(m, goal);
+    } else {
+      seen = round;
+      mark_round(m, round);
+    }
+  }
+  gcl_thread_detach(m);
+  return NULL;
+}
+
+/* With C.lock held: start the threads once. */
+static void start_locked(void) {
+  if (C.started) return;
+  C.markers = gcl_cmark.markers;
+  C.tids = calloc(C.markers, sizeof *C.tids);
+  if (!C.tids) gcl_alloc_failed(C.markers * sizeof *C.tids);
+  for (unsigned k = 0; k < C.markers; k++)
+    GCL_ASSERT_ALWAYS(pthread_create(&C.tids[k], NULL, collector_main, (void *)(uintptr_t)k) == 0);
+  C.started = true;
+}
+
+/* Wait (detached) until every ticket up to `ticket` is served. */
+static void wait_for(struct gcl_mutator *m, uint64_t ticket) {
+  gcl_blocking_enter(m);
+  pthread_mutex_lock(&C.lock);
+  while (C.completed < ticket) pthread_cond_wait(&C.done, &C.lock);
+  pthread_mutex_unlock(&C.lock);
+  gcl_blocking_leave(m);
+}
+
+void cmark_conc_request(struct gcl_mutator *m, bool wait) {
+  if (on_collector_thread) return; /* a finalizer on thread 0: it cannot wait for itself */
+  pthread_mutex_lock(&C.lock);
+  start_locked();
+  uint64_t ticket = 0;
+  if (wait) {
+    ticket = ++C.requested;
+  } else if (C.requested == C.completed && !__atomic_load_n(&C.running, __ATOMIC_SEQ_CST)) {
+    ++C.requested;
+  }
+  pthread_cond_broadcast(&C.wake);
+  pthread_mutex_unlock(&C.lock);
+  if (wait) wait_for(m, ticket);
+}
+
+void cmark_conc_pace(struct gcl_mutator *m) {
+  if (on_collector_thread) return;
+  fig_add(&gcl_cmark.fig.paced_waits, 1);
+  gcl_heap_bytes_flush(m);
+  pthread_mutex_lock(&C.lock);
+  start_locked();
+  /* The cycle in progress (its goal is requested), else a new one. */
+  uint64_t ticket = C.requested == C.completed ? ++C.requested : C.requested;
+  pthread_cond_broadcast(&C.wake);
+  pthread_mutex_unlock(&C.lock);
+  uint64_t t0 = gcl_now_ns();
+  wait_for(m, ticket);
+  fig_add(&gcl_cmark.fig.paced_wait_ns, gcl_now_ns() - t0); /* a stall, not a pause */
+  if (gcl_cmark.limit > 0 && gcl_stats_live_bytes() > gcl_cmark.limit) {
+    fig_add(&gcl_cmark.fig.full_stw, 1); /* the last resort; over the limit after it: oom */
+    cmark_collect(m, true);
+  }
+}
+
+void cmark_conc_finish(void) {
+  struct gcl_mutator *m = gcl_thread_attach();
+  for (int round = 0; round < 16; round++) {
+    uint64_t before = __atomic_load_n(&gcl_cmark.fig.finalized, __ATOMIC_RELAXED);
+    cmark_conc_request(m, true);
+    if (__atomic_load_n(&gcl_cmark.fig.finalized, __ATOMIC_RELAXED) == before && gcl_cmark.finalize.n == 0) break;
+  }
+  gcl_thread_detach(m);
+  pthread_mutex_lock(&C.lock);
+  C.quit = true;
+  pthread_cond_broadcast(&C.wake);
+  pthread_mutex_unlock(&C.lock);
+  for (unsigned k = 0; C.started && k < C.markers; k++) pthread_join(C.tids[k], NULL);
+  free(C.tids);
+  C.tids = NULL;
+  C.started = false;
+}
