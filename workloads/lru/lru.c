@@ -74,15 +74,15 @@ struct temp {
 #define TABLE(o) ((struct table *)(o))
 
 static const struct gcl_type cache_type = {"lru-cache", sizeof(struct cache), 0, GCL_TYPE_CONTAINER,
-                                           offsetof(struct cache, table), 3, NULL, NULL, 0};
+                                           offsetof(struct cache, table), 3, NULL, NULL, 0, 0};
 static const struct gcl_type entry_type = {"lru-entry", sizeof(struct entry), 0, GCL_TYPE_CONTAINER,
-                                           offsetof(struct entry, prev), 4, NULL, NULL, 0};
+                                           offsetof(struct entry, prev), 4, NULL, NULL, 0, 0};
 static const struct gcl_type table_type = {
     "lru-table", sizeof(struct table), sizeof(struct gcl_object *),
-    GCL_TYPE_CONTAINER | GCL_TYPE_VAR | GCL_TYPE_REF_ITEMS, offsetof(struct table, slot), 0, NULL, NULL, 0};
-static const struct gcl_type value_type = {"lru-value", sizeof(struct value), 1, GCL_TYPE_VAR, 0, 0, NULL, NULL, 0};
+    GCL_TYPE_CONTAINER | GCL_TYPE_VAR | GCL_TYPE_REF_ITEMS, offsetof(struct table, slot), 0, NULL, NULL, 0, 0};
+static const struct gcl_type value_type = {"lru-value", sizeof(struct value), 1, GCL_TYPE_VAR, 0, 0, NULL, NULL, 0, 0};
 static const struct gcl_type temp_type = {"lru-temp", sizeof(struct temp), 0, GCL_TYPE_CONTAINER,
-                                          offsetof(struct temp, next), 1, NULL, NULL, 0};
+                                          offsetof(struct temp, next), 1, NULL, NULL, 0, 0};
 
 static const struct gcl_param_def params[] = {
     {"entries", 50000, 1, 1e8, true, "entries each thread's cache holds"},
