@@ -16,7 +16,8 @@
  *    before anything out of line can read them, and when it ends: every counter reads as if
  *    each free had updated it, and the live-bytes flush happens at the same free.
  *  - A drain polls for a stop every GCL_DEALLOC_POLL_EVERY objects (only in builds where
- *    gcl_poll is live: GCL_COLLECTOR_STOPS_WORLD or GCL_VERIFY), except inside a
+ *    gcl_poll is live: GCL_COLLECTOR_STOPS_WORLD or GCL_VERIFY) and the collector reads no
+ *    root frames (gcl_needs_roots false: rc-gen, rc-trial, not brc), except inside a
  *    collector's phase and on the stop's requester (dealloc_poll says why).
  *
  * Macros: GCL_DEALLOC_POLL_EVERY (objects killed between two stop polls of a drain,
@@ -347,7 +348,12 @@ void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
     /* The tally's object count doubles as the poll's clock: it counts frees since the
      * last store, which happens every GCL_DEALLOC_POLL_EVERY of them at the latest (a
      * finalizer's slow path stores it too). */
-    if ((GCL_COLLECTOR_STOPS_WORLD || GCL_VERIFY) &&
+    /* Not where the collector reads root frames (brc): a frame may still name the object
+     * whose release started this drain (binary-trees releases a framed tree, then clears
+     * the slot), and a collection run while this thread is stopped here would mark from
+     * that freed object (found as a crash of brc x segment x binary-trees at 2 threads,
+     * about 1 run in 2). Those collectors wait out the drain, as before. */
+    if ((GCL_COLLECTOR_STOPS_WORLD || GCL_VERIFY) && !gcl_needs_roots() &&
         GCL_UNLIKELY(ft.objects >= GCL_DEALLOC_POLL_EVERY)) {
       if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED)) d = dealloc_poll(m, d, &ft);
       else tally_store(m, &ft);

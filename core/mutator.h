@@ -21,8 +21,11 @@
  *    any wait (lock, queue, sleep, join) with gcl_blocking_enter/leave.
  *  - A release or store that frees a large structure (gcl_release, gcl_store,
  *    gcl_store_move reaching gcl_dealloc) polls for a stop every GCL_DEALLOC_POLL_EVERY
- *    objects freed (core/heap.c), as gcl_poll does: the same rule holds there, every local
- *    that must survive it lives in a root frame (under RC, an owned reference already does).
+ *    objects freed (core/heap.c), as gcl_poll does, under collectors that read no root
+ *    frames (gcl_needs_roots false); the same rule holds there, every local that must
+ *    survive it lives in a root frame (under RC, an owned reference already does). Under
+ *    brc, which marks from frames, it does not poll: a frame may still name the object
+ *    being released.
  *
  * Macros: GCL_VERIFY (1 builds in the reachability oracle of core/verify.h);
  * GCL_COLLECTOR_STOPS_WORLD (the collector's attrs header: 0 makes gcl_poll nothing),
