@@ -3,7 +3,8 @@
 # results/measurements/quiet-goals.sh — the goal tables of issues 8, 9 and 13 retaken in one
 # sitting on the machine with nothing else running (after the merges of 2026-12-01), every
 # comparison side by side in one shuffled `gclab run`. Writes results/measurements/quiet-*.
-# Needs a Release build in build/ (scripts/build.sh build). Takes ~20 min on 2 vCPUs.
+# Needs a Release build in build/ (scripts/build.sh build). Takes ~20 min on 2 vCPUs. A
+# step whose CSV exists is skipped (rerun after a failure).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 G=build/gclab
@@ -12,11 +13,11 @@ mi=/usr/lib/x86_64-linux-gnu/libmimalloc.so.2
 uptime
 # Issue 13: rc-plain against the plain-C twins on the same allocator (mimalloc, preloaded
 # so binary-trees-malloc and churn-malloc use it too), binary-trees depth 18.
-LD_PRELOAD=$mi $G run --collector rc-plain --allocator mimalloc \
+[ -e $out/quiet-issue13-core.csv ] || LD_PRELOAD=$mi $G run --collector rc-plain --allocator mimalloc \
   --workload binary-trees,binary-trees-malloc,churn,churn-malloc --param depth=18 \
   --scale 0.3 --repeat 7 --shuffle=31 --out $out/quiet-issue13-core.csv
 # Issues 13 and 8 for brc: brc, rc-plain, rc-gen x segment, mimalloc, 1 and 2 threads.
-REPEAT=5 results/measurements/issue13-brc.sh build $out/quiet-issue13-brc.csv
+[ -e $out/quiet-issue13-brc.csv ] || REPEAT=5 results/measurements/issue13-brc.sh build $out/quiet-issue13-brc.csv
 # Issue 13: pyheap full collections per tracked object, gclab then CPython, twice.
 for i in 1 2; do
   $G run --collector rc-gen --allocator segment --workload pyheap --param snapshot=0,1 \
