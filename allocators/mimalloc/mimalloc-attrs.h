@@ -25,6 +25,10 @@
  *    that carry the mark. A live block never carries it: allocation clears the word (a
  *    collector's prefix may leave it unwritten, as brc's queue link is), before the block
  *    is handed out. Requests are rounded up to 16 bytes, so the mark always fits.
+ *    Only pairs whose collector walks the heap (GCL_COLLECTOR_REQUIRES_HEAP_WALK) keep the
+ *    mark on their fast paths (GCL_MIMALLOC_MARKS); in the others no walk may run
+ *    (mimalloc.c asserts it), and the two stores cost every allocation and free for
+ *    nothing (issue 13: about 6 of rc-plain's ~84 extra instructions a binary-trees node).
  *
  *  - gclab's heaps live in an exclusive mimalloc arena (reserved, not committed, at init:
  *    option `arena`). mimalloc reclaims an exited thread's abandoned pages into whichever
@@ -53,6 +57,11 @@ struct gcl_allocator_mutator {
 };
 
 #define GCL_MIMALLOC_FREED ((uintptr_t)0x9d5f3e1c0ffee5edull) /* "freed" mark, word 1 */
+#if GCL_COLLECTOR_REQUIRES_HEAP_WALK
+#define GCL_MIMALLOC_MARKS 1 /* the fast paths write and clear the freed mark */
+#else
+#define GCL_MIMALLOC_MARKS 0
+#endif
 
 extern int gcl_mimalloc_slow;          /* detaches in progress + (orphans exist); read on every free */
 void gcl_mimalloc_free_slow(void *p);  /* free with am == NULL or while orphans exist */
@@ -60,14 +69,14 @@ void gcl_mimalloc_free_slow(void *p);  /* free with am == NULL or while orphans 
 static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t bytes) {
   GCL_ASSERT(am && am->heap);
   uintptr_t *p = mi_heap_malloc(am->heap, bytes < 16 ? 16 : bytes); /* room for the mark */
-  if (GCL_LIKELY(p != NULL)) p[1] = 0; /* a reused block must not keep its freed mark */
+  if (GCL_MIMALLOC_MARKS && GCL_LIKELY(p != NULL)) p[1] = 0; /* a reused block must not keep its mark */
   return p;
 }
 
 static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p, size_t bytes) {
   (void)bytes;
   if (GCL_LIKELY(am != NULL) && GCL_LIKELY(!__atomic_load_n(&gcl_mimalloc_slow, __ATOMIC_RELAXED))) {
-    ((uintptr_t *)p)[1] = GCL_MIMALLOC_FREED;
+    if (GCL_MIMALLOC_MARKS) ((uintptr_t *)p)[1] = GCL_MIMALLOC_FREED;
     mi_free(p);
   } else {
     gcl_mimalloc_free_slow(p); /* writes the mark under the walk's lock */
