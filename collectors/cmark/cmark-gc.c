@@ -35,6 +35,7 @@
 #include "weakref.h"
 
 uintptr_t gcl_cmark_epoch = CMARK_FIRST_EPOCH; /* objects before the first cycle hold it */
+__thread bool cmark_in_cycle; /* cmark-internal.h */
 
 void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o) {
   if (GCL_UNLIKELY(s->n == s->cap)) {
@@ -242,15 +243,14 @@ void cmark_retarget(int64_t live, bool full) {
 }
 
 bool cmark_collect(struct gcl_mutator *m, bool explicit) {
-  static __thread bool in_cycle; /* a finalizer of ours asked for a collection */
-  if (in_cycle) return false;
+  if (cmark_in_cycle) return false; /* a finalizer of ours asked for a collection */
   if (pthread_mutex_trylock(&gcl_cmark.gc_lock) != 0) {
     if (!explicit) return false;
     gcl_blocking_enter(m); /* never wait for the lock while a stop may wait for us */
     pthread_mutex_lock(&gcl_cmark.gc_lock);
     gcl_blocking_leave(m);
   }
-  in_cycle = true;
+  cmark_in_cycle = true;
   uint64_t t0 = gcl_now_ns();
   gcl_heap_bytes_flush(m);
   struct gcl_weakref_pending weak = {NULL, NULL};
@@ -261,7 +261,7 @@ bool cmark_collect(struct gcl_mutator *m, bool explicit) {
   fig_add(&gcl_cmark.fig.cycles, 1);
   fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
   cmark_retarget(live, true);
-  in_cycle = false;
+  cmark_in_cycle = false;
   pthread_mutex_unlock(&gcl_cmark.gc_lock);
   return true;
 }

@@ -92,6 +92,10 @@ void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o);
 /* One cycle by m (attached). explicit: wait for a running cycle instead of skipping.
  * Returns false when it skipped. */
 bool cmark_collect(struct gcl_mutator *m, bool explicit);
+/* True while this thread runs a stw cycle (cmark_collect) with gc_lock held, finalizers
+ * included: a finalizer's collection request or pacing then returns at once (it cannot
+ * wait for a cycle that needs the lock it holds). */
+extern __thread bool cmark_in_cycle;
 
 /* The marking steps, exposed for the barrier test (tests/unit/test-cmark.c): begin a
  * cycle's marking (new epoch; barrier on when `barrier`), shade one object, drain the

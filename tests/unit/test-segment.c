@@ -350,6 +350,7 @@ struct cw_seen {
 static bool cw_visit(void *page, void *mem, size_t bytes, void *ctx) {
   struct cw_seen *s = ctx;
   (void)page;
+  if (!mem) return true; /* a page re-initialised during its visits: nothing to drop */
   if (!gcl_ptrset_add(&s->set, mem)) s->dups++;
   if (bytes <= GCL_SEGMENT_SMALL_MAX && bytes != gcl_segment_class_size(gcl_segment_class_of(bytes))) s->bad_size++;
   if (s->nall == s->capall) {
