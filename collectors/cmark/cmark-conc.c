@@ -39,7 +39,8 @@
  * part while mutators store).
  *
  * Threads: collector threads attach with gcl_thread_attach_collector, so stops and
- * handshakes see them; they poll gcl_safepoint while marking and wait detached. Nobody
+ * handshakes see them; they poll gcl_safepoint while marking (thread 0 also while sweeping
+ * and between finalizers) and wait detached. Nobody
  * waits for a stop or an attach while holding conc.lock or the grey lock. The pacing of
  * a thread over the heap limit while a cycle runs is to wait for that cycle (detached);
  * over the limit after it, a full stop-the-world collection (full_stw_fallbacks); over it
@@ -271,8 +272,10 @@ static uintptr_t speculative_word(const struct gcl_object *o) {
 
 /* The sweep walk's state: where the current page's candidates begin on the garbage list. */
 struct sweep_walk {
-  void *page;   /* the page of the last visit (NULL before the first) */
-  size_t start; /* gcl_cmark.garbage.n before that page's first visit */
+  void *page;             /* the page of the last visit (NULL before the first) */
+  size_t start;           /* gcl_cmark.garbage.n before that page's first visit */
+  struct gcl_mutator *m;  /* thread 0, which polls a safepoint every few pages */
+  unsigned pages;         /* pages (and large blocks) visited so far */
 };
 
 /* A visit, or (mem NULL) the walk's word that `page` was re-initialised during its visits:
@@ -284,6 +287,9 @@ static bool find_garbage(void *page, void *mem, size_t bytes, void *ctx) {
   (void)bytes;
   struct sweep_walk *sw = ctx;
   if (page != sw->page) {
+    /* Between two pages the walk holds no lock (only its snapshot: unmaps wait for it),
+     * so a stop may proceed; nothing here depends on the world not stopping. */
+    if ((++sw->pages & (CMARK_SWEEP_POLL / 16 - 1)) == 0) gcl_safepoint(sw->m);
     sw->page = page;
     sw->start = gcl_cmark.garbage.n;
   }
@@ -307,12 +313,12 @@ static void sweep(struct gcl_mutator *m) {
   gcl_event_phase_start("sweep");
   gcl_cmark.garbage.n = 0;
 #if GCL_ALLOCATOR_HEAP_WALK_CONCURRENT
-  struct sweep_walk sw = {NULL, 0};
+  struct sweep_walk sw = {NULL, 0, m, 0};
   if (gcl_allocator_walk_concurrent(find_garbage, &sw) >= 0) {
     gcl_event_phase_start("sweep-sync");
     gcl_handshake(m, hs_nothing, NULL); /* allocations in flight during the walk are done */
     gcl_event_phase_end("sweep-sync");
-    cmark_sweep_garbage();
+    cmark_sweep_garbage(m);
   } /* else: no snapshot (ENOMEM); the next cycle finds this garbage */
 #else
   (void)m;
@@ -378,7 +384,7 @@ static void run_cycle(struct gcl_mutator *m, uint64_t goal) {
   uint64_t t2 = gcl_now_ns();
   int64_t live = gcl_stats_live_bytes();
   gcl_event_live_data((uint64_t)(live > 0 ? live : 0));
-  cmark_run_finalizers(m, &weak);
+  cmark_run_finalizers(m, &weak, true);
   fig_add(&gcl_cmark.fig.mark_ns, t1 - t0);
   fig_add(&gcl_cmark.fig.sweep_ns, t2 - t1);
   fig_add(&gcl_cmark.fig.cycles, 1);
