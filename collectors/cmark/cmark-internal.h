@@ -88,7 +88,8 @@ extern struct cmark gcl_cmark;
 #define CMARK_WORK_PACE 0x2    /* concurrent: over the limit; wait for the cycle, else stw */
 
 void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o);
-#define CMARK_SWEEP_POLL 256 /* concurrent sweep: frees (and walked pages / 16) between safepoints; a power of 2 */
+#define CMARK_SWEEP_POLL 256 /* concurrent sweep: frees between two safepoints (its walk: every
+                              * CMARK_SWEEP_POLL / 16 pages); a power of 2 */
 
 /* One cycle by m (attached). explicit: wait for a running cycle instead of skipping.
  * Returns false when it skipped. */
