@@ -39,7 +39,10 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
  * no lock, with the guarantees of allocators/segment/README.md ("what a concurrent walker
  * sees"): every block allocated before the walk and not freed before it returns is
  * visited exactly once; blocks allocated or freed meanwhile may or may not be; memory of
- * visited blocks stays mapped until the walk returns. visit may free blocks it was
+ * visited blocks stays mapped until the walk returns. After a page's visits, if the page
+ * was re-initialised while they ran (its blocks may have been at other offsets), visit is
+ * called once more with that page, mem NULL and bytes 0: the visitor drops what it took
+ * from that page's visits (none was of a block of the walk's guarantee). visit may free blocks it was
  * given with gcl_allocator_free(NULL, ...) (a free by no owner); it must not allocate.
  * Returns 0, 1 when a visit returned false, or -errno. */
 int gcl_allocator_walk_concurrent(bool (*visit)(void *page, void *mem, size_t bytes, void *ctx), void *ctx);

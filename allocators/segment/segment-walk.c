@@ -9,7 +9,10 @@
  * by a block's contents. A page is read as a seqlock: version, then class and bits, then
  * version again (the owner stores the version, then the class with release: no fence,
  * so TSan follows it too); a page re-initialised in between was empty at some moment of the walk
- * and is skipped (no block allocated before the walk and still live can be in it).
+ * and is skipped (no block allocated before the walk and still live can be in it). The
+ * version is checked once more after a page's visits: re-initialised meanwhile, the visits
+ * may have used stale offsets, and the visitor is called with mem NULL to drop them
+ * (core/allocator.h).
  *
  * With the world stopped, owners do not run, but liburcu's call_rcu thread may still free
  * deferred batches: those frees only push onto thread_free (writing a block's second
@@ -53,6 +56,16 @@ static bool walk_page(struct gcl_segment *s, unsigned i, bool stopped,
       if (!visit(base, base + ((size_t)g << GCL_SEGMENT_GRANULE_SHIFT), bs, ctx)) return false;
     }
   }
+  if (stopped) return true; /* nobody re-initialises a page meanwhile */
+  /* The page may have emptied and been re-initialised (another class) while we visited:
+   * then some visits used the old incarnation's offsets and may have read a new block's
+   * middle. The fence keeps the visitor's reads before this load (seqlock reader's
+   * second check); on a change the visitor is told to drop this page's visits. TSan does
+   * not model fences (GCC: -Wtsan); cmark's reads of block words are hidden from it. */
+#if !defined(__SANITIZE_THREAD__)
+  __atomic_thread_fence(__ATOMIC_ACQUIRE);
+#endif
+  if (__atomic_load_n(&pg->version, __ATOMIC_RELAXED) != v1) return visit(base, NULL, 0, ctx);
   return true;
 }
 

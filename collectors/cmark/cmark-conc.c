@@ -19,7 +19,8 @@
  *      unmarked finalizable objects (cmark-final.c) and drain again; GCL_VERIFY: check
  *      every reachable object is marked; barrier off; restart;
  *   5. concurrent sweep (gcl_allocator_walk_concurrent, page by page, no lock held):
- *      every block whose word is an older epoch is garbage; after the walk a handshake
+ *      every block whose word is an older epoch is garbage (a page re-initialised while
+ *      it was visited has its candidates dropped: stale offsets); after the walk a handshake
  *      (every allocation that was in flight during it has finished: a block handed out
  *      but not yet initialised may show a stale word), then the garbage still garbage is
  *      freed with gcl_free_unowned;
@@ -38,7 +39,8 @@
  * part while mutators store).
  *
  * Threads: collector threads attach with gcl_thread_attach_collector, so stops and
- * handshakes see them; they poll gcl_safepoint while marking and wait detached. Nobody
+ * handshakes see them; they poll gcl_safepoint while marking (thread 0 also while sweeping
+ * and between finalizers) and wait detached. Nobody
  * waits for a stop or an attach while holding conc.lock or the grey lock. The pacing of
  * a thread over the heap limit while a cycle runs is to wait for that cycle (detached);
  * over the limit after it, a full stop-the-world collection (full_stw_fallbacks); over it
@@ -268,8 +270,33 @@ static uintptr_t speculative_word(const struct gcl_object *o) {
   return *(const volatile uintptr_t *)&o->gcl_word;
 }
 
+/* The sweep walk's state: where the current page's candidates begin on the garbage list. */
+struct sweep_walk {
+  void *page;             /* the page of the last visit (NULL before the first) */
+  size_t start;           /* gcl_cmark.garbage.n before that page's first visit */
+  struct gcl_mutator *m;  /* thread 0, which polls a safepoint every few pages */
+  unsigned pages;         /* pages (and large blocks) visited so far */
+};
+
+/* A visit, or (mem NULL) the walk's word that `page` was re-initialised during its visits:
+ * their offsets may have been stale (inside a new block, a small integer reads as an old
+ * epoch), so that page's candidates are dropped. A real garbage block keeps its page's
+ * used count above 0 until we free it, so its page cannot be re-initialised meanwhile: it
+ * is never dropped. */
 static bool find_garbage(void *page, void *mem, size_t bytes, void *ctx) {
-  (void)page, (void)bytes, (void)ctx;
+  (void)bytes;
+  struct sweep_walk *sw = ctx;
+  if (page != sw->page) {
+    /* Between two pages the walk holds no lock (only its snapshot: unmaps wait for it),
+     * so a stop may proceed; nothing here depends on the world not stopping. */
+    if ((++sw->pages & (CMARK_SWEEP_POLL / 16 - 1)) == 0) gcl_safepoint(sw->m);
+    sw->page = page;
+    sw->start = gcl_cmark.garbage.n;
+  }
+  if (!mem) {
+    gcl_cmark.garbage.n = sw->start;
+    return true;
+  }
   struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
   SPECULATIVE_READS_BEGIN();
   uintptr_t w = speculative_word(o);
@@ -286,11 +313,12 @@ static void sweep(struct gcl_mutator *m) {
   gcl_event_phase_start("sweep");
   gcl_cmark.garbage.n = 0;
 #if GCL_ALLOCATOR_HEAP_WALK_CONCURRENT
-  if (gcl_allocator_walk_concurrent(find_garbage, NULL) >= 0) {
+  struct sweep_walk sw = {NULL, 0, m, 0};
+  if (gcl_allocator_walk_concurrent(find_garbage, &sw) >= 0) {
     gcl_event_phase_start("sweep-sync");
     gcl_handshake(m, hs_nothing, NULL); /* allocations in flight during the walk are done */
     gcl_event_phase_end("sweep-sync");
-    cmark_sweep_garbage();
+    cmark_sweep_garbage(m);
   } /* else: no snapshot (ENOMEM); the next cycle finds this garbage */
 #else
   (void)m;
@@ -356,7 +384,7 @@ static void run_cycle(struct gcl_mutator *m, uint64_t goal) {
   uint64_t t2 = gcl_now_ns();
   int64_t live = gcl_stats_live_bytes();
   gcl_event_live_data((uint64_t)(live > 0 ? live : 0));
-  cmark_run_finalizers(m, &weak);
+  cmark_run_finalizers(m, &weak, true);
   fig_add(&gcl_cmark.fig.mark_ns, t1 - t0);
   fig_add(&gcl_cmark.fig.sweep_ns, t2 - t1);
   fig_add(&gcl_cmark.fig.cycles, 1);
@@ -421,7 +449,9 @@ static void wait_for(struct gcl_mutator *m, uint64_t ticket) {
 }
 
 void cmark_conc_request(struct gcl_mutator *m, bool wait) {
-  if (on_collector_thread) return; /* a finalizer on thread 0: it cannot wait for itself */
+  /* A finalizer on thread 0, or in a stw collection (the pacing's fallback holds gc_lock
+   * through its finalizers): the cycle it would wait for needs this very thread. */
+  if (on_collector_thread || cmark_in_cycle) return;
   pthread_mutex_lock(&C.lock);
   start_locked();
   uint64_t ticket = 0;
@@ -436,7 +466,7 @@ void cmark_conc_request(struct gcl_mutator *m, bool wait) {
 }
 
 void cmark_conc_pace(struct gcl_mutator *m) {
-  if (on_collector_thread) return;
+  if (on_collector_thread || cmark_in_cycle) return; /* as in cmark_conc_request */
   fig_add(&gcl_cmark.fig.paced_waits, 1);
   gcl_heap_bytes_flush(m);
   pthread_mutex_lock(&C.lock);

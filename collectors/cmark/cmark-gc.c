@@ -35,6 +35,7 @@
 #include "weakref.h"
 
 uintptr_t gcl_cmark_epoch = CMARK_FIRST_EPOCH; /* objects before the first cycle hold it */
+__thread bool cmark_in_cycle; /* cmark-internal.h */
 
 void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o) {
   if (GCL_UNLIKELY(s->n == s->cap)) {
@@ -163,12 +164,15 @@ static void weak_and_finalizers(struct gcl_weakref_pending *weak) {
 
 /* Free every object of the garbage list that is still garbage (not resurrected, not a
  * block whose allocation was in flight when the concurrent walk read it). */
-void cmark_sweep_garbage(void) {
+void cmark_sweep_garbage(struct gcl_mutator *poll) {
   struct cmark_stack *g = &gcl_cmark.garbage;
   struct gcl_thread_stats st = {0};
   uint64_t n = 0;
+  /* Loop invariant: g->a[0..i) are freed or were not garbage any more; no lock is held
+   * (gcl_free_unowned is a remote push), so a safepoint between two frees is safe. */
   for (size_t i = 0; i < g->n; i++) {
     struct gcl_object *o = g->a[i];
+    if (poll && (i & (CMARK_SWEEP_POLL - 1)) == CMARK_SWEEP_POLL - 1) gcl_safepoint(poll);
     if (!cmark_is_garbage(o)) continue; /* resurrected, or allocated during the walk */
     gcl_free_unowned(&st, o);
     n++;
@@ -180,7 +184,7 @@ void cmark_sweep_garbage(void) {
 }
 
 /* After the restart: callbacks, then finalizers (m is attached, the world runs). */
-void cmark_run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *weak) {
+void cmark_run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *weak, bool poll) {
   gcl_event_phase_start("finalize");
   gcl_weakref_run_callbacks(m, weak);
   struct cmark_stack *f = &gcl_cmark.finalize;
@@ -191,6 +195,7 @@ void cmark_run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *wea
   for (size_t i = 0; i < n; i++) {
     struct gcl_object *o = f->a[i];
     gcl_type_of(o)->finalize(m, o);
+    if (poll) gcl_safepoint(m); /* f->a[i+1..] stay roots across it: the list is intact */
   }
   f->n = 0;
   fig_add(&gcl_cmark.fig.finalized, n);
@@ -216,7 +221,7 @@ static void cycle_stopped(struct gcl_mutator *m, struct gcl_weakref_pending *wea
   cmark_mark_end();
   uint64_t t1 = gcl_now_ns();
   gcl_event_phase_start("sweep");
-  cmark_sweep_garbage();
+  cmark_sweep_garbage(NULL); /* the world is stopped: no safepoint */
   gcl_event_phase_end("sweep");
   uint64_t t2 = gcl_now_ns();
   gcl_start_the_world(m);
@@ -242,26 +247,25 @@ void cmark_retarget(int64_t live, bool full) {
 }
 
 bool cmark_collect(struct gcl_mutator *m, bool explicit) {
-  static __thread bool in_cycle; /* a finalizer of ours asked for a collection */
-  if (in_cycle) return false;
+  if (cmark_in_cycle) return false; /* a finalizer of ours asked for a collection */
   if (pthread_mutex_trylock(&gcl_cmark.gc_lock) != 0) {
     if (!explicit) return false;
     gcl_blocking_enter(m); /* never wait for the lock while a stop may wait for us */
     pthread_mutex_lock(&gcl_cmark.gc_lock);
     gcl_blocking_leave(m);
   }
-  in_cycle = true;
+  cmark_in_cycle = true;
   uint64_t t0 = gcl_now_ns();
   gcl_heap_bytes_flush(m);
   struct gcl_weakref_pending weak = {NULL, NULL};
   cycle_stopped(m, &weak);
   int64_t live = gcl_stats_live_bytes();
   gcl_event_live_data((uint64_t)(live > 0 ? live : 0));
-  cmark_run_finalizers(m, &weak);
+  cmark_run_finalizers(m, &weak, false); /* may run inside a safepoint handler */
   fig_add(&gcl_cmark.fig.cycles, 1);
   fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
   cmark_retarget(live, true);
-  in_cycle = false;
+  cmark_in_cycle = false;
   pthread_mutex_unlock(&gcl_cmark.gc_lock);
   return true;
 }

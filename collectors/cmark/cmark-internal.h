@@ -88,10 +88,16 @@ extern struct cmark gcl_cmark;
 #define CMARK_WORK_PACE 0x2    /* concurrent: over the limit; wait for the cycle, else stw */
 
 void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o);
+#define CMARK_SWEEP_POLL 256 /* concurrent sweep: frees between two safepoints (its walk: every
+                              * CMARK_SWEEP_POLL / 16 pages); a power of 2 */
 
 /* One cycle by m (attached). explicit: wait for a running cycle instead of skipping.
  * Returns false when it skipped. */
 bool cmark_collect(struct gcl_mutator *m, bool explicit);
+/* True while this thread runs a stw cycle (cmark_collect) with gc_lock held, finalizers
+ * included: a finalizer's collection request or pacing then returns at once (it cannot
+ * wait for a cycle that needs the lock it holds). */
+extern __thread bool cmark_in_cycle;
 
 /* The marking steps, exposed for the barrier test (tests/unit/test-cmark.c): begin a
  * cycle's marking (new epoch; barrier on when `barrier`), shade one object, drain the
@@ -107,14 +113,15 @@ bool cmark_is_marked(const struct gcl_object *o);
  * handed over (true if there was one); "o is garbage" (its word is an older epoch: not
  * marked, not freed, not a block in flight); free the garbage list's objects that are
  * still garbage; callbacks and finalizers after a cycle; the next trigger (full: a heap
- * over its limit is oom). */
+ * over its limit is oom). poll (concurrent mode's thread 0, else NULL / false): call
+ * gcl_safepoint between frees and between finalizers, so a stop need not wait for them. */
 bool cmark_try_mark(struct gcl_object *o);
 void cmark_shade_slot(struct gcl_object **slot, void *ctx);
 bool cmark_drain_satb(void);
 bool cmark_is_garbage(const struct gcl_object *o);
-void cmark_sweep_garbage(void);
+void cmark_sweep_garbage(struct gcl_mutator *poll);
 struct gcl_weakref_pending;
-void cmark_run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *weak);
+void cmark_run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *weak, bool poll);
 void cmark_retarget(int64_t live, bool full);
 
 /* Concurrent mode (cmark-conc.c): ask for a cycle (wait: until one that started after

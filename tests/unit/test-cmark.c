@@ -8,7 +8,8 @@
  *    the second test proves the first can fail;
  *  - weak references read NULL once their referent was collected, their callback runs once;
  *    a finalizer runs once (PEP 442), its object and what it reaches survive that cycle,
- *    and a later cycle frees them;
+ *    and a later cycle frees them; a finalizer run inside a stw collection (concurrent
+ *    mode's fallback) that asks for a collection and paces itself returns;
  *  - a heap limit: a live set that does not fit ends with the oom handler; one that fits
  *    runs many cycles;
  *  - stress: tiny heaps (a cycle every ~100 KB), 1, 2, 4 and 8 threads mutating private
@@ -210,6 +211,36 @@ Test(cycle, weak_references_are_cleared_and_finalizers_run_once) {
   cr_assert_eq(gcl_verify_live(), live0 - 3, "the resurrected pair was not freed by the next cycle");
   gcl_weakref_free(m, w);
   gcl_global_root_remove(&saved);
+  gcl_thread_detach(m);
+  gcl_heap_finish();
+  cr_assert_eq(gcl_verify_errors(), 0, "verifier: %s", gcl_verify_first_error());
+}
+
+/* A finalizer run by a stw collection (in concurrent mode: the pacing's last-resort
+ * fallback, cmark_conc_pace -> cmark_collect(m, true), which holds gc_lock through the
+ * finalizers) asks for a collection and paces itself: both must return, not wait for a
+ * concurrent cycle that needs gc_lock (the broken build hangs here until the timeout). */
+static int nested_finalized;
+
+static void fin_collects(struct gcl_mutator *m, struct gcl_object *o) {
+  (void)o;
+  nested_finalized++;
+  gcl_collect(m, -1);
+  if (CMARK_TEST_CONCURRENT) cmark_conc_pace(m);
+}
+
+static const struct gcl_type fin_collects_type = {
+    .name = "cmark-fin-collects", .size = sizeof(struct cell), .flags = GCL_TYPE_CONTAINER,
+    .ref_offset = offsetof(struct cell, ref), .nrefs = 1, .finalize = fin_collects};
+
+Test(cycle, a_finalizer_collecting_inside_a_stw_collection_returns, .timeout = 30) {
+  init_cmark(1, 4 << 20, 0);
+  struct gcl_mutator *m = gcl_thread_attach();
+  (void)gcl_new(m, &fin_collects_type); /* garbage at once: no root holds it */
+  cr_assert(cmark_collect(m, true), "the stw collection did not run");
+  cr_assert_eq(nested_finalized, 1, "the finalizer did not run in that collection");
+  gcl_collect(m, -1); /* the finalized object is freed; the collector still works */
+  cr_assert_eq(nested_finalized, 1, "a finalizer ran twice");
   gcl_thread_detach(m);
   gcl_heap_finish();
   cr_assert_eq(gcl_verify_errors(), 0, "verifier: %s", gcl_verify_first_error());

@@ -350,6 +350,7 @@ struct cw_seen {
 static bool cw_visit(void *page, void *mem, size_t bytes, void *ctx) {
   struct cw_seen *s = ctx;
   (void)page;
+  if (!mem) return true; /* a page re-initialised during its visits: nothing to drop */
   if (!gcl_ptrset_add(&s->set, mem)) s->dups++;
   if (bytes <= GCL_SEGMENT_SMALL_MAX && bytes != gcl_segment_class_size(gcl_segment_class_of(bytes))) s->bad_size++;
   if (s->nall == s->capall) {
@@ -412,6 +413,73 @@ Test(segment, concurrent_walk_guarantee, .timeout = 300) {
   gcl_allocator_free(&am, p, 32);
   gcl_allocator_free(&am, q, 32);
   gcl_allocator_thread_detach(&am);
+}
+
+/* Guarantee 5: a page that empties and is re-initialised for another class while the walk
+ * visits it (the visitor holds the walk at the page's first visit while its owner frees
+ * every block on it and allocates another class) is retracted: visit(page, NULL, 0).
+ * The broken walk (version checked only before the visits) never makes that call. */
+#define RV_N 1400 /* 48-byte blocks: more than one page (1365), so the first page empties
+                   * while another stays its queue's page, and is retired */
+static struct {
+  void *blk[RV_N];  /* the owner's 48-byte blocks */
+  void *page;       /* the page of blk[0] (the walk's page argument) */
+  void *other[8];   /* 1000-byte blocks allocated once that page is retired */
+  int stage;        /* atomic: 1 blocks ready, 2 visitor waits, 3 page re-used, 4 done */
+  int retracted;    /* visit(page, NULL, 0) calls for rv.page */
+} rv;
+
+static void *rv_main(void *arg) {
+  (void)arg;
+  struct gcl_allocator_mutator am;
+  gcl_allocator_thread_attach(&am);
+  for (size_t i = 0; i < RV_N; i++) rv.blk[i] = gcl_allocator_alloc(&am, 48);
+  rv.page = (void *)((uintptr_t)rv.blk[0] & ~(uintptr_t)(GCL_SEGMENT_PAGE_SIZE - 1));
+  __atomic_store_n(&rv.stage, 1, __ATOMIC_RELEASE);
+  while (__atomic_load_n(&rv.stage, __ATOMIC_ACQUIRE) != 2) sched_yield();
+  for (size_t i = 0; i < RV_N; i++)
+    if ((void *)((uintptr_t)rv.blk[i] & ~(uintptr_t)(GCL_SEGMENT_PAGE_SIZE - 1)) == rv.page) {
+      gcl_allocator_free(&am, rv.blk[i], 48);
+      rv.blk[i] = NULL;
+    }
+  for (unsigned k = 0; k < 8; k++) rv.other[k] = gcl_allocator_alloc(&am, 1000);
+  __atomic_store_n(&rv.stage, 3, __ATOMIC_RELEASE);
+  while (__atomic_load_n(&rv.stage, __ATOMIC_ACQUIRE) != 4) sched_yield();
+  for (size_t i = 0; i < RV_N; i++)
+    if (rv.blk[i]) gcl_allocator_free(&am, rv.blk[i], 48);
+  for (unsigned k = 0; k < 8; k++) gcl_allocator_free(&am, rv.other[k], 1000);
+  gcl_allocator_thread_detach(&am);
+  return NULL;
+}
+
+static bool rv_visit(void *page, void *mem, size_t bytes, void *ctx) {
+  (void)bytes, (void)ctx;
+  if (page != rv.page) return true;
+  if (!mem) {
+    rv.retracted++;
+    return true;
+  }
+  if (__atomic_load_n(&rv.stage, __ATOMIC_ACQUIRE) == 1) {
+    __atomic_store_n(&rv.stage, 2, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&rv.stage, __ATOMIC_ACQUIRE) != 3) sched_yield();
+  }
+  return true;
+}
+
+Test(segment, concurrent_walk_retracts_a_page_reinitialised_during_its_visits, .timeout = 60) {
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, rv_main, NULL), 0);
+  while (__atomic_load_n(&rv.stage, __ATOMIC_ACQUIRE) != 1) sched_yield();
+  cr_assert_eq(gcl_segment_walk_concurrent(rv_visit, NULL), 0);
+  int stage = __atomic_load_n(&rv.stage, __ATOMIC_ACQUIRE);
+  __atomic_store_n(&rv.stage, 4, __ATOMIC_RELEASE);
+  pthread_join(t, NULL);
+  cr_assert_eq(stage, 3, "the walk never visited the first page");
+  bool reused = false;
+  for (unsigned k = 0; k < 8; k++)
+    reused |= (void *)((uintptr_t)rv.other[k] & ~(uintptr_t)(GCL_SEGMENT_PAGE_SIZE - 1)) == rv.page;
+  cr_assert(reused, "the emptied page was not re-initialised for the other class (test setup)");
+  cr_assert_eq(rv.retracted, 1, "visits of a page re-initialised meanwhile were not retracted");
 }
 
 /* --- return of free pages to the OS ---------------------------------------------------------- */
