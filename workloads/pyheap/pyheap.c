@@ -348,9 +348,15 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   t.sum = mix(t.sum, check_all(m, &t));
 
   GCL_FRAME_POP(m, f);
+  uint64_t release_ns = gcl_now_ns(); /* the whole heap dies from here on */
   gcl_release(m, t.table);
   for (uint32_t r = 0; r < p->nregions; r++)
     pyheap_shadow_release(&t.sh, p, t.cur_id[p->region_nodes[p->region_start[r]]]);
+  /* Nothing is reachable now: every copy still counted is garbage. Without this stamp a
+   * thread that finished first left its last garbage unstamped, and another thread's
+   * collection freed it before the window ended (a negative outstanding_garbage_mean at 2
+   * threads); with it the stamped total equals what is added to ctx->cyclic_garbage. */
+  pyheap_shadow_stamp(&t.sh, 0, release_ns);
   __atomic_fetch_add(&ctx->cyclic_garbage, (int64_t)pyheap_shadow_leaked(&t.sh), __ATOMIC_RELAXED);
   pyheap_shadow_free(&t.sh);
   free(t.cur);
