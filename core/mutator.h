@@ -347,8 +347,11 @@ static inline char *gcl_freelist_pop(struct gcl_mutator *m, const struct gcl_typ
   return (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
 }
 
-static inline struct gcl_object *gcl_new_sized(struct gcl_mutator *m, const struct gcl_type *t,
-                                               size_t bytes) {
+/* A new object of `bytes` bytes whose first `zeroed` bytes (header included, zeroed >=
+ * sizeof(struct gcl_object)) are set up as below; the rest is left as the allocator gave
+ * it (gcl_new_var_raw). */
+static inline struct gcl_object *gcl_new_partly_zeroed(struct gcl_mutator *m, const struct gcl_type *t,
+                                                       size_t bytes, size_t zeroed) {
   size_t total = GCL_COLLECTOR_PREFIX_SIZE + bytes;
   char *mem = NULL;
   if (GCL_FREELISTS && GCL_UNLIKELY(t->freelist != 0) && m->freelists) mem = gcl_freelist_pop(m, t, total);
@@ -356,9 +359,9 @@ static inline struct gcl_object *gcl_new_sized(struct gcl_mutator *m, const stru
   if (GCL_UNLIKELY(!mem)) mem = gcl_alloc_failed(total);
   struct gcl_object *o = (struct gcl_object *)(mem + GCL_COLLECTOR_PREFIX_SIZE);
   /* Zeroing the payload makes every reference slot NULL before any collector can see it
-   * (gcl_store_init relies on it). The header's two words are each written once: the type
+   * (gcl_store_init relies on it; gcl_new_var_raw's unzeroed items hold no reference). The header's two words are each written once: the type
    * word, and the collector word (the count under RC, else zero for on_alloc to set). */
-  memset((char *)o + sizeof(struct gcl_object), 0, bytes - sizeof(struct gcl_object));
+  memset((char *)o + sizeof(struct gcl_object), 0, zeroed - sizeof(struct gcl_object));
   o->gcl_type_word = (uintptr_t)t;
   if (gcl_rc_kind() == GCL_RC_PLAIN || gcl_rc_kind() == GCL_RC_ATOMIC) gcl_rc_init(o, gcl_rc_kind());
   else o->gcl_word = 0;
@@ -366,6 +369,11 @@ static inline struct gcl_object *gcl_new_sized(struct gcl_mutator *m, const stru
   gcl_collector_on_alloc(&m->collector, o, t);
   if (GCL_VERIFY) gcl_verify_on_alloc(o), gcl_verify_fresh_alloc(m, o);
   return o;
+}
+
+static inline struct gcl_object *gcl_new_sized(struct gcl_mutator *m, const struct gcl_type *t,
+                                               size_t bytes) {
+  return gcl_new_partly_zeroed(m, t, bytes, bytes);
 }
 
 static inline struct gcl_object *gcl_new(struct gcl_mutator *m, const struct gcl_type *t) {
@@ -377,6 +385,20 @@ static inline struct gcl_object *gcl_new_var(struct gcl_mutator *m, const struct
                                              size_t len) {
   GCL_ASSERT(t->flags & GCL_TYPE_VAR);
   struct gcl_object *o = gcl_new_sized(m, t, gcl_type_instance_size(t, len));
+  ((struct gcl_varobject *)o)->len = len;
+  return o;
+}
+
+/* gcl_new_var, but the len items are not zeroed (the basic part, t->size bytes, is): for
+ * a type whose items hold no references (neither GCL_TYPE_REF_ITEMS nor
+ * GCL_TYPE_REF_COUNTED, no trace hook, every simple-layout slot inside the basic part), so
+ * no collector or verifier reads them; the caller writes them before it reads them (issue
+ * 13: churn's byte payloads were zeroed, then filled). */
+static inline struct gcl_object *gcl_new_var_raw(struct gcl_mutator *m, const struct gcl_type *t,
+                                                 size_t len) {
+  GCL_ASSERT((t->flags & GCL_TYPE_VAR) && !(t->flags & (GCL_TYPE_REF_ITEMS | GCL_TYPE_REF_COUNTED)));
+  GCL_ASSERT(!t->trace && t->ref_offset + t->nrefs * sizeof(struct gcl_object *) <= t->size);
+  struct gcl_object *o = gcl_new_partly_zeroed(m, t, gcl_type_instance_size(t, len), t->size);
   ((struct gcl_varobject *)o)->len = len;
   return o;
 }
@@ -452,31 +474,25 @@ static inline void gcl_store(struct gcl_mutator *m, struct gcl_object *obj,
 }
 
 /* Initialising stores (issue 13): the first store into a reference slot of obj, an object
- * this thread allocated (gcl_new*) and has not published yet: not stored into any slot,
- * not shared, no weak reference to it (a root frame or local of this thread is fine). The
- * slot is still NULL (gcl_new zeroed it), so there is no old value to release, and no other
- * thread can read or write the slot. Per collector, what the general store does and the
- * initialising one can skip:
- *  - rc, rc-plain, rc-trial, rc-gen (GCL_BARRIER_NONE): the old value's load, test and
- *    decrement; nothing else is done by either (rc-trial's release hook runs on decrements
- *    only; rc-gen's collections read counts and slots, not a barrier's record: a store
- *    hook added to gcl_store_move for rc-gen must be judged for this path too);
- *  - brc: the same; the value's reference still becomes a heap reference
- *    (gcl_rc_biased_to_heap), as in gcl_store_move;
- *  - cmark (SATB with the hybrid part, barrier.h): the deletion barrier records the old
- *    value, which is NULL, so nothing; the insertion part (the value, while this thread's
- *    roots are not scanned yet: satb.shade_new) is kept, since obj is allocated black
- *    during a cycle and a black object is not scanned again: a value held only in an
- *    unscanned local would be lost once stored there and dropped. After the thread's roots
- *    are scanned the SATB argument holds with no barrier: the value was reachable at the
- *    snapshot or allocated since (black);
- *  - bdw, none (GCL_BARRIER_NONE, no counts): a plain store either way.
- * The store is a release store as in gcl_store_move (a plain mov on x86): a concurrent
- * marker that reaches obj through this thread's roots reads the slot with an acquire load
- * and must see the value's initialised header. In GCL_VERIFY builds the verifier checks
- * every call: obj is live, this thread's and unpublished, the slot lies inside obj and is
- * NULL (core/verify-fresh.c). gcl_store_init_move hands the caller's reference to the slot;
- * gcl_store_init takes a new one for it. */
+ * this thread allocated (gcl_new*) and has not published (stored into a slot, shared,
+ * weakly referenced; its root frames and locals are fine). The slot is still NULL (gcl_new
+ * zeroed it): no old value to release, and no other thread reads or writes the slot. What
+ * gcl_store_move does that this skips, per collector:
+ *  - rc, rc-plain, rc-trial, rc-gen (no barrier): the old value's load, test and decrement,
+ *    nothing else (rc-trial's hook runs on decrements; rc-gen's collections read counts and
+ *    slots; a store hook added to gcl_store_move must be judged for this path too);
+ *  - brc: the same; the value's reference still becomes a heap one (gcl_rc_biased_to_heap);
+ *  - cmark (SATB + hybrid, barrier.h): the deletion half records the old value, NULL here;
+ *    the insertion half (the value, while this thread's roots are unscanned: shade_new) is
+ *    kept, since obj is allocated black during a cycle and never rescanned, so a value held
+ *    only by an unscanned local would be lost. Once the roots are scanned no barrier is
+ *    needed: the value was reachable at the snapshot (marked) or allocated since (black);
+ *  - bdw, none (no barrier, no counts): a plain store either way.
+ * A release store as in gcl_store_move (a mov on x86): a concurrent marker reaching obj
+ * through this thread's roots must see the value's initialised header. GCL_VERIFY builds
+ * check every call (core/verify-fresh.c): obj is this thread's, unpublished, and the slot
+ * lies inside it and is NULL. _move hands the caller's reference to the slot; gcl_store_init
+ * takes a new one. */
 static inline void gcl_store_init_move(struct gcl_mutator *m, struct gcl_object *obj,
                                        struct gcl_object **slot, struct gcl_object *val) {
   if (GCL_VERIFY) gcl_verify_store_init(m, obj, slot, val);

@@ -142,7 +142,7 @@ static struct gcl_object *make_object(struct gcl_mutator *m, struct churn_thread
   if (box) {
     if (size < sizeof(struct churn_box)) size = sizeof(struct churn_box);
     len = size - sizeof(struct churn_box);
-    o = gcl_new_var(m, &box_type, len);
+    o = gcl_new_var_raw(m, &box_type, len); /* the bytes are filled below */
     value = BOX(o)->value = value_make(&t->rng, true, len);
     bytes = BOX(o)->bytes;
     /* No allocation from here on: `o` needs no root frame. */
@@ -153,7 +153,7 @@ static struct gcl_object *make_object(struct gcl_mutator *m, struct churn_thread
     }
   } else {
     len = size - sizeof(struct churn_leaf);
-    o = gcl_new_var(m, &leaf_type, len);
+    o = gcl_new_var_raw(m, &leaf_type, len);
     value = LEAF(o)->value = value_make(&t->rng, false, len);
     bytes = LEAF(o)->bytes;
   }
