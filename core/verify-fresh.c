@@ -113,7 +113,8 @@ void gcl_verify_store_init(struct gcl_mutator *m, struct gcl_object *obj, struct
   why[0] = 0;
   pthread_mutex_lock(&fresh_lock);
   struct fresh_entry *e = obj ? fresh_find(obj) : NULL;
-  const char *tn = obj ? gcl_type_of(obj)->name : "(null)";
+  /* The type is read only from an object the map knows (anything else may not be one). */
+  const char *tn = e ? gcl_type_of(obj)->name : "object";
   if (!e)
     snprintf(why, sizeof why, "initialising store into %s %p, which is published or not allocated", tn, (void *)obj);
   else if (e->owner != m)
