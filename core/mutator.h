@@ -29,6 +29,7 @@
  *
  * Macros: GCL_VERIFY (1 builds in the reachability oracle of core/verify.h);
  * GCL_COLLECTOR_STOPS_WORLD (the collector's attrs header: 0 makes gcl_poll nothing),
+ * GCL_COLLECTOR_ON_STORE (the attrs header: 1 calls its escape-barrier hooks, below),
  * GCL_FREELISTS (core/freelist.h) and GCL_RC_IMMORTAL_CHECK (core/rc-ops.h). */
 #ifndef GCL_MUTATOR_H
 #define GCL_MUTATOR_H
@@ -71,6 +72,22 @@ static inline bool gcl_frees_objects(void) { return !GCL_COLLECTOR_NEVER_FREES; 
 #ifndef GCL_COLLECTOR_ON_RELEASE
 #define GCL_COLLECTOR_ON_RELEASE 0
 static inline void gcl_collector_on_release(struct gcl_collector_mutator *cm, struct gcl_object *o) {
+  (void)cm, (void)o;
+}
+#endif
+
+/* A collector that must see every reference store and publication before it happens
+ * (rc-gen's escape barrier, collectors/rc-gen/README.md) defines GCL_COLLECTOR_ON_STORE 1
+ * and inline gcl_collector_on_store(cm, obj, val) (val non-NULL, about to be stored into a
+ * slot of obj; obj NULL: a slot outside the heap, e.g. a global root) and
+ * gcl_collector_on_share(cm, o) (o non-NULL, being gcl_share()d) in its attrs header. */
+#ifndef GCL_COLLECTOR_ON_STORE
+#define GCL_COLLECTOR_ON_STORE 0
+static inline void gcl_collector_on_store(struct gcl_collector_mutator *cm, struct gcl_object *obj,
+                                          struct gcl_object *val) {
+  (void)cm, (void)obj, (void)val;
+}
+static inline void gcl_collector_on_share(struct gcl_collector_mutator *cm, struct gcl_object *o) {
   (void)cm, (void)o;
 }
 #endif
@@ -380,6 +397,7 @@ static inline void gcl_release(struct gcl_mutator *m, struct gcl_object *o) {
  * passed a quiescent state, so gcl_load_strong may read its header optimistically. */
 static inline void gcl_share(struct gcl_mutator *m, struct gcl_object *o) {
   if (o) {
+    if (GCL_COLLECTOR_ON_STORE) gcl_collector_on_share(&m->collector, o); /* escape barrier */
     gcl_obj_set_flag(o, GCL_OBJ_SHARED);
     gcl_rc_thread_publish(m, o);
   }
@@ -417,6 +435,7 @@ static inline void gcl_make_deferred(struct gcl_mutator *m, struct gcl_object *o
 static inline void gcl_store_move(struct gcl_mutator *m, struct gcl_object *obj,
                                   struct gcl_object **slot, struct gcl_object *val) {
   (void)obj;
+  if (GCL_COLLECTOR_ON_STORE && val) gcl_collector_on_store(&m->collector, obj, val); /* escape barrier */
   /* The caller's reference becomes the slot's (counted even for a deferred object). */
   if (gcl_rc_kind() == GCL_RC_BIASED && val) gcl_rc_biased_to_heap(&m->collector, val);
   struct gcl_object *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
