@@ -17,7 +17,8 @@
  *
  * Tags say which list, and therefore which lock (gcl_rcgen_locks[tag]), an object is on:
  *   0            none: untracked (both words zero)
- *   1..123       the gen0 list of the thread holding that slot
+ *   1..123       the gen0 list of the thread holding that slot (young=thread: also its
+ *                local gen1 and gen2 lists, rc-gen-local.c)
  *   124          generation 2
  *   125          the permanent generation (gc.freeze)
  *   126          generation 1
@@ -213,7 +214,10 @@ static inline void gcl_collector_on_alloc(struct gcl_collector_mutator *cm, stru
   __atomic_store_n(&cm->tracked, __atomic_load_n(&cm->tracked, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
   if (GCL_UNLIKELY(c > __atomic_load_n(&cm->limit, __ATOMIC_RELAXED))) gcl_rcgen_alloc_slow(cm);
   struct gcl_rcgen_list *l = cm->gen0;
-  if (GCL_LIKELY(!__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED))) {
+  /* young=thread (barrier on): our own list is touched by no other thread (rc-gen-local.c,
+   * invariant E), so it needs no lock. */
+  if (GCL_LIKELY(!__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED)) ||
+      (cm->tag && __atomic_load_n(&gcl_rcgen_escapes, __ATOMIC_RELAXED))) {
     gcl_rcgen_append(&l->head, h, l->tag);
   } else {
     gcl_rcgen_lock(&gcl_rcgen_locks[l->tag].v);
@@ -229,6 +233,9 @@ static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struc
   if (gcl_rcgen_ld(&h->next) == 0) return; /* untracked */
   if (GCL_LIKELY(!__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED)))
     gcl_rcgen_unlink(h);
+  else if (cm && cm->tag && __atomic_load_n(&gcl_rcgen_escapes, __ATOMIC_RELAXED) &&
+           gcl_rcgen_tag_of(h) == cm->tag)
+    gcl_rcgen_unlink(h); /* local to us: on our own lists, which no other thread touches */
   else
     gcl_rcgen_untrack_locked(h);
   if (cm) {

@@ -1,47 +1,46 @@
 /* SPDX-License-Identifier: MIT */
-/* collectors/rc-gen/rc-gen-local.c — thread-local young collections (--opt
- * rc-gen.young=thread, and auto without the GIL) and the escape barrier that makes them
- * sound. The 3.12/3.13 policies only: 3.14's increments stay stop-the-world.
+/* collectors/rc-gen/rc-gen-local.c — thread-local heaps (--opt rc-gen.young=thread, and
+ * auto without the GIL) and the escape barrier that makes them sound. The 3.12/3.13
+ * policies only: 3.14's increments stay stop-the-world.
  *
- * The barrier (rc-gen-attrs.h, inline in gcl_store/gcl_store_move/gcl_share): once
- * gcl_rcgen_escapes is set, an object tagged with a thread's own gen0 tag is LOCAL to that
- * thread. A local object escapes (gcl_rcgen_escape) before it is stored into a slot of an
- * object that is not local to the storing thread, into a slot outside the heap (obj NULL:
- * a global root), or gcl_share()d; escaping moves it and, transitively, its local children
- * to the shared gen0 list (tag 127, the orphans'), which only stop-the-world collections
- * examine. Only the owner can escape its objects: no other thread holds a reference to
- * them (that is the invariant being kept).
+ * The barrier (rc-gen-attrs.h, inline in gcl_store/gcl_store_move/gcl_share, and
+ * gcl_weakref_new): once gcl_rcgen_escapes is set, an object tagged with a thread's own
+ * slot is LOCAL to that thread; it sits on the thread's gen0 list or on its local gen1 or
+ * gen2 list (gcl_rcgen.local_old[slot]). A local object escapes (gcl_rcgen_escape) before
+ * it is stored into a slot of an object that is not local to the storing thread, into a
+ * slot outside the heap (obj NULL: a global root), gcl_share()d or weakly referenced;
+ * escaping moves it and, transitively, its local children to the shared gen0 list (tag
+ * 127, also the orphans'). Only the owner can escape its objects: no other thread holds a
+ * reference to them (the invariant being kept).
  *
- * Invariant E: while gcl_rcgen_escapes is set, (a) no object reachable from another thread's
- * frames, from a global root or from a non-local object references a local object of
- * thread T or is one; (b) so only T reads or writes a local object's count, slots and
- * prefix. Proof sketch: a reference reaches another thread only through a slot of the heap
- * (or a global root) or a gcl_share; every such store of a local value into a non-local
- * place escapes the value first, and escape is closed over local children; a store into a
- * local object keeps it local, and when that object escapes later its children go with
- * it. Survivors of a local collection go to the shared gen1 (tag 126), so they count as
- * non-local from then on (conservative: a young object stored into one escapes). The switch
- * (gcl_rcgen_escapes_on) happens before a second thread exists or with the world stopped,
- * and moves every gen0 list to the shared one, so E holds from the start.
+ * Invariant E: while gcl_rcgen_escapes is set, no object reachable from another thread's
+ * frames, from a global root, from a weak reference or from a non-local object is local
+ * to thread T; so only T reads or writes a local object's count, slots and prefix, and no
+ * shared object references a local one (every cycle is wholly local or wholly shared).
+ * Proof sketch: a reference reaches another thread only through a heap slot, a global
+ * root, gcl_share or a weak reference; each such store of a local value into a non-local
+ * place escapes the value first, closed over its local children; a store into a local
+ * object keeps the value local, and when that object escapes later its children go with
+ * it. The switch (gcl_rcgen_escapes_on) happens before a second thread exists or with the
+ * world stopped, and makes every object so far shared, so E holds from the start.
  *
- * A local collection (collect_local) of T's gen0 set runs on T between two of its
- * safepoints (the collection polls nowhere: dealloc polls are off inside a collector's
- * phase), so no stop-the-world collection overlaps it; other threads' local collections
- * may, and their sets are disjoint with no reference between them (E). By E no other
- * thread changes a member's count or slots meanwhile, so CPython's subtract/move steps are
- * exact for the set, references from outside it counting as external (as CPython's young
- * collections treat old->young references). The set is moved to a private list under T's
- * lock (no other thread takes it: nothing it could unlink carries T's tag); survivors move
- * to gen1 under gen1's lock before any object is freed. Unreachable objects with a
- * finalizer still to run or weak references are put back (untouched, on T's gen0 list) and
- * a stop-the-world young collection takes them, since finalizers and callbacks may publish
- * garbage to other threads. Cycles that span two threads' sets, or through shared objects,
- * are collected by the stop-the-world gen1 and full collections (every gen0 list included).
+ * A local collection (collect_local) of generations 0..g of T's local heap runs on T
+ * between two of its safepoints (no collection code polls; dealloc polls are off inside a
+ * collector's phase), so no stop-the-world collection overlaps it; other threads' local
+ * collections may, and their sets are disjoint with no reference between them (E). By E
+ * no other thread changes a member's count or slots meanwhile, so CPython's subtract/move
+ * steps are exact for the set, references from outside it counting as external (as
+ * CPython's young collections treat old->young references). The set moves to a private
+ * list under T's lock; survivors stay local (T's generation g+1). Unreachable objects
+ * with a finalizer still to run or weak references are given back, escaped with what they
+ * reach, and a stop-the-world collection of the shared heap takes them, since finalizers
+ * and callbacks may publish garbage to other threads. The shared heap (tags 127, 126,
+ * 124) is collected with the world stopped, shared lists only (rc-gen-collect.c), its
+ * young count being the escapes since its last collection; gcl_collect, freeze and the
+ * exit collections first make every object shared (gcl_rcgen_escape_all).
  *
- * Not covered by the barrier (documented in the README): weak-reference handles
- * (core/weakref.h) passed to another thread whose referent was not gcl_share()d, and
- * references passed between threads outside the heap (a C variable) without gcl_share.
- * No macros change this file. */
+ * Not covered by the barrier (documented in the README): references passed between
+ * threads outside the heap (a C variable) without gcl_share. No macros change this file. */
 #include "rc-gen-internal.h"
 #include "event.h"
 #include "garbage.h"

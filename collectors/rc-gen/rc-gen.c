@@ -8,7 +8,8 @@
  *
  * Objects die by RC (core/heap.c). Containers (GCL_TYPE_CONTAINER) are also on one
  * generation list, in the 16-byte prefix (rc-gen-attrs.h). A collection of generation g,
- * always with the world stopped (core/world.c), finds the garbage among the objects of
+ * with the world stopped (core/world.c; with young=thread a thread collects its own local
+ * heap alone, world running: rc-gen-local.c), finds the garbage among the objects of
  * generations 0..g without memory proportional to the heap: gc_refs lives in the prefix.
  *
  * Generations and counts:
@@ -381,6 +382,7 @@ void gcl_collector_finish(void) {
   struct gcl_mutator *m = gcl_thread_attach();
   for (int i = 0; i < 100; i++) {
     struct pass p;
+    if (gcl_rcgen_shared_only()) gcl_rcgen_escape_all(); /* what finalizers made, too */
     gcl_rcgen_collect(m, NGEN - 1, &p);
     if (p.finalizers == 0 && p.resurrected == 0) break;
   }
