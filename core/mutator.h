@@ -31,6 +31,7 @@
  *
  * Macros: GCL_VERIFY (1 builds in the reachability oracle of core/verify.h);
  * GCL_COLLECTOR_STOPS_WORLD (the collector's attrs header: 0 makes gcl_poll nothing),
+ * GCL_COLLECTOR_ON_STORE (the attrs header: 1 calls its escape-barrier hooks, below),
  * GCL_FREELISTS (core/freelist.h) and GCL_RC_IMMORTAL_CHECK (core/rc-ops.h). */
 #ifndef GCL_MUTATOR_H
 #define GCL_MUTATOR_H
@@ -73,6 +74,22 @@ static inline bool gcl_frees_objects(void) { return !GCL_COLLECTOR_NEVER_FREES; 
 #ifndef GCL_COLLECTOR_ON_RELEASE
 #define GCL_COLLECTOR_ON_RELEASE 0
 static inline void gcl_collector_on_release(struct gcl_collector_mutator *cm, struct gcl_object *o) {
+  (void)cm, (void)o;
+}
+#endif
+
+/* A collector that must see every reference store and publication before it happens
+ * (rc-gen's escape barrier, collectors/rc-gen/README.md) defines GCL_COLLECTOR_ON_STORE 1
+ * and inline gcl_collector_on_store(cm, obj, val) (val non-NULL, about to be stored into a
+ * slot of obj; obj NULL: a slot outside the heap, e.g. a global root) and
+ * gcl_collector_on_share(cm, o) (o non-NULL, being gcl_share()d) in its attrs header. */
+#ifndef GCL_COLLECTOR_ON_STORE
+#define GCL_COLLECTOR_ON_STORE 0
+static inline void gcl_collector_on_store(struct gcl_collector_mutator *cm, struct gcl_object *obj,
+                                          struct gcl_object *val) {
+  (void)cm, (void)obj, (void)val;
+}
+static inline void gcl_collector_on_share(struct gcl_collector_mutator *cm, struct gcl_object *o) {
   (void)cm, (void)o;
 }
 #endif
@@ -359,8 +376,8 @@ static inline struct gcl_object *gcl_new_partly_zeroed(struct gcl_mutator *m, co
   if (GCL_UNLIKELY(!mem)) mem = gcl_alloc_failed(total);
   struct gcl_object *o = (struct gcl_object *)(mem + GCL_COLLECTOR_PREFIX_SIZE);
   /* Zeroing the payload makes every reference slot NULL before any collector can see it
-   * (gcl_store_init relies on it; gcl_new_var_raw's unzeroed items hold no reference). The header's two words are each written once: the type
-   * word, and the collector word (the count under RC, else zero for on_alloc to set). */
+   * (gcl_store_init relies on it; gcl_new_var_raw's unzeroed items hold no reference).
+   * The header's two words are each written once: the type word, and the collector word (the count under RC, else zero for on_alloc to set). */
   memset((char *)o + sizeof(struct gcl_object), 0, zeroed - sizeof(struct gcl_object));
   o->gcl_type_word = (uintptr_t)t;
   if (gcl_rc_kind() == GCL_RC_PLAIN || gcl_rc_kind() == GCL_RC_ATOMIC) gcl_rc_init(o, gcl_rc_kind());
@@ -417,6 +434,7 @@ static inline void gcl_release(struct gcl_mutator *m, struct gcl_object *o) {
 static inline void gcl_share(struct gcl_mutator *m, struct gcl_object *o) {
   if (o) {
     if (GCL_VERIFY) gcl_verify_fresh_publish(o);
+    if (GCL_COLLECTOR_ON_STORE) gcl_collector_on_share(&m->collector, o); /* escape barrier */
     gcl_obj_set_flag(o, GCL_OBJ_SHARED);
     gcl_rc_thread_publish(m, o);
   }
@@ -454,6 +472,7 @@ static inline void gcl_make_deferred(struct gcl_mutator *m, struct gcl_object *o
 static inline void gcl_store_move(struct gcl_mutator *m, struct gcl_object *obj,
                                   struct gcl_object **slot, struct gcl_object *val) {
   (void)obj;
+  if (GCL_COLLECTOR_ON_STORE && val) gcl_collector_on_store(&m->collector, obj, val); /* escape barrier */
   /* The caller's reference becomes the slot's (counted even for a deferred object). */
   if (gcl_rc_kind() == GCL_RC_BIASED && val) gcl_rc_biased_to_heap(&m->collector, val);
   struct gcl_object *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
@@ -480,7 +499,7 @@ static inline void gcl_store(struct gcl_mutator *m, struct gcl_object *obj,
  * gcl_store_move does that this skips, per collector:
  *  - rc, rc-plain, rc-trial, rc-gen (no barrier): the old value's load, test and decrement,
  *    nothing else (rc-trial's hook runs on decrements; rc-gen's collections read counts and
- *    slots; a store hook added to gcl_store_move must be judged for this path too);
+ *    slots; rc-gen's escape hook, GCL_COLLECTOR_ON_STORE, runs here as in gcl_store_move);
  *  - brc: the same; the value's reference still becomes a heap one (gcl_rc_biased_to_heap);
  *  - cmark (SATB + hybrid, barrier.h): the deletion half records the old value, NULL here;
  *    the insertion half (the value, while this thread's roots are unscanned: shade_new) is
@@ -496,6 +515,10 @@ static inline void gcl_store(struct gcl_mutator *m, struct gcl_object *obj,
 static inline void gcl_store_init_move(struct gcl_mutator *m, struct gcl_object *obj,
                                        struct gcl_object **slot, struct gcl_object *val) {
   if (GCL_VERIFY) gcl_verify_store_init(m, obj, slot, val);
+  /* The escape barrier stays: obj, though unpublished, may have become shared since its
+   * allocation (rc-gen makes every object shared when a second thread attaches or at
+   * gc.collect), and then a local val must escape before the store. */
+  if (GCL_COLLECTOR_ON_STORE && val) gcl_collector_on_store(&m->collector, obj, val);
   if (gcl_rc_kind() == GCL_RC_BIASED && val) gcl_rc_biased_to_heap(&m->collector, val);
   if (gcl_barrier_kind() == GCL_BARRIER_SATB && GCL_UNLIKELY(gcl_marking_is_active()) && val &&
       __atomic_load_n(&m->satb.shade_new, __ATOMIC_RELAXED))

@@ -125,6 +125,8 @@ struct gcl_weakref *gcl_weakref_new(struct gcl_mutator *m, struct gcl_object *ob
                                     gcl_weakref_callback callback, void *ctx) {
   (void)m;
   GCL_ASSERT_ALWAYS(obj != NULL);
+  /* A handle may reach other threads: obj escapes (rc-gen's barrier, core/mutator.h). */
+  if (GCL_COLLECTOR_ON_STORE) gcl_collector_on_share(&m->collector, obj);
   struct gcl_weakref *w = malloc(sizeof *w);
   if (!w) gcl_alloc_failed(sizeof *w);
   *w = (struct gcl_weakref){obj, obj, callback, ctx, NULL, WR_LIVE, false};

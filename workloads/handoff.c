@@ -199,6 +199,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   if (stage == 0) {
     for (unsigned s = 0; s + 1 < threads; s++) {
       struct gcl_object *qo = gcl_new_var(m, &queue_type, h->queues[s].cap);
+      gcl_share(m, qo); /* used by two threads (rc-gen's escape barrier needs to know) */
       h->queues[s].obj = qo;
       gcl_global_root_add(&h->queues[s].obj);
     }

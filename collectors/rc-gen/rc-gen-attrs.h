@@ -17,7 +17,8 @@
  *
  * Tags say which list, and therefore which lock (gcl_rcgen_locks[tag]), an object is on:
  *   0            none: untracked (both words zero)
- *   1..123       the gen0 list of the thread holding that slot
+ *   1..123       the gen0 list of the thread holding that slot (young=thread: also its
+ *                local gen1 and gen2 lists, rc-gen-local.c)
  *   124          generation 2
  *   125          the permanent generation (gc.freeze)
  *   126          generation 1
@@ -26,9 +27,21 @@
  * alone. Locks are taken only in locking mode (gcl_rcgen_locking, set once a second thread
  * attaches, under a stop-the-world); with one thread every list operation is plain.
  *
+ * Escape barrier (--opt rc-gen.young=thread, rc-gen-local.c): while gcl_rcgen_escapes is
+ * set, an object on a thread's own gen0 list (its tag is the thread's slot) is *local*:
+ * referenced only by that thread's frames and its other local objects. Before a local
+ * object is stored into a slot of an object that is not local to the storing thread (or
+ * of no object: a global root), or is gcl_share()d, it *escapes*: it and, transitively,
+ * its local children move to the shared gen0 list (tag 127). A thread may then collect
+ * its own gen0 list alone, without stopping the world (rc-gen-local.c has the argument).
+ *
  * Invariants: a container object is on exactly one list from allocation to death; its tag
- * changes only under the lock of its old list (thread detach) or with the world stopped
- * (collections, freeze); a thread never holds a list lock across a safepoint. */
+ * changes only under the lock of its old list (thread detach, escape) or with the world
+ * stopped (collections, freeze); a thread never holds a list lock across a safepoint;
+ * while gcl_rcgen_escapes is set, no object that another thread can reach has the tag of
+ * a thread's own gen0 list, and a thread's local collection runs between two of its
+ * safepoints. Macros: GCL_COLLECTOR_ON_STORE (defined 1 here: core/mutator.h calls the
+ * barrier hooks); GCL_RCGEN_NO_ESCAPE_BARRIER (1: barrier compiled out, tests only). */
 #ifndef GCL_RC_GEN_ATTRS_H
 #define GCL_RC_GEN_ATTRS_H
 
@@ -37,6 +50,12 @@
 
 #define GCL_COLLECTOR_NAME "rc-gen"
 #define GCL_COLLECTOR_PREFIX_SIZE 16
+#define GCL_COLLECTOR_ON_STORE 1 /* the escape barrier: gcl_collector_on_store/_on_share */
+/* 1 compiles the escape barrier out: wrong with young=thread and several threads; it exists
+ * only to check that tests/unit/test-rc-gen-escape.c fails without the barrier. */
+#ifndef GCL_RCGEN_NO_ESCAPE_BARRIER
+#define GCL_RCGEN_NO_ESCAPE_BARRIER 0
+#endif
 
 #define GCL_RCGEN_NTAGS 128          /* list tags 0..127 */
 #define GCL_RCGEN_MAX_SLOT 123u      /* thread slots 1..123 */
@@ -63,8 +82,28 @@ struct gcl_rcgen_lock {
   _Alignas(64) int v; /* 0 free, 1 held (test-and-test-and-set) */
 };
 
+/* A thread's figures of its local collections and escapes (rc-gen-local.c): written by the
+ * owner only (relaxed atomics), summed by readers; added to the totals at detach. */
+struct gcl_rcgen_local_stats {
+  uint64_t collections[3]; /* local collections of each generation this thread ran */
+  uint64_t scanned[3];     /* objects they examined */
+  uint64_t ns[3];          /* time in them */
+  uint64_t collected;      /* unreachable objects they cleared */
+  uint64_t freed;          /* objects freed while they cleared garbage */
+  uint64_t escapes;     /* objects the barrier moved off this thread's gen0 list */
+  uint64_t fallbacks;   /* local collections handed to a stop-the-world one (finalizers,
+                         * weak references among the unreachable) */
+};
+
 struct gcl_collector_mutator {
   struct gcl_rcgen_list *gen0;       /* where this thread's new objects go */
+  unsigned tag;                      /* gen0's tag when it is this thread's own list (1..123),
+                                      * else 0: no object is local to this thread */
+  bool local_collecting;             /* a local collection runs on this thread (owner only) */
+  int64_t lcount[3];                 /* the local heap's generation counts ([1], [2]: CPython's
+                                      * generations[g].count; [0] unused: `count`); owner only */
+  uint64_t ll_total, ll_pending;     /* the local heap's long-lived figures (25% rule); owner */
+  struct gcl_rcgen_local_stats local; /* this thread's local collections and escapes */
   int64_t count;                     /* CPython's generations[0].count for this thread's own
                                       * allocations/deallocations; atomic (summed by others) */
   int64_t limit;                     /* slow path once count exceeds it; atomic (set under the
@@ -75,6 +114,7 @@ struct gcl_collector_mutator {
 };
 
 extern int gcl_rcgen_locking; /* atomic: list operations take the list locks */
+extern int gcl_rcgen_escapes; /* atomic: the escape barrier is on (young=thread, 2+ threads) */
 extern int64_t gcl_rcgen_orphan_tracked; /* atomic: see gcl_collector_mutator.tracked */
 extern struct gcl_rcgen_lock gcl_rcgen_locks[GCL_RCGEN_NTAGS];
 
@@ -136,6 +176,13 @@ static inline void gcl_rcgen_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RE
 /* Untrack h in locking mode: lock the list its tag names, and retry if the tag changed
  * meanwhile (its owner detached and handed the list to the orphans). */
 static inline void gcl_rcgen_untrack_locked(struct gcl_rcgen_head *h) {
+  /* In a collection running on this thread (prev bit 0, COLLECTING): the object is on one
+   * of the collection's private lists, which no other thread touches (world stopped, or a
+   * local collection's set: rc-gen-local.c). */
+  if (gcl_rcgen_ld(&h->prev) & 1) {
+    gcl_rcgen_unlink(h);
+    return;
+  }
   for (;;) {
     unsigned tag = gcl_rcgen_tag_of(h);
     int *l = &gcl_rcgen_locks[tag].v;
@@ -167,7 +214,10 @@ static inline void gcl_collector_on_alloc(struct gcl_collector_mutator *cm, stru
   __atomic_store_n(&cm->tracked, __atomic_load_n(&cm->tracked, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
   if (GCL_UNLIKELY(c > __atomic_load_n(&cm->limit, __ATOMIC_RELAXED))) gcl_rcgen_alloc_slow(cm);
   struct gcl_rcgen_list *l = cm->gen0;
-  if (GCL_LIKELY(!__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED))) {
+  /* young=thread (barrier on): our own list is touched by no other thread (rc-gen-local.c,
+   * invariant E), so it needs no lock. */
+  if (GCL_LIKELY(!__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED)) ||
+      (cm->tag && __atomic_load_n(&gcl_rcgen_escapes, __ATOMIC_RELAXED))) {
     gcl_rcgen_append(&l->head, h, l->tag);
   } else {
     gcl_rcgen_lock(&gcl_rcgen_locks[l->tag].v);
@@ -183,6 +233,9 @@ static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struc
   if (gcl_rcgen_ld(&h->next) == 0) return; /* untracked */
   if (GCL_LIKELY(!__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED)))
     gcl_rcgen_unlink(h);
+  else if (cm && cm->tag && __atomic_load_n(&gcl_rcgen_escapes, __ATOMIC_RELAXED) &&
+           gcl_rcgen_tag_of(h) == cm->tag)
+    gcl_rcgen_unlink(h); /* local to us: on our own lists, which no other thread touches */
   else
     gcl_rcgen_untrack_locked(h);
   if (cm) {
@@ -192,6 +245,37 @@ static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struc
   } else {
     __atomic_fetch_sub(&gcl_rcgen_orphan_tracked, 1, __ATOMIC_RELAXED);
   }
+}
+
+/* --- the escape barrier (rc-gen-local.c) -------------------------------------------- */
+
+/* Whether o is local to the thread of cm: tracked, on that thread's own gen0 list, and not
+ * in a collection (prev bit 0 clear; during a collection the tag bits hold gc_refs). */
+static inline bool gcl_rcgen_is_local(const struct gcl_collector_mutator *cm, struct gcl_object *o) {
+  const struct gcl_rcgen_head *h = gcl_rcgen_head_of(o);
+  uintptr_t n = gcl_rcgen_ld(&h->next), p = gcl_rcgen_ld(&h->prev);
+  return n && !(p & 1) && ((n & 0xF) | ((p & 0xE) << 3)) == cm->tag;
+}
+
+/* Move o (local to cm's thread) and its local children, transitively, to the shared gen0
+ * list (cold). */
+void gcl_rcgen_escape(struct gcl_collector_mutator *cm, struct gcl_object *o);
+
+/* Before val is stored into a slot of obj (NULL: outside the heap). */
+static inline void gcl_collector_on_store(struct gcl_collector_mutator *cm, struct gcl_object *obj,
+                                          struct gcl_object *val) {
+  if (GCL_RCGEN_NO_ESCAPE_BARRIER || GCL_LIKELY(!__atomic_load_n(&gcl_rcgen_escapes, __ATOMIC_RELAXED)))
+    return;
+  if (GCL_LIKELY(!gcl_rcgen_is_local(cm, val))) return;
+  if (GCL_LIKELY(obj && gcl_rcgen_is_local(cm, obj))) return;
+  gcl_rcgen_escape(cm, val);
+}
+
+/* Before o is gcl_share()d. */
+static inline void gcl_collector_on_share(struct gcl_collector_mutator *cm, struct gcl_object *o) {
+  if (!GCL_RCGEN_NO_ESCAPE_BARRIER && __atomic_load_n(&gcl_rcgen_escapes, __ATOMIC_RELAXED) &&
+      gcl_rcgen_is_local(cm, o))
+    gcl_rcgen_escape(cm, o);
 }
 
 /* --- introspection (cold; tests and experiments) ------------------------------------- */
@@ -206,6 +290,9 @@ struct gcl_rcgen_stats {
   uint64_t gc_ns;               /* time in collections */
   uint64_t scanned_gen[3];      /* objects_scanned by collections of each generation */
   uint64_t gc_ns_gen[3];        /* gc_ns of collections of each generation */
+  uint64_t local_collections;   /* of collections[0], local ones (young=thread) */
+  uint64_t escapes;             /* objects the escape barrier moved to the shared list */
+  uint64_t local_fallbacks;     /* local collections handed to a stop-the-world one */
 };
 void gcl_rcgen_get_stats(struct gcl_rcgen_stats *out);
 /* gc.set_threshold / gc.get_threshold (negative: leave unchanged). */

@@ -25,23 +25,7 @@
 #define LAG 24     /* visits move_unreachable may leave pending after an object */
 #define AHEAD 4
 
-/* Simple-layout, reference-table and counted-slot types (core/object.h: gcl_ref_range)
- * are walked here without an indirect call, in both walks and in both modes; only a type
- * with nothing but a trace hook costs an indirect call per reference. */
-#define FOR_EACH_CHILD(o, c, body, visitor, ctx)                                   \
-  do {                                                                               \
-    const struct gcl_type *t_ = gcl_type_of(o);                                      \
-    struct gcl_object **s_;                                                          \
-    size_t n_ = gcl_ref_range((o), t_, &s_);                                         \
-    if (n_) {                                                                        \
-      for (size_t i_ = 0; i_ < n_; i_++) {                                           \
-        struct gcl_object *c = __atomic_load_n(&s_[i_], __ATOMIC_RELAXED);           \
-        if (c) body;                                                                 \
-      }                                                                              \
-    } else if (t_->trace) {                                                          \
-      t_->trace((o), (visitor), (ctx));                                              \
-    }                                                                                \
-  } while (0)
+/* FOR_EACH_CHILD: rc-gen-internal.h. */
 
 struct scan {
   struct gcl_object *ring[WINDOW]; /* queued children, prefetched */
@@ -287,9 +271,9 @@ static uint64_t clear_unreachable_mask(struct gcl_rcgen_head *l) {
  * `unreachable` the rest (COLLECTING). members: the tags of the set's members, or NULL
  * when they are not recognisable by tag (then they are initialised eagerly). Returns the
  * number of unreachable objects; *scanned the set size. */
-static uint64_t deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcgen_head *unreachable,
-                                   const bool *members, unsigned tag, bool far,
-                                   uint64_t *scanned) {
+uint64_t gcl_rcgen_deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcgen_head *unreachable,
+                                      const bool *members, unsigned tag, bool far,
+                                      uint64_t *scanned) {
   if (!members && far) update_refs(set); /* near, subtract_refs does it */
   *scanned = subtract_refs(set, members, far);
   if (far)
@@ -341,8 +325,8 @@ static void visit_clear(struct gcl_object **slot, void *ctx) {
 
 /* Step 8: tp_clear each garbage object under a temporary reference; RC frees what dies.
  * Objects unlink themselves when freed, so the loop always takes the first one. */
-static void delete_garbage(struct gcl_mutator *m, struct gcl_rcgen_head *garbage,
-                           struct gcl_rcgen_head *old, unsigned old_tag) {
+void gcl_rcgen_delete_garbage(struct gcl_mutator *m, struct gcl_rcgen_head *garbage,
+                              struct gcl_rcgen_head *old, unsigned old_tag) {
   while (!list_empty(garbage)) {
     struct gcl_rcgen_head *h = first(garbage);
     struct gcl_object *o = obj_of(h);
@@ -370,7 +354,7 @@ void gcl_rcgen_collect_region(struct gcl_mutator *m, struct gcl_rcgen_head *set,
                               struct gcl_rcgen_head *to, unsigned to_tag, bool far, struct pass *p) {
   struct gcl_rcgen_head unreachable;
   list_init(&unreachable);
-  uint64_t scanned, nunreachable = deduce_unreachable(set, &unreachable, members, to_tag, far, &scanned);
+  uint64_t scanned, nunreachable = gcl_rcgen_deduce_unreachable(set, &unreachable, members, to_tag, far, &scanned);
   if (set != to) list_merge(set, to);
   gcl_event_heap_traced();
   gcl_event_phase_end("mark");
@@ -386,7 +370,7 @@ void gcl_rcgen_collect_region(struct gcl_mutator *m, struct gcl_rcgen_head *set,
   if (p->finalizers > 0) {
     /* Only a finalizer can resurrect (callbacks reach no garbage): recompute. */
     uint64_t set_size;
-    p->collected = deduce_unreachable(&unreachable, &still, NULL, to_tag, far, &set_size);
+    p->collected = gcl_rcgen_deduce_unreachable(&unreachable, &still, NULL, to_tag, far, &set_size);
     p->resurrected = set_size - p->collected;
     list_merge(&unreachable, to);
     garbage = &still;
@@ -395,7 +379,7 @@ void gcl_rcgen_collect_region(struct gcl_mutator *m, struct gcl_rcgen_head *set,
   gcl_event_phase_end("finalize");
   gcl_event_phase_start("clear");
   uint64_t freed0 = m->stats.objects_freed;
-  delete_garbage(m, garbage, to, to_tag);
+  gcl_rcgen_delete_garbage(m, garbage, to, to_tag);
   p->freed = m->stats.objects_freed - freed0;
   gcl_event_phase_end("clear");
 }
@@ -405,17 +389,27 @@ void gcl_rcgen_collect_region(struct gcl_mutator *m, struct gcl_rcgen_head *set,
 static void collect_generations(struct gcl_mutator *m, int gen, struct pass *p) {
   if (gen + 1 < NGEN) gcl_rcgen.gens[gen + 1].count++;
   for (int i = 1; i <= gen; i++) gcl_rcgen.gens[i].count = 0;
-  gcl_rcgen_reset_counts();
+  /* young=thread: only the shared heap (rc-gen-local.c); threads' local heaps, which no
+   * shared object references, count as outside the set, and their counts are their own. */
+  bool shared_only = gcl_rcgen_shared_only();
+  if (shared_only) {
+    pthread_mutex_lock(&gcl_rcgen.registry_lock);
+    gcl_rcgen.escapes_at_shared = gcl_rcgen_escapes_total_locked();
+    pthread_mutex_unlock(&gcl_rcgen.registry_lock);
+  } else {
+    gcl_rcgen_reset_counts();
+  }
 
   struct gcl_rcgen_head *young = &gcl_rcgen.gens[gen].head;
   struct gcl_rcgen_head *old = gen + 1 < NGEN ? &gcl_rcgen.gens[gen + 1].head : young;
   unsigned old_tag = gen + 1 < NGEN ? gcl_rcgen.gens[gen + 1].tag : gcl_rcgen.gens[gen].tag;
   bool members[GCL_RCGEN_NTAGS] = {false};
-  for (unsigned t = 1; t <= GCL_RCGEN_MAX_SLOT; t++) members[t] = true;
+  for (unsigned t = 1; t <= GCL_RCGEN_MAX_SLOT; t++) members[t] = !shared_only;
   members[GCL_RCGEN_TAG_ORPHAN] = true;
   for (int i = 1; i <= gen; i++) members[gcl_rcgen.gens[i].tag] = true;
   for (int i = 0; i < gen; i++) list_merge(&gcl_rcgen.gens[i].head, young);
-  for (unsigned t = 1; t < GCL_RCGEN_NTAGS; t++) list_merge(&gcl_rcgen.gen0_lists[t].head, young);
+  for (unsigned t = shared_only ? GCL_RCGEN_TAG_ORPHAN : 1; t < GCL_RCGEN_NTAGS; t++)
+    list_merge(&gcl_rcgen.gen0_lists[t].head, young);
 
   /* Only full collections walk sets much larger than the cache: prefetch there. */
   gcl_rcgen_collect_region(m, young, members, old, old_tag, gen == NGEN - 1, p);

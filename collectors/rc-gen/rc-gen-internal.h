@@ -26,6 +26,8 @@
 
 /* --policy values: the index of the choice in the option's "3.12|3.13|3.14". */
 enum gcl_rcgen_policy { GCL_RCGEN_POLICY_312, GCL_RCGEN_POLICY_313, GCL_RCGEN_POLICY_314 };
+/* --young values, in the option's order "auto|global|thread" (rc-gen-local.c). */
+enum gcl_rcgen_young { GCL_RCGEN_YOUNG_AUTO, GCL_RCGEN_YOUNG_GLOBAL, GCL_RCGEN_YOUNG_THREAD };
 
 struct generation {
   struct gcl_rcgen_head head; /* its objects (gen 0: only while it is being collected) */
@@ -57,6 +59,13 @@ struct gcl_rcgen_global {
   int64_t work_to_do;                 /* CPython's gcstate->work_to_do */
   uint64_t increment_objects;         /* objects in all increments (young part included) */
   uint64_t scavenges;                 /* increments that emptied the pending space */
+  bool young_thread;                  /* young collections are thread-local (set at init:
+                                       * young=thread, or auto without the GIL; 3.12/3.13) */
+  struct gcl_rcgen_local_stats local; /* local collections of detached threads (registry_lock) */
+  struct gcl_rcgen_head local_old[GCL_RCGEN_NTAGS][2]; /* young=thread: [slot][0] gen1 and [1]
+                                       * gen2 of that thread's local heap (tag = slot) */
+  uint64_t escapes_at_shared;         /* escapes summed at the last shared collection
+                                       * (world stopped) */
   struct gcl_rcgen_stats stats;       /* every collection (world stopped) */
   struct gcl_rcgen_stats final_stats; /* of those, the ones at exit (not reported) */
 };
@@ -85,6 +94,24 @@ static inline struct gcl_rcgen_head *first(struct gcl_rcgen_head *l) { return pt
 static inline struct gcl_mutator *mutator_of(struct gcl_collector_mutator *cm) {
   return (struct gcl_mutator *)((char *)cm - offsetof(struct gcl_mutator, collector));
 }
+
+/* Simple-layout, reference-table and counted-slot types (core/object.h: gcl_ref_range)
+ * are walked here without an indirect call, in both walks and in both modes; only a type
+ * with nothing but a trace hook costs an indirect call per reference. */
+#define FOR_EACH_CHILD(o, c, body, visitor, ctx)                                   \
+  do {                                                                               \
+    const struct gcl_type *t_ = gcl_type_of(o);                                      \
+    struct gcl_object **s_;                                                          \
+    size_t n_ = gcl_ref_range((o), t_, &s_);                                         \
+    if (n_) {                                                                        \
+      for (size_t i_ = 0; i_ < n_; i_++) {                                           \
+        struct gcl_object *c = __atomic_load_n(&s_[i_], __ATOMIC_RELAXED);           \
+        if (c) body;                                                                 \
+      }                                                                              \
+    } else if (t_->trace) {                                                          \
+      t_->trace((o), (visitor), (ctx));                                              \
+    }                                                                                \
+  } while (0)
 
 /* --- lists (collector side: only with the world stopped or under the list's lock) ------ */
 
@@ -140,6 +167,10 @@ void gcl_rcgen_set_limit_locked(struct gcl_collector_mutator *cm, int64_t total)
 void gcl_rcgen_reset_limits(void);
 void gcl_rcgen_reset_counts(void);
 
+/* The generation an automatic collection collects (CPython's gc_collect_generations;
+ * registry_lock held or world stopped), -1 none. */
+int gcl_rcgen_choose_generation(int64_t gen0_count);
+
 /* CPython's heap_size: tracked objects now (sum of the per-thread counts). */
 int64_t gcl_rcgen_heap_size(void);
 
@@ -148,6 +179,34 @@ int64_t gcl_rcgen_heap_size(void);
 void gcl_rcgen_collect(struct gcl_mutator *m, int gen, struct pass *out);
 void gcl_rcgen_collect_region(struct gcl_mutator *m, struct gcl_rcgen_head *set, const bool *members,
                               struct gcl_rcgen_head *to, unsigned to_tag, bool far, struct pass *p);
+/* Steps 2-4 on `set` (rc-gen-collect.c): `set` keeps the reachable part (tagged `tag`),
+ * `unreachable` gets the rest; returns its size, *scanned the set's. */
+uint64_t gcl_rcgen_deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcgen_head *unreachable,
+                                      const bool *members, unsigned tag, bool far, uint64_t *scanned);
+/* Step 8 (rc-gen-collect.c): what stays alive goes to `old`, tagged old_tag. */
+void gcl_rcgen_delete_garbage(struct gcl_mutator *m, struct gcl_rcgen_head *garbage,
+                              struct gcl_rcgen_head *old, unsigned old_tag);
+
+/* rc-gen-local.c: the allocation slow path of young=thread (local collections, and the
+ * shared heap's stop-the-world ones); false when not in that mode. */
+bool gcl_rcgen_local_slow(struct gcl_collector_mutator *cm);
+/* Whether stop-the-world collections take the shared heap only (young=thread, barrier on). */
+bool gcl_rcgen_shared_only(void);
+/* Escapes summed over every thread (registry_lock held). */
+uint64_t gcl_rcgen_escapes_total_locked(void);
+/* World stopped: every thread's local heap joins the shared one (before a collection of
+ * everything: gcl_collect, freeze). */
+void gcl_rcgen_escape_all(void);
+/* A detaching thread hands its local gen1/gen2 to the shared ones (its gen0: rc-gen.c). */
+void gcl_rcgen_local_detach(struct gcl_collector_mutator *cm);
+/* Switch the escape barrier on (world stopped, or before any thread attached): every
+ * object made so far becomes shared (the gen0 lists move to the shared one). */
+void gcl_rcgen_escapes_on(void);
+/* Add a thread's local figures to s (registry_lock held). */
+void gcl_rcgen_local_add(struct gcl_rcgen_stats *s, const struct gcl_rcgen_local_stats *l);
+/* A relaxed read of a thread's local figures (its owner writes them). */
+void gcl_rcgen_local_read(const struct gcl_rcgen_local_stats *from, struct gcl_rcgen_local_stats *to);
+
 /* 3.14's gc_collect_young / gc_collect_increment / gc_collect_full for gen 0 / 1 / 2. */
 void gcl_rcgen_collect_314(struct gcl_mutator *m, int gen, struct pass *p);
 

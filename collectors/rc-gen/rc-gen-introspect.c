@@ -7,7 +7,15 @@
 
 /* --- introspection -------------------------------------------------------------------- */
 
-void gcl_rcgen_get_stats(struct gcl_rcgen_stats *out) { *out = gcl_rcgen.stats; }
+/* The stop-the-world collections' figures plus every thread's local ones (rc-gen-local.c). */
+void gcl_rcgen_get_stats(struct gcl_rcgen_stats *out) {
+  pthread_mutex_lock(&gcl_rcgen.registry_lock);
+  *out = gcl_rcgen.stats;
+  gcl_rcgen_local_add(out, &gcl_rcgen.local);
+  for (struct gcl_collector_mutator *cm = gcl_rcgen.registry; cm; cm = cm->reg_next)
+    gcl_rcgen_local_add(out, &cm->local);
+  pthread_mutex_unlock(&gcl_rcgen.registry_lock);
+}
 
 void gcl_rcgen_set_thresholds(int64_t t0, int64_t t1, int64_t t2) {
   pthread_mutex_lock(&gcl_rcgen.registry_lock);
@@ -63,6 +71,8 @@ uint64_t gcl_rcgen_generation_size(int g) {
   if (g == 3) return list_size(&gcl_rcgen.permanent);
   if (g < 0 || g >= NGEN) return 0;
   uint64_t n = list_size(&gcl_rcgen.gens[g].head);
+  if (g > 0) /* young=thread: the threads' local heaps */
+    for (unsigned t = 1; t <= GCL_RCGEN_MAX_SLOT; t++) n += list_size(&gcl_rcgen.local_old[t][g - 1]);
   if (g == 0)
     for (unsigned t = 1; t < GCL_RCGEN_NTAGS; t++) n += list_size(&gcl_rcgen.gen0_lists[t].head);
   return n;
@@ -104,6 +114,16 @@ int64_t gcl_rcgen_check(void) {
     if (n > 0 && !may_hold) n = -10; /* a list no thread owns holds objects */
     if (n < 0) break;
     total += n;
+    for (int g = 0; g < 2 && t <= GCL_RCGEN_MAX_SLOT; g++) { /* young=thread's local gen1/gen2 */
+      int64_t k = check_list(&gcl_rcgen.local_old[t][g], t);
+      if (k > 0 && !may_hold) k = -10;
+      if (k < 0) {
+        n = k;
+        break;
+      }
+      total += k;
+    }
+    if (n < 0) break;
   }
   pthread_mutex_unlock(&gcl_rcgen.registry_lock);
   return n < 0 ? n : total;

@@ -8,7 +8,8 @@
  *
  * Objects die by RC (core/heap.c). Containers (GCL_TYPE_CONTAINER) are also on one
  * generation list, in the 16-byte prefix (rc-gen-attrs.h). A collection of generation g,
- * always with the world stopped (core/world.c), finds the garbage among the objects of
+ * with the world stopped (core/world.c; with young=thread a thread collects its own local
+ * heap alone, world running: rc-gen-local.c), finds the garbage among the objects of
  * generations 0..g without memory proportional to the heap: gc_refs lives in the prefix.
  *
  * Generations and counts:
@@ -83,6 +84,7 @@
  * HEAP_TRACED; when something is unreachable, phases "finalize" (6-7) and "clear" (8); then
  * LIVE_DATA (the heap's live bytes). The stop around it is world.c's. */
 #include <sched.h>
+#include <string.h>
 
 #include "rc-gen-internal.h"
 #include "event.h"
@@ -122,7 +124,10 @@ int64_t gcl_rcgen_gen0_total_locked(void) {
 
 void gcl_rcgen_set_limit_locked(struct gcl_collector_mutator *cm, int64_t total) {
   int64_t th = gcl_rcgen.gens[0].threshold, lim = INT64_MAX;
-  if (gcl_rcgen.enabled && th > 0 && !__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED)) {
+  bool local = gcl_rcgen.young_thread && cm->tag && __atomic_load_n(&gcl_rcgen_escapes, __ATOMIC_RELAXED);
+  if (local && gcl_rcgen.enabled && th > 0 && !__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED)) {
+    lim = th; /* young=thread: the thread's own count against threshold0 (rc-gen-local.c) */
+  } else if (gcl_rcgen.enabled && th > 0 && !__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED)) {
     int64_t room = th - total, n = gcl_rcgen.nthreads ? (int64_t)gcl_rcgen.nthreads : 1;
     int64_t share = room > 0 ? (room + n - 1) / n : 1;
     lim = __atomic_load_n(&cm->count, __ATOMIC_RELAXED) + share;
@@ -158,7 +163,7 @@ int64_t gcl_rcgen_heap_size(void) {
 /* CPython's gc_collect_generations: the oldest generation over its threshold, the full
  * collection gated by the 25% long-lived rule (3.12, 3.13); under 3.14 every automatic
  * collection is an increment (_Py_RunGC collects "generation 1"). -1: none. */
-static int choose_generation(int64_t gen0_count) {
+int gcl_rcgen_choose_generation(int64_t gen0_count) {
   if (gcl_rcgen.policy == GCL_RCGEN_POLICY_314) return 1;
   for (int i = NGEN - 1; i >= 0; i--) {
     int64_t c = i == 0 ? gen0_count : gcl_rcgen.gens[i].count;
@@ -170,6 +175,8 @@ static int choose_generation(int64_t gen0_count) {
 }
 
 void gcl_rcgen_alloc_slow(struct gcl_collector_mutator *cm) {
+  if (cm->local_collecting) return; /* from code run by our own local collection: none nests */
+  if (gcl_rcgen_local_slow(cm)) return; /* young=thread decided (rc-gen-local.c) */
   pthread_mutex_lock(&gcl_rcgen.registry_lock);
   int64_t total = gcl_rcgen_gen0_total_locked();
   bool go = gcl_rcgen.enabled && gcl_rcgen.gens[0].threshold > 0 && total > gcl_rcgen.gens[0].threshold &&
@@ -184,7 +191,7 @@ void gcl_rcgen_alloc_slow(struct gcl_collector_mutator *cm) {
   pthread_mutex_lock(&gcl_rcgen.registry_lock);
   total = gcl_rcgen_gen0_total_locked();
   int gen = gcl_rcgen.enabled && gcl_rcgen.gens[0].threshold > 0 && total > gcl_rcgen.gens[0].threshold
-                ? choose_generation(total)
+                ? gcl_rcgen_choose_generation(total)
                 : -1;
   pthread_mutex_unlock(&gcl_rcgen.registry_lock);
   if (gen >= 0)
@@ -198,7 +205,7 @@ void gcl_rcgen_alloc_slow(struct gcl_collector_mutator *cm) {
 
 /* The policy sets the thresholds' defaults (CPython's gc.set_threshold of that version);
  * a threshold given explicitly (>= 0) replaces the policy's. Indices follow the table. */
-enum { OPT_POLICY, OPT_THRESHOLD0, OPT_THRESHOLD1, OPT_THRESHOLD2 };
+enum { OPT_POLICY, OPT_THRESHOLD0, OPT_THRESHOLD1, OPT_THRESHOLD2, OPT_YOUNG };
 static const struct gcl_opt_decl options[] = {
     [OPT_POLICY] = {"policy", GCL_OPT_ENUM, "3.13", NULL, NULL, "3.12|3.13|3.14",
                     "CPython version whose collection policy is modelled (README: Policies)"},
@@ -208,6 +215,9 @@ static const struct gcl_opt_decl options[] = {
                         "collect gen1 after this many gen0 collections (3.14: the scan-rate factor); -1: the policy's"},
     [OPT_THRESHOLD2] = {"threshold2", GCL_OPT_INT, "-1", "-1", "1000000000000", NULL,
                         "full collection after this many gen1 collections (unused by 3.14); -1: the policy's"},
+    [OPT_YOUNG] = {"young", GCL_OPT_ENUM, "auto", NULL, NULL, "auto|global|thread",
+                   "young collections: global (stop the world, every thread's gen0), thread (each thread its own, "
+                   "escape barrier), auto (thread without --gil, global with it)"},
 };
 /* The policies' thresholds: CPython 3.12's (700, 10, 10), 3.13's (2000, 10, 10), 3.14's
  * young threshold 2000 and old[0].threshold 10 (old[1].threshold 0: unused). */
@@ -231,6 +241,9 @@ static const struct gcl_fig_decl figures[] = {
     {"threshold2", "count", "threshold2 in effect"},
     {"gc_increment_objects", "objects", "3.14: objects in all increments, young part included"},
     {"gc_scavenges", "count", "3.14: increments that finished a pass over the old generation"},
+    {"local_collections", "count", "young=thread: of gc_collections_gen0, thread-local ones (no stop)"},
+    {"escapes", "objects", "young=thread: objects the escape barrier moved to the shared gen0 list"},
+    {"local_fallbacks", "count", "young=thread: local collections handed to a stop-the-world one"},
 };
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
@@ -257,9 +270,15 @@ int gcl_collector_init(const struct gcl_init *init) {
   for (unsigned t = 0; t < GCL_RCGEN_NTAGS; t++) {
     gcl_rcgen.gen0_lists[t].tag = t;
     list_init(&gcl_rcgen.gen0_lists[t].head);
+    list_init(&gcl_rcgen.local_old[t][0]);
+    list_init(&gcl_rcgen.local_old[t][1]);
   }
   /* A run that starts several threads locks from the start (no switch pause). */
   __atomic_store_n(&gcl_rcgen_locking, init->threads > 1 && !gcl_gil_enabled, __ATOMIC_RELAXED);
+  int young = init->opts[OPT_YOUNG].e;
+  gcl_rcgen.young_thread = gcl_rcgen.policy != GCL_RCGEN_POLICY_314 &&
+                           (young == GCL_RCGEN_YOUNG_THREAD || (young == GCL_RCGEN_YOUNG_AUTO && !gcl_gil_enabled));
+  if (gcl_rcgen.young_thread && init->threads > 1) gcl_rcgen_escapes_on(); /* barrier from the start */
   return 0;
 }
 
@@ -275,6 +294,11 @@ void gcl_collector_thread_attach(struct gcl_mutator *m) {
     }
   }
   cm->gen0 = &gcl_rcgen.gen0_lists[slot];
+  cm->tag = slot != GCL_RCGEN_TAG_ORPHAN ? slot : 0;
+  cm->local_collecting = false;
+  memset(&cm->local, 0, sizeof cm->local);
+  memset(cm->lcount, 0, sizeof cm->lcount);
+  cm->ll_total = cm->ll_pending = 0;
   __atomic_store_n(&cm->count, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&cm->tracked, 0, __ATOMIC_RELAXED);
   cm->reg_next = gcl_rcgen.registry;
@@ -283,18 +307,23 @@ void gcl_collector_thread_attach(struct gcl_mutator *m) {
   gcl_rcgen_set_limit_locked(cm, gcl_rcgen_gen0_total_locked());
   bool need_switch = gcl_rcgen.nthreads >= 2 && !gcl_gil_enabled &&
                      !__atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED);
+  bool need_escapes = gcl_rcgen.nthreads >= 2 && gcl_rcgen.young_thread &&
+                      !__atomic_load_n(&gcl_rcgen_escapes, __ATOMIC_RELAXED);
   pthread_mutex_unlock(&gcl_rcgen.registry_lock);
-  if (need_switch) {
+  if (need_switch || need_escapes) {
     /* No list operation spans a safepoint: with the world stopped none is in flight. */
     gcl_stop_the_world(m);
-    __atomic_store_n(&gcl_rcgen_locking, 1, __ATOMIC_RELAXED);
+    if (need_switch) __atomic_store_n(&gcl_rcgen_locking, 1, __ATOMIC_RELAXED);
+    if (need_escapes && !__atomic_load_n(&gcl_rcgen_escapes, __ATOMIC_RELAXED)) gcl_rcgen_escapes_on();
     gcl_start_the_world(m);
+    gcl_rcgen_reset_limits(); /* limits of the local mode */
   }
 }
 
 void gcl_collector_thread_detach(struct gcl_mutator *m) {
   struct gcl_collector_mutator *cm = &m->collector;
   struct gcl_rcgen_list *l = cm->gen0;
+  gcl_rcgen_local_detach(cm); /* young=thread: its local gen1/gen2 join the shared ones */
   if (l->tag != GCL_RCGEN_TAG_ORPHAN) {
     /* Hand the list to the orphans, retagging under both locks (see the file comment). */
     bool locking = __atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED);
@@ -317,6 +346,14 @@ void gcl_collector_thread_detach(struct gcl_mutator *m) {
     }
   }
   gcl_rcgen.nthreads--;
+  struct gcl_rcgen_local_stats *tot = &gcl_rcgen.local, ls;
+  gcl_rcgen_local_read(&cm->local, &ls);
+  for (int g = 0; g < NGEN; g++)
+    tot->collections[g] += ls.collections[g], tot->scanned[g] += ls.scanned[g], tot->ns[g] += ls.ns[g];
+  tot->collected += ls.collected, tot->freed += ls.freed;
+  tot->escapes += ls.escapes, tot->fallbacks += ls.fallbacks;
+  memset(&cm->local, 0, sizeof cm->local);
+  cm->tag = 0;
   gcl_rcgen.orphan_count += __atomic_load_n(&cm->count, __ATOMIC_RELAXED);
   __atomic_fetch_add(&gcl_rcgen_orphan_tracked, __atomic_load_n(&cm->tracked, __ATOMIC_RELAXED),
                      __ATOMIC_RELAXED);
@@ -327,9 +364,10 @@ void gcl_collector_thread_detach(struct gcl_mutator *m) {
 
 void gcl_collector_collect(struct gcl_mutator *m, int generation) {
   /* From a finalizer or callback of the running collection: CPython returns 0 too. */
-  if (__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED)) return;
+  if (__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED) || m->collector.local_collecting) return;
   if (generation < 0 || generation >= NGEN) generation = NGEN - 1;
   gcl_stop_the_world(m);
+  if (gcl_rcgen_shared_only()) gcl_rcgen_escape_all(); /* gc.collect() takes every object */
   gcl_rcgen_collect(m, generation, NULL);
   gcl_start_the_world(m);
 }
@@ -344,6 +382,7 @@ void gcl_collector_finish(void) {
   struct gcl_mutator *m = gcl_thread_attach();
   for (int i = 0; i < 100; i++) {
     struct pass p;
+    if (gcl_rcgen_shared_only()) gcl_rcgen_escape_all(); /* what finalizers made, too */
     gcl_rcgen_collect(m, NGEN - 1, &p);
     if (p.finalizers == 0 && p.resurrected == 0) break;
   }
@@ -362,9 +401,10 @@ void gcl_collector_finish(void) {
 }
 
 uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze) {
-  if (__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED)) return 0;
+  if (__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED) || m->collector.local_collecting) return 0;
   uint64_t n = 0;
   gcl_stop_the_world(m);
+  if (gcl_rcgen_shared_only()) gcl_rcgen_escape_all(); /* local heaps join the shared one */
   if (freeze) {
     for (unsigned t = 1; t < GCL_RCGEN_NTAGS; t++) {
       n += list_retag(&gcl_rcgen.gen0_lists[t].head, GCL_RCGEN_TAG_PERMANENT);
@@ -407,7 +447,8 @@ int gcl_collector_check_threads(unsigned threads, char *why, size_t why_len) {
  * happen after wall_s was measured, so they are left out, as gc_s must be for
  * mutator_s = wall_s - gc_s to hold. */
 void gcl_collector_report(struct gcl_report *r) {
-  struct gcl_rcgen_stats s = gcl_rcgen.stats, f = gcl_rcgen.final_stats;
+  struct gcl_rcgen_stats s, f = gcl_rcgen.final_stats;
+  gcl_rcgen_get_stats(&s); /* stop-the-world and local collections */
   uint64_t c[NGEN];
   for (int g = 0; g < NGEN; g++) c[g] = s.collections[g] - f.collections[g];
   gcl_report_u64(r, "collections", c[0] + c[1] + c[2]);
@@ -428,6 +469,11 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_figure_u64(r, "threshold0", (uint64_t)gcl_rcgen.gens[0].threshold);
   gcl_report_figure_u64(r, "threshold1", (uint64_t)gcl_rcgen.gens[1].threshold);
   gcl_report_figure_u64(r, "threshold2", (uint64_t)gcl_rcgen.gens[2].threshold);
+  if (gcl_rcgen.young_thread) { /* only where young collections may be local */
+    gcl_report_figure_u64(r, "local_collections", s.local_collections);
+    gcl_report_figure_u64(r, "escapes", s.escapes);
+    gcl_report_figure_u64(r, "local_fallbacks", s.local_fallbacks);
+  }
   if (gcl_rcgen.policy == GCL_RCGEN_POLICY_314) { /* the exit collections are full ones */
     gcl_report_figure_u64(r, "gc_increment_objects", gcl_rcgen.increment_objects);
     gcl_report_figure_u64(r, "gc_scavenges", gcl_rcgen.scavenges);

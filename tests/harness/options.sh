@@ -76,7 +76,7 @@ bad() {
   check $? "$1" "$3"
 }
 refuse "unknown module 'nope'" --opt nope.x=1
-refuse "rc-gen has no option 'nope' (it has: policy threshold0 threshold1 threshold2)" --opt rc-gen.nope=1
+refuse "rc-gen has no option 'nope' (it has: policy threshold0 threshold1 threshold2 young)" --opt rc-gen.nope=1
 refuse "bad value 'x' for rc-gen.threshold0: expected" --opt rc-gen.threshold0=x
 refuse "bad value '-2' for rc-gen.threshold0" --opt rc-gen.threshold0=5,-2
 refuse "value 5 of rc-gen.threshold0 is given twice" --opt rc-gen.threshold0=5,05

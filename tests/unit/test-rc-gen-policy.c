@@ -45,14 +45,16 @@ static const struct gcl_type node_type = {
     .ref_offset = offsetof(struct node, next), .nrefs = 1};
 
 /* Initialise the heap with rc-gen.policy = `policy` (the choice's index: 0 3.12, 1 3.13,
- * 2 3.14) and every threshold at -1 (the policy's). */
+ * 2 3.14), every threshold at -1 (the policy's) and young=auto (1 thread: CPython's). */
 static void init_policy(unsigned policy) {
   const struct gcl_module *mod = &gcl_collector_module;
-  cr_assert_eq(mod->nopts, 4);
+  cr_assert_eq(mod->nopts, 5);
   cr_assert_str_eq(mod->opts[0].name, "policy");
-  union gcl_opt_value v[4];
+  cr_assert_str_eq(mod->opts[4].name, "young");
+  union gcl_opt_value v[5];
   v[0].e = policy;
   for (int i = 1; i < 4; i++) v[i].i = -1;
+  v[4].e = 0; /* auto */
   struct gcl_heap_config c = {.threads = 1, .collector_opts = v};
   cr_assert_eq(gcl_heap_init_with(&c), 0);
 }

@@ -774,6 +774,7 @@ static void *worker_main(void *p) {
       /* Hand it over; free whatever another thread left there: a chain made by another
        * thread dies here, unlinking objects from that thread's gen0 list (or from the
        * orphan list) while its owner links new ones. */
+      gcl_share(m, r); /* published by a plain exchange: escapes (young=thread's barrier) */
       struct gcl_object *old = __atomic_exchange_n(&exchange[(seed >> 20) % XCHG], r, __ATOMIC_ACQ_REL);
       if (old) {
         if (NODE(old)->b)
