@@ -377,7 +377,8 @@ static inline struct gcl_object *gcl_new_partly_zeroed(struct gcl_mutator *m, co
   struct gcl_object *o = (struct gcl_object *)(mem + GCL_COLLECTOR_PREFIX_SIZE);
   /* Zeroing the payload makes every reference slot NULL before any collector can see it
    * (gcl_store_init relies on it; gcl_new_var_raw's unzeroed items hold no reference).
-   * The header's two words are each written once: the type word, and the collector word (the count under RC, else zero for on_alloc to set). */
+   * The header's two words are each written once: the type word, and the collector word
+   * (the count under RC, else zero for on_alloc to set). */
   memset((char *)o + sizeof(struct gcl_object), 0, zeroed - sizeof(struct gcl_object));
   o->gcl_type_word = (uintptr_t)t;
   if (gcl_rc_kind() == GCL_RC_PLAIN || gcl_rc_kind() == GCL_RC_ATOMIC) gcl_rc_init(o, gcl_rc_kind());
