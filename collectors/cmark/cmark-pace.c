@@ -13,7 +13,7 @@
  * One assist is a bounded increment: it takes at most CMARK_BATCH grey objects from the
  * shared stack, else one handed-over SATB buffer (1024 entries), traces at most
  * CMARK_ASSIST_OBJECTS objects and for at most CMARK_ASSIST_NS (the clock is read every
- * 64 objects), and gives what is left back to the shared stack (one that finds no work
+ * 64 objects; it also stops there when a stop or handshake is requested), and gives what is left back to the shared stack (one that finds no work
  * asks the markers, which keep their work on local stacks, to give half of it to the
  * shared stack at their next poll, so the next assist finds some) (so no grey object stays
  * with a mutator past its next safepoint: a termination handshake or the remark's stop,
@@ -109,7 +109,6 @@ static void take_work(struct cmark_stack *local) {
 /* One assist of at most `budget` objects; returns the objects traced (0: no work found,
  * and then no pause is recorded: only two lock round trips were spent). */
 static uint64_t assist_once(struct gcl_mutator *m, uint64_t budget) {
-  (void)m;
   if (!__atomic_load_n(&gcl_cmark_conc.mark_open, __ATOMIC_SEQ_CST)) return 0;
   uint64_t t0 = gcl_now_ns();
   struct cmark_stack local = {0};
@@ -117,10 +116,15 @@ static uint64_t assist_once(struct gcl_mutator *m, uint64_t budget) {
   if (local.n == 0) __atomic_store_n(&gcl_cmark_conc.assist_wanted, 1, __ATOMIC_RELAXED); /* markers share */
   uint64_t traced = 0;
   if (budget > CMARK_ASSIST_OBJECTS) budget = CMARK_ASSIST_OBJECTS;
-  /* Loop invariant: the objects on `local` are grey; traced <= budget. */
+  /* Loop invariant: the objects on `local` are grey; traced <= budget. Every 64 objects:
+   * past the time cap, or a stop or handshake waits for this thread (the assist does not
+   * delay a remark's time to safepoint by more than 64 objects), stop. */
   while (local.n > 0 && traced < budget) {
     gcl_trace(local.a[--local.n], shade_local, &local);
-    if ((++traced & 63) == 0 && gcl_now_ns() - t0 > CMARK_ASSIST_NS) break;
+    if ((++traced & 63) == 0 &&
+        (gcl_now_ns() - t0 > CMARK_ASSIST_NS || __atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) ||
+         (__atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED) & GCL_SAFEPOINT_HANDSHAKE)))
+      break;
   }
   if (local.n > 0) cmark_conc_give_back(&local);
   free(local.a);

@@ -11,7 +11,7 @@
 #      assist and pace figures);
 #   3. lru's metered latency: cmark concurrent vs stw vs rc-gen vs brc, 2 threads, no heap
 #      limit (rc-gen and brc have none) -> PREFIX-lru.csv; and cmark's two modes at heap
-#      factor 2 (so concurrent mode paces) -> PREFIX-lru-heap.csv;
+#      factor 1.5 (at 2 lru peaks under the trigger: no cycle in the measured window) -> PREFIX-lru-heap.csv;
 #   4. MMU curves of both modes (gcbench, 2 mutators, heap factor 2) from the events files
 #      (per thread: world stops plus its own pauses) -> results/issue9-mmu-{stw,concurrent}.svg
 #      (plotlib --kind mmu groups by pair, not by option: one run and one plot per mode).
@@ -32,7 +32,7 @@ $G run --collector cmark --allocator segment --workload gcbench --threads 2,8 --
   --heap-factor 2,3 --opt cmark.mode=stw,concurrent --repeat "$R" --shuffle=9 --out "$P-gcbench.csv"
 $G run --collector cmark,rc-gen,brc --allocator segment --workload lru --threads 2 \
   --opt cmark.mode=stw,concurrent --repeat "$R" --shuffle=9 --out "$P-lru.csv"
-$G run --collector cmark --allocator segment --workload lru --threads 2 --heap-factor 2 \
+$G run --collector cmark --allocator segment --workload lru --threads 2 --heap-factor 1.5 \
   --opt cmark.mode=stw,concurrent --repeat "$R" --shuffle=9 --out "$P-lru-heap.csv"
 for mode in stw concurrent; do
   $G run --collector cmark --allocator segment --workload gcbench --threads 2 --scale "$S" \
