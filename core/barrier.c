@@ -69,6 +69,17 @@ struct gcl_satb_buffer *gcl_satb_take_all(void) {
   return b;
 }
 
+struct gcl_satb_buffer *gcl_satb_take_one(void) {
+  pthread_mutex_lock(&satb_lock);
+  struct gcl_satb_buffer *b = full;
+  if (b) {
+    full = b->next;
+    b->next = NULL;
+  }
+  pthread_mutex_unlock(&satb_lock);
+  return b;
+}
+
 void gcl_satb_buffer_free(struct gcl_satb_buffer *b) { free(b); }
 
 bool gcl_satb_pending(void) {

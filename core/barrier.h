@@ -84,6 +84,8 @@ void gcl_satb_flush(struct gcl_mutator *m);
  * owns them and gives each back with gcl_satb_buffer_free. Thread-safe. */
 struct gcl_satb_buffer *gcl_satb_take_all(void);
 void gcl_satb_buffer_free(struct gcl_satb_buffer *b);
+/* Take one buffer from the global list (NULL if none): bounded work (a mark assist). */
+struct gcl_satb_buffer *gcl_satb_take_one(void);
 /* True while some handed-over buffer waits on the global list (a termination test). */
 bool gcl_satb_pending(void);
 

@@ -74,6 +74,12 @@ void gcl_event_handshake_pause(uint64_t start_ns) {
                                      now > start_ns ? now - start_ns : 0});
 }
 
+void gcl_event_thread_pause(const char *kind, uint64_t start_ns) {
+  uint64_t now = gcl_now_ns();
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_THREAD_PAUSE, start_ns, gcl_event_thread_id(), kind,
+                                     now > start_ns ? now - start_ns : 0});
+}
+
 int gcl_event_listen(gcl_event_fn *fn, void *data) {
   int rc = -ENOSPC;
   pthread_mutex_lock(&listen_lock);

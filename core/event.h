@@ -7,7 +7,8 @@
  * data). Everything gclab reports about pauses is derived from this stream and from nothing
  * else, so every output agrees: the process-wide recorder of core/pause.h turns it into the
  * pause histogram (stop requested -> world restarted, plus each thread's handshake
- * callback as a pause of kind `handshake`), the time-to-safepoint histogram
+ * callback (logged as `handshake-callback`) and its own collector work, THREAD_PAUSE, as
+ * kinds `assist` / `pace`), the time-to-safepoint histogram
  * (stop requested -> mutators stopped), the pause/phase log behind mmu_* and the runner's
  * --events-out file (hence the harness's --events CSV and --trace JSON), and the heap and
  * live-data sizes. Further listeners (gcl_event_listen) see the same events in the same
@@ -40,6 +41,9 @@ enum gcl_event_kind {
   GCL_EVENT_HANDSHAKE_PAUSE,  /* one thread's handshake callback ended: t_ns is its start,
                                * `bytes` its duration in ns (world.c; one event, so no
                                * open-phase state: any number of threads may be in one) */
+  GCL_EVENT_THREAD_PAUSE,     /* one thread stalled for collector work of its own: t_ns is
+                               * its start, `bytes` its duration in ns, `name` its kind
+                               * (a literal of gcl_pause_kind_is_thread: "assist", "pace") */
   GCL_EVENT_NKINDS
 };
 
@@ -69,6 +73,10 @@ void gcl_event_live_data(uint64_t bytes);
 /* A handshake callback that started at start_ns ran until now on the calling thread (for
  * a parked thread: on the requester, which paused nobody but that thread). */
 void gcl_event_handshake_pause(uint64_t start_ns);
+/* The calling thread stalled from start_ns until now for collector work of its own (a
+ * mark assist, a paced wait): a pause of kind `kind` of that thread alone (a string
+ * literal of gcl_pause_kind_is_thread, core/pause.h). */
+void gcl_event_thread_pause(const char *kind, uint64_t start_ns);
 
 uint32_t gcl_event_thread_id(void); /* the calling thread's kernel id (cached) */
 /* Whether the calling thread is between a gcl_event_phase_start and its phase_end: inside

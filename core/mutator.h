@@ -215,9 +215,31 @@ void gcl_handshake(struct gcl_mutator *m, void (*fn)(struct gcl_mutator *t, void
 /* Apply fn to every attached-or-parked thread; only while the world is stopped. */
 void gcl_for_each_mutator(void (*fn)(struct gcl_mutator *, void *), void *ctx);
 
-/* Global roots: slots outside any thread (e.g. a shared queue's head). */
+/* Global roots: slots outside any thread (e.g. a shared queue's head). A slot is written
+ * only with gcl_global_root_store once registered (a plain write is a hole in a concurrent
+ * tracer's snapshot), and is removed holding NULL while a concurrent tracer marks (clear
+ * it with gcl_global_root_store first: removing a value is deleting it from a root, and
+ * gcl_global_root_remove has no thread to record the deletion in; checked). Adding needs
+ * nothing: a value in a slot registered before the tracer's global-root scan is seen by
+ * it, and one stored after came from a place the snapshot already covers. */
 void gcl_global_root_add(struct gcl_object **slot);
 void gcl_global_root_remove(struct gcl_object **slot);
+/* Store val into the registered global root slot (m attached): under a SATB barrier,
+ * while marking, the old value joins the snapshot (a deletion barrier: a tracer that has
+ * not scanned the global roots yet would otherwise miss an object moved from this slot
+ * into an already scanned place), and val too while m's roots are not scanned (as
+ * gcl_store_move). Reference counts are the caller's, as with a plain write: the slot's
+ * reference is the one the caller gave it. A global root is reachable by every thread:
+ * under an escape barrier (GCL_COLLECTOR_ON_STORE, rc-gen) val escapes first. */
+static inline void gcl_global_root_store(struct gcl_mutator *m, struct gcl_object **slot,
+                                         struct gcl_object *val) {
+  if (GCL_COLLECTOR_ON_STORE && val) gcl_collector_on_store(&m->collector, NULL, val);
+  struct gcl_object *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+  if (gcl_barrier_kind() == GCL_BARRIER_SATB && GCL_UNLIKELY(gcl_marking_is_active()) &&
+      (old || (val && __atomic_load_n(&m->satb.shade_new, __ATOMIC_RELAXED))))
+    gcl_barrier_satb_store_slow(m, old, val);
+  __atomic_store_n(slot, val, __ATOMIC_RELEASE);
+}
 void gcl_visit_roots(struct gcl_mutator *m, gcl_visit_fn visit, void *ctx); /* one thread's */
 void gcl_visit_global_roots(gcl_visit_fn visit, void *ctx);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* core/pause.c — the log-linear histogram of core/pause.h, the MMU of a pause log, the
- * clock. The recorder that fills histograms and log from events is core/recorder.c. */
+/* core/pause.c — the log-linear histogram of core/pause.h, the MMU of a pause log (per
+ * thread: world stops plus that thread's own pauses), the clock. The recorder that fills histograms and log from events is core/recorder.c. */
 #include "pause.h"
 
 #include <stdlib.h>
@@ -85,20 +85,14 @@ static uint64_t paused_before(const struct span *s, const uint64_t *pre, uint32_
   return pre[lo - 1] + ((x < l->b ? x : l->b) - l->a);
 }
 
-double gcl_mmu(const struct gcl_pause_event *ev, uint32_t n, uint64_t t0, uint64_t t1,
-               uint64_t w) {
-  if (t1 < t0 || t1 - t0 < w || w == 0) return -1;
-  struct span *s = malloc((n ? n : 1) * sizeof *s);
-  uint64_t *pre = malloc(((size_t)n + 1) * sizeof *pre);
-  if (!s || !pre) abort();
-  uint32_t m = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    if (strcmp(ev[i].kind, "pause") != 0) continue;
-    uint64_t a = ev[i].start_ns, b = ev[i].start_ns + ev[i].duration_ns;
-    if (a < t0) a = t0;
-    if (b > t1) b = t1;
-    if (b > a) s[m++] = (struct span){a, b};
-  }
+bool gcl_pause_kind_is_thread(const char *kind) {
+  return strcmp(kind, "handshake-callback") == 0 || strcmp(kind, "assist") == 0 || strcmp(kind, "pace") == 0;
+}
+
+/* The most paused time any window of w inside [t0, t1] holds, given m spans (clamped to
+ * [t0, t1], unsorted, may overlap; sorted and merged in place). */
+static uint64_t worst_window(struct span *s, uint64_t *pre, uint32_t m, uint64_t t0, uint64_t t1,
+                             uint64_t w) {
   qsort(s, m, sizeof *s, span_cmp);
   /* Merge overlaps; invariant: s[0..k) are disjoint and sorted. */
   uint32_t k = 0;
@@ -123,8 +117,48 @@ double gcl_mmu(const struct gcl_pause_event *ev, uint32_t n, uint64_t t0, uint64
       if (p > worst) worst = p;
     }
   }
+  return worst;
+}
+
+/* Append event e's span, clamped to [t0, t1], to s[*m] if it is not empty. */
+static void add_span(struct span *s, uint32_t *m, const struct gcl_pause_event *e, uint64_t t0, uint64_t t1) {
+  uint64_t a = e->start_ns, b = e->start_ns + e->duration_ns;
+  if (a < t0) a = t0;
+  if (b > t1) b = t1;
+  if (b > a) s[(*m)++] = (struct span){a, b};
+}
+
+double gcl_mmu(const struct gcl_pause_event *ev, uint32_t n, uint64_t t0, uint64_t t1,
+               uint64_t w) {
+  if (t1 < t0 || t1 - t0 < w || w == 0) return -1;
+  struct span *s = malloc((n ? n : 1) * sizeof *s);
+  uint64_t *pre = malloc(((size_t)n + 1) * sizeof *pre);
+  uint32_t *tids = malloc((n ? n : 1) * sizeof *tids);
+  if (!s || !pre || !tids) abort();
+  /* The threads with pauses of their own (each once; the log is small: quadratic is fine). */
+  uint32_t nt = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!gcl_pause_kind_is_thread(ev[i].kind)) continue;
+    uint32_t k = 0;
+    while (k < nt && tids[k] != ev[i].thread) k++;
+    if (k == nt) tids[nt++] = ev[i].thread;
+  }
+  uint64_t worst = 0;
+  /* Loop invariant: worst is the most paused window of the world (t == nt) or of every
+   * thread tids[0..t) seen so far. */
+  for (uint32_t t = 0; t <= nt; t++) {
+    if (t == nt && nt > 0) break; /* a thread's spans include the world's: no worse alone */
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      bool mine = t < nt && ev[i].thread == tids[t] && gcl_pause_kind_is_thread(ev[i].kind);
+      if (mine || strcmp(ev[i].kind, "pause") == 0) add_span(s, &m, &ev[i], t0, t1);
+    }
+    uint64_t p = worst_window(s, pre, m, t0, t1, w);
+    if (p > worst) worst = p;
+  }
   free(s);
   free(pre);
+  free(tids);
   return (double)(w - worst) / (double)w;
 }
 

@@ -72,10 +72,18 @@ void gcl_pause_log_enable(uint32_t capacity, bool every_kind);
  * stays valid until the next record; call when the mutators are done. */
 const struct gcl_pause_event *gcl_pause_log(uint32_t *n, uint64_t *dropped);
 
-/* Minimum mutator utilization over windows of window_ns within [t0, t1], from `pause`
- * events of the log (overlapping pauses are merged): min over every window of
- * (window - pause time inside it) / window. 1.0 without pauses. Returns -1 when the run is
- * shorter than the window (not measured). Pure: the events are passed in. */
+/* Whether `kind` names a pause of one thread, not of the world: "handshake-callback" (a
+ * handshake callback; "handshake" is the requester's phase, not a pause), "assist" (a mutator marking for the collector), "pace" (a mutator waiting
+ * for the collector to free memory). Every such pause is in the pause histogram. */
+bool gcl_pause_kind_is_thread(const char *kind);
+
+/* Minimum mutator utilization over windows of window_ns within [t0, t1], from the log's
+ * `pause` events (world stops) and per-thread pauses (gcl_pause_kind_is_thread): for each
+ * thread with pauses of its own, the worst window's (window - time that thread could not
+ * run: world stops and its own pauses, overlaps merged) / window; the minimum over those
+ * threads (the worst-off thread's MMU), or the world stops' alone when no thread has
+ * pauses of its own. 1.0 without pauses. Returns -1 when the run is shorter than the
+ * window (not measured). Pure: the events are passed in. */
 double gcl_mmu(const struct gcl_pause_event *ev, uint32_t n, uint64_t t0, uint64_t t1,
                uint64_t window_ns);
 

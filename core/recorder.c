@@ -5,8 +5,10 @@
  * every stop adds exactly one pause and one ttsp to the histograms, and (log not full) one
  * "pause" entry and, logging every kind, one "ttsp" entry with the same start; every
  * handshake callback (HANDSHAKE_PAUSE, one event: no open state, so a handshake over any
- * number of threads cannot overflow the open phases) adds one pause and, logging every
- * kind, one "handshake" entry.
+ * number of threads cannot overflow the open phases) adds one pause and one
+ * entry (kind "handshake-callback"), and every THREAD_PAUSE (a mark assist, a paced wait) one pause and one entry of
+ * its kind ("assist", "pace"); those per-thread entries are kept by pause-only logging
+ * too, since mmu_* counts them (for their thread).
  *
  * Invariants (checked: a violation is an emitter bug and aborts): at most one stop is open
  * (world.c serialises requesters); MUTATORS_STOPPED and WORLD_RESTARTED come only inside a
@@ -47,7 +49,8 @@ static uint64_t log_dropped;          /* entries not kept because the log was fu
 static bool log_every_kind;           /* false: "pause" entries only */
 
 static void log_add(const char *kind, uint64_t start, uint64_t dur, uint32_t thread) {
-  if (!log_cap || (!log_every_kind && strcmp(kind, "pause") != 0)) return;
+  /* Pause-only logging keeps what mmu_* counts: world stops and per-thread pauses. */
+  if (!log_cap || (!log_every_kind && strcmp(kind, "pause") != 0 && !gcl_pause_kind_is_thread(kind))) return;
   if (log_n == log_cap) {
     log_dropped++;
     return;
@@ -117,10 +120,18 @@ void gcl_recorder_event(const struct gcl_event *e) {
     if (e->bytes > sizes.heap_bytes_max) sizes.heap_bytes_max = e->bytes;
     break;
   case GCL_EVENT_HANDSHAKE_PAUSE:
-    /* A thread's handshake callback: its own pause (kind handshake), not a world pause,
-     * so it is in the histogram and logged under its kind, never as "pause" (mmu_*). */
+    /* A thread's handshake callback: its own pause, not a world pause, so it is in the
+     * histogram and logged as "handshake-callback" (not "handshake": that is the
+     * requester's phase, request to last acknowledgement), never as "pause"; mmu_* counts
+     * it for that thread only (core/pause.c gcl_mmu). */
     gcl_pause_hist_add(&pauses, e->bytes);
-    log_add("handshake", e->t_ns, e->bytes, e->thread);
+    log_add("handshake-callback", e->t_ns, e->bytes, e->thread);
+    break;
+  case GCL_EVENT_THREAD_PAUSE:
+    /* A thread's own collector work (assist, pace): as a handshake callback. */
+    GCL_ASSERT_ALWAYS(e->name && gcl_pause_kind_is_thread(e->name) && "THREAD_PAUSE of an unknown kind");
+    gcl_pause_hist_add(&pauses, e->bytes);
+    log_add(e->name, e->t_ns, e->bytes, e->thread);
     break;
   case GCL_EVENT_LIVE_DATA:
     sizes.live_bytes = e->bytes;

@@ -558,6 +558,10 @@ void gcl_global_root_add(struct gcl_object **slot) {
 }
 
 void gcl_global_root_remove(struct gcl_object **slot) {
+  /* A value removed while a concurrent tracer marks would be a deletion nobody recorded. */
+  GCL_ASSERT_ALWAYS(!(gcl_barrier_kind() == GCL_BARRIER_SATB && gcl_marking_is_active() &&
+                      __atomic_load_n(slot, __ATOMIC_ACQUIRE)) &&
+                    "gcl_global_root_remove of a non-NULL slot while marking: clear it with gcl_global_root_store first");
   pthread_mutex_lock(&world_lock);
   for (struct global_root **p = &global_roots; *p; p = &(*p)->next) {
     if ((*p)->slot == slot) {

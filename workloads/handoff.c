@@ -200,8 +200,8 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
     for (unsigned s = 0; s + 1 < threads; s++) {
       struct gcl_object *qo = gcl_new_var(m, &queue_type, h->queues[s].cap);
       gcl_share(m, qo); /* used by two threads (rc-gen's escape barrier needs to know) */
-      h->queues[s].obj = qo;
-      gcl_global_root_add(&h->queues[s].obj);
+      gcl_global_root_add(&h->queues[s].obj); /* registered while NULL, then stored */
+      gcl_global_root_store(m, &h->queues[s].obj, qo);
     }
   }
   gcl_barrier_wait(m, &h->barrier);
@@ -239,8 +239,8 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   if (stage == 0) {
     for (unsigned s = 0; s + 1 < threads; s++) {
       struct gcl_object *qo = h->queues[s].obj;
+      gcl_global_root_store(m, &h->queues[s].obj, NULL); /* removed holding NULL */
       gcl_global_root_remove(&h->queues[s].obj);
-      h->queues[s].obj = NULL;
       gcl_release(m, qo);
     }
   }

@@ -137,8 +137,8 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   if (index == 0) {
     struct gcl_object *t = gcl_new_var(m, &table_type, s->nshared);
     gcl_share(m, t);
-    s->shared = t;
-    gcl_global_root_add(&s->shared);
+    gcl_global_root_add(&s->shared); /* registered while NULL, then stored */
+    gcl_global_root_store(m, &s->shared, t);
   }
   gcl_barrier_wait(m, &s->barrier);
 
@@ -178,8 +178,8 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   if (index == 0) {
     struct gcl_object *t = s->shared;
     for (uint64_t i = 0; i < s->nshared; i++) s->shared_sum += VALUE(gcl_load(m, t, &TABLE(t)->slot[i]))->v;
+    gcl_global_root_store(m, &s->shared, NULL); /* removed holding NULL */
     gcl_global_root_remove(&s->shared);
-    s->shared = NULL;
     gcl_release(m, t);
   }
   return sum + s->ops;

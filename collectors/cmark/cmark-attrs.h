@@ -42,6 +42,8 @@ struct gcl_collector_mutator {
   uint64_t allocated_black;     /* objects this thread allocated while marking was active */
   struct gcl_object **final;    /* concurrent mode: finalizable objects it allocated */
   size_t final_n, final_cap;    /* their number and the array's capacity */
+  uint64_t assist_debt;         /* concurrent mode: objects this thread owes the marking it
+                                 * allocated against (cmark-pace.c; its own thread only) */
 };
 
 extern uintptr_t gcl_cmark_epoch; /* the current mark value (atomic) */

@@ -41,10 +41,9 @@
  * Threads: collector threads attach with gcl_thread_attach_collector, so stops and
  * handshakes see them; they poll gcl_safepoint while marking (thread 0 also while sweeping
  * and between finalizers) and wait detached. Nobody
- * waits for a stop or an attach while holding conc.lock or the grey lock. The pacing of
- * a thread over the heap limit while a cycle runs is to wait for that cycle (detached);
- * over the limit after it, a full stop-the-world collection (full_stw_fallbacks); over it
- * after that, oom. Only with an allocator providing heap-walk-concurrent (else init
+ * waits for a stop or an attach while holding conc.lock or the grey lock. Mutators that
+ * allocate while marking assist it, and one over the heap limit assists and waits
+ * (cmark-pace.c). Only with an allocator providing heap-walk-concurrent (else init
  * refuses the mode: the cell is invalid). No macros change this file. */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -58,7 +57,6 @@
 #include "weakref.h"
 
 #define CMARK_TERM_ROUNDS 4   /* termination handshakes before the remark stops anyway */
-#define CMARK_BATCH 128       /* objects taken from the shared stack at a time */
 #define CMARK_POLL 256        /* objects traced between two safepoints of a marker */
 
 struct cmark_conc gcl_cmark_conc = {.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -72,6 +70,7 @@ static unsigned idle;       /* markers idle in this round (under grey_lock; read
 static uint64_t round_over; /* the last round whose markers all went idle (grey_lock) */
 static __thread bool on_collector_thread; /* this thread is one of ours */
 void (*cmark_conc_test_after_roots)(void); /* tests: called on thread 0 after step 2 */
+void (*cmark_conc_test_before_globals)(void); /* tests: on thread 0 before the global roots */
 bool cmark_conc_test_no_barrier;           /* tests: skip the barrier (the race must lose) */
 
 static void fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
@@ -160,7 +159,12 @@ static void mark_round(struct gcl_mutator *m, uint64_t round) {
       gcl_trace(local.a[--local.n], shade_local, &local);
       blackened++;
     }
-    if (local.n > 2 * CMARK_BATCH && __atomic_load_n(&idle, __ATOMIC_RELAXED) > 0) donate(&local);
+    /* Idle markers, mutators past the limit waiting for mark work, or an assist that
+     * found none (cmark-pace.c): give half of the local stack to the shared one. */
+    if ((local.n > 2 * CMARK_BATCH && __atomic_load_n(&idle, __ATOMIC_RELAXED) > 0) ||
+        (local.n > 1 && (__atomic_load_n(&C.assist_hungry, __ATOMIC_RELAXED) > 0 ||
+                         __atomic_exchange_n(&C.assist_wanted, 0, __ATOMIC_RELAXED))))
+      donate(&local);
     gcl_safepoint(m);
   }
   free(local.a);
@@ -339,6 +343,7 @@ static void mark_concurrently(struct gcl_mutator *m) {
   __atomic_add_fetch(&gcl_cmark_epoch, 1, __ATOMIC_SEQ_CST); /* allocate-black from here */
   gcl_event_phase_start("roots");
   gcl_handshake(m, hs_roots, NULL);
+  if (cmark_conc_test_before_globals) cmark_conc_test_before_globals();
   struct cmark_stack local = {0}; /* global roots are read under world_lock: no grey lock */
   gcl_visit_global_roots(shade_root, &local);
   for (size_t i = 0; i < gcl_cmark.finalize.n; i++)
@@ -349,6 +354,7 @@ static void mark_concurrently(struct gcl_mutator *m) {
   free(local.a);
   gcl_event_roots_traced();
   gcl_event_phase_end("roots");
+  cmark_pace_open(gcl_stats_live_bytes(), C.marked_last); /* mutators may assist from here */
   if (cmark_conc_test_after_roots) cmark_conc_test_after_roots();
   gcl_event_phase_start("mark");
   marking_round(m);
@@ -369,6 +375,9 @@ static void mark_concurrently(struct gcl_mutator *m) {
 }
 
 static void run_cycle(struct gcl_mutator *m, uint64_t goal) {
+  uint64_t marked0 = __atomic_load_n(&gcl_cmark.fig.marked, __ATOMIC_RELAXED);
+  uint64_t swept0 = __atomic_load_n(&gcl_cmark.fig.swept_bytes, __ATOMIC_RELAXED);
+  int64_t live0 = gcl_stats_live_bytes();
   if (pthread_mutex_trylock(&gcl_cmark.gc_lock) != 0) { /* a stw collection runs */
     gcl_blocking_enter(m);
     pthread_mutex_lock(&gcl_cmark.gc_lock);
@@ -378,7 +387,9 @@ static void run_cycle(struct gcl_mutator *m, uint64_t goal) {
   uint64_t t0 = gcl_now_ns();
   struct gcl_weakref_pending weak = {NULL, NULL};
   mark_concurrently(m);
+  cmark_pace_close(); /* no assist from here: the remark drains what is left */
   remark(m, &weak);
+  C.marked_last = __atomic_load_n(&gcl_cmark.fig.marked, __ATOMIC_RELAXED) - marked0;
   uint64_t t1 = gcl_now_ns();
   sweep(m);
   uint64_t t2 = gcl_now_ns();
@@ -390,6 +401,8 @@ static void run_cycle(struct gcl_mutator *m, uint64_t goal) {
   fig_add(&gcl_cmark.fig.cycles, 1);
   fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
   cmark_retarget(live, false);
+  /* What the mutators allocated while this cycle ran: the next one starts that early. */
+  cmark_pace_retarget(live, live - live0 + (int64_t)(__atomic_load_n(&gcl_cmark.fig.swept_bytes, __ATOMIC_RELAXED) - swept0));
   __atomic_store_n(&C.running, 0, __ATOMIC_SEQ_CST);
   pthread_mutex_unlock(&gcl_cmark.gc_lock);
   pthread_mutex_lock(&C.lock);
@@ -465,23 +478,30 @@ void cmark_conc_request(struct gcl_mutator *m, bool wait) {
   if (wait) wait_for(m, ticket);
 }
 
-void cmark_conc_pace(struct gcl_mutator *m) {
-  if (on_collector_thread || cmark_in_cycle) return; /* as in cmark_conc_request */
-  fig_add(&gcl_cmark.fig.paced_waits, 1);
-  gcl_heap_bytes_flush(m);
+uint64_t cmark_conc_ticket(void) {
   pthread_mutex_lock(&C.lock);
   start_locked();
   /* The cycle in progress (its goal is requested), else a new one. */
   uint64_t ticket = C.requested == C.completed ? ++C.requested : C.requested;
   pthread_cond_broadcast(&C.wake);
   pthread_mutex_unlock(&C.lock);
-  uint64_t t0 = gcl_now_ns();
-  wait_for(m, ticket);
-  fig_add(&gcl_cmark.fig.paced_wait_ns, gcl_now_ns() - t0); /* a stall, not a pause */
-  if (gcl_cmark.limit > 0 && gcl_stats_live_bytes() > gcl_cmark.limit) {
-    fig_add(&gcl_cmark.fig.full_stw, 1); /* the last resort; over the limit after it: oom */
-    cmark_collect(m, true);
-  }
+  return ticket;
+}
+
+bool cmark_conc_completed(uint64_t ticket) {
+  pthread_mutex_lock(&C.lock);
+  bool done = C.completed >= ticket;
+  pthread_mutex_unlock(&C.lock);
+  return done;
+}
+
+bool cmark_conc_on_own_thread(void) { return on_collector_thread; }
+
+void cmark_conc_give_back(struct cmark_stack *local) {
+  pthread_mutex_lock(&C.grey_lock);
+  while (local->n > 0) cmark_stack_push(&gcl_cmark.grey, local->a[--local->n]);
+  pthread_cond_broadcast(&grey_cond);
+  pthread_mutex_unlock(&C.grey_lock);
 }
 
 void cmark_conc_finish(void) {

@@ -44,6 +44,10 @@ struct cmark_figures {
   uint64_t term_rounds;     /* concurrent: termination handshakes */
   uint64_t paced_waits;     /* concurrent: mutators that waited for a cycle (pacing) */
   uint64_t paced_wait_ns;   /* concurrent: the time they waited, all threads */
+  uint64_t assists;         /* concurrent: mark assists by mutators (cmark-pace.c) */
+  uint64_t assist_ns;       /* their total time, all threads */
+  uint64_t assist_objects;  /* objects they traced */
+  uint64_t paced_stall_max_ns; /* the longest pacing of one mutator past the limit (max) */
 };
 
 /* Concurrent mode (cmark-conc.c): the collector's own threads and the cycle requests.
@@ -62,6 +66,13 @@ struct cmark_conc {
   uint64_t round;           /* marking rounds started (markers join each) */
   unsigned busy;            /* markers (thread 0 included) still draining this round */
   pthread_mutex_t grey_lock; /* the shared grey stack gcl_cmark.grey while markers run */
+  int mark_open;            /* atomic: marking runs and mutators may assist (cmark-pace.c) */
+  uint64_t assist_per_mib;  /* atomic: objects a mutator owes per MiB it allocates meanwhile */
+  uint64_t marked_last;     /* objects the last concurrent cycle marked (thread 0 only) */
+  unsigned assist_hungry;   /* atomic: mutators past the limit waiting for mark work (markers
+                             * then give half their local stack to the shared one) */
+  int assist_wanted;        /* atomic: an assist found no work; the next marker to poll
+                             * gives half its local stack to the shared one and clears it */
 };
 
 extern struct cmark_conc gcl_cmark_conc;
@@ -86,6 +97,8 @@ extern struct cmark gcl_cmark;
 
 #define CMARK_WORK_COLLECT 0x1 /* gcl_mutator.safepoint_work: run (stw) or ask for a cycle */
 #define CMARK_WORK_PACE 0x2    /* concurrent: over the limit; wait for the cycle, else stw */
+#define CMARK_WORK_ASSIST 0x4  /* concurrent: allocated while marking; pay an assist */
+#define CMARK_BATCH 128        /* objects taken from the shared grey stack at a time */
 
 void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o);
 #define CMARK_SWEEP_POLL 256 /* concurrent sweep: frees between two safepoints (its walk: every
@@ -130,10 +143,32 @@ void cmark_retarget(int64_t live, bool full);
 void cmark_conc_request(struct gcl_mutator *m, bool wait);
 void cmark_conc_pace(struct gcl_mutator *m);
 void cmark_conc_finish(void);
+/* For the pacing (cmark-pace.c): the ticket of the cycle in progress, else of a new one
+ * (threads started, thread 0 woken); whether that ticket's cycle completed; whether the
+ * caller is one of cmark's threads; give a local grey stack's objects to the shared one
+ * (idle markers woken). */
+uint64_t cmark_conc_ticket(void);
+bool cmark_conc_completed(uint64_t ticket);
+bool cmark_conc_on_own_thread(void);
+void cmark_conc_give_back(struct cmark_stack *local);
+/* The pacing (cmark-pace.c): marking opens (thread 0: the assist ratio from the live
+ * bytes and the last cycle's objects marked; mark_open set) and closes (before the
+ * remark); a byte-count flush of m (true: marking is open, m owes an assist, debt
+ * added); pay one assist increment of m's debt at its safepoint. */
+void cmark_pace_open(int64_t live, uint64_t marked_last);
+void cmark_pace_close(void);
+bool cmark_pace_flush(struct gcl_mutator *m);
+void cmark_pace_assist(struct gcl_mutator *m);
+/* After a concurrent cycle (thread 0, after cmark_retarget): with a limit, lower the
+ * trigger so that the next cycle, allocating as much as this one did (`allocated`
+ * bytes), ends before the limit (at least at the live bytes). */
+void cmark_pace_retarget(int64_t live, int64_t allocated);
 /* Test hooks (tests/unit/test-cmark.c): a function thread 0 calls between the root scan
  * and marking, and a switch that leaves the barrier off (the lost-object race must then
  * lose the object, and the remark's verifier must abort). NULL / false otherwise. */
 extern void (*cmark_conc_test_after_roots)(void);
+/* ... and one it calls after every thread's roots, before it shades the global roots. */
+extern void (*cmark_conc_test_before_globals)(void);
 extern bool cmark_conc_test_no_barrier;
 
 /* Finalizable objects and weak references at termination (cmark-final.c), with the

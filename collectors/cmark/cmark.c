@@ -59,7 +59,11 @@ static const struct gcl_fig_decl figures[] = {
     {"remark_s", "s", "concurrent: their total time, stop request to restart"},
     {"termination_rounds", "count", "concurrent: termination handshakes"},
     {"paced_waits", "count", "concurrent: times a mutator over the limit waited for a cycle"},
-    {"paced_wait_s", "s", "concurrent: time mutators spent in those waits, all threads (stalls, not in the pause histogram)"},
+    {"paced_wait_s", "s", "concurrent: time mutators spent in those waits, all threads (pauses of kind pace)"},
+    {"assists", "count", "concurrent: mark assists by mutators allocating while marking (pauses of kind assist)"},
+    {"assist_s", "s", "concurrent: time mutators spent in assists, all threads"},
+    {"assist_objects", "objects", "concurrent: objects traced by assists"},
+    {"paced_stall_max_s", "s", "concurrent: the longest stall of one mutator past the limit (its assists and waits, entry to return)"},
 };
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
@@ -68,16 +72,21 @@ GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 static void flush_hook(struct gcl_mutator *m, int64_t live) {
   if (!m) return;
   bool over_limit = gcl_cmark.limit > 0 && live > gcl_cmark.limit;
+  /* Allocating while marking, with a limit: owe an assist (cmark-pace.c). */
+  if (gcl_cmark.mode == CMARK_MODE_CONCURRENT && gcl_cmark.limit > 0 && !over_limit && cmark_pace_flush(m))
+    __atomic_fetch_or(&m->safepoint_work, CMARK_WORK_ASSIST, __ATOMIC_RELEASE);
   if (live <= __atomic_load_n(&gcl_cmark.trigger, __ATOMIC_RELAXED)) return;
   if (!over_limit && !__atomic_load_n(&gcl_cmark.auto_collect, __ATOMIC_RELAXED)) return;
   int bit = over_limit && gcl_cmark.mode == CMARK_MODE_CONCURRENT ? CMARK_WORK_PACE : CMARK_WORK_COLLECT;
   __atomic_fetch_or(&m->safepoint_work, bit, __ATOMIC_RELEASE);
 }
 
-/* gcl_safepoint_handler: run (stw) or ask for (concurrent) the cycle asked for, unless
- * another thread just ran one; pace a thread over the limit. */
+/* gcl_safepoint_handler: pay an assist owed; run (stw) or ask for (concurrent) the cycle
+ * asked for, unless another thread just ran one; pace a thread over the limit. */
 static void safepoint_handler(struct gcl_mutator *m) {
-  int work = __atomic_fetch_and(&m->safepoint_work, ~(CMARK_WORK_COLLECT | CMARK_WORK_PACE), __ATOMIC_ACQ_REL);
+  int work = __atomic_fetch_and(&m->safepoint_work, ~(CMARK_WORK_COLLECT | CMARK_WORK_PACE | CMARK_WORK_ASSIST),
+                                __ATOMIC_ACQ_REL);
+  if (work & CMARK_WORK_ASSIST) cmark_pace_assist(m);
   if (!(work & (CMARK_WORK_COLLECT | CMARK_WORK_PACE))) return;
   int64_t live = gcl_stats_live_bytes();
   if (live <= __atomic_load_n(&gcl_cmark.trigger, __ATOMIC_RELAXED)) return;
@@ -204,4 +213,8 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_figure_u64(r, "termination_rounds", fig(&f->term_rounds));
   gcl_report_figure_u64(r, "paced_waits", fig(&f->paced_waits));
   gcl_report_figure(r, "paced_wait_s", (double)fig(&f->paced_wait_ns) * 1e-9);
+  gcl_report_figure_u64(r, "assists", fig(&f->assists));
+  gcl_report_figure(r, "assist_s", (double)fig(&f->assist_ns) * 1e-9);
+  gcl_report_figure_u64(r, "assist_objects", fig(&f->assist_objects));
+  gcl_report_figure(r, "paced_stall_max_s", (double)fig(&f->paced_stall_max_ns) * 1e-9);
 }

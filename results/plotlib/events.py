@@ -48,15 +48,24 @@ def cell_of(r):
     return (r["collector"], r["allocator"], r["workload"], r["threads"], r["placement"])
 
 
+# Pauses of one thread, not of the world (core/pause.c gcl_pause_kind_is_thread).
+THREAD_PAUSE_KINDS = ("handshake-callback", "assist", "pace")
+
+
 def load_events(path):
-    """{(collector, allocator, workload, threads, placement): {(run_id, rep): [span, pauses]}}"""
+    """{(collector, allocator, workload, threads, placement): {(run_id, rep): [span, pauses,
+    thread_pauses]}}: pauses are the world stops (kind `pause`), thread_pauses
+    {thread: [(a, b)]} each thread's own (THREAD_PAUSE_KINDS)."""
     runs = {}
     for line, r in event_rows(path):
-        run = runs.setdefault(cell_of(r), {}).setdefault((r["run_id"], r["rep"]), [None, []])
+        run = runs.setdefault(cell_of(r), {}).setdefault((r["run_id"], r["rep"]), [None, [], {}])
+        iv = (r["start_ns"], r["start_ns"] + r["duration_ns"])
         if r["kind"] == "run":
-            run[0] = (r["start_ns"], r["start_ns"] + r["duration_ns"])
+            run[0] = iv
         elif r["kind"] == "pause":
-            run[1].append((r["start_ns"], r["start_ns"] + r["duration_ns"]))
+            run[1].append(iv)
+        elif r["kind"] in THREAD_PAUSE_KINDS:
+            run[2].setdefault(r["thread"], []).append(iv)
     return runs
 
 

@@ -25,6 +25,7 @@
 
 #include "../../collectors/cmark/cmark-internal.h"
 #include "collector.h"
+#include "pause.h"
 #include "typed-option.h"
 #include "verify.h"
 #include "weakref.h"
@@ -151,6 +152,59 @@ static void concurrent_race(bool barrier) {
 
 Test(barrier, concurrent_satb_keeps_the_moved_object, .timeout = 60) { concurrent_race(true); }
 
+/* The race on a global root (gcl_global_root_store's deletion barrier): between the
+ * threads' root scan and the global roots' (the test hook), this mutator moves the only
+ * reference to an object from a global root, not yet scanned, into a root frame slot
+ * that was already scanned. */
+static struct gcl_object *groot; /* a global root */
+
+static void global_race(bool barrier) {
+  init_cmark(1, 4 << 20, 0);
+  cmark_conc_test_no_barrier = !barrier;
+  race_stage = 0;
+  struct gcl_mutator *m = gcl_thread_attach();
+  gcl_set_auto_collect(m, false);
+  gcl_global_root_add(&groot);
+  gcl_global_root_store(m, &groot, new_cell(m, 3));
+  struct gcl_object *r = NULL;
+  GCL_FRAME(m, f, &r);
+  cmark_conc_test_before_globals = race_hook;
+  cmark_conc_request(m, false);
+  while (__atomic_load_n(&race_stage, __ATOMIC_SEQ_CST) != 1) { /* serve the handshakes */
+    gcl_safepoint(m);
+    sched_yield();
+  }
+  r = __atomic_load_n(&groot, __ATOMIC_ACQUIRE);
+  gcl_global_root_store(m, &groot, NULL);
+  cmark_conc_test_before_globals = NULL;
+  __atomic_store_n(&race_stage, 2, __ATOMIC_SEQ_CST);
+  gcl_collect(m, -1); /* waits for a cycle after this one: the first has completed */
+  cr_assert(cmark_is_marked(r), "the moved object is not marked by the last cycle");
+  cr_assert_eq(CELL(r)->val, 3, "the moved object was freed and reused");
+  GCL_FRAME_POP(m, f);
+  gcl_global_root_remove(&groot);
+  gcl_thread_detach(m);
+  gcl_heap_finish();
+  cr_assert_eq(gcl_verify_errors(), 0, "verifier: %s", gcl_verify_first_error());
+}
+
+Test(barrier, concurrent_global_root_store_keeps_the_moved_object, .timeout = 60) { global_race(true); }
+
+/* Without the barrier the global-root race loses the object and the remark's verifier
+ * aborts on it: the test above could fail. */
+Test(barrier, concurrent_global_root_without_the_barrier_the_object_is_lost, .timeout = 60) {
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    global_race(false);
+    _exit(0);
+  }
+  int st;
+  cr_assert_eq(waitpid(pid, &st, 0), pid);
+  cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+            "without the barrier the global-root race did not lose the object (status %d)", st);
+}
+
 /* Without the barrier the remark's verifier finds the reachable, unmarked object and
  * aborts: the test above could fail. */
 Test(barrier, concurrent_without_the_barrier_the_object_is_lost, .timeout = 60) {
@@ -181,7 +235,7 @@ static void fin(struct gcl_mutator *m, struct gcl_object *o) {
   finalized++;
   struct gcl_object *child = gcl_load(m, o, &CELL(o)->ref);
   cr_assert(child && CELL(child)->val == 77, "what a resurrected object reaches was not kept");
-  saved = o; /* resurrect */
+  gcl_global_root_store(m, &saved, o); /* resurrect */
 }
 
 static const struct gcl_type fin_type = {
@@ -205,7 +259,7 @@ Test(cycle, weak_references_are_cleared_and_finalizers_run_once) {
   cr_assert_eq(finalized, 1);
   cr_assert_not_null(saved, "the finalizer did not run or did not resurrect");
   cr_assert_eq(gcl_verify_live(), live0 - 1, "only the weakly referenced cell should have died");
-  saved = NULL;
+  gcl_global_root_store(m, &saved, NULL);
   gcl_collect(m, -1);
   cr_assert_eq(finalized, 1, "a finalizer ran twice");
   cr_assert_eq(gcl_verify_live(), live0 - 3, "the resurrected pair was not freed by the next cycle");
@@ -292,6 +346,80 @@ Test(limit, a_live_set_under_the_limit_runs_many_cycles) {
   uint64_t cycles = __atomic_load_n(&gcl_cmark.fig.cycles, __ATOMIC_RELAXED); /* cmark's threads may still run */
   cr_assert_gt(cycles, 4, "only %llu cycles", (unsigned long long)cycles);
 }
+
+#if CMARK_TEST_CONCURRENT
+/* Pacing (cmark-pace.c): a mutator allocating while a cycle marks under a limit assists;
+ * every assist and paced wait is a pause of its kind, in the histogram and the log (and
+ * so in mmu_*), and the figures agree with the log. */
+struct node {
+  struct gcl_object header;  /* common header */
+  struct gcl_object *kid[2]; /* children or NULL */
+};
+
+static const struct gcl_type node_type = {
+    .name = "cmark-node", .size = sizeof(struct node), .flags = GCL_TYPE_CONTAINER,
+    .ref_offset = offsetof(struct node, kid), .nrefs = 2};
+
+/* A complete binary tree of `depth` levels, built bottom-up (every node rooted meanwhile). */
+static struct gcl_object *tree(struct gcl_mutator *m, int depth) {
+  struct gcl_object *l = NULL, *r = NULL, *n = NULL;
+  GCL_FRAME(m, f, &l, &r, &n);
+  if (depth > 1) {
+    l = tree(m, depth - 1);
+    r = tree(m, depth - 1);
+  }
+  n = gcl_new(m, &node_type);
+  gcl_store(m, n, &((struct node *)n)->kid[0], l);
+  gcl_store(m, n, &((struct node *)n)->kid[1], r);
+  GCL_FRAME_POP(m, f);
+  return n;
+}
+
+/* The test hook holds thread 0 after the first cycle's root scan, before its markers
+ * start, until the mutator has assisted a few times (or 2 s): the markers cannot outrun
+ * the assists, so the test does not depend on the scheduler. */
+static void hold_markers(void) {
+  uint64_t t0 = gcl_now_ns();
+  while (__atomic_load_n(&gcl_cmark.fig.assists, __ATOMIC_RELAXED) < 3 && gcl_now_ns() - t0 < 2000000000u)
+    sched_yield();
+  cmark_conc_test_after_roots = NULL;
+}
+
+Test(limit, allocating_while_marking_assists_and_assists_are_pauses, .timeout = 60) {
+  init_cmark(1, 64 << 10, 4 << 20);
+  cmark_conc_test_after_roots = hold_markers;
+  gcl_oom_handler = oom_exit;
+  gcl_pause_log_enable(1 << 16, false); /* pause-only logging: what mmu_* reads */
+  struct gcl_mutator *m = gcl_thread_attach();
+  struct gcl_object *t = NULL;
+  GCL_FRAME(m, f, &t);
+  t = tree(m, 15);            /* 32767 nodes, ~1.3 MB live under a 4 MB limit: wide marking */
+  list_run(m, 100, 150000);   /* ~6 MB allocated past it: a few cycles (the first is held) */
+  GCL_FRAME_POP(m, f);
+  gcl_thread_detach(m);
+  gcl_heap_finish();
+  uint64_t assists = __atomic_load_n(&gcl_cmark.fig.assists, __ATOMIC_RELAXED);
+  uint64_t waits = __atomic_load_n(&gcl_cmark.fig.paced_waits, __ATOMIC_RELAXED);
+  cr_assert_gt(assists, 0, "no mark assist in %llu cycles", (unsigned long long)gcl_cmark.fig.cycles);
+  cr_assert_gt(__atomic_load_n(&gcl_cmark.fig.assist_objects, __ATOMIC_RELAXED), 0);
+  uint32_t n;
+  uint64_t dropped, logged_assists = 0, logged_waits = 0, longest = 0;
+  const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
+  cr_assert_eq(dropped, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    if (strcmp(e[i].kind, "assist") == 0) logged_assists++;
+    if (strcmp(e[i].kind, "pace") == 0) logged_waits++;
+    if (e[i].duration_ns > longest) longest = e[i].duration_ns;
+  }
+  cr_assert_eq(logged_assists, assists, "assists: %llu logged, %llu counted", (unsigned long long)logged_assists,
+               (unsigned long long)assists);
+  cr_assert_eq(logged_waits, waits);
+  struct gcl_pause_hist h;
+  gcl_pause_snapshot(&h);
+  cr_assert_geq(h.count, assists + waits, "assists and waits are missing from the pause histogram");
+  cr_assert_geq(h.max_ns, longest);
+}
+#endif
 
 /* --- stress: tiny heaps, 1..8 threads, random stores and collections ---------------------- */
 

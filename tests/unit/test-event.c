@@ -4,6 +4,7 @@
  * the log and the sizes agree exactly; listeners see the same stream; and real stops of
  * the world with 2 and 4 mutators yield one pause and one ttsp per stop (also under TSan). */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -273,7 +274,8 @@ Test(event, stops_with_2_mutators_one_pause_and_one_ttsp_each, .timeout = 60) { 
 Test(event, stops_with_4_mutators_one_pause_and_one_ttsp_each, .timeout = 60) { stops_with(4); }
 
 /* Handshake callbacks (issue 9): each HANDSHAKE_PAUSE is one pause in the histogram and,
- * logging every kind, one "handshake" entry, never a "pause" one (mmu_* counts stops);
+ * one "handshake-callback" entry (kept by pause-only logging too: mmu_* counts it for its
+ * thread), never a "pause" one;
  * 40 callbacks overlapping in time (40 threads' at once) keep no open state, so they
  * cannot overflow the recorder's open phases (16). */
 Test(recorder, handshake_callbacks_are_pauses_of_their_own_kind) {
@@ -291,13 +293,48 @@ Test(recorder, handshake_callbacks_are_pauses_of_their_own_kind) {
   const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
   cr_assert_eq(n, 41);
   for (uint32_t k = 0; k < 40; k++) {
-    cr_assert_str_eq(e[k].kind, "handshake");
+    cr_assert_str_eq(e[k].kind, "handshake-callback");
     cr_assert_eq(e[k].start_ns, 200 + k);
     cr_assert_eq(e[k].duration_ns, 50 + k);
   }
   cr_assert_str_eq(e[40].kind, "handshake"); /* the requester's phase */
   fresh(false);
   gcl_event_emit(&(struct gcl_event){GCL_EVENT_HANDSHAKE_PAUSE, 10, T, NULL, 5});
-  gcl_pause_log(&n, &dropped);
-  cr_assert_eq(n, 0, "pause-only logging kept a handshake entry");
+  e = gcl_pause_log(&n, &dropped);
+  cr_assert_eq(n, 1, "pause-only logging dropped a per-thread pause (mmu_* counts it)");
+  cr_assert_str_eq(e[0].kind, "handshake-callback");
+}
+
+/* A thread's own collector work (THREAD_PAUSE: cmark's mark assists and paced waits) is a
+ * pause in the histogram, logged under its kind even by pause-only logging (mmu_*), and
+ * never a "pause" entry; an unknown kind is an emitter bug. */
+Test(recorder, thread_pauses_are_pauses_of_their_kind) {
+  fresh(false);
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_THREAD_PAUSE, 100, 7, "assist", 300});
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_THREAD_PAUSE, 500, 8, "pace", 2000});
+  struct gcl_pause_hist h;
+  gcl_pause_snapshot(&h);
+  cr_assert_eq(h.count, 2);
+  cr_assert_eq(h.max_ns, 2000);
+  uint32_t n;
+  uint64_t dropped;
+  const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(e[0].kind, "assist");
+  cr_assert_eq(e[0].thread, 7);
+  cr_assert_str_eq(e[1].kind, "pace");
+  cr_assert_eq(e[1].duration_ns, 2000);
+}
+
+Test(recorder, a_thread_pause_of_an_unknown_kind_aborts) {
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    fresh(false);
+    gcl_event_emit(&(struct gcl_event){GCL_EVENT_THREAD_PAUSE, 100, 7, "mark", 300});
+    _exit(0);
+  }
+  int st;
+  cr_assert_eq(waitpid(pid, &st, 0), pid);
+  cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "an unknown kind was accepted (status %d)", st);
 }

@@ -136,6 +136,23 @@ Test(mmu, overlapping_pauses_merge_and_phases_are_ignored) {
   cr_expect_float_eq(gcl_mmu(e, 3, 0, 1000, 100), 0.6, 1e-12);
 }
 
+/* Per-thread pauses (assist, pace, handshake-callback) count for their thread only: the
+ * MMU is the worst-off thread's (world stops plus its own pauses). */
+Test(mmu, a_threads_own_pauses_count_for_it_alone) {
+  struct gcl_pause_event e[4] = {ev(100, 10), {120, 20, "assist", 2}, {500, 30, "pace", 3},
+                                 {505, 30, "assist", 4}};
+  /* Thread 2: 10 + 20 in [100, 200); thread 3: 30; thread 4: 30; never 10 + 20 + 30 + 30. */
+  cr_expect_float_eq(gcl_mmu(e, 4, 0, 1000, 100), 0.7, 1e-12);
+  /* Threads 3 and 4 overlap in time but are different threads: no merge across them. */
+  cr_expect_float_eq(gcl_mmu(e, 4, 0, 1000, 40), 0.25, 1e-12);
+  /* The same pauses on one thread merge: [500, 535) is 35 of a window of 40. */
+  e[3].thread = 3;
+  cr_expect_float_eq(gcl_mmu(e, 4, 0, 1000, 40), 5.0 / 40, 1e-12);
+  /* A handshake-callback counts; a "handshake" (the requester's phase) does not. */
+  struct gcl_pause_event h[2] = {{100, 50, "handshake-callback", 5}, {300, 90, "handshake", 6}};
+  cr_expect_float_eq(gcl_mmu(h, 2, 0, 1000, 100), 0.5, 1e-12);
+}
+
 Test(mmu, pauses_clipped_to_the_run) {
   struct gcl_pause_event e[1] = {ev(0, 100)};
   cr_expect_float_eq(gcl_mmu(e, 1, 50, 1050, 100), 0.5, 1e-12);
