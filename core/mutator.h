@@ -9,7 +9,9 @@
  * Reference discipline (the same source is correct under every collector):
  *  - gcl_new* returns an owned reference; gcl_retain/gcl_release take and drop one.
  *  - gcl_store(m, obj, &obj->f, v) makes the slot hold its own reference to v (the caller
- *    keeps its own); gcl_store_move hands the caller's reference to the slot.
+ *    keeps its own); gcl_store_move hands the caller's reference to the slot;
+ *    gcl_store_init / gcl_store_init_move are the same for the first store into a slot of
+ *    an object this thread has just allocated and not published (no old value, below).
  *  - gcl_load returns a borrowed reference, valid while obj holds it and no other thread
  *    overwrites the slot. gcl_load_strong returns an owned reference and is safe against a
  *    concurrent writer of the slot, provided the values stored there were gcl_share()d.
@@ -260,6 +262,14 @@ void gcl_verify_on_alloc(struct gcl_object *o);
 void gcl_verify_on_free(struct gcl_object *o);
 void gcl_verify_checkpoint(struct gcl_mutator *m);
 void gcl_verify_drain_frames(struct gcl_mutator *m, struct gcl_object *d);
+/* The initialising-store check (core/verify-fresh.c): which thread allocated each object
+ * and whether it has been published since (stored into a slot, shared). */
+void gcl_verify_fresh_alloc(struct gcl_mutator *m, struct gcl_object *o);
+void gcl_verify_fresh_publish(struct gcl_object *o);
+/* Reports an error unless obj is m's unpublished object, slot lies inside it and is NULL;
+ * then val counts as published. */
+void gcl_verify_store_init(struct gcl_mutator *m, struct gcl_object *obj, struct gcl_object **slot,
+                           struct gcl_object *val);
 
 /* --- reference-count operations of the current thread --------------------------------
  * Each is the core/rc-ops.h primitive of the collector's kind or, under GCL_RC_BIASED,
@@ -321,11 +331,12 @@ static inline void gcl_rc_thread_publish(struct gcl_mutator *m, struct gcl_objec
 
 /* --- the inline fast paths ------------------------------------------------------------ */
 
+/* Count one allocation of `bytes`: the object, and its bytes against the budget (core/
+ * stats.h: bytes_allocated and the live-bytes delta get them when the budget runs out, at
+ * the flush, or at the merge); one add, one subtract, one sign test. */
 static inline void gcl_count_alloc(struct gcl_mutator *m, size_t bytes) {
   m->stats.objects_allocated++;
-  m->stats.bytes_allocated += bytes;
-  m->stats.live_bytes_delta += (int64_t)bytes;
-  if (GCL_UNLIKELY(m->stats.live_bytes_delta > GCL_HEAP_BYTES_BATCH)) gcl_heap_bytes_flush(m);
+  if (GCL_UNLIKELY((m->stats.alloc_budget -= (int64_t)bytes) < 0)) gcl_heap_bytes_flush(m);
 }
 
 /* Take an object of (t, total bytes) off this thread's free list; NULL when it has none. */
@@ -340,22 +351,33 @@ static inline char *gcl_freelist_pop(struct gcl_mutator *m, const struct gcl_typ
   return (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
 }
 
-static inline struct gcl_object *gcl_new_sized(struct gcl_mutator *m, const struct gcl_type *t,
-                                               size_t bytes) {
+/* A new object of `bytes` bytes whose first `zeroed` bytes (header included, zeroed >=
+ * sizeof(struct gcl_object)) are set up as below; the rest is left as the allocator gave
+ * it (gcl_new_var_raw). */
+static inline struct gcl_object *gcl_new_partly_zeroed(struct gcl_mutator *m, const struct gcl_type *t,
+                                                       size_t bytes, size_t zeroed) {
   size_t total = GCL_COLLECTOR_PREFIX_SIZE + bytes;
   char *mem = NULL;
   if (GCL_FREELISTS && GCL_UNLIKELY(t->freelist != 0) && m->freelists) mem = gcl_freelist_pop(m, t, total);
   if (GCL_LIKELY(!mem)) mem = gcl_allocator_alloc(&m->allocator, total);
   if (GCL_UNLIKELY(!mem)) mem = gcl_alloc_failed(total);
   struct gcl_object *o = (struct gcl_object *)(mem + GCL_COLLECTOR_PREFIX_SIZE);
-  /* Zeroing the payload makes every reference slot NULL before any collector can see it. */
-  memset(o, 0, bytes);
+  /* Zeroing the payload makes every reference slot NULL before any collector can see it
+   * (gcl_store_init relies on it; gcl_new_var_raw's unzeroed items hold no reference). The header's two words are each written once: the type
+   * word, and the collector word (the count under RC, else zero for on_alloc to set). */
+  memset((char *)o + sizeof(struct gcl_object), 0, zeroed - sizeof(struct gcl_object));
   o->gcl_type_word = (uintptr_t)t;
-  gcl_rc_init(o, gcl_rc_kind());
+  if (gcl_rc_kind() == GCL_RC_PLAIN || gcl_rc_kind() == GCL_RC_ATOMIC) gcl_rc_init(o, gcl_rc_kind());
+  else o->gcl_word = 0;
   gcl_count_alloc(m, total);
   gcl_collector_on_alloc(&m->collector, o, t);
-  if (GCL_VERIFY) gcl_verify_on_alloc(o);
+  if (GCL_VERIFY) gcl_verify_on_alloc(o), gcl_verify_fresh_alloc(m, o);
   return o;
+}
+
+static inline struct gcl_object *gcl_new_sized(struct gcl_mutator *m, const struct gcl_type *t,
+                                               size_t bytes) {
+  return gcl_new_partly_zeroed(m, t, bytes, bytes);
 }
 
 static inline struct gcl_object *gcl_new(struct gcl_mutator *m, const struct gcl_type *t) {
@@ -367,6 +389,20 @@ static inline struct gcl_object *gcl_new_var(struct gcl_mutator *m, const struct
                                              size_t len) {
   GCL_ASSERT(t->flags & GCL_TYPE_VAR);
   struct gcl_object *o = gcl_new_sized(m, t, gcl_type_instance_size(t, len));
+  ((struct gcl_varobject *)o)->len = len;
+  return o;
+}
+
+/* gcl_new_var, but the len items are not zeroed (the basic part, t->size bytes, is): for
+ * a type whose items hold no references (neither GCL_TYPE_REF_ITEMS nor
+ * GCL_TYPE_REF_COUNTED, no trace hook, every simple-layout slot inside the basic part), so
+ * no collector or verifier reads them; the caller writes them before it reads them (issue
+ * 13: churn's byte payloads were zeroed, then filled). */
+static inline struct gcl_object *gcl_new_var_raw(struct gcl_mutator *m, const struct gcl_type *t,
+                                                 size_t len) {
+  GCL_ASSERT((t->flags & GCL_TYPE_VAR) && !(t->flags & (GCL_TYPE_REF_ITEMS | GCL_TYPE_REF_COUNTED)));
+  GCL_ASSERT(!t->trace && t->ref_offset + t->nrefs * sizeof(struct gcl_object *) <= t->size);
+  struct gcl_object *o = gcl_new_partly_zeroed(m, t, gcl_type_instance_size(t, len), t->size);
   ((struct gcl_varobject *)o)->len = len;
   return o;
 }
@@ -384,6 +420,7 @@ static inline void gcl_release(struct gcl_mutator *m, struct gcl_object *o) {
  * passed a quiescent state, so gcl_load_strong may read its header optimistically. */
 static inline void gcl_share(struct gcl_mutator *m, struct gcl_object *o) {
   if (o) {
+    if (GCL_VERIFY) gcl_verify_fresh_publish(o);
     gcl_obj_set_flag(o, GCL_OBJ_SHARED);
     gcl_rc_thread_publish(m, o);
   }
@@ -430,6 +467,7 @@ static inline void gcl_store_move(struct gcl_mutator *m, struct gcl_object *obj,
       (old || (val && __atomic_load_n(&m->satb.shade_new, __ATOMIC_RELAXED))))
     gcl_barrier_satb_store_slow(m, old, val);
   __atomic_store_n(slot, val, __ATOMIC_RELEASE);
+  if (GCL_VERIFY && val) gcl_verify_fresh_publish(val); /* no initialising store into it now */
   if (old && gcl_rc_thread_dec(m, old, true)) gcl_dealloc(m, old);
 }
 
@@ -437,6 +475,42 @@ static inline void gcl_store(struct gcl_mutator *m, struct gcl_object *obj,
                              struct gcl_object **slot, struct gcl_object *val) {
   gcl_retain(m, val);
   gcl_store_move(m, obj, slot, val);
+}
+
+/* Initialising stores (issue 13): the first store into a reference slot of obj, an object
+ * this thread allocated (gcl_new*) and has not published (stored into a slot, shared,
+ * weakly referenced; its root frames and locals are fine). The slot is still NULL (gcl_new
+ * zeroed it): no old value to release, and no other thread reads or writes the slot. What
+ * gcl_store_move does that this skips, per collector:
+ *  - rc, rc-plain, rc-trial, rc-gen (no barrier): the old value's load, test and decrement,
+ *    nothing else (rc-trial's hook runs on decrements; rc-gen's collections read counts and
+ *    slots; a store hook added to gcl_store_move must be judged for this path too);
+ *  - brc: the same; the value's reference still becomes a heap one (gcl_rc_biased_to_heap);
+ *  - cmark (SATB + hybrid, barrier.h): the deletion half records the old value, NULL here;
+ *    the insertion half (the value, while this thread's roots are unscanned: shade_new) is
+ *    kept, since obj is allocated black during a cycle and never rescanned, so a value held
+ *    only by an unscanned local would be lost. Once the roots are scanned no barrier is
+ *    needed: the value was reachable at the snapshot (marked) or allocated since (black);
+ *  - bdw, none (no barrier, no counts): a plain store either way.
+ * A release store as in gcl_store_move (a mov on x86): a concurrent marker reaching obj
+ * through this thread's roots must see the value's initialised header. GCL_VERIFY builds
+ * check every call (core/verify-fresh.c): obj is this thread's, unpublished, and the slot
+ * lies inside it and is NULL. _move hands the caller's reference to the slot; gcl_store_init
+ * takes a new one. */
+static inline void gcl_store_init_move(struct gcl_mutator *m, struct gcl_object *obj,
+                                       struct gcl_object **slot, struct gcl_object *val) {
+  if (GCL_VERIFY) gcl_verify_store_init(m, obj, slot, val);
+  if (gcl_rc_kind() == GCL_RC_BIASED && val) gcl_rc_biased_to_heap(&m->collector, val);
+  if (gcl_barrier_kind() == GCL_BARRIER_SATB && GCL_UNLIKELY(gcl_marking_is_active()) && val &&
+      __atomic_load_n(&m->satb.shade_new, __ATOMIC_RELAXED))
+    gcl_barrier_satb_store_slow(m, NULL, val);
+  __atomic_store_n(slot, val, __ATOMIC_RELEASE);
+}
+
+static inline void gcl_store_init(struct gcl_mutator *m, struct gcl_object *obj,
+                                  struct gcl_object **slot, struct gcl_object *val) {
+  gcl_retain(m, val);
+  gcl_store_init_move(m, obj, slot, val);
 }
 
 static inline struct gcl_object *gcl_load(struct gcl_mutator *m, struct gcl_object *obj,

@@ -26,10 +26,11 @@ int64_t gcl_stats_add_live_bytes(int64_t delta) {
 }
 
 void gcl_stats_merge(const struct gcl_thread_stats *s) {
-  gcl_stats_add_live_bytes(s->live_bytes_delta);
+  int64_t pending = gcl_stats_alloc_pending(s); /* not folded yet: counted here */
+  gcl_stats_add_live_bytes(s->live_bytes_delta + pending);
   pthread_mutex_lock(&totals_lock);
   totals.objects_allocated += s->objects_allocated;
-  totals.bytes_allocated += s->bytes_allocated;
+  totals.bytes_allocated += s->bytes_allocated + (uint64_t)pending;
   totals.objects_freed += s->objects_freed;
   totals.deferred_frees += s->deferred_frees;
   totals.objects_immortal += s->objects_immortal;

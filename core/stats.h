@@ -9,7 +9,15 @@
  * Immortal objects (gcl_make_immortal) count once in objects_allocated, never in
  * objects_freed, and are not leaked: objects_leaked = allocated - freed - immortal. A free
  * onto a free list (core/freelist.h) is a free (objects_freed, live bytes drop) and an
- * allocation from one is an allocation; the freelist_* counters say how many of each. */
+ * allocation from one is an allocation; the freelist_* counters say how many of each.
+ *
+ * The allocation fast path (gcl_count_alloc, core/mutator.h) counts the object and
+ * subtracts its bytes from a budget, one subtraction and a sign test (issue 13: it used to
+ * add to three counters and compare); bytes_allocated and live_bytes_delta get those bytes
+ * when the budget runs out and at every flush and merge (gcl_stats_alloc_fold), so every
+ * figure read after a merge is exactly what per-allocation updates gave. A thread's
+ * unflushed live bytes are then at most GCL_HEAP_BYTES_BATCH allocated (plus one object)
+ * and at most GCL_HEAP_BYTES_BATCH freed, the same bound as before. */
 #ifndef GCL_STATS_H
 #define GCL_STATS_H
 
@@ -21,14 +29,21 @@ struct gcl_deferred_batch;
 
 struct gcl_thread_stats {
   uint64_t objects_allocated; /* objects this thread allocated */
-  uint64_t bytes_allocated;   /* their bytes, prefix and header included */
+  uint64_t bytes_allocated;   /* their bytes, prefix and header included, up to the last
+                               * fold: add gcl_stats_alloc_pending for the exact figure */
   uint64_t objects_freed;     /* objects this thread freed (logically: count hit zero) */
   uint64_t deferred_frees;    /* of those, how many waited for a QSBR grace period */
-  int64_t live_bytes_delta;   /* allocated - freed bytes not yet added to the global total */
+  int64_t live_bytes_delta;   /* freed bytes (negative) and allocated bytes folded in by the
+                               * last gcl_stats_alloc_fold, not yet added to the global
+                               * total; the allocations since are gcl_stats_alloc_pending */
   uint64_t objects_immortal;  /* objects this thread made immortal (gcl_make_immortal) */
   uint64_t freelist_parked;   /* of objects_freed, how many went onto a free list */
   uint64_t freelist_reused;   /* of objects_allocated, how many came off a free list */
   uint64_t freelist_released; /* parked objects given back to the allocator (thread exit) */
+  int64_t alloc_budget;       /* bytes left before the next fold: each allocation subtracts
+                               * its bytes (gcl_count_alloc), below zero it flushes */
+  int64_t alloc_budget_set;   /* what the last fold set alloc_budget to (0 at attach, whose
+                               * zeroed stats are then consistent: nothing pending) */
   uint64_t dealloc_polls;     /* stop polls a dealloc drain made on a requested stop
                                * (core/heap.c); per thread, read by tests, not merged */
 };
@@ -45,6 +60,22 @@ struct gcl_heap_stats {
   uint64_t freelist_released;
 };
 
+/* Bytes s allocated since its last fold: not yet in bytes_allocated nor live_bytes_delta. */
+static inline int64_t gcl_stats_alloc_pending(const struct gcl_thread_stats *s) {
+  return s->alloc_budget_set - s->alloc_budget;
+}
+
+/* Fold the pending allocations into bytes_allocated and live_bytes_delta (which then read
+ * as if every allocation had added to them, as they did before issue 13) and start a new
+ * budget of GCL_HEAP_BYTES_BATCH bytes. Called by every live-bytes flush (core/heap.c). */
+static inline void gcl_stats_alloc_fold(struct gcl_thread_stats *s) {
+  int64_t pending = gcl_stats_alloc_pending(s);
+  s->bytes_allocated += (uint64_t)pending;
+  s->live_bytes_delta += pending;
+  s->alloc_budget = s->alloc_budget_set = GCL_HEAP_BYTES_BATCH;
+}
+
+/* Add s's counters (its pending allocations included) to the heap-wide totals. */
 void gcl_stats_merge(const struct gcl_thread_stats *s);
 void gcl_stats_snapshot(struct gcl_heap_stats *out);
 int64_t gcl_stats_add_live_bytes(int64_t delta); /* updates the peak; the new total */

@@ -256,3 +256,11 @@ void gcl_verify_reset(void) {
   first_error[0] = 0;
   pthread_mutex_unlock(&verify_lock);
 }
+
+/* An error found by another part of the verifier (core/verify-fresh.c): counted and
+ * reported as this file's own. */
+void gcl_verify_report_error(const char *what) {
+  pthread_mutex_lock(&verify_lock);
+  report_error("%s", what);
+  pthread_mutex_unlock(&verify_lock);
+}

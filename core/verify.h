@@ -37,5 +37,7 @@ const char *gcl_verify_first_error(void); /* "" if none */
 uint64_t gcl_verify_live(void);           /* objects allocated and not yet freed */
 uint64_t gcl_verify_parked(void);         /* freed objects on free lists now */
 void gcl_verify_reset(void);              /* tests only: forget everything */
+/* Count and report an error found by another checker (core/verify-fresh.c). */
+void gcl_verify_report_error(const char *what);
 
 #endif

@@ -38,10 +38,12 @@ static struct gcl_object *make_tree(struct gcl_mutator *m, int depth) {
   if (depth > 0) {
     GCL_FRAME(m, f, &n);
     gcl_poll(m);
+    /* n is this thread's and unpublished until the caller stores it, and its slots are
+     * NULL: initialising stores (no old value to release). */
     struct gcl_object *child = make_tree(m, depth - 1);
-    gcl_store_move(m, n, &NODE(n)->left, child);
+    gcl_store_init_move(m, n, &NODE(n)->left, child);
     child = make_tree(m, depth - 1);
-    gcl_store_move(m, n, &NODE(n)->right, child);
+    gcl_store_init_move(m, n, &NODE(n)->right, child);
     GCL_FRAME_POP(m, f);
   }
   return n;

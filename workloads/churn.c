@@ -142,18 +142,18 @@ static struct gcl_object *make_object(struct gcl_mutator *m, struct churn_thread
   if (box) {
     if (size < sizeof(struct churn_box)) size = sizeof(struct churn_box);
     len = size - sizeof(struct churn_box);
-    o = gcl_new_var(m, &box_type, len);
+    o = gcl_new_var_raw(m, &box_type, len); /* the bytes are filled below */
     value = BOX(o)->value = value_make(&t->rng, true, len);
     bytes = BOX(o)->bytes;
     /* No allocation from here on: `o` needs no root frame. */
     struct gcl_object *table = *tablep;
     for (int k = 0; k < 2 && pool > 0; k++) {
       struct gcl_object *old = gcl_load(m, table, &TABLE(table)->slot[gcl_rng_below(&t->rng, pool)]);
-      gcl_store(m, o, &BOX(o)->ref[k], old);
+      gcl_store_init(m, o, &BOX(o)->ref[k], old); /* o is new: its slots are NULL */
     }
   } else {
     len = size - sizeof(struct churn_leaf);
-    o = gcl_new_var(m, &leaf_type, len);
+    o = gcl_new_var_raw(m, &leaf_type, len);
     value = LEAF(o)->value = value_make(&t->rng, false, len);
     bytes = LEAF(o)->bytes;
   }
@@ -209,7 +209,8 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   /* Fill: slot i gets a new object that may reference slots [0, i). */
   for (size_t i = 0; i < live; i++) {
     obj = make_object(m, &t, &table, i);
-    gcl_store_move(m, table, &TABLE(table)->slot[i], obj);
+    /* The table is unpublished (only this thread's frame holds it) and slot i still NULL. */
+    gcl_store_init_move(m, table, &TABLE(table)->slot[i], obj);
     obj = NULL;
     if (i % CHURN_SP_EVERY == 0) gcl_safepoint(m);
   }

@@ -169,7 +169,7 @@ static struct gcl_object *make_message(struct gcl_mutator *m, struct handoff *h,
   GCL_FRAME(m, f, &msg);
   for (unsigned k = 0; k < h->width; k++) {
     struct gcl_object *l = make_leaf(m, leaf_value(h->ctx->seed, id, k, 0));
-    gcl_store_move(m, msg, &MSG(msg)->leaf[k], l);
+    gcl_store_init_move(m, msg, &MSG(msg)->leaf[k], l); /* msg is new and unpublished */
   }
   GCL_FRAME_POP(m, f);
   return msg;

@@ -25,5 +25,6 @@ extern bool gcl_bdw_finalize_pending;
 struct gcl_mutator *gcl_bdw_self(void);         /* this thread's mutator, or NULL */
 void gcl_bdw_run_finalizers(struct gcl_mutator *m); /* libgc's queue, on m */
 void gcl_bdw_notify(void);                      /* libgc's finalizer notifier */
+void gcl_bdw_final_thread_exit(void);           /* frees this thread's dead list (step 4) */
 
 #endif

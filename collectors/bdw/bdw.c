@@ -173,6 +173,7 @@ void gcl_collector_thread_attach(struct gcl_mutator *m) {
 
 void gcl_collector_thread_detach(struct gcl_mutator *m) {
   gcl_bdw_run_finalizers(m);
+  if (!m->collector.outer) gcl_bdw_final_thread_exit(); /* the thread's outermost attach */
   self = m->collector.outer;
   if (m->collector.registered) GC_unregister_my_thread();
 }

@@ -11,29 +11,10 @@ against binary-trees-malloc's on mimalloc in the same run (issue 8: <= 1.10 x), 
 median collections, gc_s, pause_total_s and ttsp_p99_us at 1 and 2 threads. With a second
 CSV (the same script on the build before), the brc medians of both side by side.
 """
-import collections, csv, os, statistics, sys
+import os, sys
 
-
-def load(path):
-    """ok rows of a gclab CSV grouped by (collector, allocator, gil, workload, threads)."""
-    cells = collections.defaultdict(list)
-    for r in csv.DictReader(open(path)):
-        if r["status"] == "ok":
-            cells[(r["collector"], r["allocator"], r.get("gil", "false"), r["workload"], int(r["threads"]))].append(r)
-    return cells
-
-
-def med(cells, key, col="wall_s"):
-    v = [float(r[col]) for r in cells.get(key, []) if r.get(col, "") != ""]
-    return statistics.median(v) if v else None
-
-
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
-
-
-def verdict(ok):
-    return "met" if ok else "NOT MET"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cells import load, med, ratio, verdict  # noqa: E402
 
 
 ALLOCATORS = ("segment", "mimalloc")

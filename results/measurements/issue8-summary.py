@@ -13,30 +13,8 @@
 """
 import collections, csv, os, statistics, sys
 
-
-def load(path):
-    """ok rows of a gclab CSV grouped by (collector, allocator, gil, workload, threads)."""
-    cells = collections.defaultdict(list)
-    if not os.path.exists(path):
-        print(f"({path} missing: that table did not run)")
-        return cells
-    for r in csv.DictReader(open(path)):
-        if r["status"] == "ok":
-            cells[(r["collector"], r["allocator"], r.get("gil", "false"), r["workload"], int(r["threads"]))].append(r)
-    return cells
-
-
-def med(cells, key, col="wall_s"):
-    v = [float(r[col]) for r in cells.get(key, []) if r.get(col, "") != ""]
-    return statistics.median(v) if v else None
-
-
-def verdict(ok):
-    return "met" if ok else "NOT MET"
-
-
-def ratio(a, b):
-    return None if a is None or b is None or b == 0 else a / b
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cells import load, med, ratio, verdict  # noqa: E402
 
 
 def fmt(x, d=3):
@@ -44,7 +22,7 @@ def fmt(x, d=3):
 
 
 def goals_scaling(prefix):
-    c = load(prefix + "-scaling.csv")
+    c = load(prefix + "-scaling.csv", missing_ok=True)
     print("## Weak scaling (2-thread / 1-thread median wall_s; thread-private work)")
     refs = [k for k in c if k[3] == "binary-trees-malloc" and k[1] == "mimalloc"]
     walls = collections.defaultdict(list)
@@ -64,7 +42,7 @@ def goals_scaling(prefix):
                 goal = "-" if col == "rc-gen" and alloc == "mimalloc" else (
                     "n/a" if rel is None else verdict(rel <= 1.10))
                 print(f"| {col} | {alloc} | {w} | {fmt(t1)} | {fmt(t2)} | {fmt(r, 2)} | {fmt(rel, 2)} | {goal} |")
-    g = load(prefix + "-gilpool.csv")
+    g = load(prefix + "-gilpool.csv", missing_ok=True)
     print("\n## Pool under the GIL (2/1 median wall_s; goal <= 2.1, the serial bound)")
     print("| collector | workload | t1 s | t2 s | 2/1 | goal |")
     print("|---|---|---|---|---|---|")
@@ -76,7 +54,7 @@ def goals_scaling(prefix):
 
 
 def goals_pep703(prefix):
-    c = load(prefix + "-pep703.csv")
+    c = load(prefix + "-pep703.csv", missing_ok=True)
     print("\n## PEP 703: CPython's default build with threads vs 3.13t (median wall_s)")
     print("| configuration | workload | t1 s | t2 s | 2/1 | ttsp p99 us (t2) |")
     print("|---|---|---|---|---|---|")
@@ -91,7 +69,7 @@ def goals_pep703(prefix):
 
 
 def goals_segmi(prefix):
-    c = load(prefix + "-segmi.csv")
+    c = load(prefix + "-segmi.csv", missing_ok=True)
     print("\n## segment vs the mimalloc adapter (median segment / median mimalloc; goals: time <= 1.0, peak RSS <= 1.2)")
     print("| collector | workload | threads | wall ratio | goal | max_rss_kb ratio | goal |")
     print("|---|---|---|---|---|---|---|")
@@ -108,7 +86,7 @@ def goals_segmi(prefix):
 
 
 def goals_handoff(prefix):
-    c = load(prefix + "-handoff.csv")
+    c = load(prefix + "-handoff.csv", missing_ok=True)
     print("\n## handoff (cross-thread frees): median wall_s, and / mimalloc")
     print("| collector | threads | segment | mimalloc | pool | segment / mimalloc | pool / mimalloc |")
     print("|---|---|---|---|---|---|---|")
@@ -120,7 +98,7 @@ def goals_handoff(prefix):
 
 
 def goals_preload(prefix):
-    c = load(prefix + "-preload.csv")
+    c = load(prefix + "-preload.csv", missing_ok=True)
     print("\n## rc-plain on gclab's fastest allocator vs binary-trees-malloc with mimalloc (LD_PRELOAD)")
     libs = sorted({r["malloc_lib"] for rows in c.values() for r in rows})
     envs = sorted({r["malloc_env"] for rows in c.values() for r in rows})
@@ -153,9 +131,9 @@ if len(sys.argv) != 2:
     sys.exit("usage: issue8-summary.py CSV | issue8-summary.py --goals PREFIX")
 
 rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["status"] == "ok"]
-load = [float(r["loadavg_1m"]) for r in rows]
-print(f"{len(rows)} ok cells; 1-minute load average before a cell: median {statistics.median(load):.1f}, "
-      f"range {min(load):.1f}..{max(load):.1f} (2 vCPUs)\n")
+loads = [float(r["loadavg_1m"]) for r in rows]
+print(f"{len(rows)} ok cells; 1-minute load average before a cell: median {statistics.median(loads):.1f}, "
+      f"range {min(loads):.1f}..{max(loads):.1f} (2 vCPUs)\n")
 wall = collections.defaultdict(list)
 cpu = collections.defaultdict(list)
 for r in rows:

@@ -89,8 +89,8 @@ static struct gcl_object *make_tree(struct gcl_mutator *m, int depth, uint64_t *
   r = make_tree(m, depth - 1, count);
   if (depth % 4 == 0) gcl_safepoint(m);
   struct gcl_object *n = gcl_new(m, &node_type);
-  gcl_store_move(m, n, &NODE(n)->left, l);
-  gcl_store_move(m, n, &NODE(n)->right, r);
+  gcl_store_init_move(m, n, &NODE(n)->left, l); /* n is new and unpublished */
+  gcl_store_init_move(m, n, &NODE(n)->right, r);
   GCL_FRAME_POP(m, f);
   return n;
 }

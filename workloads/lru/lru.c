@@ -180,10 +180,11 @@ static void insert(struct gcl_mutator *m, const struct lru_run *r, struct gcl_ob
   struct gcl_object *e = gcl_new(m, &entry_type);
   GCL_FRAME(m, f, &e);
   ENTRY(e)->key = key;
-  gcl_store_move(m, e, &ENTRY(e)->value, new_value(m, r, tag));
+  /* e is new and unpublished until the table holds it: initialising stores */
+  gcl_store_init_move(m, e, &ENTRY(e)->value, new_value(m, r, tag));
   struct gcl_object *table = gcl_load(m, c, &CACHE(c)->table);
   struct gcl_object **slot = &TABLE(table)->slot[bucket_of(table, key)];
-  gcl_store(m, e, &ENTRY(e)->chain, gcl_load(m, table, slot));
+  gcl_store_init(m, e, &ENTRY(e)->chain, gcl_load(m, table, slot));
   gcl_store(m, table, slot, e);
   list_push_front(m, c, e);
   CACHE(c)->count++;

@@ -136,7 +136,7 @@ static struct gcl_object *new_array(struct gcl_mutator *m, struct pyo_thread *t,
     struct gcl_object *v = dict && i % 2 == 0
                                ? SEQ(*internp)->item[PYO_NSMALL + gcl_rng_below(&t->rng, PYO_NSTRS)]
                                : pick(m, t, *ringp);
-    gcl_store(m, a, &SEQ(a)->item[i], v);
+    gcl_store_init(m, a, &SEQ(a)->item[i], v); /* a is new and unpublished */
   }
   return a;
 }
@@ -168,14 +168,14 @@ static struct gcl_object *make_value(struct gcl_mutator *m, struct pyo_thread *t
   } else if (k >= K_T1 && k <= K_T5) {
     len = k - K_T1 + 1;
     o = gcl_new_var(m, &tuple_type, len);
-    for (size_t i = 0; i < len; i++) gcl_store(m, o, &SEQ(o)->item[i], pick(m, t, *ringp));
+    for (size_t i = 0; i < len; i++) gcl_store_init(m, o, &SEQ(o)->item[i], pick(m, t, *ringp));
   } else {
     len = gcl_rng_below(&t->rng, k == K_LIST ? 9 : 6);
     o = gcl_new(m, k == K_LIST ? &list_type : &dict_type);
     GCL_FRAME(m, f, &o, &a);
     a = new_array(m, t, len, k == K_DICT, ringp, internp);
     BOX(o)->n = (int64_t)len;
-    gcl_store_move(m, o, &BOX(o)->items, a);
+    gcl_store_init_move(m, o, &BOX(o)->items, a); /* o is new and unpublished */
     a = NULL;
     GCL_FRAME_POP(m, f);
   }
