@@ -16,12 +16,19 @@
  *    before anything out of line can read them, and when it ends: every counter reads as if
  *    each free had updated it, and the live-bytes flush happens at the same free.
  *  - A drain polls for a stop every GCL_DEALLOC_POLL_EVERY objects (only in builds where
- *    gcl_poll is live: GCL_COLLECTOR_STOPS_WORLD or GCL_VERIFY) and the collector reads no
- *    root frames (gcl_needs_roots false: rc-gen, rc-trial, not brc), except inside a
- *    collector's phase and on the stop's requester (dealloc_poll says why).
+ *    gcl_poll is live: GCL_COLLECTOR_STOPS_WORLD or GCL_VERIFY) unless the collector's
+ *    gcl_collector_drain_polls() says no (brc's option drain_poll=false), except inside a
+ *    collector's phase and on the stop's requester (dealloc_poll says why). That is safe
+ *    under a collector that marks from root frames (brc) only because of the frame rule
+ *    (core/mutator.h): no frame names an object that is dying or freed. GCL_VERIFY builds
+ *    check the rule on the draining thread's frames when a drain starts and at every
+ *    GCL_DEALLOC_POLL_EVERY frees, whether a stop is requested or not
+ *    (gcl_verify_drain_frames), so every verified run audits its workload.
  *
  * Macros: GCL_DEALLOC_POLL_EVERY (objects killed between two stop polls of a drain,
- * default 256: a few microseconds of freeing), GCL_VERIFY, GCL_FREELISTS. */
+ * default 256: a few microseconds of freeing), GCL_VERIFY, GCL_FREELISTS,
+ * GCL_COLLECTOR_DRAIN_POLL_HOOK (the collector's attrs header defines it to 1 and an
+ * inline gcl_collector_drain_polls(); otherwise every drain polls). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <urcu/urcu-qsbr.h>
@@ -82,6 +89,12 @@ void gcl_heap_out_of_memory(int64_t live_bytes) { heap_over_limit(live_bytes); }
 #define GCL_DEALLOC_POLL_EVERY 256
 #endif
 _Static_assert(GCL_DEALLOC_POLL_EVERY >= 1, "GCL_DEALLOC_POLL_EVERY counts objects, at least 1");
+
+/* Whether a drain honours a stop request at its polls (a collector may turn it off: brc's
+ * drain_poll option, to measure the time to safepoint without the poll). */
+#ifndef GCL_COLLECTOR_DRAIN_POLL_HOOK
+static inline bool gcl_collector_drain_polls(void) { return true; }
+#endif
 
 struct gcl_deferred_batch {
   struct rcu_head rcu;                   /* liburcu's callback link */
@@ -333,6 +346,7 @@ static struct gcl_object *dealloc_poll(struct gcl_mutator *m, struct gcl_object 
 }
 
 void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
+  if (GCL_VERIFY) gcl_verify_drain_frames(m, o); /* the frame rule: no frame names o */
   if (m->dealloc_draining) { /* an outer call on this thread will get to it */
     dealloc_push(m, o);
     return;
@@ -351,15 +365,18 @@ void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
     /* The tally's object count doubles as the poll's clock: it counts frees since the
      * last store, which happens every GCL_DEALLOC_POLL_EVERY of them at the latest (a
      * finalizer's slow path stores it too). */
-    /* Not where the collector reads root frames (brc): a frame may still name the object
-     * whose release started this drain (binary-trees releases a framed tree, then clears
-     * the slot), and a collection run while this thread is stopped here would mark from
-     * that freed object (found as a crash of brc x segment x binary-trees at 2 threads,
-     * about 1 run in 2). Those collectors wait out the drain, as before. */
-    if ((GCL_COLLECTOR_STOPS_WORLD || GCL_VERIFY) && !gcl_needs_roots() &&
+    /* A collector that marks from root frames (brc) may run while this thread is stopped
+     * here: the frame rule (core/mutator.h) keeps every frame off the objects this drain
+     * kills (before it, a frame still naming the tree whose release started the drain
+     * crashed brc x segment x binary-trees at 2 threads about 1 run in 2, which is why
+     * brc waited out the drain until issue 8). The verifier checks the rule here. */
+    if ((GCL_COLLECTOR_STOPS_WORLD || GCL_VERIFY) &&
         GCL_UNLIKELY(ft.objects >= GCL_DEALLOC_POLL_EVERY)) {
-      if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED)) d = dealloc_poll(m, d, &ft);
-      else tally_store(m, &ft);
+      if (GCL_VERIFY) gcl_verify_drain_frames(m, d);
+      if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) && gcl_collector_drain_polls())
+        d = dealloc_poll(m, d, &ft);
+      else
+        tally_store(m, &ft);
     }
   }
   tally_store(m, &ft);

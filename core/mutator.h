@@ -23,11 +23,14 @@
  *    any wait (lock, queue, sleep, join) with gcl_blocking_enter/leave.
  *  - A release or store that frees a large structure (gcl_release, gcl_store,
  *    gcl_store_move reaching gcl_dealloc) polls for a stop every GCL_DEALLOC_POLL_EVERY
- *    objects freed (core/heap.c), as gcl_poll does, under collectors that read no root
- *    frames (gcl_needs_roots false); the same rule holds there, every local that must
- *    survive it lives in a root frame (under RC, an owned reference already does). Under
- *    brc, which marks from frames, it does not poll: a frame may still name the object
- *    being released.
+ *    objects freed (core/heap.c), as gcl_poll does; the same rule holds there, every local
+ *    that must survive it lives in a root frame (under RC, an owned reference already does).
+ *  - The frame rule (issue 8): a root frame never names an object that is dying or freed.
+ *    A framed local is cleared (or overwritten) BEFORE the reference it held is released
+ *    (gcl_frame_release does both in that order), and a framed borrowed reference is
+ *    cleared before the release or store that may kill its object. A collector that marks
+ *    from frames (brc) may run while a thread is stopped mid-drain; GCL_VERIFY builds
+ *    check the rule at every drain (core/verify.h).
  *
  * Macros: GCL_VERIFY (1 builds in the reachability oracle of core/verify.h);
  * GCL_COLLECTOR_STOPS_WORLD (the collector's attrs header: 0 makes gcl_poll nothing),
@@ -297,6 +300,7 @@ void gcl_visit_dying(struct gcl_mutator *t, void (*fn)(struct gcl_object *o, voi
 void gcl_verify_on_alloc(struct gcl_object *o);
 void gcl_verify_on_free(struct gcl_object *o);
 void gcl_verify_checkpoint(struct gcl_mutator *m);
+void gcl_verify_drain_frames(struct gcl_mutator *m, struct gcl_object *d);
 /* The initialising-store check (core/verify-fresh.c): which thread allocated each object
  * and whether it has been published since (stored into a slot, shared). */
 void gcl_verify_fresh_alloc(struct gcl_mutator *m, struct gcl_object *o);
@@ -648,5 +652,16 @@ static inline void gcl_frame_pop(struct gcl_mutator *m, struct gcl_frame *f) {
                            name##_slots};                                                    \
   gcl_frame_push((m), &name)
 #define GCL_FRAME_POP(m, name) gcl_frame_pop((m), &name)
+
+/* Release the owned reference a framed local holds, clearing the local first (the frame
+ * rule, at the top of this file): the drain that may follow polls for a stop, and a
+ * collector marking from this thread's frames then must not find the dying object. The
+ * store is ordered before the release by the out-of-line gcl_dealloc (the frame published
+ * the slot's address in m->frames). */
+static inline void gcl_frame_release(struct gcl_mutator *m, struct gcl_object **slot) {
+  struct gcl_object *o = *slot;
+  *slot = NULL;
+  gcl_release(m, o);
+}
 
 #endif

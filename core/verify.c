@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mutator.h"
 #include "ptrset.h"
@@ -168,6 +169,55 @@ void gcl_verify_heap(struct gcl_verify_result *out) {
   pthread_mutex_unlock(&verify_lock);
   gcl_ptrset_destroy(&ts.seen);
   free(ts.stack);
+}
+
+/* --- the frame rule (core/mutator.h) -------------------------------------------------- */
+
+static int ptr_cmp(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t) * (void *const *)a, y = (uintptr_t) * (void *const *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Report a frame slot of m that names o, a dying object (count zero: d or on the
+ * worklist), if the sorted frame objects fo[0..n) hold o. Under verify_lock. m->dying is
+ * not checked: its finalizer runs on it revived (count one), and may frame it. */
+static void check_dying(struct gcl_mutator *m, struct gcl_object **fo, size_t n, struct gcl_object *o) {
+  if (o && bsearch(&o, fo, n, sizeof *fo, ptr_cmp))
+    report_error("frame rule: a root frame of thread %u names dying object %p (count zero, "
+                 "being freed): clear the framed local before releasing it (gcl_frame_release)",
+                 m->index, (void *)o);
+}
+
+void gcl_verify_drain_frames(struct gcl_mutator *m, struct gcl_object *d) {
+  struct gcl_object *small[64], **fo = small;
+  size_t n = 0, cap = 64;
+  /* Invariant: fo[0..n) are the non-NULL objects named by the frames walked so far. */
+  for (struct gcl_frame *f = m->frames; f; f = f->prev)
+    for (unsigned i = 0; i < f->count; i++) {
+      struct gcl_object *o = *f->slots[i];
+      if (!o) continue;
+      if (n == cap) {
+        struct gcl_object **g = malloc(2 * cap * sizeof *g);
+        if (!g) gcl_alloc_failed(2 * cap * sizeof *g);
+        memcpy(g, fo, n * sizeof *g);
+        if (fo != small) free(fo);
+        fo = g, cap *= 2;
+      }
+      fo[n++] = o;
+    }
+  if (n == 0) return;
+  qsort(fo, n, sizeof *fo, ptr_cmp);
+  pthread_mutex_lock(&verify_lock); /* report_error's state, the live set */
+  ensure_init();
+  for (size_t i = 0; i < n; i++)
+    if (!gcl_ptrset_contains(&live, fo[i]))
+      report_error("frame rule: a root frame of thread %u names %p, which was freed (or is not "
+                   "an object) while a drain runs",
+                   m->index, (void *)fo[i]);
+  check_dying(m, fo, n, d);
+  for (size_t i = 0; i < m->dealloc_top; i++) check_dying(m, fo, n, m->dealloc_stack[i]);
+  pthread_mutex_unlock(&verify_lock);
+  if (fo != small) free(fo);
 }
 
 void gcl_verify_checkpoint(struct gcl_mutator *m) {

@@ -9,7 +9,12 @@
  *  - a slot pointing to memory that was never an object;
  *  - an object freed twice, or freed without having been allocated;
  *  - a free list (core/freelist.h) that hands out a live object or one it never took, and
- *    a reachable object that sits on a free list.
+ *    a reachable object that sits on a free list;
+ *  - a break of the frame rule (core/mutator.h): when a drain starts (gcl_dealloc) and at
+ *    each of its polls (every GCL_DEALLOC_POLL_EVERY frees, whether or not a stop is
+ *    requested), no root frame of the draining thread may name an object that is freed or
+ *    dying (the object being killed next, or on the thread's dealloc worklist);
+ *    gcl_verify_drain_frames, declared in core/mutator.h with the other hooks.
  * Unreachable objects still live are counted, not judged: whether they should have been
  * freed is the caller's question (pure RC legitimately keeps cycles). */
 #ifndef GCL_VERIFY_H

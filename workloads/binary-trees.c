@@ -71,8 +71,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
 
   tree = make_tree(m, depth + 1);
   sum += check_tree(m, tree);
-  gcl_release(m, tree);
-  tree = NULL;
+  gcl_frame_release(m, &tree); /* clears it first: the frame rule */
 
   long_lived = make_tree(m, depth);
   for (int d = 4; d <= depth; d += 2) {
@@ -81,15 +80,13 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
     for (long i = 0; i < iters; i++) {
       tree = make_tree(m, d);
       sum += check_tree(m, tree);
-      gcl_release(m, tree);
-      tree = NULL;
+      gcl_frame_release(m, &tree); /* clears it first: the frame rule */
       gcl_safepoint(m);
     }
     gcl_checkpoint(m);
   }
   sum += check_tree(m, long_lived);
-  gcl_release(m, long_lived);
-  long_lived = NULL;
+  gcl_frame_release(m, &long_lived); /* clears it first: the frame rule */
   GCL_FRAME_POP(m, f);
   return sum;
 }

@@ -240,7 +240,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
           t.cyclic += (int64_t)n;
           gcl_garbage_made(n);
         }
-        gcl_release(m, head);
+        gcl_frame_release(m, &head); /* clears it first: the frame rule */
       }
       head = NULL;
       gcl_safepoint(m);

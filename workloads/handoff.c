@@ -227,8 +227,7 @@ static uint64_t thread_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
       queue_push(m, &h->queues[stage], &msg);
     } else {
       sum += consume(m, h, msg);
-      gcl_release(m, msg);
-      msg = NULL;
+      gcl_frame_release(m, &msg); /* clears it first: the frame rule */
     }
     gcl_safepoint(m);
     if (stage == 0 && (i + 1) % (h->messages / HANDOFF_PHASES + 1) == 0) gcl_checkpoint(m);

@@ -116,6 +116,12 @@ static inline enum gcl_barrier_kind gcl_barrier_kind(void) { return GCL_BARRIER_
 static inline bool gcl_needs_roots(void) { return true; }
 /* Whether every unreachable object, cyclic or not, is eventually freed. */
 static inline bool gcl_collects_cycles(void) { return true; }
+/* --opt brc.drain_poll (brc.c; default true): whether a long free (core/heap.c's drain)
+ * honours a stop every GCL_DEALLOC_POLL_EVERY objects; false waits out the whole free, as
+ * brc did before issue 8 and as CPython's dealloc does. Read on the drain's cold path. */
+extern bool gcl_brc_drain_poll;
+#define GCL_COLLECTOR_DRAIN_POLL_HOOK 1
+static inline bool gcl_collector_drain_polls(void) { return gcl_brc_drain_poll; }
 
 /* --- the prefix ------------------------------------------------------------------------ */
 

@@ -219,15 +219,20 @@ static const struct gcl_fig_decl figures[] = {
     {"trigger_mem_committed", "bool",
      "trigger=memory: 1 if memory was the allocator's committed bytes, 0 if the process's RSS"},
 };
-enum { OPT_TRIGGER };
+enum { OPT_TRIGGER, OPT_DRAIN_POLL };
 static const struct gcl_opt_decl options[] = {
     [OPT_TRIGGER] = {"trigger", GCL_OPT_ENUM, "count", NULL, NULL, "count|memory",
                      "count: 3.13t's rule; memory: 3.14t's, which also needs 10% memory growth"},
+    [OPT_DRAIN_POLL] = {"drain_poll", GCL_OPT_BOOL, "true", NULL, NULL, NULL,
+                        "a long free polls for a stop every 256 objects; false: a stop waits "
+                        "for the whole free (brc before issue 8, CPython)"},
 };
+bool gcl_brc_drain_poll = true; /* --opt brc.drain_poll, set at init (brc-attrs.h) */
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
 int gcl_collector_init(const struct gcl_init *init) {
   gcl_brc.trigger = (int)init->opts[OPT_TRIGGER].e;
+  gcl_brc_drain_poll = init->opts[OPT_DRAIN_POLL].b;
   gcl_safepoint_handler = safepoint_work;
   gcl_garbage_counts_frees(); /* brc-gc.c reports what each clearing freed */
   return 0;

@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # tests/unit/brc-drain-stop.sh RUNNER — brc x segment, binary-trees at 2 threads, 24 runs.
-# A thread releasing a whole tree must not stop for another thread's collection in the
-# middle of the free while brc marks from root frames: a frame may still name the tree's
-# freed root. When core/heap.c's drain polled under brc, runs crashed (SIGSEGV, SIGBUS;
-# ASan: use-after-poison in brc's mark_one): 19 of 30 plain runs, and 3 of 4 passes of 12
-# runs of this script. Every run must exit 0 with a complete record.
+# A thread releasing a whole tree stops for another thread's collection in the middle of
+# the free (core/heap.c's drain polls every 256 frees), while brc marks from root frames.
+# Before the frame rule (core/mutator.h: a framed local is cleared before its object is
+# released) a frame could still name the tree's freed root, and runs crashed (SIGSEGV,
+# SIGBUS; ASan: use-after-poison in brc's mark_one): 19 of 30 plain runs, and 3 of 4
+# passes of 12 runs of this script; brc then did not poll in the drain until issue 8.
+# Every run must exit 0 with a complete record.
 R=$1
 [ -x "$R" ] || { echo "FAIL: no runner $R"; exit 1; }
 tmp=$(mktemp -d) && trap 'rm -rf "$tmp"' EXIT

@@ -309,8 +309,7 @@ static void *swapper(void *arg) {
       gcl_retain(m, old);
       gcl_release(m, old);
     }
-    gcl_release(m, mine);
-    mine = NULL;
+    gcl_frame_release(m, &mine); /* the frame rule: cleared before it may die */
     gcl_safepoint(m);
     if (r % 500 == 0 && id == 0) gcl_collect(m, -1);
   }

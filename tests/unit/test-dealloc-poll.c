@@ -16,8 +16,10 @@
  *  - Inside a collector's phase (gcl_event_phase_start .. end: a collection or sweep that
  *    may hold the collector's locks) the drain does not poll: the stop completes only
  *    after the whole free.
- * Linked with rc-gen (a collector that stops the world, so the poll is compiled in); auto
- * collections are off, so no stop but the test's happens. Looped by the threads label. */
+ * Linked with rc-gen (unit/dealloc-poll) and with brc (unit/dealloc-poll-brc: it marks from
+ * root frames, and polls since issue 8's frame rule), collectors that stop the world, so
+ * the poll is compiled in; auto collections are off, so no stop but the test's happens.
+ * Looped by the threads label. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sched.h>

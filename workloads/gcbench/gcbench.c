@@ -109,14 +109,12 @@ static uint64_t time_construction(struct gcl_mutator *m, int d, long iters) {
   for (long i = 0; i < iters; i++) {
     t = gcl_new(m, &node_type);
     sum += 1 + populate(m, d, t);
-    gcl_release(m, t);
-    t = NULL;
+    gcl_frame_release(m, &t); /* clears it first: the frame rule */
     gcl_safepoint(m);
   }
   for (long i = 0; i < iters; i++) {
     t = make_tree(m, d, &sum);
-    gcl_release(m, t);
-    t = NULL;
+    gcl_frame_release(m, &t); /* clears it first: the frame rule */
     gcl_safepoint(m);
   }
   GCL_FRAME_POP(m, f);
