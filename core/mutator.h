@@ -234,9 +234,11 @@ void gcl_global_root_remove(struct gcl_object **slot);
  * gcl_store_move). Reference counts are the caller's, as with a plain write: the slot's
  * reference is the one the caller gave it. A global root is reachable by every thread:
  * under an escape barrier (GCL_COLLECTOR_ON_STORE, rc-gen) val escapes first. */
+void gcl_verify_fresh_publish(struct gcl_object *o); /* core/verify-fresh.c, below */
 static inline void gcl_global_root_store(struct gcl_mutator *m, struct gcl_object **slot,
                                          struct gcl_object *val) {
   if (GCL_COLLECTOR_ON_STORE && val) gcl_collector_on_store(&m->collector, NULL, val);
+  if (GCL_VERIFY && val) gcl_verify_fresh_publish(val); /* no initialising store into it now */
   struct gcl_object *old = __atomic_load_n(slot, __ATOMIC_RELAXED);
   if (gcl_barrier_kind() == GCL_BARRIER_SATB && GCL_UNLIKELY(gcl_marking_is_active()) &&
       (old || (val && __atomic_load_n(&m->satb.shade_new, __ATOMIC_RELAXED))))

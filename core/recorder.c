@@ -13,7 +13,9 @@
  * Invariants (checked: a violation is an emitter bug and aborts): at most one stop is open
  * (world.c serialises requesters); MUTATORS_STOPPED and WORLD_RESTARTED come only inside a
  * stop, from its requester; a PHASE_END matches the most recent open PHASE_START of the
- * same name and thread; at most GCL_RECORDER_MAX_PHASES phases are open at once.
+ * same name and thread. Any number of phases may be open at once (rc-gen's local
+ * collections open theirs on every thread, world running): the table grows, from
+ * GCL_RECORDER_PHASES_INITIAL entries.
  *
  * Everything here is under recorder_lock. */
 #include <pthread.h>
@@ -24,7 +26,7 @@
 #include "event.h"
 #include "pause.h"
 
-#define GCL_RECORDER_MAX_PHASES 16 /* open phases at once (nesting depth, all threads) */
+#define GCL_RECORDER_PHASES_INITIAL 16 /* open-phase table's first size (it grows) */
 
 struct open_phase {
   const char *name; /* as given to PHASE_START */
@@ -40,8 +42,9 @@ static bool stop_open;                    /* between STOP_REQUESTED and WORLD_RE
 static bool stop_reached;                 /* this stop's MUTATORS_STOPPED was seen */
 static uint64_t stop_start;               /* its STOP_REQUESTED time */
 static uint32_t stop_thread;              /* its requester */
-static struct open_phase phases[GCL_RECORDER_MAX_PHASES]; /* open phases, oldest first */
+static struct open_phase *phases;        /* open phases, oldest first (malloc'd) */
 static unsigned nphases;                  /* how many */
+static unsigned phases_cap;               /* entries allocated */
 
 static struct gcl_pause_event *log_ev; /* capacity log_cap */
 static uint32_t log_cap, log_n;       /* capacity and entries kept */
@@ -109,7 +112,13 @@ void gcl_recorder_event(const struct gcl_event *e) {
     log_add("heap-traced", e->t_ns, 0, e->thread);
     break;
   case GCL_EVENT_PHASE_START:
-    GCL_ASSERT_ALWAYS(nphases < GCL_RECORDER_MAX_PHASES && "too many open phases");
+    if (nphases == phases_cap) {
+      unsigned cap = phases_cap ? 2 * phases_cap : GCL_RECORDER_PHASES_INITIAL;
+      struct open_phase *grown = realloc(phases, cap * sizeof *grown);
+      if (!grown) gcl_alloc_failed(cap * sizeof *grown);
+      phases = grown;
+      phases_cap = cap;
+    }
     phases[nphases++] = (struct open_phase){e->name, e->t_ns, e->thread};
     break;
   case GCL_EVENT_PHASE_END:

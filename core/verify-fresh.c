@@ -11,9 +11,10 @@
  * under the storing thread, carries no shared or weak-reference flag, the slot lies inside
  * the object, and the slot holds NULL; the stored value then counts as published.
  *
- * What it does not see: a value written into a global root (workloads assign those slots
- * directly), so an initialising store into an object reachable only from a global root is
- * not reported; an object freed while unpublished stays in the map until its address is
+ * A value stored into a global root with gcl_global_root_store is published too. What it
+ * does not see: a global root slot written directly (not through gcl_global_root_store),
+ * so an initialising store into an object reachable only from such a slot is not
+ * reported; an object freed while unpublished stays in the map until its address is
  * allocated again (the quarantine holds it back), which can only hide an error, never
  * report a false one. Neither weakens an existing check.
  *

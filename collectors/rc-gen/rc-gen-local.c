@@ -278,8 +278,9 @@ bool gcl_rcgen_local_slow(struct gcl_collector_mutator *cm) {
   if (gen < 0) gcl_rcgen_set_limit_locked(cm, own);
   pthread_mutex_unlock(&gcl_rcgen.registry_lock);
   struct gcl_mutator *m = mutator_of(cm);
+  bool fallback = false; /* the local collection gave garbage back to the shared heap */
   if (gen >= 0) {
-    if (collect_local(m, gen)) shared = true;
+    if (collect_local(m, gen)) shared = fallback = true;
     pthread_mutex_lock(&gcl_rcgen.registry_lock);
     gcl_rcgen_set_limit_locked(cm, 0);
     pthread_mutex_unlock(&gcl_rcgen.registry_lock);
@@ -291,6 +292,7 @@ bool gcl_rcgen_local_slow(struct gcl_collector_mutator *cm) {
     uint64_t pending = gcl_rcgen_escapes_total_locked() - gcl_rcgen.escapes_at_shared;
     pthread_mutex_unlock(&gcl_rcgen.registry_lock);
     int sg = gcl_rcgen_choose_generation((int64_t)pending);
+    if (fallback && sg < 0) sg = 0; /* the given-back garbage is in the shared gen0 */
     if (pending > 0 && sg >= 0 && !__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED))
       gcl_rcgen_collect(m, sg, NULL); /* the shared heap only (gcl_rcgen_shared_only) */
     gcl_start_the_world(m);

@@ -139,6 +139,27 @@ Test(recorder, same_name_phases_nest_per_thread) {
   cr_expect(e[2].start_ns == 10 && e[2].duration_ns == 50 && e[2].thread == 1);
 }
 
+/* rc-gen's local collections open a phase on every thread with the world running: any
+ * number may be open at once (the table used to hold 16 and aborted at the 17th). */
+Test(recorder, many_threads_phases_open_at_once) {
+  enum { N = 200 };
+  fresh(true);
+  gcl_pause_log_enable(2 * N, true);
+  for (uint32_t th = 1; th <= N; th++)
+    gcl_event_emit(&(struct gcl_event){GCL_EVENT_PHASE_START, 1000 + th, th, "mark", 0});
+  for (uint32_t th = N; th >= 1; th--) /* closed newest first: each takes its own start */
+    gcl_event_emit(&(struct gcl_event){GCL_EVENT_PHASE_END, 5000 + th, th, "mark", 0});
+  uint32_t n;
+  uint64_t dropped;
+  const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
+  cr_assert_eq(n, N);
+  cr_assert_eq(dropped, 0);
+  for (uint32_t i = 0; i < n; i++)
+    cr_expect(e[i].start_ns == 1000 + e[i].thread && e[i].duration_ns == 4000,
+              "thread %u: start %llu, duration %llu", e[i].thread,
+              (unsigned long long)e[i].start_ns, (unsigned long long)e[i].duration_ns);
+}
+
 /* --- listeners ---------------------------------------------------------------------------- */
 
 struct tape {
