@@ -68,9 +68,9 @@ bool gcl_event_in_phase(void) { return phase_depth > 0; }
 void gcl_event_world_restarted(void) { emit_now(GCL_EVENT_WORLD_RESTARTED, NULL, 0); }
 void gcl_event_heap_resized(uint64_t bytes) { emit_now(GCL_EVENT_HEAP_RESIZED, NULL, bytes); }
 void gcl_event_live_data(uint64_t bytes) { emit_now(GCL_EVENT_LIVE_DATA, NULL, bytes); }
-void gcl_event_handshake_pause(uint64_t start_ns) {
+void gcl_event_handshake_pause(uint64_t start_ns, uint32_t thread) {
   uint64_t now = gcl_now_ns();
-  gcl_event_emit(&(struct gcl_event){GCL_EVENT_HANDSHAKE_PAUSE, start_ns, gcl_event_thread_id(), NULL,
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_HANDSHAKE_PAUSE, start_ns, thread, NULL,
                                      now > start_ns ? now - start_ns : 0});
 }
 

@@ -70,9 +70,10 @@ void gcl_event_phase_end(const char *name);
 void gcl_event_world_restarted(void);
 void gcl_event_heap_resized(uint64_t bytes);
 void gcl_event_live_data(uint64_t bytes);
-/* A handshake callback that started at start_ns ran until now on the calling thread (for
- * a parked thread: on the requester, which paused nobody but that thread). */
-void gcl_event_handshake_pause(uint64_t start_ns);
+/* A handshake callback for thread `thread` (its gcl_event_thread_id) started at start_ns
+ * and ran until now, on that thread or, for a parked thread, on the requester, which
+ * paused nobody but that thread: the event carries `thread`, not the caller's id. */
+void gcl_event_handshake_pause(uint64_t start_ns, uint32_t thread);
 /* The calling thread stalled from start_ns until now for collector work of its own (a
  * mark assist, a paced wait): a pause of kind `kind` of that thread alone (a string
  * literal of gcl_pause_kind_is_thread, core/pause.h). */

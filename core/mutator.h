@@ -144,6 +144,9 @@ struct gcl_mutator {
                                             * NULL when free lists are off */
   bool collector_owned;                    /* a collector's own thread (marker, sweeper):
                                             * gcl_thread_attach_collector */
+  uint32_t event_thread;                   /* the attaching thread's id in events
+                                            * (gcl_event_thread_id): whose pause a
+                                            * handshake callback run on its behalf is */
 };
 
 /* Core bits of gcl_mutator.safepoint_work (collectors use the bits below 1 << 24, and

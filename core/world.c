@@ -231,6 +231,7 @@ struct gcl_mutator *gcl_thread_attach(void) {
   struct gcl_mutator *m = calloc(1, sizeof *m);
   if (!m) gcl_alloc_failed(sizeof *m);
   m->state = GCL_THREAD_DETACHED;
+  m->event_thread = gcl_event_thread_id();
   urcu_qsbr_register_thread();
   urcu_qsbr_thread_offline();
   pthread_mutex_lock(&world_lock);
@@ -298,12 +299,14 @@ static struct {
   unsigned remaining;                           /* callbacks not yet run, under world_lock */
 } hs;
 
-/* Run the handshake's callback for t (on t itself, or on its behalf): t's pause of kind
- * handshake (one event at the end, core/event.h). */
+/* Run the handshake's callback for t (on t itself, or on its behalf by the requester while
+ * t is parked): t's pause of kind handshake-callback, recorded under t's thread id (one
+ * event at the end, core/event.h), so the per-thread MMU charges it to t and not to the
+ * requester; none for a collector-owned thread, which is no mutator. */
 static void handshake_run(struct gcl_mutator *t, void (*fn)(struct gcl_mutator *, void *), void *ctx) {
   uint64_t t0 = gcl_now_ns();
   fn(t, ctx);
-  gcl_event_handshake_pause(t0);
+  if (!t->collector_owned) gcl_event_handshake_pause(t0, t->event_thread);
 }
 
 /* With world_lock held: if t's callback is still pending, run it now and acknowledge. */

@@ -7,13 +7,17 @@
  * exactly once (the requester included); an attached thread runs it itself; a blocked
  * thread gets it on its behalf while it cannot attach (its state is SUSPENDED during the
  * callback); threads that attach and detach meanwhile neither hang the handshake nor get
- * a callback after they left (ASan would see the use after free). */
+ * a callback after they left (ASan would see the use after free); a parked thread's
+ * callback is logged as its own pause, a collector-owned requester's as nobody's. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "mutator.h"
+#include "pause.h"
 
 #define THREADS 4
 #define ROUNDS 40
@@ -115,6 +119,39 @@ Test(handshake, blocked_thread_is_served_while_parked, .init = setup, .timeout =
   pthread_join(t, NULL);
   gcl_blocking_leave(m);
   gcl_thread_detach(m);
+}
+
+/* A callback run on a parked thread's behalf is that thread's pause (logged under its
+ * thread id, so the per-thread MMU charges it and not the requester); a collector-owned
+ * requester's own callback is nobody's pause (it is no mutator). */
+static unsigned callbacks_of(uint32_t thread) {
+  uint32_t n;
+  uint64_t dropped;
+  const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
+  unsigned k = 0;
+  for (uint32_t i = 0; i < n; i++) k += e[i].thread == thread && strcmp(e[i].kind, "handshake-callback") == 0;
+  return k;
+}
+
+Test(handshake, a_parked_threads_callback_is_its_pause, .init = setup, .timeout = 60) {
+  gcl_pause_reset();
+  gcl_pause_log_enable(256, true);
+  pthread_t t;
+  pthread_create(&t, NULL, blocked_thread, &who[0]);
+  while (!load(&in_region)) usleep(100);
+  uint32_t parked = __atomic_load_n(&who[0].m, __ATOMIC_SEQ_CST)->event_thread;
+  struct gcl_mutator *m = gcl_thread_attach();
+  gcl_handshake(m, count_cb, NULL); /* a mutator requester: its own callback is its pause */
+  cr_assert_eq(callbacks_of(parked), 1, "the parked thread's callback is not logged as its pause");
+  cr_assert_eq(callbacks_of(gcl_event_thread_id()), 1, "the requester's own callback is not its pause");
+  gcl_thread_detach(m);
+  struct gcl_mutator *c = gcl_thread_attach_collector(0);
+  gcl_handshake(c, count_cb, NULL); /* a collector-owned requester */
+  cr_assert_eq(callbacks_of(parked), 2);
+  cr_assert_eq(callbacks_of(gcl_event_thread_id()), 1, "a collector thread's callback was logged as a pause");
+  gcl_thread_detach(c);
+  store(&gate, 1);
+  pthread_join(t, NULL);
 }
 
 /* --- threads attach and exit while handshakes run; a requester that is no mutator -------- */
