@@ -83,19 +83,15 @@ static uint64_t thread_cpu_ns(void) {
 
 /* --- parallel marking ------------------------------------------------------------------ */
 
-static void shade_local(struct gcl_object **slot, void *ctx) {
-  struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-  if (o && cmark_try_mark(o)) cmark_stack_push(ctx, o);
-}
-
-/* Refill an empty local stack from the shared one, else from the SATB buffers. */
-static void refill(struct cmark_stack *local) {
+void cmark_conc_take_work(struct cmark_stack *local, bool one_buffer) {
   pthread_mutex_lock(&C.grey_lock);
   struct cmark_stack *g = &gcl_cmark.grey;
   while (g->n > 0 && local->n < CMARK_BATCH) cmark_stack_push(local, g->a[--g->n]);
   pthread_mutex_unlock(&C.grey_lock);
   if (local->n > 0) return;
-  struct gcl_satb_buffer *b = gcl_satb_take_all();
+  struct gcl_satb_buffer *b = one_buffer ? gcl_satb_take_one() : gcl_satb_take_all();
+  /* Loop invariant: every entry of the buffers before b is marked or on `local`. A buffer
+   * from gcl_satb_take_one has no next. */
   while (b) {
     struct gcl_satb_buffer *next = b->next;
     for (unsigned i = 0; i < b->n; i++)
@@ -150,13 +146,13 @@ static void mark_round(struct gcl_mutator *m, uint64_t round) {
   uint64_t cpu0 = thread_cpu_ns(), blackened = 0;
   /* Loop invariant: the objects on `local` are grey (marked, slots not yet shaded). */
   for (;;) {
-    if (local.n == 0) refill(&local);
+    if (local.n == 0) cmark_conc_take_work(&local, false);
     if (local.n == 0) {
       if (go_idle(m, round)) break;
       continue;
     }
     for (unsigned k = 0; k < CMARK_POLL && local.n > 0; k++) {
-      gcl_trace(local.a[--local.n], shade_local, &local);
+      gcl_trace(local.a[--local.n], cmark_shade_slot_local, &local);
       blackened++;
     }
     /* Idle markers, mutators past the limit waiting for mark work, or an assist that
@@ -199,17 +195,12 @@ static void hs_flush(struct gcl_mutator *t, void *ctx) {
   gcl_satb_flush(t);
 }
 
-static void shade_root(struct gcl_object **slot, void *ctx) {
-  struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-  if (o && cmark_try_mark(o)) cmark_stack_push(ctx, o);
-}
-
 /* Each thread: hand over its SATB buffer, shade its root frames onto the shared stack. */
 static void hs_roots(struct gcl_mutator *t, void *ctx) {
   (void)ctx;
   gcl_satb_flush(t);
   struct cmark_stack local = {0};
-  gcl_visit_roots(t, shade_root, &local);
+  gcl_visit_roots(t, cmark_shade_slot_local, &local);
   __atomic_store_n(&t->satb.shade_new, false, __ATOMIC_RELAXED); /* its roots are grey now */
   if (local.n == 0) return;
   pthread_mutex_lock(&C.grey_lock);
@@ -345,7 +336,7 @@ static void mark_concurrently(struct gcl_mutator *m) {
   gcl_handshake(m, hs_roots, NULL);
   if (cmark_conc_test_before_globals) cmark_conc_test_before_globals();
   struct cmark_stack local = {0}; /* global roots are read under world_lock: no grey lock */
-  gcl_visit_global_roots(shade_root, &local);
+  gcl_visit_global_roots(cmark_shade_slot_local, &local);
   for (size_t i = 0; i < gcl_cmark.finalize.n; i++)
     if (cmark_try_mark(gcl_cmark.finalize.a[i])) cmark_stack_push(&local, gcl_cmark.finalize.a[i]);
   pthread_mutex_lock(&C.grey_lock);

@@ -75,6 +75,11 @@ void cmark_shade_slot(struct gcl_object **slot, void *ctx) {
   if (o) cmark_shade(o);
 }
 
+void cmark_shade_slot_local(struct gcl_object **slot, void *ctx) {
+  struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+  if (o && cmark_try_mark(o)) cmark_stack_push(ctx, o);
+}
+
 void cmark_mark_begin(bool barrier) {
   /* Barrier first, then the new epoch (allocate-black): see cmark-conc.c's order. */
   if (barrier) gcl_marking_set(true);

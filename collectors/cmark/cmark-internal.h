@@ -130,6 +130,9 @@ bool cmark_is_marked(const struct gcl_object *o);
  * gcl_safepoint between frees and between finalizers, so a stop need not wait for them. */
 bool cmark_try_mark(struct gcl_object *o);
 void cmark_shade_slot(struct gcl_object **slot, void *ctx);
+/* The visitor that shades a slot's value onto a thread's own stack (ctx: the struct
+ * cmark_stack; a marker's, an assist's, a root scan's), not onto gcl_cmark.grey. */
+void cmark_shade_slot_local(struct gcl_object **slot, void *ctx);
 bool cmark_drain_satb(void);
 bool cmark_is_garbage(const struct gcl_object *o);
 void cmark_sweep_garbage(struct gcl_mutator *poll);
@@ -151,6 +154,10 @@ uint64_t cmark_conc_ticket(void);
 bool cmark_conc_completed(uint64_t ticket);
 bool cmark_conc_on_own_thread(void);
 void cmark_conc_give_back(struct cmark_stack *local);
+/* Take mark work onto `local`: up to CMARK_BATCH objects of the shared grey stack, else
+ * the SATB buffers handed over (every one, or only one: an assist's bounded share),
+ * shaded onto it. */
+void cmark_conc_take_work(struct cmark_stack *local, bool one_buffer);
 /* The pacing (cmark-pace.c): marking opens (thread 0: the assist ratio from the live
  * bytes and the last cycle's objects marked; mark_open set) and closes (before the
  * remark); a byte-count flush of m (true: marking is open, m owes an assist, debt

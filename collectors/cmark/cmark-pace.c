@@ -86,33 +86,13 @@ void cmark_pace_retarget(int64_t live, int64_t allocated) {
     __atomic_store_n(&gcl_cmark.trigger, want, __ATOMIC_RELAXED);
 }
 
-static void shade_local(struct gcl_object **slot, void *ctx) {
-  struct gcl_object *o = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-  if (o && cmark_try_mark(o)) cmark_stack_push(ctx, o);
-}
-
-/* Take a bounded amount of mark work onto `local`: grey objects, else one SATB buffer. */
-static void take_work(struct cmark_stack *local) {
-  pthread_mutex_lock(&gcl_cmark_conc.grey_lock);
-  struct cmark_stack *g = &gcl_cmark.grey;
-  while (g->n > 0 && local->n < CMARK_BATCH) cmark_stack_push(local, g->a[--g->n]);
-  pthread_mutex_unlock(&gcl_cmark_conc.grey_lock);
-  if (local->n > 0) return;
-  struct gcl_satb_buffer *b = gcl_satb_take_one();
-  if (!b) return;
-  for (unsigned i = 0; i < b->n; i++)
-    if (cmark_try_mark(b->e[i])) cmark_stack_push(local, b->e[i]);
-  fig_add(&gcl_cmark.fig.satb_drained, b->n);
-  gcl_satb_buffer_free(b);
-}
-
 /* One assist of at most `budget` objects; returns the objects traced (0: no work found,
  * and then no pause is recorded: only two lock round trips were spent). */
 static uint64_t assist_once(struct gcl_mutator *m, uint64_t budget) {
   if (!__atomic_load_n(&gcl_cmark_conc.mark_open, __ATOMIC_SEQ_CST)) return 0;
   uint64_t t0 = gcl_now_ns();
   struct cmark_stack local = {0};
-  take_work(&local);
+  cmark_conc_take_work(&local, true); /* a bounded share: grey objects, else one buffer */
   if (local.n == 0) __atomic_store_n(&gcl_cmark_conc.assist_wanted, 1, __ATOMIC_RELAXED); /* markers share */
   uint64_t traced = 0;
   if (budget > CMARK_ASSIST_OBJECTS) budget = CMARK_ASSIST_OBJECTS;
@@ -120,7 +100,7 @@ static uint64_t assist_once(struct gcl_mutator *m, uint64_t budget) {
    * past the time cap, or a stop or handshake waits for this thread (the assist does not
    * delay a remark's time to safepoint by more than 64 objects), stop. */
   while (local.n > 0 && traced < budget) {
-    gcl_trace(local.a[--local.n], shade_local, &local);
+    gcl_trace(local.a[--local.n], cmark_shade_slot_local, &local);
     if ((++traced & 63) == 0 &&
         (gcl_now_ns() - t0 > CMARK_ASSIST_NS || __atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) ||
          (__atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED) & GCL_SAFEPOINT_HANDSHAKE)))
