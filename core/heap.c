@@ -472,10 +472,16 @@ static inline void kill_leaf(struct gcl_mutator *m, struct gcl_object *o, const 
 
 static void drain(struct gcl_mutator *m, struct gcl_object *o);
 
+/* gcl_dealloc called inside a drain (by a finalizer, a weak-reference callback): o joins
+ * the worklist. Out of line, so that gcl_dealloc's own path saves no register. */
+__attribute__((noinline, cold)) static void dealloc_push_nested(struct gcl_mutator *m, struct gcl_object *o) {
+  dealloc_push(m, o);
+}
+
 void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
   if (GCL_VERIFY) gcl_verify_drain_frames(m, o); /* the frame rule: no frame names o */
-  if (m->dealloc_draining) { /* an outer call on this thread will get to it */
-    dealloc_push(m, o);
+  if (GCL_UNLIKELY(m->dealloc_draining)) { /* an outer call on this thread will get to it */
+    dealloc_push_nested(m, o);
     return;
   }
   uintptr_t word = __atomic_load_n(&o->gcl_type_word, __ATOMIC_RELAXED);
@@ -508,8 +514,9 @@ __attribute__((noinline)) static void drain(struct gcl_mutator *m, struct gcl_ob
     } else if (word == plain) {
       next = kill_plain(m, d, (const struct gcl_type *)word, &dr, false, false);
     } else if (!(word & GCL_OBJ_FLAG_MASK) && type_is_plain(t)) {
-      if (t->flags & GCL_TYPE_VAR) {
-        next = kill_plain(m, d, t, &dr, true, false);
+      if (t->flags & GCL_TYPE_VAR) { /* not cached: its size is the object's own */
+        if (t->nrefs == 2) next = kill_plain(m, d, t, &dr, true, true);
+        else next = kill_plain(m, d, t, &dr, true, false);
       } else {
         /* the type of the next deaths, most likely (a tree's nodes, a list's cells) */
         if (t->nrefs == 2) plain2 = word;
