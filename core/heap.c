@@ -14,15 +14,24 @@
  *    it happens).
  *  - The drain counts its frees in locals (struct free_tally) and stores them in m->stats
  *    before anything out of line can read them, and when it ends: every counter reads as if
- *    each free had updated it, and the live-bytes flush happens at the same free.
- *  - A drain polls for a stop every GCL_DEALLOC_POLL_EVERY objects (only in builds where
- *    gcl_poll is live: GCL_COLLECTOR_STOPS_WORLD or GCL_VERIFY) unless the collector's
+ *    each free had updated it, and the live-bytes flush happens at the same free. Its
+ *    worklist's top lives in a local too (struct drain), stored to m->dealloc_top before
+ *    anything out of line may read or push onto the worklist.
+ *  - The death path's tests are those the object needs (issue 13): a plain leaf (no
+ *    finalizer, no reference, no flag) is freed by gcl_dealloc without a drain; in a drain
+ *    an object of a plain type (type_is_plain: no finalizer, simple layout, no free list)
+ *    with no flag set dies by kill_plain, and one whose type word equals the drain's
+ *    cached fixed-size plain type's takes no test at all before its slots are released;
+ *    every other object takes kill's full path (finalizer, weak references, trace hook,
+ *    free list, shared memory).
+ *  - A drain polls for a stop every GCL_DEALLOC_POLL_EVERY objects killed (only in builds
+ *    where gcl_poll is live: GCL_COLLECTOR_STOPS_WORLD or GCL_VERIFY) unless the collector's
  *    gcl_collector_drain_polls() says no (brc's option drain_poll=false), except inside a
  *    collector's phase and on the stop's requester (dealloc_poll says why). That is safe
  *    under a collector that marks from root frames (brc) only because of the frame rule
  *    (core/mutator.h): no frame names an object that is dying or freed. GCL_VERIFY builds
  *    check the rule on the draining thread's frames when a drain starts and at every
- *    GCL_DEALLOC_POLL_EVERY frees, whether a stop is requested or not
+ *    GCL_DEALLOC_POLL_EVERY kills, whether a stop is requested or not
  *    (gcl_verify_drain_frames), so every verified run audits its workload.
  *
  * Macros: GCL_DEALLOC_POLL_EVERY (objects killed between two stop polls of a drain,
@@ -156,20 +165,22 @@ static inline bool freelist_push(struct gcl_mutator *m, struct gcl_object *o,
 
 /* Frees counted by a drain in locals (registers), written to m->stats when the drain ends
  * and before anything out of line that may read or change them runs (a finalizer, a poll,
- * a flush): the counters then read exactly as if each free had updated them. `delta` is
- * m->stats.live_bytes_delta itself, so a flush happens at the same free as before. */
+ * a flush): the counters then read exactly as if each free had updated them. `room` is
+ * m->stats.live_bytes_delta + GCL_HEAP_BYTES_BATCH, so the flush test (delta below
+ * -GCL_HEAP_BYTES_BATCH) is the sign of the subtraction itself, and a flush happens at the
+ * same free as before. */
 struct free_tally {
   uint64_t objects; /* objects freed, not yet added to m->stats.objects_freed */
-  int64_t delta;    /* the live-bytes delta, m->stats.live_bytes_delta while loaded */
+  int64_t room;     /* m->stats.live_bytes_delta + GCL_HEAP_BYTES_BATCH while loaded */
 };
 
 static inline struct free_tally tally_load(struct gcl_mutator *m) {
-  return (struct free_tally){0, m->stats.live_bytes_delta};
+  return (struct free_tally){0, m->stats.live_bytes_delta + GCL_HEAP_BYTES_BATCH};
 }
 
 static inline void tally_store(struct gcl_mutator *m, struct free_tally *ft) {
   m->stats.objects_freed += ft->objects;
-  m->stats.live_bytes_delta = ft->delta;
+  m->stats.live_bytes_delta = ft->room - GCL_HEAP_BYTES_BATCH;
   ft->objects = 0;
 }
 
@@ -177,6 +188,12 @@ static void tally_flush(struct gcl_mutator *m, struct free_tally *ft) {
   tally_store(m, ft);
   gcl_heap_bytes_flush(m);
   *ft = tally_load(m);
+}
+
+/* Count one free of `bytes` in *ft (the flush when the freed bytes pass the batch). */
+static inline void tally_free(struct gcl_mutator *m, struct free_tally *ft, size_t bytes) {
+  ft->objects++;
+  if (GCL_UNLIKELY((ft->room -= (int64_t)bytes) < 0)) tally_flush(m, ft);
 }
 
 /* Release o's memory (its references were already dropped or belong to the caller); t and
@@ -187,9 +204,7 @@ static inline void free_object_tallied(struct gcl_mutator *m, struct gcl_object 
   size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size_as(o, t);
   void *mem = (char *)o - GCL_COLLECTOR_PREFIX_SIZE;
   gcl_collector_on_free(&m->collector, o);
-  ft->objects++;
-  ft->delta -= (int64_t)bytes;
-  if (GCL_UNLIKELY(ft->delta < -GCL_HEAP_BYTES_BATCH)) tally_flush(m, ft);
+  tally_free(m, ft, bytes);
   if (GCL_FREELISTS && GCL_UNLIKELY(t->freelist != 0) && m->freelists &&
       !(flags & GCL_OBJ_SHARED) && freelist_push(m, o, t, bytes)) {
     /* parked: the memory stays with this thread for the next object of its type */
@@ -328,58 +343,205 @@ static inline struct gcl_object *kill(struct gcl_mutator *m, struct gcl_object *
   return next;
 }
 
+/* The generic death of one object (any type, any flag), out of line so that the plain
+ * loop of gcl_dealloc keeps its registers: m->stats and the worklist are current on entry
+ * and on return (the caller stored its drain state). */
+__attribute__((noinline)) static struct gcl_object *kill_generic(struct gcl_mutator *m,
+                                                                 struct gcl_object *d) {
+  struct free_tally ft = tally_load(m);
+  struct gcl_object *next = kill(m, d, &ft);
+  tally_store(m, &ft);
+  return next;
+}
+
+/* What the plain loop of gcl_dealloc keeps in registers: the worklist's top and end
+ * (m->dealloc_top is top - m->dealloc_stack once stored) and the tally. Stored to m before
+ * anything out of line that may read the worklist or the counters (the generic kill, a
+ * poll, the verifier's frame check), loaded again after. */
+struct drain {
+  struct gcl_object **top;   /* next free slot of m->dealloc_stack */
+  struct gcl_object **limit; /* m->dealloc_stack + m->dealloc_cap */
+  struct free_tally ft;      /* frees not yet in m->stats */
+  unsigned clock;            /* kills since the last poll (counted only where the drain
+                              * polls: GCL_COLLECTOR_STOPS_WORLD or GCL_VERIFY) */
+};
+
+static inline void drain_load(struct gcl_mutator *m, struct drain *dr) {
+  dr->top = m->dealloc_stack + m->dealloc_top;
+  dr->limit = m->dealloc_stack + m->dealloc_cap;
+  dr->ft = tally_load(m);
+}
+
+static inline void drain_store(struct gcl_mutator *m, struct drain *dr) {
+  m->dealloc_top = (size_t)(dr->top - m->dealloc_stack);
+  tally_store(m, &dr->ft);
+}
+
+static inline void drain_push(struct gcl_mutator *m, struct drain *dr, struct gcl_object *o) {
+  if (GCL_UNLIKELY(dr->top == dr->limit)) {
+    m->dealloc_top = (size_t)(dr->top - m->dealloc_stack);
+    dealloc_grow(m);
+    dr->top = m->dealloc_stack + m->dealloc_top;
+    dr->limit = m->dealloc_stack + m->dealloc_cap;
+  }
+  *dr->top++ = o;
+}
+
+/* A plain type: no finalizer, its references (if any) in the simple layout (t->nrefs
+ * slots; a variable-sized type's items hold none), no free list. Such an object with no
+ * flag set (not shared, not weakly referenced, not finalized) dies by kill_plain, without
+ * kill's other tests (issue 13: the finalizer, weak, layout, free-list and shared tests
+ * were made on every death). A fixed-size plain type's whole type word is cached by the
+ * drain (drain's `plain2` and `plain`): an object whose word equals it takes no test. */
+static inline bool type_is_plain(const struct gcl_type *t) {
+  return t->finalize == NULL && !(t->flags & (GCL_TYPE_REF_ITEMS | GCL_TYPE_REF_COUNTED)) &&
+         (t->nrefs > 0 || t->trace == NULL) && !(GCL_FREELISTS && t->freelist != 0);
+}
+
+/* A dying child c of a plain object: NULL-tested and decremented; a dead one becomes *next
+ * and the previous *next joins the worklist. */
+static inline void plain_slot(struct gcl_mutator *m, struct drain *dr, struct gcl_object *c,
+                              struct gcl_object **next) {
+  if (c && gcl_rc_thread_dec(m, c, true)) {
+    if (*next) drain_push(m, dr, *next);
+    *next = c;
+  }
+}
+
+/* Kill d, a plain type t's object with no flag set (var: t is variable-sized; two: t has
+ * exactly two reference slots; both constants at each call): what kill does for it, in the same order (references dropped, on_free,
+ * the tally, the memory released), without the tests that cannot hold. Returns the last
+ * child that died with it (or NULL). */
+static inline struct gcl_object *kill_plain(struct gcl_mutator *m, struct gcl_object *d,
+                                            const struct gcl_type *t, struct drain *dr, bool var,
+                                            bool two) {
+  struct gcl_object **s = (struct gcl_object **)((char *)d + t->ref_offset);
+  size_t n = two ? 2 : t->nrefs;
+  /* read before the decrements below, which the compiler cannot tell from stores to t */
+  size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + t->size;
+  if (var) bytes += ((struct gcl_varobject *)d)->len * t->item_size;
+  struct gcl_object *next = NULL;
+  /* Invariant: next is NULL or the last dead child seen; every earlier one is pushed. */
+  for (size_t i = 0; i < n; i++) plain_slot(m, dr, s[i], &next);
+  gcl_collector_on_free(&m->collector, d);
+  tally_free(m, &dr->ft, bytes);
+  if (GCL_VERIFY) gcl_verify_on_free(d); /* quarantined, as free_object_tallied does */
+  else gcl_allocator_free(&m->allocator, (char *)d - GCL_COLLECTOR_PREFIX_SIZE, bytes);
+  return next;
+}
+
 /* The drain's poll, every GCL_DEALLOC_POLL_EVERY objects freed (issue 8: a stop must not
  * wait for the whole free of a large structure). Cold. d, the object to kill next, goes
  * back on the worklist for the duration, so that a collector running while this thread is
  * stopped sees it dying (gcl_visit_dying). Does nothing inside a collector's phase (its
  * collection or sweep: the thread may hold the collector's locks, core/event.h) and for the
- * thread that requested the stop (gcl_poll_slow). */
-static struct gcl_object *dealloc_poll(struct gcl_mutator *m, struct gcl_object *d,
-                                       struct free_tally *ft) {
-  tally_store(m, ft); /* restarts the clock, whether it polls or not */
+ * thread that requested the stop (gcl_poll_slow). m's drain state is stored (the caller's). */
+static struct gcl_object *dealloc_poll(struct gcl_mutator *m, struct gcl_object *d) {
   if (gcl_event_in_phase()) return d;
   m->stats.dealloc_polls++;
   dealloc_push(m, d);
   gcl_poll_slow(m);
-  *ft = tally_load(m);
   return m->dealloc_stack[--m->dealloc_top];
+}
+
+/* The poll's clock struck (GCL_DEALLOC_POLL_EVERY frees since the tally was last stored):
+ * the verifier's frame check, the stop if one is requested; returns the object to kill
+ * next. Stores the drain state first and restarts the clock, loads the state after. */
+static struct gcl_object *dealloc_clock(struct gcl_mutator *m, struct drain *dr, struct gcl_object *d) {
+  drain_store(m, dr);
+  dr->clock = 0;
+  if (GCL_VERIFY) gcl_verify_drain_frames(m, d);
+  if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) && gcl_collector_drain_polls())
+    d = dealloc_poll(m, d);
+  drain_load(m, dr);
+  return d;
+}
+
+/* A plain object without references (a leaf: a number, a string) dies with nothing to
+ * drop, so it needs no drain: counted straight into m->stats and freed (issue 13: churn's
+ * deaths are mostly single leaves, and the drain's setup cost more than the death). */
+static inline void kill_leaf(struct gcl_mutator *m, struct gcl_object *o, const struct gcl_type *t) {
+  size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size_as(o, t);
+  gcl_collector_on_free(&m->collector, o);
+  m->stats.objects_freed++;
+  if (GCL_UNLIKELY((m->stats.live_bytes_delta -= (int64_t)bytes) < -GCL_HEAP_BYTES_BATCH))
+    gcl_heap_bytes_flush(m);
+  if (GCL_VERIFY) gcl_verify_on_free(o); /* quarantined, as free_object_tallied does */
+  else gcl_allocator_free(&m->allocator, (char *)o - GCL_COLLECTOR_PREFIX_SIZE, bytes);
+}
+
+static void drain(struct gcl_mutator *m, struct gcl_object *o);
+
+/* gcl_dealloc called inside a drain (by a finalizer, a weak-reference callback): o joins
+ * the worklist. Out of line, so that gcl_dealloc's own path saves no register. */
+__attribute__((noinline, cold)) static void dealloc_push_nested(struct gcl_mutator *m, struct gcl_object *o) {
+  dealloc_push(m, o);
 }
 
 void gcl_dealloc(struct gcl_mutator *m, struct gcl_object *o) {
   if (GCL_VERIFY) gcl_verify_drain_frames(m, o); /* the frame rule: no frame names o */
-  if (m->dealloc_draining) { /* an outer call on this thread will get to it */
-    dealloc_push(m, o);
+  if (GCL_UNLIKELY(m->dealloc_draining)) { /* an outer call on this thread will get to it */
+    dealloc_push_nested(m, o);
     return;
   }
+  uintptr_t word = __atomic_load_n(&o->gcl_type_word, __ATOMIC_RELAXED);
+  const struct gcl_type *t = (const struct gcl_type *)(word & ~(uintptr_t)GCL_OBJ_FLAG_MASK);
+  if (!(word & GCL_OBJ_FLAG_MASK) && t->nrefs == 0 && type_is_plain(t)) kill_leaf(m, o, t);
+  else drain(m, o);
+}
+
+/* Kill o and every object that dies with it, on this thread's worklist (o is not a plain
+ * leaf, whose death gcl_dealloc handles; any object may follow it). */
+__attribute__((noinline)) static void drain(struct gcl_mutator *m, struct gcl_object *o) {
   m->dealloc_draining = true;
-  struct free_tally ft = tally_load(m);
-  /* Loop invariant: d and every object on the worklist have a zero count, are
-   * unreachable, and still hold the references in their slots (they are dropped only when
-   * each is killed); d is not on the worklist. */
+  if (GCL_UNLIKELY(!m->dealloc_stack)) dealloc_grow(m); /* drain_load's pointers need it */
+  struct drain dr;
+  drain_load(m, &dr);
+  dr.clock = 0;
+  /* The type words of the last fixed-size plain types met with two reference slots and
+   * with another number (0: none yet; no type word is 0). */
+  uintptr_t plain2 = 0, plain = 0;
+  /* Loop invariant: d and every object on the worklist (m->dealloc_stack up to dr.top)
+   * have a zero count, are unreachable, and still hold the references in their slots
+   * (they are dropped only when each is killed); d is not on the worklist. */
   struct gcl_object *d = o;
   for (;;) {
-    struct gcl_object *next = kill(m, d, &ft);
-    if (next) d = next;
-    else if (m->dealloc_top > 0) d = m->dealloc_stack[--m->dealloc_top];
-    else break;
-    /* The tally's object count doubles as the poll's clock: it counts frees since the
-     * last store, which happens every GCL_DEALLOC_POLL_EVERY of them at the latest (a
-     * finalizer's slow path stores it too). */
-    /* A collector that marks from root frames (brc) may run while this thread is stopped
-     * here: the frame rule (core/mutator.h) keeps every frame off the objects this drain
-     * kills (before it, a frame still naming the tree whose release started the drain
-     * crashed brc x segment x binary-trees at 2 threads about 1 run in 2, which is why
-     * brc waited out the drain until issue 8). The verifier checks the rule here. */
-    if ((GCL_COLLECTOR_STOPS_WORLD || GCL_VERIFY) &&
-        GCL_UNLIKELY(ft.objects >= GCL_DEALLOC_POLL_EVERY)) {
-      if (GCL_VERIFY) gcl_verify_drain_frames(m, d);
-      if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) && gcl_collector_drain_polls())
-        d = dealloc_poll(m, d, &ft);
-      else
-        tally_store(m, &ft);
+    struct gcl_object *next;
+    uintptr_t word = __atomic_load_n(&d->gcl_type_word, __ATOMIC_RELAXED);
+    const struct gcl_type *t = (const struct gcl_type *)(word & ~(uintptr_t)GCL_OBJ_FLAG_MASK);
+    if (GCL_LIKELY(word == plain2)) {
+      next = kill_plain(m, d, (const struct gcl_type *)word, &dr, false, true); /* no flag */
+    } else if (word == plain) {
+      next = kill_plain(m, d, (const struct gcl_type *)word, &dr, false, false);
+    } else if (!(word & GCL_OBJ_FLAG_MASK) && type_is_plain(t)) {
+      if (t->flags & GCL_TYPE_VAR) { /* not cached: its size is the object's own */
+        if (t->nrefs == 2) next = kill_plain(m, d, t, &dr, true, true);
+        else next = kill_plain(m, d, t, &dr, true, false);
+      } else {
+        /* the type of the next deaths, most likely (a tree's nodes, a list's cells) */
+        if (t->nrefs == 2) plain2 = word;
+        else plain = word;
+        next = kill_plain(m, d, t, &dr, false, false);
+      }
+    } else {
+      drain_store(m, &dr);
+      next = kill_generic(m, d);
+      drain_load(m, &dr);
     }
+    if (next) d = next;
+    else if (dr.top != m->dealloc_stack) d = *--dr.top;
+    else break;
+    /* The poll's clock counts kills (each frees its object or, a finalizer having
+     * resurrected it, does not) since the last poll. A collector that marks from root frames (brc) may run
+     * while this thread is stopped here: the frame rule (core/mutator.h) keeps every frame
+     * off the objects this drain kills (before it, a frame still naming the tree whose
+     * release started the drain crashed brc x segment x binary-trees at 2 threads about 1
+     * run in 2, which is why brc waited out the drain until issue 8). The verifier checks
+     * the rule here. */
+    if ((GCL_COLLECTOR_STOPS_WORLD || GCL_VERIFY) && GCL_UNLIKELY(++dr.clock >= GCL_DEALLOC_POLL_EVERY))
+      d = dealloc_clock(m, &dr, d);
   }
-  tally_store(m, &ft);
+  drain_store(m, &dr);
   m->dealloc_draining = false;
 }
 

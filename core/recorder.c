@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "assert.h"
 #include "event.h"
@@ -46,7 +47,7 @@ static struct open_phase *phases;        /* open phases, oldest first (malloc'd)
 static unsigned nphases;                  /* how many */
 static unsigned phases_cap;               /* entries allocated */
 
-static struct gcl_pause_event *log_ev; /* capacity log_cap */
+static struct gcl_pause_event *log_ev; /* capacity log_cap, mmap'd (log_map) */
 static uint32_t log_cap, log_n;       /* capacity and entries kept */
 static uint64_t log_dropped;          /* entries not kept because the log was full */
 static bool log_every_kind;           /* false: "pause" entries only */
@@ -181,10 +182,22 @@ void gcl_pause_reset(void) {
   pthread_mutex_unlock(&recorder_lock);
 }
 
+/* The log's memory: an anonymous private mapping, whose pages the kernel provides zeroed
+ * on first touch, so a capacity of 2^20 entries (24 MiB) costs nothing for the pages no
+ * pause reaches (issue 13: calloc under mimalloc zeroed all of it, 33.6 M instructions in
+ * every runner). NULL when the mapping fails (the log is then off, as calloc's NULL left
+ * it). */
+static struct gcl_pause_event *log_map(uint32_t capacity) {
+  if (!capacity) return NULL;
+  void *p = mmap(NULL, (size_t)capacity * sizeof *log_ev, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
 void gcl_pause_log_enable(uint32_t capacity, bool every_kind) {
   pthread_mutex_lock(&recorder_lock);
-  free(log_ev);
-  log_ev = capacity ? calloc(capacity, sizeof *log_ev) : NULL;
+  if (log_ev) munmap(log_ev, (size_t)log_cap * sizeof *log_ev);
+  log_ev = log_map(capacity);
   log_cap = log_ev ? capacity : 0;
   log_n = 0;
   log_dropped = 0;

@@ -16,7 +16,7 @@ struct cnode {
   struct cnode *right; /* subtree or NULL */
 };
 
-static struct cnode *make_tree(int depth) {
+static inline struct cnode *make_tree(int depth) {
   struct cnode *n = malloc(sizeof *n);
   if (!n) gcl_alloc_failed(sizeof *n);
   n->pad[0] = n->pad[1] = 0;

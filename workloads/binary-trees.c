@@ -33,7 +33,7 @@ static const struct gcl_type node_type = {
  * nodes and do a node's work between two polls), so time to safepoint is a few nodes'
  * work, not a tree's; every reference that must survive is then in a frame (n, the
  * callers' n, the body's tree and long_lived). */
-static struct gcl_object *make_tree(struct gcl_mutator *m, int depth) {
+static inline struct gcl_object *make_tree(struct gcl_mutator *m, int depth) {
   struct gcl_object *n = gcl_new(m, &node_type);
   if (depth > 0) {
     GCL_FRAME(m, f, &n);

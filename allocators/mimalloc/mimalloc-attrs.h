@@ -59,8 +59,10 @@ struct gcl_allocator_mutator {
 #define GCL_MIMALLOC_FREED ((uintptr_t)0x9d5f3e1c0ffee5edull) /* "freed" mark, word 1 */
 #if GCL_COLLECTOR_REQUIRES_HEAP_WALK
 #define GCL_MIMALLOC_MARKS 1 /* the fast paths write and clear the freed mark */
+#define GCL_MIMALLOC_ORPHANS 1 /* detaches record orphans and may raise gcl_mimalloc_slow */
 #else
 #define GCL_MIMALLOC_MARKS 0
+#define GCL_MIMALLOC_ORPHANS 0 /* gcl_mimalloc_slow stays 0: frees do not test it */
 #endif
 
 extern int gcl_mimalloc_slow;          /* detaches in progress + (orphans exist); read on every free */
@@ -73,9 +75,13 @@ static inline void *gcl_allocator_alloc(struct gcl_allocator_mutator *am, size_t
   return p;
 }
 
+/* gcl_mimalloc_slow is raised only where orphans are recorded (GCL_MIMALLOC_ORPHANS: a
+ * collector that walks the heap, mimalloc.c's RECORD_ORPHANS); elsewhere it stays 0 and
+ * its load and test on every free are left out (issue 13). */
 static inline void gcl_allocator_free(struct gcl_allocator_mutator *am, void *p, size_t bytes) {
   (void)bytes;
-  if (GCL_LIKELY(am != NULL) && GCL_LIKELY(!__atomic_load_n(&gcl_mimalloc_slow, __ATOMIC_RELAXED))) {
+  if (GCL_LIKELY(am != NULL) &&
+      (!GCL_MIMALLOC_ORPHANS || GCL_LIKELY(!__atomic_load_n(&gcl_mimalloc_slow, __ATOMIC_RELAXED)))) {
     if (GCL_MIMALLOC_MARKS) ((uintptr_t *)p)[1] = GCL_MIMALLOC_FREED;
     mi_free(p);
   } else {
