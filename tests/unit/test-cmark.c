@@ -43,7 +43,8 @@ static const struct gcl_type cell_type = {
     .ref_offset = offsetof(struct cell, ref), .nrefs = 1};
 
 /* The cmark options by name (declaration order of collectors/cmark/cmark.c). */
-enum { O_MODE, O_MARKERS, O_TRIGGER, O_LIMIT, O_GROW, O_MIN_HEAP };
+enum { O_MODE, O_MARKERS, O_TRIGGER, O_LIMIT, O_GROW, O_MIN_HEAP, O_SWEEP_CHUNK };
+static int64_t test_sweep_chunk; /* cmark.sweep_chunk for the next init_cmark (0: default) */
 
 /* CMARK_TEST_CONCURRENT=1 (unit/cmark-concurrent, on segment): every test in
  * cmark.mode=concurrent with 2 markers, plus the concurrent lost-object race below. */
@@ -61,6 +62,7 @@ static void init_cmark(unsigned threads, uint64_t min_heap, uint64_t limit) {
   v[O_MIN_HEAP].u = min_heap;
   v[O_GROW].d = 1.1;
   v[O_LIMIT].u = limit;
+  if (test_sweep_chunk) v[O_SWEEP_CHUNK].i = test_sweep_chunk;
   struct gcl_heap_config cfg = {.threads = threads, .collector_opts = v};
   cr_assert_eq(gcl_heap_init_with(&cfg), 0);
 }
@@ -418,6 +420,85 @@ Test(limit, allocating_while_marking_assists_and_assists_are_pauses, .timeout = 
   gcl_pause_snapshot(&h);
   cr_assert_geq(h.count, assists + waits, "assists and waits are missing from the pause histogram");
   cr_assert_geq(h.max_ns, longest);
+}
+
+/* Memory comes back while the sweep runs (cmark-sweep.c): the hook, on thread 0 before
+ * each sweep chunk's handshake, first holds the sweep until the mutator waits past the
+ * limit (nothing was freed yet, marking is over: it can only wait); from the next chunk
+ * on it waits (up to 0.5 s a chunk) for that wait to end. The cycle cannot complete
+ * meanwhile (thread 0 is in its sweep), so a wait that ends was released by the memory
+ * the chunks gave back: with the whole-heap sweep it could only end at the cycle's end. */
+static unsigned chunk_calls;      /* hook calls */
+static uint64_t waits_at_first;   /* paced_waits when the mutator was seen waiting */
+static uint64_t cycle_at_first;   /* cycles completed then (the held sweep is the next) */
+static bool seen_waiting, released_mid_sweep;
+
+static void sweep_chunk_hook(void) {
+  uint64_t t0 = gcl_now_ns();
+  if (chunk_calls++ == 0) {
+    while (__atomic_load_n(&gcl_cmark_conc.assist_hungry, __ATOMIC_SEQ_CST) == 0 && gcl_now_ns() - t0 < 5000000000u)
+      sched_yield();
+    seen_waiting = __atomic_load_n(&gcl_cmark_conc.assist_hungry, __ATOMIC_SEQ_CST) > 0;
+    waits_at_first = __atomic_load_n(&gcl_cmark.fig.paced_waits, __ATOMIC_SEQ_CST);
+    cycle_at_first = __atomic_load_n(&gcl_cmark.fig.cycles, __ATOMIC_SEQ_CST);
+    if (!seen_waiting) cmark_conc_test_sweep_chunk = NULL;
+    return;
+  }
+  if (__atomic_load_n(&gcl_cmark.fig.cycles, __ATOMIC_SEQ_CST) != cycle_at_first) {
+    cmark_conc_test_sweep_chunk = NULL; /* that sweep ended, the wait with it: not released */
+    return;
+  }
+  while (__atomic_load_n(&gcl_cmark.fig.paced_waits, __ATOMIC_SEQ_CST) == waits_at_first &&
+         gcl_now_ns() - t0 < 500000000u)
+    sched_yield();
+  if (__atomic_load_n(&gcl_cmark.fig.paced_waits, __ATOMIC_SEQ_CST) > waits_at_first) {
+    released_mid_sweep = true; /* thread 0 is in that cycle's sweep: it has not completed */
+    cmark_conc_test_sweep_chunk = NULL;
+  }
+}
+
+Test(limit, a_paced_wait_ends_when_a_sweep_chunk_gives_memory_back, .timeout = 60) {
+  test_sweep_chunk = 1024;
+  init_cmark(1, 64 << 10, 4 << 20);
+  cmark_conc_test_sweep_chunk = sweep_chunk_hook;
+  gcl_oom_handler = oom_exit;
+  struct gcl_mutator *m = gcl_thread_attach();
+  struct gcl_object *t = NULL;
+  GCL_FRAME(m, f, &t);
+  t = tree(m, 15);          /* ~1.3 MB live under a 4 MB limit */
+  list_run(m, 100, 150000); /* ~6 MB allocated past it */
+  GCL_FRAME_POP(m, f);
+  gcl_thread_detach(m);
+  gcl_heap_finish();
+  cr_assert(seen_waiting, "the mutator never waited past the limit during a sweep (%u chunks)", chunk_calls);
+  cr_assert_geq(chunk_calls, 2, "one sweep chunk only");
+  cr_assert(released_mid_sweep, "a paced wait did not end while the sweep was giving memory back");
+  cr_assert_geq(__atomic_load_n(&gcl_cmark.fig.sweep_chunks, __ATOMIC_RELAXED), chunk_calls);
+}
+
+/* The assist debt follows the bytes allocated while marking, not the flushes (frees and
+ * detach flush too, core/heap.c): flushes with nothing allocated owe nothing, and 1 MiB
+ * allocated owes about the ratio's objects (one more per flush, the rounding). */
+Test(limit, assist_debt_follows_allocated_bytes_not_flushes) {
+  init_cmark(1, 4 << 20, 64 << 20); /* no cycle: the trigger is at 48 MB */
+  struct gcl_mutator *m = gcl_thread_attach();
+  gcl_set_auto_collect(m, false);
+  __atomic_store_n(&gcl_cmark_conc.assist_per_mib, 1024, __ATOMIC_SEQ_CST);
+  __atomic_store_n(&gcl_cmark_conc.mark_open, 1, __ATOMIC_SEQ_CST); /* as if marking */
+  gcl_heap_bytes_flush(m);
+  m->collector.assist_debt = 0;
+  for (int i = 0; i < 8; i++) gcl_heap_bytes_flush(m);
+  cr_assert_eq(m->collector.assist_debt, 0, "flushes without allocation owe %llu objects",
+               (unsigned long long)m->collector.assist_debt);
+  uint64_t b0 = m->stats.bytes_allocated;
+  for (int i = 0; i < 20000; i++) new_cell(m, (uint64_t)i); /* garbage; no safepoint */
+  gcl_heap_bytes_flush(m);
+  double mib = (double)(m->stats.bytes_allocated - b0) / (double)(1 << 20);
+  uint64_t flushes = (uint64_t)(mib * 16) + 2, want = (uint64_t)(1024 * mib);
+  __atomic_store_n(&gcl_cmark_conc.mark_open, 0, __ATOMIC_SEQ_CST);
+  cr_assert(m->collector.assist_debt + 1 >= want && m->collector.assist_debt <= want + flushes,
+            "debt %llu for %.2f MiB at 1024 per MiB", (unsigned long long)m->collector.assist_debt, mib);
+  gcl_thread_detach(m);
 }
 #endif
 
