@@ -45,6 +45,9 @@ static inline void init_cmark(unsigned threads, uint64_t min_heap, uint64_t limi
   v[O_MIN_HEAP].u = min_heap;
   v[O_GROW].d = 1.1;
   v[O_LIMIT].u = limit;
+  /* Concurrent: small sweep chunks, so tiny heaps sweep in many chunks (a handshake and
+   * frees between walks of pages) and the stress runs exercise that race too. */
+  if (CMARK_TEST_CONCURRENT) v[O_SWEEP_CHUNK].i = 64;
   if (test_sweep_chunk) v[O_SWEEP_CHUNK].i = test_sweep_chunk;
   struct gcl_heap_config cfg = {.threads = threads, .collector_opts = v};
   cr_assert_eq(gcl_heap_init_with(&cfg), 0);
