@@ -74,7 +74,9 @@ const struct gcl_pause_event *gcl_pause_log(uint32_t *n, uint64_t *dropped);
 
 /* Whether `kind` names a pause of one thread, not of the world: "handshake-callback" (a
  * handshake callback; "handshake" is the requester's phase, not a pause), "assist" (a mutator marking for the collector), "pace" (a mutator waiting
- * for the collector to free memory). Every such pause is in the pause histogram. */
+ * for the collector to free memory). Every such pause is in the pause histogram; an
+ * assist or a paced wait (THREAD_PAUSE) only for its time outside world stops, which
+ * are there already (core/recorder.c), while the log keeps its whole span. */
 bool gcl_pause_kind_is_thread(const char *kind);
 
 /* Minimum mutator utilization over windows of window_ns within [t0, t1], from the log's

@@ -8,7 +8,9 @@
  * number of threads cannot overflow the open phases) adds one pause and one
  * entry (kind "handshake-callback"), and every THREAD_PAUSE (a mark assist, a paced wait) one pause and one entry of
  * its kind ("assist", "pace"); those per-thread entries are kept by pause-only logging
- * too, since mmu_* counts them (for their thread).
+ * too, since mmu_* counts them (for their thread). A THREAD_PAUSE adds to the histogram
+ * only its time outside world stops (the last GCL_RECORDER_STOPS of them and the open
+ * one), so a wait through a stop is not counted twice.
  *
  * Invariants (checked: a violation is an emitter bug and aborts): at most one stop is open
  * (world.c serialises requesters); MUTATORS_STOPPED and WORLD_RESTARTED come only inside a
@@ -46,6 +48,12 @@ static uint32_t stop_thread;              /* its requester */
 static struct open_phase *phases;        /* open phases, oldest first (malloc'd) */
 static unsigned nphases;                  /* how many */
 static unsigned phases_cap;               /* entries allocated */
+
+/* The last GCL_RECORDER_STOPS closed stops (start, end), so that a thread's own pause
+ * that a stop overlapped is not counted twice (below). */
+#define GCL_RECORDER_STOPS 64
+static uint64_t stops_a[GCL_RECORDER_STOPS], stops_b[GCL_RECORDER_STOPS]; /* ring */
+static uint64_t nstops;                                                   /* stops closed */
 
 static struct gcl_pause_event *log_ev; /* capacity log_cap, mmap'd (log_map) */
 static uint32_t log_cap, log_n;       /* capacity and entries kept */
@@ -92,10 +100,35 @@ static void stop_event(const struct gcl_event *e) {
   default: /* GCL_EVENT_WORLD_RESTARTED */
     GCL_ASSERT_ALWAYS(stop_open && stop_reached && e->thread == stop_thread);
     stop_open = false;
+    stops_a[nstops % GCL_RECORDER_STOPS] = stop_start;
+    stops_b[nstops % GCL_RECORDER_STOPS] = e->t_ns;
+    nstops++;
     gcl_pause_hist_add(&pauses, e->t_ns - stop_start);
     log_add("pause", stop_start, e->t_ns - stop_start, e->thread);
     break;
   }
+}
+
+static uint64_t overlap(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
+  uint64_t lo = a > c ? a : c, hi = b < d ? b : d;
+  return hi > lo ? hi - lo : 0;
+}
+
+/* The part of [a, a + dur) that no world stop covered (the last GCL_RECORDER_STOPS closed
+ * ones and the open one): a thread waiting (detached) through a stop is already in the
+ * histogram as that stop's pause. Stops never overlap each other (world.c), so the sum of
+ * overlaps is the covered time. */
+static uint64_t outside_stops(uint64_t a, uint64_t dur) {
+  uint64_t b = a + dur, covered = 0;
+  uint64_t n = nstops < GCL_RECORDER_STOPS ? nstops : GCL_RECORDER_STOPS;
+  /* Loop invariant: covered sums the overlaps with the i most recent closed stops. */
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t k = (nstops - 1 - i) % GCL_RECORDER_STOPS;
+    if (stops_b[k] <= a) break; /* older stops ended before the pause began */
+    covered += overlap(a, b, stops_a[k], stops_b[k]);
+  }
+  if (stop_open) covered += overlap(a, b, stop_start, b);
+  return covered < dur ? dur - covered : 0;
 }
 
 void gcl_recorder_event(const struct gcl_event *e) {
@@ -138,9 +171,15 @@ void gcl_recorder_event(const struct gcl_event *e) {
     log_add("handshake-callback", e->t_ns, e->bytes, e->thread);
     break;
   case GCL_EVENT_THREAD_PAUSE:
-    /* A thread's own collector work (assist, pace): as a handshake callback. */
+    /* A thread's own collector work (assist, pace): as a handshake callback, except that
+     * the histogram gets only the part no world stop covered (a paced wait through a
+     * remark is one pause of the world and the rest of the wait; none if the stop covered
+     * all of it). The log keeps the whole span: mmu_* merges overlaps itself. */
     GCL_ASSERT_ALWAYS(e->name && gcl_pause_kind_is_thread(e->name) && "THREAD_PAUSE of an unknown kind");
-    gcl_pause_hist_add(&pauses, e->bytes);
+    {
+      uint64_t own = outside_stops(e->t_ns, e->bytes);
+      if (own > 0 || e->bytes == 0) gcl_pause_hist_add(&pauses, own);
+    }
     log_add(e->name, e->t_ns, e->bytes, e->thread);
     break;
   case GCL_EVENT_LIVE_DATA:
@@ -178,6 +217,7 @@ void gcl_pause_reset(void) {
   memset(&ttsps, 0, sizeof ttsps);
   memset(&sizes, 0, sizeof sizes);
   stop_open = stop_reached = false;
+  nstops = 0;
   nphases = 0;
   pthread_mutex_unlock(&recorder_lock);
 }

@@ -44,6 +44,8 @@ struct gcl_collector_mutator {
   size_t final_n, final_cap;    /* their number and the array's capacity */
   uint64_t assist_debt;         /* concurrent mode: objects this thread owes the marking it
                                  * allocated against (cmark-pace.c; its own thread only) */
+  uint64_t assist_bytes_seen;   /* concurrent mode: its stats.bytes_allocated at its last
+                                 * flush (the debt is charged per byte allocated since) */
 };
 
 extern uintptr_t gcl_cmark_epoch; /* the current mark value (atomic) */

@@ -18,12 +18,13 @@
  *      (usually nothing); clear the weak references of unmarked referents and resurrect
  *      unmarked finalizable objects (cmark-final.c) and drain again; GCL_VERIFY: check
  *      every reachable object is marked; barrier off; restart;
- *   5. concurrent sweep (gcl_allocator_walk_concurrent, page by page, no lock held):
- *      every block whose word is an older epoch is garbage (a page re-initialised while
- *      it was visited has its candidates dropped: stale offsets); after the walk a handshake
- *      (every allocation that was in flight during it has finished: a block handed out
- *      but not yet initialised may show a stale word), then the garbage still garbage is
- *      freed with gcl_free_unowned;
+ *   5. concurrent sweep (cmark-sweep.c: gcl_allocator_walk_concurrent, page by page, no
+ *      lock held): every block whose word is an older epoch is garbage (a page
+ *      re-initialised while it was visited has its candidates dropped: stale offsets); in
+ *      chunks of cmark.sweep_chunk candidates, each closed by a handshake (every
+ *      allocation that was in flight during the chunk's walk has finished: a block handed
+ *      out but not yet initialised may show a stale word), then the chunk's garbage still
+ *      garbage is freed with gcl_free_unowned and the paced waits are woken;
  *   6. weak-reference callbacks and finalizers run on thread 0; the next trigger.
  *
  * Why the remark (the issue allows one): a ragged handshake sees each buffer empty at a
@@ -75,7 +76,7 @@ bool cmark_conc_test_no_barrier;           /* tests: skip the barrier (the race 
 
 static void fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
 
-static uint64_t thread_cpu_ns(void) {
+uint64_t cmark_thread_cpu_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -143,7 +144,7 @@ static bool go_idle(struct gcl_mutator *m, uint64_t round) {
 /* One marker's part of round `round`: drain until every marker is idle. */
 static void mark_round(struct gcl_mutator *m, uint64_t round) {
   struct cmark_stack local = {0};
-  uint64_t cpu0 = thread_cpu_ns(), blackened = 0;
+  uint64_t cpu0 = cmark_thread_cpu_ns(), blackened = 0;
   /* Loop invariant: the objects on `local` are grey (marked, slots not yet shaded). */
   for (;;) {
     if (local.n == 0) cmark_conc_take_work(&local, false);
@@ -165,7 +166,7 @@ static void mark_round(struct gcl_mutator *m, uint64_t round) {
   }
   free(local.a);
   fig_add(&gcl_cmark.fig.marked, blackened);
-  fig_add(&gcl_cmark.fig.marker_cpu_ns, thread_cpu_ns() - cpu0);
+  fig_add(&gcl_cmark.fig.marker_cpu_ns, cmark_thread_cpu_ns() - cpu0);
 }
 
 /* Thread 0: start a round for every marker, take part, return when it is over. */
@@ -182,7 +183,7 @@ static void marking_round(struct gcl_mutator *m) {
 
 /* --- handshake callbacks --------------------------------------------------------------- */
 
-static void hs_nothing(struct gcl_mutator *t, void *ctx) { (void)t, (void)ctx; }
+void cmark_hs_nothing(struct gcl_mutator *t, void *ctx) { (void)t, (void)ctx; }
 
 /* Barrier on: until its roots are scanned, the thread's stores record the new value too. */
 static void hs_barrier_on(struct gcl_mutator *t, void *ctx) {
@@ -241,95 +242,13 @@ static void remark(struct gcl_mutator *m, struct gcl_weakref_pending *weak) {
   fig_add(&gcl_cmark.fig.remark_ns, gcl_now_ns() - t0);
 }
 
-#if GCL_ALLOCATOR_HEAP_WALK_CONCURRENT
-/* The walk's read of a block's word is speculative: the block may be in the middle of its
- * allocation (the owner's plain initialising stores), so under TSan the read is excluded
- * from race detection. Nothing is decided on it: the block is freed only if the re-read
- * after the sweep's handshake (which orders every such allocation before it) agrees. */
-#if defined(__SANITIZE_THREAD__)
-void AnnotateIgnoreReadsBegin(const char *file, int line);
-void AnnotateIgnoreReadsEnd(const char *file, int line);
-#define SPECULATIVE_READS_BEGIN() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
-#define SPECULATIVE_READS_END() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
-#else
-#define SPECULATIVE_READS_BEGIN() ((void)0)
-#define SPECULATIVE_READS_END() ((void)0)
-#endif
-
-/* Under ASan the block may also be free and poisoned by its owner meanwhile (it stays
- * mapped: the walk's guarantee 4), so the read is not instrumented either. */
-#if defined(__SANITIZE_ADDRESS__)
-__attribute__((no_sanitize_address))
-#endif
-static uintptr_t speculative_word(const struct gcl_object *o) {
-  return *(const volatile uintptr_t *)&o->gcl_word;
-}
-
-/* The sweep walk's state: where the current page's candidates begin on the garbage list. */
-struct sweep_walk {
-  void *page;             /* the page of the last visit (NULL before the first) */
-  size_t start;           /* gcl_cmark.garbage.n before that page's first visit */
-  struct gcl_mutator *m;  /* thread 0, which polls a safepoint every few pages */
-  unsigned pages;         /* pages (and large blocks) visited so far */
-};
-
-/* A visit, or (mem NULL) the walk's word that `page` was re-initialised during its visits:
- * their offsets may have been stale (inside a new block, a small integer reads as an old
- * epoch), so that page's candidates are dropped. A real garbage block keeps its page's
- * used count above 0 until we free it, so its page cannot be re-initialised meanwhile: it
- * is never dropped. */
-static bool find_garbage(void *page, void *mem, size_t bytes, void *ctx) {
-  (void)bytes;
-  struct sweep_walk *sw = ctx;
-  if (page != sw->page) {
-    /* Between two pages the walk holds no lock (only its snapshot: unmaps wait for it),
-     * so a stop may proceed; nothing here depends on the world not stopping. */
-    if ((++sw->pages & (CMARK_SWEEP_POLL / 16 - 1)) == 0) gcl_safepoint(sw->m);
-    sw->page = page;
-    sw->start = gcl_cmark.garbage.n;
-  }
-  if (!mem) {
-    gcl_cmark.garbage.n = sw->start;
-    return true;
-  }
-  struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
-  SPECULATIVE_READS_BEGIN();
-  uintptr_t w = speculative_word(o);
-  SPECULATIVE_READS_END();
-  bool candidate = w >= CMARK_FIRST_EPOCH && w < __atomic_load_n(&gcl_cmark_epoch, __ATOMIC_RELAXED);
-  if (candidate) cmark_stack_push(&gcl_cmark.garbage, o);
-  return true;
-}
-#endif
-
-/* Step 5 (the world runs). */
-static void sweep(struct gcl_mutator *m) {
-  uint64_t cpu0 = thread_cpu_ns();
-  gcl_event_phase_start("sweep");
-  gcl_cmark.garbage.n = 0;
-#if GCL_ALLOCATOR_HEAP_WALK_CONCURRENT
-  struct sweep_walk sw = {NULL, 0, m, 0};
-  if (gcl_allocator_walk_concurrent(find_garbage, &sw) >= 0) {
-    gcl_event_phase_start("sweep-sync");
-    gcl_handshake(m, hs_nothing, NULL); /* allocations in flight during the walk are done */
-    gcl_event_phase_end("sweep-sync");
-    cmark_sweep_garbage(m);
-  } /* else: no snapshot (ENOMEM); the next cycle finds this garbage */
-#else
-  (void)m;
-#endif
-  gcl_cmark.garbage.n = 0;
-  gcl_event_phase_end("sweep");
-  fig_add(&gcl_cmark.fig.sweeper_cpu_ns, thread_cpu_ns() - cpu0);
-}
-
 /* --- one cycle ----------------------------------------------------------------------------- */
 
 /* Steps 1-3: barrier, roots, marking until a termination handshake finds nothing. */
 static void mark_concurrently(struct gcl_mutator *m) {
   gcl_event_phase_start("barrier-on");
   if (!cmark_conc_test_no_barrier) gcl_marking_set(true);
-  gcl_handshake(m, cmark_conc_test_no_barrier ? hs_nothing : hs_barrier_on, NULL);
+  gcl_handshake(m, cmark_conc_test_no_barrier ? cmark_hs_nothing : hs_barrier_on, NULL);
   gcl_event_phase_end("barrier-on");
   __atomic_add_fetch(&gcl_cmark_epoch, 1, __ATOMIC_SEQ_CST); /* allocate-black from here */
   gcl_event_phase_start("roots");
@@ -382,7 +301,7 @@ static void run_cycle(struct gcl_mutator *m, uint64_t goal) {
   remark(m, &weak);
   C.marked_last = __atomic_load_n(&gcl_cmark.fig.marked, __ATOMIC_RELAXED) - marked0;
   uint64_t t1 = gcl_now_ns();
-  sweep(m);
+  cmark_conc_sweep(m);
   uint64_t t2 = gcl_now_ns();
   int64_t live = gcl_stats_live_bytes();
   gcl_event_live_data((uint64_t)(live > 0 ? live : 0));
@@ -487,6 +406,12 @@ bool cmark_conc_completed(uint64_t ticket) {
 }
 
 bool cmark_conc_on_own_thread(void) { return on_collector_thread; }
+
+void cmark_conc_memory_back(void) {
+  pthread_mutex_lock(&C.lock);
+  pthread_cond_broadcast(&C.done); /* paced waits look at the live bytes again */
+  pthread_mutex_unlock(&C.lock);
+}
 
 void cmark_conc_give_back(struct cmark_stack *local) {
   pthread_mutex_lock(&C.grey_lock);

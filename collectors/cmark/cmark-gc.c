@@ -169,23 +169,32 @@ static void weak_and_finalizers(struct gcl_weakref_pending *weak) {
 
 /* Free every object of the garbage list that is still garbage (not resurrected, not a
  * block whose allocation was in flight when the concurrent walk read it). */
+/* Add what st counted to the figures and the heap totals, and start it again. */
+static void sweep_merge(struct gcl_thread_stats *st) {
+  fig_add(&gcl_cmark.fig.swept, st->objects_freed);
+  fig_add(&gcl_cmark.fig.swept_bytes, (uint64_t)-st->live_bytes_delta);
+  gcl_stats_merge(st);
+  *st = (struct gcl_thread_stats){0};
+}
+
 void cmark_sweep_garbage(struct gcl_mutator *poll) {
   struct cmark_stack *g = &gcl_cmark.garbage;
   struct gcl_thread_stats st = {0};
-  uint64_t n = 0;
-  /* Loop invariant: g->a[0..i) are freed or were not garbage any more; no lock is held
-   * (gcl_free_unowned is a remote push), so a safepoint between two frees is safe. */
+  /* Loop invariant: g->a[0..i) are freed or were not garbage any more, and what was freed
+   * before the last poll is in the live-bytes total already (concurrent mode: a paced
+   * mutator sees memory come back as the frees go); no lock is held (gcl_free_unowned is
+   * a remote push), so a safepoint between two frees is safe. */
   for (size_t i = 0; i < g->n; i++) {
     struct gcl_object *o = g->a[i];
-    if (poll && (i & (CMARK_SWEEP_POLL - 1)) == CMARK_SWEEP_POLL - 1) gcl_safepoint(poll);
+    if (poll && (i & (CMARK_SWEEP_POLL - 1)) == CMARK_SWEEP_POLL - 1) {
+      sweep_merge(&st);
+      gcl_safepoint(poll);
+    }
     if (!cmark_is_garbage(o)) continue; /* resurrected, or allocated during the walk */
     gcl_free_unowned(&st, o);
-    n++;
   }
   g->n = 0;
-  fig_add(&gcl_cmark.fig.swept, n);
-  fig_add(&gcl_cmark.fig.swept_bytes, (uint64_t)-st.live_bytes_delta);
-  gcl_stats_merge(&st);
+  sweep_merge(&st);
 }
 
 /* After the restart: callbacks, then finalizers (m is attached, the world runs). */

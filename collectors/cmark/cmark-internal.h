@@ -48,6 +48,8 @@ struct cmark_figures {
   uint64_t assist_ns;       /* their total time, all threads */
   uint64_t assist_objects;  /* objects they traced */
   uint64_t paced_stall_max_ns; /* the longest pacing of one mutator past the limit (max) */
+  uint64_t sweep_chunks;    /* concurrent: sweep chunks freed (one handshake each, cmark-sweep.c) */
+  uint64_t sweep_sync_ns;   /* concurrent: thread 0's time in those handshakes */
 };
 
 /* Concurrent mode (cmark-conc.c): the collector's own threads and the cycle requests.
@@ -84,6 +86,7 @@ struct cmark {
   double trigger_frac;            /* cmark.trigger: a cycle at this share of the limit */
   double grow;                    /* cmark.grow: no limit: next trigger = live x grow */
   int64_t min_trigger;            /* cmark.min_heap: no limit: the smallest trigger */
+  size_t sweep_chunk;             /* cmark.sweep_chunk: candidates per concurrent sweep chunk */
   int64_t limit;                  /* the heap limit (cmark.limit, or gcl_heap_limit), 0 none */
   int64_t trigger;                /* live bytes that start the next cycle (atomic) */
   int auto_collect;               /* gc.enable() (atomic) */
@@ -154,6 +157,14 @@ uint64_t cmark_conc_ticket(void);
 bool cmark_conc_completed(uint64_t ticket);
 bool cmark_conc_on_own_thread(void);
 void cmark_conc_give_back(struct cmark_stack *local);
+/* Concurrent sweep (cmark-sweep.c): step 5 on thread 0, in chunks of cmark.sweep_chunk
+ * candidates, each freed after a handshake; after each chunk cmark_conc_memory_back
+ * wakes the paced waits. Shared helpers of cmark-conc.c: the calling thread's CPU time
+ * (ns), and a handshake callback that does nothing (its safepoint is the point). */
+void cmark_conc_sweep(struct gcl_mutator *m);
+void cmark_conc_memory_back(void);
+uint64_t cmark_thread_cpu_ns(void);
+void cmark_hs_nothing(struct gcl_mutator *t, void *ctx);
 /* Take mark work onto `local`: up to CMARK_BATCH objects of the shared grey stack, else
  * the SATB buffers handed over (every one, or only one: an assist's bounded share),
  * shaded onto it. */
@@ -177,6 +188,8 @@ extern void (*cmark_conc_test_after_roots)(void);
 /* ... and one it calls after every thread's roots, before it shades the global roots. */
 extern void (*cmark_conc_test_before_globals)(void);
 extern bool cmark_conc_test_no_barrier;
+/* ... and one thread 0 calls after each sweep chunk's frees (cmark-sweep.c). */
+extern void (*cmark_conc_test_sweep_chunk)(void);
 
 /* Finalizable objects and weak references at termination (cmark-final.c), with the
  * world stopped: gather every thread's finalizable list (before terminate, outside the

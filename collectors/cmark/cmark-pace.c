@@ -9,6 +9,8 @@
  * threads got no CPU at all (on a loaded machine they may not). Every flush of a thread's
  * byte count (GCL_HEAP_BYTES_BATCH, 64 KiB) while marking adds its share to that thread's
  * debt (gcl_collector_mutator.assist_debt) and asks its next safepoint for an assist.
+ * The debt follows the bytes the thread allocated since its previous flush (its own
+ * bytes_allocated counter), not the number of flushes: frees and detach flush too. 
  *
  * One assist is a bounded increment: it takes at most CMARK_BATCH grey objects from the
  * shared stack, else one handed-over SATB buffer (1024 entries), traces at most
@@ -27,13 +29,16 @@
  * increments (a safepoint between two, so stops and handshakes are served) while there
  * is mark work to take, and otherwise waits (detached, woken every CMARK_PACE_POLL_NS to
  * look for work again; while one waits, the markers give half their local stacks to the
- * shared one at every poll, so the work is there to take) for the cycle to complete; each contiguous wait is one pause of
+ * shared one at every poll, so the work is there to take) until memory comes back (the
+ * sweep frees in chunks, cmark-sweep.c, and wakes the waits after each: the thread goes
+ * on once the live bytes leave a flush batch of room under the limit) or the cycle
+ * completes; each contiguous wait is one pause of
  * kind `pace`. The whole stall (increments and waits, entry to return) is the figure
  * paced_stall_max_s: what one allocation past the limit cost a mutator at worst. After the
  * cycle, a heap still over the limit gets a full stop-the-world collection, then oom.
  *
  * The trigger learns from the last cycle (cmark_pace_retarget): memory comes back only
- * at the end of the sweep (cmark-conc.c), so a cycle must start early enough that what
+ * as the sweep goes (cmark-sweep.c), so a cycle must start early enough that what
  * the mutators allocate while it marks and sweeps (measured: live after - live before +
  * bytes swept) fits under the limit, with a quarter's margin; never above cmark.trigger's.
  *
@@ -72,9 +77,14 @@ void cmark_pace_open(int64_t live, uint64_t marked_last) {
 void cmark_pace_close(void) { __atomic_store_n(&gcl_cmark_conc.mark_open, 0, __ATOMIC_SEQ_CST); }
 
 bool cmark_pace_flush(struct gcl_mutator *m) {
-  if (!__atomic_load_n(&gcl_cmark_conc.mark_open, __ATOMIC_RELAXED)) return false;
+  /* Flushes also come from frees and detach (core/heap.c): charge only the bytes this
+   * thread allocated since its last flush (its own counter, folded before the hook). */
+  struct gcl_collector_mutator *cm = &m->collector;
+  uint64_t allocated = m->stats.bytes_allocated - cm->assist_bytes_seen;
+  cm->assist_bytes_seen = m->stats.bytes_allocated;
+  if (allocated == 0 || !__atomic_load_n(&gcl_cmark_conc.mark_open, __ATOMIC_RELAXED)) return false;
   uint64_t per_mib = __atomic_load_n(&gcl_cmark_conc.assist_per_mib, __ATOMIC_RELAXED);
-  m->collector.assist_debt += per_mib * GCL_HEAP_BYTES_BATCH / (1 << 20) + 1;
+  cm->assist_debt += (uint64_t)((double)per_mib * (double)allocated / (double)(1 << 20)) + 1;
   return true;
 }
 
@@ -138,24 +148,32 @@ static bool work_available(void) {
   return any || gcl_satb_pending();
 }
 
-/* Wait (detached) until cycle `ticket` completed or mark work appears; true if completed.
- * The wait is one pause of kind pace. */
+/* Whether the sweep has given back enough for this thread to go on: the live bytes leave
+ * room for at least one more flush batch under the limit (cmark-sweep.c frees in chunks
+ * and wakes the waits after each). */
+static bool room_again(void) {
+  return gcl_stats_live_bytes() + GCL_HEAP_BYTES_BATCH <= gcl_cmark.limit;
+}
+
+/* Wait (detached) until cycle `ticket` completed, memory came back or mark work appears;
+ * true on the first two. The wait is one pause of kind pace. */
 static bool paced_wait(struct gcl_mutator *m, uint64_t ticket) {
   uint64_t t0 = gcl_now_ns();
   bool completed = false;
   __atomic_add_fetch(&gcl_cmark_conc.assist_hungry, 1, __ATOMIC_RELAXED); /* markers donate */
   gcl_blocking_enter(m);
-  /* Loop invariant: the cycle has not completed and no work was seen at the last look. */
+  /* Loop invariant: the cycle has not completed, the heap had no room and no work was
+   * seen at the last look. */
   for (;;) {
     pthread_mutex_lock(&gcl_cmark_conc.lock);
-    if (gcl_cmark_conc.completed < ticket) {
+    if (gcl_cmark_conc.completed < ticket && !room_again()) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
       ts.tv_nsec += CMARK_PACE_POLL_NS;
       if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
       pthread_cond_timedwait(&gcl_cmark_conc.done, &gcl_cmark_conc.lock, &ts);
     }
-    completed = gcl_cmark_conc.completed >= ticket;
+    completed = gcl_cmark_conc.completed >= ticket || room_again();
     pthread_mutex_unlock(&gcl_cmark_conc.lock);
     if (completed || work_available()) break;
   }
@@ -184,10 +202,10 @@ void cmark_conc_pace(struct gcl_mutator *m) {
   for (;;) {
     if (assist_once(m, CMARK_ASSIST_OBJECTS) > 0) {
       gcl_safepoint(m); /* between two increments: stops, handshakes */
-      if (cmark_conc_completed(ticket)) break;
+      if (cmark_conc_completed(ticket) || room_again()) break;
       continue;
     }
-    if (cmark_conc_completed(ticket) || paced_wait(m, ticket)) break;
+    if (cmark_conc_completed(ticket) || room_again() || paced_wait(m, ticket)) break;
   }
   m->collector.assist_debt = 0;
   fig_max(&gcl_cmark.fig.paced_stall_max_ns, gcl_now_ns() - t0);

@@ -14,7 +14,9 @@
  *    runs many cycles;
  *  - stress: tiny heaps (a cycle every ~100 KB), 1, 2, 4 and 8 threads mutating private
  *    graphs with random stores and random gcl_collect calls, checking their own sums;
- *  - every registered workload at a small scale on a tiny heap (cycles mid-run). */
+ *  - every registered workload at a small scale on a tiny heap (cycles mid-run).
+ * Concurrent mode's pacing and sweep tests are test-cmark-pace.c; the helpers both use
+ * are cmark-test.h. */
 #include <criterion/criterion.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,53 +25,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../collectors/cmark/cmark-internal.h"
-#include "collector.h"
 #include "pause.h"
-#include "typed-option.h"
 #include "verify.h"
 #include "weakref.h"
 #include "workload.h"
 
-struct cell {
-  struct gcl_object header; /* common header */
-  struct gcl_object *ref;   /* another cell or NULL */
-  uint64_t val;             /* payload */
-};
-#define CELL(o) ((struct cell *)(o))
-
-static const struct gcl_type cell_type = {
-    .name = "cmark-cell", .size = sizeof(struct cell), .flags = GCL_TYPE_CONTAINER,
-    .ref_offset = offsetof(struct cell, ref), .nrefs = 1};
-
-/* The cmark options by name (declaration order of collectors/cmark/cmark.c). */
-enum { O_MODE, O_MARKERS, O_TRIGGER, O_LIMIT, O_GROW, O_MIN_HEAP };
-
-/* CMARK_TEST_CONCURRENT=1 (unit/cmark-concurrent, on segment): every test in
- * cmark.mode=concurrent with 2 markers, plus the concurrent lost-object race below. */
-#ifndef CMARK_TEST_CONCURRENT
-#define CMARK_TEST_CONCURRENT 0
-#endif
-
-static void init_cmark(unsigned threads, uint64_t min_heap, uint64_t limit) {
-  static union gcl_opt_value v[GCL_MODULE_MAX_OPTS];
-  gcl_module_defaults(&gcl_collector_module, v);
-  if (CMARK_TEST_CONCURRENT) {
-    v[O_MODE].e = CMARK_MODE_CONCURRENT;
-    v[O_MARKERS].i = 2;
-  }
-  v[O_MIN_HEAP].u = min_heap;
-  v[O_GROW].d = 1.1;
-  v[O_LIMIT].u = limit;
-  struct gcl_heap_config cfg = {.threads = threads, .collector_opts = v};
-  cr_assert_eq(gcl_heap_init_with(&cfg), 0);
-}
-
-static struct gcl_object *new_cell(struct gcl_mutator *m, uint64_t val) {
-  struct gcl_object *o = gcl_new(m, &cell_type);
-  CELL(o)->val = val;
-  return o;
-}
+#include "cmark-test.h"
 
 /* --- the lost-object race -------------------------------------------------------------- */
 
@@ -302,26 +263,6 @@ Test(cycle, a_finalizer_collecting_inside_a_stw_collection_returns, .timeout = 3
 
 /* --- the heap limit -------------------------------------------------------------------- */
 
-static void oom_exit(int64_t live, int64_t limit) {
-  (void)live, (void)limit;
-  _exit(3);
-}
-
-/* Keep `keep` cells live in a list while allocating `total` cells. */
-static void list_run(struct gcl_mutator *m, unsigned keep, unsigned total) {
-  struct gcl_object *head = NULL, *n = NULL;
-  GCL_FRAME(m, f, &head, &n);
-  for (unsigned i = 0; i < total; i++) {
-    n = new_cell(m, i);
-    if (i % (total / keep) == 0) {
-      gcl_store(m, n, &CELL(n)->ref, head);
-      head = n;
-    }
-    gcl_safepoint(m);
-  }
-  GCL_FRAME_POP(m, f);
-}
-
 Test(limit, a_live_set_over_the_limit_is_oom) {
   pid_t pid = fork(); /* the oom handler ends its process, as the runner's does */
   cr_assert(pid >= 0);
@@ -346,80 +287,6 @@ Test(limit, a_live_set_under_the_limit_runs_many_cycles) {
   uint64_t cycles = __atomic_load_n(&gcl_cmark.fig.cycles, __ATOMIC_RELAXED); /* cmark's threads may still run */
   cr_assert_gt(cycles, 4, "only %llu cycles", (unsigned long long)cycles);
 }
-
-#if CMARK_TEST_CONCURRENT
-/* Pacing (cmark-pace.c): a mutator allocating while a cycle marks under a limit assists;
- * every assist and paced wait is a pause of its kind, in the histogram and the log (and
- * so in mmu_*), and the figures agree with the log. */
-struct node {
-  struct gcl_object header;  /* common header */
-  struct gcl_object *kid[2]; /* children or NULL */
-};
-
-static const struct gcl_type node_type = {
-    .name = "cmark-node", .size = sizeof(struct node), .flags = GCL_TYPE_CONTAINER,
-    .ref_offset = offsetof(struct node, kid), .nrefs = 2};
-
-/* A complete binary tree of `depth` levels, built bottom-up (every node rooted meanwhile). */
-static struct gcl_object *tree(struct gcl_mutator *m, int depth) {
-  struct gcl_object *l = NULL, *r = NULL, *n = NULL;
-  GCL_FRAME(m, f, &l, &r, &n);
-  if (depth > 1) {
-    l = tree(m, depth - 1);
-    r = tree(m, depth - 1);
-  }
-  n = gcl_new(m, &node_type);
-  gcl_store(m, n, &((struct node *)n)->kid[0], l);
-  gcl_store(m, n, &((struct node *)n)->kid[1], r);
-  GCL_FRAME_POP(m, f);
-  return n;
-}
-
-/* The test hook holds thread 0 after the first cycle's root scan, before its markers
- * start, until the mutator has assisted a few times (or 2 s): the markers cannot outrun
- * the assists, so the test does not depend on the scheduler. */
-static void hold_markers(void) {
-  uint64_t t0 = gcl_now_ns();
-  while (__atomic_load_n(&gcl_cmark.fig.assists, __ATOMIC_RELAXED) < 3 && gcl_now_ns() - t0 < 2000000000u)
-    sched_yield();
-  cmark_conc_test_after_roots = NULL;
-}
-
-Test(limit, allocating_while_marking_assists_and_assists_are_pauses, .timeout = 60) {
-  init_cmark(1, 64 << 10, 4 << 20);
-  cmark_conc_test_after_roots = hold_markers;
-  gcl_oom_handler = oom_exit;
-  gcl_pause_log_enable(1 << 16, false); /* pause-only logging: what mmu_* reads */
-  struct gcl_mutator *m = gcl_thread_attach();
-  struct gcl_object *t = NULL;
-  GCL_FRAME(m, f, &t);
-  t = tree(m, 15);            /* 32767 nodes, ~1.3 MB live under a 4 MB limit: wide marking */
-  list_run(m, 100, 150000);   /* ~6 MB allocated past it: a few cycles (the first is held) */
-  GCL_FRAME_POP(m, f);
-  gcl_thread_detach(m);
-  gcl_heap_finish();
-  uint64_t assists = __atomic_load_n(&gcl_cmark.fig.assists, __ATOMIC_RELAXED);
-  uint64_t waits = __atomic_load_n(&gcl_cmark.fig.paced_waits, __ATOMIC_RELAXED);
-  cr_assert_gt(assists, 0, "no mark assist in %llu cycles", (unsigned long long)gcl_cmark.fig.cycles);
-  cr_assert_gt(__atomic_load_n(&gcl_cmark.fig.assist_objects, __ATOMIC_RELAXED), 0);
-  uint32_t n;
-  uint64_t dropped, logged_assists = 0, logged_waits = 0, longest = 0;
-  const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
-  cr_assert_eq(dropped, 0);
-  for (uint32_t i = 0; i < n; i++) {
-    if (strcmp(e[i].kind, "assist") == 0) logged_assists++;
-    if (strcmp(e[i].kind, "pace") == 0) logged_waits++;
-    if (e[i].duration_ns > longest) longest = e[i].duration_ns;
-  }
-  cr_assert_eq(logged_assists, assists, "assists: %llu logged, %llu counted", (unsigned long long)logged_assists,
-               (unsigned long long)assists);
-  cr_assert_eq(logged_waits, waits);
-  struct gcl_pause_hist h;
-  gcl_pause_snapshot(&h);
-  cr_assert_geq(h.count, assists + waits, "assists and waits are missing from the pause histogram");
-  cr_assert_geq(h.max_ns, longest);
-}
-#endif
 
 /* --- stress: tiny heaps, 1..8 threads, random stores and collections ---------------------- */
 

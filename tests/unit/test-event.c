@@ -386,6 +386,43 @@ Test(recorder, thread_pauses_are_pauses_of_their_kind) {
   cr_assert_eq(e[1].duration_ns, 2000);
 }
 
+/* A paced wait through a world stop (the remark) is not counted twice: the histogram gets
+ * the stop's pause and the wait's time outside it; a wait that the stop covers entirely
+ * adds nothing; the log keeps every span whole (mmu_* merges overlaps itself). */
+static void stop_at(uint64_t a, uint64_t b) {
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_STOP_REQUESTED, a, 1, NULL, 0});
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_MUTATORS_STOPPED, a + 10, 1, NULL, 0});
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_WORLD_RESTARTED, b, 1, NULL, 0});
+}
+
+Test(recorder, a_thread_pause_through_a_stop_counts_only_outside_it) {
+  fresh(false);
+  stop_at(1000, 1500);                                                               /* 500 */
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_THREAD_PAUSE, 800, 7, "pace", 1200}); /* 800..2000 */
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_THREAD_PAUSE, 1100, 8, "pace", 300}); /* inside */
+  stop_at(3000, 3100);
+  stop_at(3200, 3300);
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_THREAD_PAUSE, 2900, 7, "assist", 500}); /* 2900..3400 */
+  /* one still open: a wait that ends while the world is stopped */
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_STOP_REQUESTED, 5000, 1, NULL, 0});
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_THREAD_PAUSE, 4900, 8, "pace", 150}); /* 4900..5050 */
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_MUTATORS_STOPPED, 5060, 1, NULL, 0});
+  gcl_event_emit(&(struct gcl_event){GCL_EVENT_WORLD_RESTARTED, 5100, 1, NULL, 0});
+  struct gcl_pause_hist h;
+  gcl_pause_snapshot(&h);
+  /* stops 500 + 100 + 100 + 100; waits 1200 - 500, 0 (not counted), 500 - 200, 150 - 50 */
+  cr_assert_eq(h.count, 4 + 3, "pauses %llu", (unsigned long long)h.count);
+  cr_assert_eq(h.total_ns, 800 + 700 + 300 + 100, "total %llu", (unsigned long long)h.total_ns);
+  cr_assert_eq(h.max_ns, 700);
+  uint32_t n;
+  uint64_t dropped;
+  const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
+  uint64_t whole = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (strcmp(e[i].kind, "pace") == 0 || strcmp(e[i].kind, "assist") == 0) whole += e[i].duration_ns;
+  cr_assert_eq(whole, 1200 + 300 + 500 + 150, "the log must keep the whole spans");
+}
+
 Test(recorder, a_thread_pause_of_an_unknown_kind_aborts) {
   pid_t pid = fork();
   cr_assert(pid >= 0);
