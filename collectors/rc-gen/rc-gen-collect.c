@@ -46,9 +46,14 @@ static inline uintptr_t init_refs(struct gcl_rcgen_head *h) {
 
 /* Step 2 done eagerly, for a set whose members are not recognisable by tag (the
  * resurrection check: there the set is the unreachable list). */
-static void update_refs(struct gcl_rcgen_head *l) {
-  for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next))) init_refs(h);
+static inline __attribute__((always_inline)) void update_refs_as(struct gcl_rcgen_head *l,
+                                                                 struct gcl_mutator *pm) {
+  for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next))) {
+    init_refs(h);
+    local_poll(pm);
+  }
 }
+static void update_refs(struct gcl_rcgen_head *l) { update_refs_as(l, NULL); }
 
 /* One reference from inside the set to c: gc_refs(c)--, initialising c first if it is a
  * member seen for the first time. */
@@ -93,16 +98,22 @@ static void visit_decref(struct gcl_object **slot, void *ctx) {
  * Far (a set larger than the cache): one walk, a member is initialised when first met, as
  * a list element or as a child, known by its tag (`members`), which saves a pass of cache
  * misses. Near: two walks in the cache, update_refs first. Returns the size. */
-static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members, bool far) {
+static inline __attribute__((always_inline)) uint64_t subtract_near_as(struct gcl_rcgen_head *l,
+                                                                      struct gcl_mutator *pm) {
   uint64_t n = 0;
-  if (!far) {
-    /* In the cache an extra walk is cheap and initialising every member first makes each
-     * child's test one bit (COLLECTING) instead of a tag lookup: CPython's update_refs. */
-    update_refs(l);
-    for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next)), n++)
-      FOR_EACH_CHILD(obj_of(h), c, decref_one(c, NULL), visit_decref, NULL);
-    return n;
+  /* In the cache an extra walk is cheap and initialising every member first makes each
+   * child's test one bit (COLLECTING) instead of a tag lookup: CPython's update_refs. */
+  update_refs_as(l, pm);
+  for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next)), n++) {
+    FOR_EACH_CHILD(obj_of(h), c, decref_one(c, NULL), visit_decref, NULL);
+    local_poll(pm);
   }
+  return n;
+}
+
+static inline __attribute__((always_inline)) uint64_t subtract_far_as(struct gcl_rcgen_head *l, const bool *members,
+                                                                     struct gcl_mutator *pm) {
+  uint64_t n = 0;
   struct scan s;
   s.head = s.n = 0;
   s.members = members;
@@ -117,6 +128,7 @@ static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members, boo
     /* A type with only a trace hook is visited directly (subtraction does not depend on
      * the order), so the window's state never escapes and stays in registers. */
     FOR_EACH_CHILD(obj_of(h), c, gather_one(&s, c), visit_decref, (void *)members);
+    local_poll(pm); /* the window's pending children are ours alone */
   }
   for (; s.n > 0; s.n--, s.head = (s.head + 1) & (WINDOW - 1)) decref_one(s.ring[s.head], members);
   return n;
@@ -198,7 +210,7 @@ static inline struct gcl_rcgen_head *flush_pending(struct pending *q) {
  * before deciding an object with gc_refs == 0 every pending visit is done. */
 static inline __attribute__((always_inline)) void
 move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable, unsigned tag,
-                    const bool far) {
+                    const bool far, struct gcl_mutator *pm) {
   uintptr_t nbits = tag & 0xF, pbits = (tag >> 4) << 1;
   struct pending q;
   q.head = q.n = 0;
@@ -207,6 +219,7 @@ move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreach
   struct gcl_rcgen_head *gc = first(young), *ahead = far ? gc : young;
   for (int i = 0; i < AHEAD && ahead != young; i++) ahead = ptr(ld(&ahead->next));
   for (;;) {
+    local_poll(pm); /* every list here is ours alone (rc-gen-local.c) */
     if (gc == young) {
       if (q.n == 0) break;
       while (q.n > 0) visit_oldest(&q); /* may append to young */
@@ -249,14 +262,36 @@ move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreach
   st(&unreachable->next, ld(&unreachable->next) & ~UNREACHABLE);
 }
 
-/* Two copies, each with its mode known at compile time (no test of `far` per object). */
+/* Copies with the mode known at compile time (no test of `far` or of polling per object):
+ * world stopped, and a local collection's (polled, world running). */
+static __attribute__((noinline)) uint64_t subtract_refs_near(struct gcl_rcgen_head *l) {
+  return subtract_near_as(l, NULL);
+}
+static __attribute__((noinline)) uint64_t subtract_refs_far(struct gcl_rcgen_head *l, const bool *members) {
+  return subtract_far_as(l, members, NULL);
+}
 static void move_unreachable_near(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
                                   unsigned tag) {
-  move_unreachable_as(young, unreachable, tag, false);
+  move_unreachable_as(young, unreachable, tag, false, NULL);
 }
 static void move_unreachable_far(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
                                  unsigned tag) {
-  move_unreachable_as(young, unreachable, tag, true);
+  move_unreachable_as(young, unreachable, tag, true, NULL);
+}
+static __attribute__((noinline)) uint64_t subtract_refs_near_polled(struct gcl_rcgen_head *l, struct gcl_mutator *pm) {
+  return subtract_near_as(l, pm);
+}
+static __attribute__((noinline)) uint64_t subtract_refs_far_polled(struct gcl_rcgen_head *l, const bool *members,
+                                                                   struct gcl_mutator *pm) {
+  return subtract_far_as(l, members, pm);
+}
+static void move_unreachable_near_polled(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
+                                         unsigned tag, struct gcl_mutator *pm) {
+  move_unreachable_as(young, unreachable, tag, false, pm);
+}
+static void move_unreachable_far_polled(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
+                                        unsigned tag, struct gcl_mutator *pm) {
+  move_unreachable_as(young, unreachable, tag, true, pm);
 }
 
 /* Drop UNREACHABLE from every next of the list; returns its length. */
@@ -275,11 +310,27 @@ uint64_t gcl_rcgen_deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcg
                                       const bool *members, unsigned tag, bool far,
                                       uint64_t *scanned) {
   if (!members && far) update_refs(set); /* near, subtract_refs does it */
-  *scanned = subtract_refs(set, members, far);
+  *scanned = far ? subtract_refs_far(set, members) : subtract_refs_near(set);
   if (far)
     move_unreachable_far(set, unreachable, tag);
   else
     move_unreachable_near(set, unreachable, tag);
+  return clear_unreachable_mask(unreachable);
+}
+
+/* A local collection's steps 2-4: the same walks, polling (members given: the local set's
+ * objects are recognisable by their tag, or initialised eagerly for a near walk). */
+uint64_t gcl_rcgen_deduce_unreachable_polled(struct gcl_mutator *m, struct gcl_rcgen_head *set,
+                                             struct gcl_rcgen_head *unreachable, const bool *members,
+                                             unsigned tag, bool far, uint64_t *scanned) {
+  if (!members && far) update_refs_as(set, m);
+  *scanned = far ? subtract_refs_far_polled(set, members, m) : subtract_refs_near_polled(set, m);
+  local_poll(m);
+  if (far)
+    move_unreachable_far_polled(set, unreachable, tag, m);
+  else
+    move_unreachable_near_polled(set, unreachable, tag, m);
+  local_poll(m);
   return clear_unreachable_mask(unreachable);
 }
 
@@ -394,7 +445,7 @@ static void collect_generations(struct gcl_mutator *m, int gen, struct pass *p) 
   bool shared_only = gcl_rcgen_shared_only();
   if (shared_only) {
     pthread_mutex_lock(&gcl_rcgen.registry_lock);
-    gcl_rcgen.escapes_at_shared = gcl_rcgen_escapes_total_locked();
+    gcl_rcgen_shared_young_reset_locked(); /* its young count, slot-less threads' included */
     pthread_mutex_unlock(&gcl_rcgen.registry_lock);
   } else {
     gcl_rcgen_reset_counts();
