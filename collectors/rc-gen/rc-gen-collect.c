@@ -48,9 +48,13 @@ static inline uintptr_t init_refs(struct gcl_rcgen_head *h) {
  * resurrection check: there the set is the unreachable list). */
 static inline __attribute__((always_inline)) void update_refs_as(struct gcl_rcgen_head *l,
                                                                  struct gcl_mutator *pm) {
-  for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next))) {
-    init_refs(h);
+  /* init_refs with next read once (the relaxed atomics are not merged by the compiler). */
+  for (struct gcl_rcgen_head *h = first(l); h != l;) {
+    uintptr_t n = ld(&h->next), rc = gcl_rc_count(obj_of(h), gcl_rc_kind());
+    st(&h->next, n & ~GCL_RCGEN_LOW);
+    st(&h->prev, ((rc + !rc) << REFS_SHIFT) | COLLECTING);
     local_poll(pm);
+    h = ptr(n);
   }
 }
 static void update_refs(struct gcl_rcgen_head *l) { update_refs_as(l, NULL); }
@@ -139,6 +143,12 @@ static inline __attribute__((always_inline)) uint64_t subtract_far_as(struct gcl
 static inline void reach_one(struct gcl_object *c, struct gcl_rcgen_head *young) {
   struct gcl_rcgen_head *h = gcl_rcgen_head_of(c);
   uintptr_t p = ld(&h->prev);
+  /* The common case first: unscanned with gc_refs 0 (an object on `unreachable` has a list
+   * pointer there, never 0 | COLLECTING); it will be scanned, as reachable. */
+  if (p == COLLECTING) {
+    st(&h->prev, REFS_ONE | COLLECTING);
+    return;
+  }
   if (!(p & COLLECTING)) return; /* outside the set, or already scanned as reachable */
   uintptr_t n = ld(&h->next);
   if (n & UNREACHABLE) {
@@ -152,9 +162,8 @@ static inline void reach_one(struct gcl_object *c, struct gcl_rcgen_head *young)
     st(&h->next, (uintptr_t)young);
     st(&h->prev, REFS_ONE | COLLECTING);
     st(&young->prev, (uintptr_t)h);
-  } else if (p < REFS_ONE) {
-    st(&h->prev, REFS_ONE | COLLECTING); /* not scanned yet: it will be, as reachable */
   }
+  /* Else unscanned with gc_refs > 0: it will be scanned anyway. */
 }
 
 static void visit_reachable(struct gcl_object **slot, void *ctx) {
@@ -230,9 +239,12 @@ move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreach
       prefetch_object(ahead);
       ahead = ptr(ld(&ahead->next));
     }
-    if (ld(&gc->prev) < REFS_ONE)
+    uintptr_t gp = ld(&gc->prev);
+    if (far && gp < REFS_ONE) {
       while (q.n > 0) visit_oldest(&q); /* a pending visit may rescue gc */
-    if (ld(&gc->prev) >= REFS_ONE) {
+      gp = ld(&gc->prev);
+    }
+    if (gp >= REFS_ONE) {
       /* Referenced from outside, or from something reachable: scan it. Its traversal may
        * append to young and so change gc->next: read it only afterwards. */
       if (far) {
@@ -243,20 +255,23 @@ move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreach
       } else {
         FOR_EACH_CHILD(obj_of(gc), c, reach_one(c, young), visit_reachable, young);
       }
+      uintptr_t gn = ld(&gc->next) | nbits; /* read after the traversal, which may append */
       st(&gc->prev, (uintptr_t)prev | pbits);
-      st(&gc->next, ld(&gc->next) | nbits);
+      st(&gc->next, gn);
       prev = gc;
+      gc = ptr(gn);
     } else {
       /* Tentatively unreachable; young stays singly linked here, prev fixes it later. */
-      st(&prev->next, (uintptr_t)ptr(ld(&gc->next)) | (ld(&prev->next) & GCL_RCGEN_LOW));
+      struct gcl_rcgen_head *gn = ptr(ld(&gc->next));
+      st(&prev->next, (uintptr_t)gn | (ld(&prev->next) & GCL_RCGEN_LOW));
       struct gcl_rcgen_head *last = ptr(ld(&unreachable->prev));
       /* May set UNREACHABLE in the sentinel's next too: repaired below. */
       st(&last->next, (uintptr_t)gc | UNREACHABLE);
       st(&gc->prev, (uintptr_t)last | COLLECTING);
       st(&gc->next, (uintptr_t)unreachable | UNREACHABLE);
       st(&unreachable->prev, (uintptr_t)gc);
+      gc = gn;
     }
-    gc = ptr(ld(&prev->next));
   }
   st(&young->prev, (uintptr_t)prev);
   st(&unreachable->next, ld(&unreachable->next) & ~UNREACHABLE);
