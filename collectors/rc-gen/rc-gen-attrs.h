@@ -39,8 +39,8 @@
  * changes only under the lock of its old list (thread detach, escape) or with the world
  * stopped (collections, freeze); a thread never holds a list lock across a safepoint;
  * while gcl_rcgen_escapes is set, no object that another thread can reach has the tag of
- * a thread's own gen0 list, and a thread's local collection runs between two of its
- * safepoints. Macros: GCL_COLLECTOR_ON_STORE (defined 1 here: core/mutator.h calls the
+ * a thread's own gen0 list, and a stop that parks a thread inside its local collection
+ * (at the collection's polls) never reaches the collection's set (rc-gen-local.c). Macros: GCL_COLLECTOR_ON_STORE (defined 1 here: core/mutator.h calls the
  * barrier hooks); GCL_RCGEN_NO_ESCAPE_BARRIER (1: barrier compiled out, tests only). */
 #ifndef GCL_RC_GEN_ATTRS_H
 #define GCL_RC_GEN_ATTRS_H

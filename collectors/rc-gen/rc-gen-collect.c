@@ -24,6 +24,18 @@
 #define PENDING 64 /* a power of two */
 #define LAG 24     /* visits move_unreachable may leave pending after an object */
 #define AHEAD 4
+/* A local collection's walks poll for a stop once every POLL_STRIDE objects (the bound on
+ * a stop's wait: that many objects' visits). */
+#define POLL_STRIDE 64
+
+/* The poll clock of a walk: pm NULL (world stopped) compiles it away in the unpolled
+ * copies; the polled ones tell the compiler pm is not NULL. */
+static inline __attribute__((always_inline)) void tick(struct gcl_mutator *pm, unsigned *left) {
+  if (pm && GCL_UNLIKELY(--*left == 0)) {
+    *left = POLL_STRIDE;
+    local_poll(pm);
+  }
+}
 
 /* FOR_EACH_CHILD: rc-gen-internal.h. */
 
@@ -49,11 +61,12 @@ static inline uintptr_t init_refs(struct gcl_rcgen_head *h) {
 static inline __attribute__((always_inline)) void update_refs_as(struct gcl_rcgen_head *l,
                                                                  struct gcl_mutator *pm) {
   /* init_refs with next read once (the relaxed atomics are not merged by the compiler). */
+  unsigned left = POLL_STRIDE;
   for (struct gcl_rcgen_head *h = first(l); h != l;) {
     uintptr_t n = ld(&h->next), rc = gcl_rc_count(obj_of(h), gcl_rc_kind());
     st(&h->next, n & ~GCL_RCGEN_LOW);
     st(&h->prev, ((rc + !rc) << REFS_SHIFT) | COLLECTING);
-    local_poll(pm);
+    tick(pm, &left);
     h = ptr(n);
   }
 }
@@ -108,9 +121,10 @@ static inline __attribute__((always_inline)) uint64_t subtract_near_as(struct gc
   /* In the cache an extra walk is cheap and initialising every member first makes each
    * child's test one bit (COLLECTING) instead of a tag lookup: CPython's update_refs. */
   update_refs_as(l, pm);
+  unsigned left = POLL_STRIDE;
   for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next)), n++) {
     FOR_EACH_CHILD(obj_of(h), c, decref_one(c, NULL), visit_decref, NULL);
-    local_poll(pm);
+    tick(pm, &left);
   }
   return n;
 }
@@ -119,6 +133,7 @@ static inline __attribute__((always_inline)) uint64_t subtract_far_as(struct gcl
                                                                      struct gcl_mutator *pm) {
   uint64_t n = 0;
   struct scan s;
+  unsigned left = POLL_STRIDE;
   s.head = s.n = 0;
   s.members = members;
   struct gcl_rcgen_head *ahead = first(l);
@@ -132,7 +147,7 @@ static inline __attribute__((always_inline)) uint64_t subtract_far_as(struct gcl
     /* A type with only a trace hook is visited directly (subtraction does not depend on
      * the order), so the window's state never escapes and stays in registers. */
     FOR_EACH_CHILD(obj_of(h), c, gather_one(&s, c), visit_decref, (void *)members);
-    local_poll(pm); /* the window's pending children are ours alone */
+    tick(pm, &left); /* the window's pending children are ours alone */
   }
   for (; s.n > 0; s.n--, s.head = (s.head + 1) & (WINDOW - 1)) decref_one(s.ring[s.head], members);
   return n;
@@ -222,13 +237,14 @@ move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreach
                     const bool far, struct gcl_mutator *pm) {
   uintptr_t nbits = tag & 0xF, pbits = (tag >> 4) << 1;
   struct pending q;
+  unsigned left = POLL_STRIDE;
   q.head = q.n = 0;
   q.young = young;
   struct gcl_rcgen_head *prev = young;
   struct gcl_rcgen_head *gc = first(young), *ahead = far ? gc : young;
   for (int i = 0; i < AHEAD && ahead != young; i++) ahead = ptr(ld(&ahead->next));
   for (;;) {
-    local_poll(pm); /* every list here is ours alone (rc-gen-local.c) */
+    tick(pm, &left); /* every list here is ours alone (rc-gen-local.c) */
     if (gc == young) {
       if (q.n == 0) break;
       while (q.n > 0) visit_oldest(&q); /* may append to young */
@@ -294,18 +310,22 @@ static void move_unreachable_far(struct gcl_rcgen_head *young, struct gcl_rcgen_
   move_unreachable_as(young, unreachable, tag, true, NULL);
 }
 static __attribute__((noinline)) uint64_t subtract_refs_near_polled(struct gcl_rcgen_head *l, struct gcl_mutator *pm) {
+  if (!pm) __builtin_unreachable();
   return subtract_near_as(l, pm);
 }
 static __attribute__((noinline)) uint64_t subtract_refs_far_polled(struct gcl_rcgen_head *l, const bool *members,
                                                                    struct gcl_mutator *pm) {
+  if (!pm) __builtin_unreachable();
   return subtract_far_as(l, members, pm);
 }
 static void move_unreachable_near_polled(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
                                          unsigned tag, struct gcl_mutator *pm) {
+  if (!pm) __builtin_unreachable();
   move_unreachable_as(young, unreachable, tag, false, pm);
 }
 static void move_unreachable_far_polled(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
                                         unsigned tag, struct gcl_mutator *pm) {
+  if (!pm) __builtin_unreachable();
   move_unreachable_as(young, unreachable, tag, true, pm);
 }
 

@@ -187,7 +187,7 @@ void gcl_rcgen_collect_region(struct gcl_mutator *m, struct gcl_rcgen_head *set,
 uint64_t gcl_rcgen_deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcgen_head *unreachable,
                                       const bool *members, unsigned tag, bool far, uint64_t *scanned);
 /* The same for a local collection of m's own heap, world running: polls for stops
- * requested by other threads at every object (rc-gen-local.c says why that is safe). */
+ * requested by other threads every 64 objects (rc-gen-local.c says why that is safe). */
 uint64_t gcl_rcgen_deduce_unreachable_polled(struct gcl_mutator *m, struct gcl_rcgen_head *set,
                                              struct gcl_rcgen_head *unreachable, const bool *members,
                                              unsigned tag, bool far, uint64_t *scanned);

@@ -24,10 +24,11 @@
  * it. The switch (gcl_rcgen_escapes_on) happens before a second thread exists or with the
  * world stopped, and makes every object so far shared, so E holds from the start.
  *
- * A local collection (collect_local) of generations 0..g of T's local heap runs on T
- * between two of its safepoints (no collection code polls; dealloc polls are off inside a
- * collector's phase), so no stop-the-world collection overlaps it; other threads' local
- * collections may, and their sets are disjoint with no reference between them (E). By E
+ * A local collection (collect_local) of generations 0..g of T's local heap runs on T,
+ * world running. It polls every 64 objects of its walks (section "polls" below: a stop
+ * that overlaps it never touches its set, and gc.collect/freeze wait for it to end);
+ * other threads' local collections may overlap it too, and their sets are disjoint with
+ * no reference between them (E). By E
  * no other thread changes a member's count or slots meanwhile, so CPython's subtract/move
  * steps are exact for the set, references from outside it counting as external (as
  * CPython's young collections treat old->young references). The set moves to a private
@@ -200,8 +201,8 @@ void gcl_rcgen_shared_young_reset_locked(void) {
 }
 
 /* --- polls inside a local collection ------------------------------------------------------
- * A local collection polls at every object of its walks (gcl_rcgen_deduce_unreachable_polled)
- * and between its steps, so a stop requested by another thread waits for one object's visit,
+ * A local collection polls every POLL_STRIDE (64) objects of its walks (rc-gen-collect.c)
+ * and between its steps, so a stop requested by another thread waits for at most 64 objects' visits,
  * not the whole collection. Parked there, the thread's state is: its set on private lists
  * (COLLECTING, gc_refs in prev), no list lock held (collect_local holds its own only around
  * list merges), no reference count or slot changed yet. What a stop may do meanwhile:
