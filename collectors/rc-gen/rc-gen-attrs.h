@@ -39,8 +39,8 @@
  * changes only under the lock of its old list (thread detach, escape) or with the world
  * stopped (collections, freeze); a thread never holds a list lock across a safepoint;
  * while gcl_rcgen_escapes is set, no object that another thread can reach has the tag of
- * a thread's own gen0 list, and a thread's local collection runs between two of its
- * safepoints. Macros: GCL_COLLECTOR_ON_STORE (defined 1 here: core/mutator.h calls the
+ * a thread's own gen0 list, and a stop that parks a thread inside its local collection
+ * (at the collection's polls) never reaches the collection's set (rc-gen-local.c). Macros: GCL_COLLECTOR_ON_STORE (defined 1 here: core/mutator.h calls the
  * barrier hooks); GCL_RCGEN_NO_ESCAPE_BARRIER (1: barrier compiled out, tests only). */
 #ifndef GCL_RC_GEN_ATTRS_H
 #define GCL_RC_GEN_ATTRS_H
@@ -99,7 +99,10 @@ struct gcl_collector_mutator {
   struct gcl_rcgen_list *gen0;       /* where this thread's new objects go */
   unsigned tag;                      /* gen0's tag when it is this thread's own list (1..123),
                                       * else 0: no object is local to this thread */
-  bool local_collecting;             /* a local collection runs on this thread (owner only) */
+  bool local_collecting;             /* a local collection runs on this thread (written by the
+                                      * owner, relaxed atomic; tests read it) */
+  int local_parked;                  /* atomic: the owner is parked for a stop at a poll of
+                                      * its local collection (rc-gen-local.c) */
   int64_t lcount[3];                 /* the local heap's generation counts ([1], [2]: CPython's
                                       * generations[g].count; [0] unused: `count`); owner only */
   uint64_t ll_total, ll_pending;     /* the local heap's long-lived figures (25% rule); owner */
@@ -298,9 +301,15 @@ void gcl_rcgen_get_stats(struct gcl_rcgen_stats *out);
 /* gc.set_threshold / gc.get_threshold (negative: leave unchanged). */
 void gcl_rcgen_set_thresholds(int64_t t0, int64_t t1, int64_t t2);
 void gcl_rcgen_get_thresholds(int64_t out[3]);
-/* CPython's generations[0].count: the sum of every thread's count. Exact when no thread
- * runs mutator code (one thread, or the world stopped). */
+/* CPython's generations[0].count: the sum of every thread's count (young=thread with the
+ * barrier on: the shared heap's young count, gcl_rcgen_shared_young_locked). Exact when
+ * no thread runs mutator code (one thread, or the world stopped). */
 int64_t gcl_rcgen_gen0_count(void);
+/* A thread's own local-heap counts (young=thread; read while the thread runs no mutator
+ * code): its gen0 count and out[1], out[2] = its local generations' counts (out[0] the
+ * gen0 count again), *ll_total / *ll_pending its 25% rule's figures. */
+void gcl_rcgen_thread_counts(const struct gcl_collector_mutator *cm, int64_t out[3], uint64_t *ll_total,
+                             uint64_t *ll_pending);
 /* generations[1..2].count, and the long-lived figures of the 25% rule. */
 int64_t gcl_rcgen_gen_count(int generation);
 void gcl_rcgen_long_lived(uint64_t *total, uint64_t *pending);

@@ -24,6 +24,18 @@
 #define PENDING 64 /* a power of two */
 #define LAG 24     /* visits move_unreachable may leave pending after an object */
 #define AHEAD 4
+/* A local collection's walks poll for a stop once every POLL_STRIDE objects (the bound on
+ * a stop's wait: that many objects' visits). */
+#define POLL_STRIDE 64
+
+/* The poll clock of a walk: pm NULL (world stopped) compiles it away in the unpolled
+ * copies; the polled ones tell the compiler pm is not NULL. */
+static inline __attribute__((always_inline)) void tick(struct gcl_mutator *pm, unsigned *left) {
+  if (pm && GCL_UNLIKELY(--*left == 0)) {
+    *left = POLL_STRIDE;
+    local_poll(pm);
+  }
+}
 
 /* FOR_EACH_CHILD: rc-gen-internal.h. */
 
@@ -46,9 +58,19 @@ static inline uintptr_t init_refs(struct gcl_rcgen_head *h) {
 
 /* Step 2 done eagerly, for a set whose members are not recognisable by tag (the
  * resurrection check: there the set is the unreachable list). */
-static void update_refs(struct gcl_rcgen_head *l) {
-  for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next))) init_refs(h);
+static inline __attribute__((always_inline)) void update_refs_as(struct gcl_rcgen_head *l,
+                                                                 struct gcl_mutator *pm) {
+  /* init_refs with next read once (the relaxed atomics are not merged by the compiler). */
+  unsigned left = POLL_STRIDE;
+  for (struct gcl_rcgen_head *h = first(l); h != l;) {
+    uintptr_t n = ld(&h->next), rc = gcl_rc_count(obj_of(h), gcl_rc_kind());
+    st(&h->next, n & ~GCL_RCGEN_LOW);
+    st(&h->prev, ((rc + !rc) << REFS_SHIFT) | COLLECTING);
+    tick(pm, &left);
+    h = ptr(n);
+  }
 }
+static void update_refs(struct gcl_rcgen_head *l) { update_refs_as(l, NULL); }
 
 /* One reference from inside the set to c: gc_refs(c)--, initialising c first if it is a
  * member seen for the first time. */
@@ -93,17 +115,25 @@ static void visit_decref(struct gcl_object **slot, void *ctx) {
  * Far (a set larger than the cache): one walk, a member is initialised when first met, as
  * a list element or as a child, known by its tag (`members`), which saves a pass of cache
  * misses. Near: two walks in the cache, update_refs first. Returns the size. */
-static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members, bool far) {
+static inline __attribute__((always_inline)) uint64_t subtract_near_as(struct gcl_rcgen_head *l,
+                                                                      struct gcl_mutator *pm) {
   uint64_t n = 0;
-  if (!far) {
-    /* In the cache an extra walk is cheap and initialising every member first makes each
-     * child's test one bit (COLLECTING) instead of a tag lookup: CPython's update_refs. */
-    update_refs(l);
-    for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next)), n++)
-      FOR_EACH_CHILD(obj_of(h), c, decref_one(c, NULL), visit_decref, NULL);
-    return n;
+  /* In the cache an extra walk is cheap and initialising every member first makes each
+   * child's test one bit (COLLECTING) instead of a tag lookup: CPython's update_refs. */
+  update_refs_as(l, pm);
+  unsigned left = POLL_STRIDE;
+  for (struct gcl_rcgen_head *h = first(l); h != l; h = ptr(ld(&h->next)), n++) {
+    FOR_EACH_CHILD(obj_of(h), c, decref_one(c, NULL), visit_decref, NULL);
+    tick(pm, &left);
   }
+  return n;
+}
+
+static inline __attribute__((always_inline)) uint64_t subtract_far_as(struct gcl_rcgen_head *l, const bool *members,
+                                                                     struct gcl_mutator *pm) {
+  uint64_t n = 0;
   struct scan s;
+  unsigned left = POLL_STRIDE;
   s.head = s.n = 0;
   s.members = members;
   struct gcl_rcgen_head *ahead = first(l);
@@ -117,6 +147,7 @@ static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members, boo
     /* A type with only a trace hook is visited directly (subtraction does not depend on
      * the order), so the window's state never escapes and stays in registers. */
     FOR_EACH_CHILD(obj_of(h), c, gather_one(&s, c), visit_decref, (void *)members);
+    tick(pm, &left); /* the window's pending children are ours alone */
   }
   for (; s.n > 0; s.n--, s.head = (s.head + 1) & (WINDOW - 1)) decref_one(s.ring[s.head], members);
   return n;
@@ -127,6 +158,12 @@ static uint64_t subtract_refs(struct gcl_rcgen_head *l, const bool *members, boo
 static inline void reach_one(struct gcl_object *c, struct gcl_rcgen_head *young) {
   struct gcl_rcgen_head *h = gcl_rcgen_head_of(c);
   uintptr_t p = ld(&h->prev);
+  /* The common case first: unscanned with gc_refs 0 (an object on `unreachable` has a list
+   * pointer there, never 0 | COLLECTING); it will be scanned, as reachable. */
+  if (p == COLLECTING) {
+    st(&h->prev, REFS_ONE | COLLECTING);
+    return;
+  }
   if (!(p & COLLECTING)) return; /* outside the set, or already scanned as reachable */
   uintptr_t n = ld(&h->next);
   if (n & UNREACHABLE) {
@@ -140,9 +177,8 @@ static inline void reach_one(struct gcl_object *c, struct gcl_rcgen_head *young)
     st(&h->next, (uintptr_t)young);
     st(&h->prev, REFS_ONE | COLLECTING);
     st(&young->prev, (uintptr_t)h);
-  } else if (p < REFS_ONE) {
-    st(&h->prev, REFS_ONE | COLLECTING); /* not scanned yet: it will be, as reachable */
   }
+  /* Else unscanned with gc_refs > 0: it will be scanned anyway. */
 }
 
 static void visit_reachable(struct gcl_object **slot, void *ctx) {
@@ -198,15 +234,17 @@ static inline struct gcl_rcgen_head *flush_pending(struct pending *q) {
  * before deciding an object with gc_refs == 0 every pending visit is done. */
 static inline __attribute__((always_inline)) void
 move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable, unsigned tag,
-                    const bool far) {
+                    const bool far, struct gcl_mutator *pm) {
   uintptr_t nbits = tag & 0xF, pbits = (tag >> 4) << 1;
   struct pending q;
+  unsigned left = POLL_STRIDE;
   q.head = q.n = 0;
   q.young = young;
   struct gcl_rcgen_head *prev = young;
   struct gcl_rcgen_head *gc = first(young), *ahead = far ? gc : young;
   for (int i = 0; i < AHEAD && ahead != young; i++) ahead = ptr(ld(&ahead->next));
   for (;;) {
+    tick(pm, &left); /* every list here is ours alone (rc-gen-local.c) */
     if (gc == young) {
       if (q.n == 0) break;
       while (q.n > 0) visit_oldest(&q); /* may append to young */
@@ -217,9 +255,12 @@ move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreach
       prefetch_object(ahead);
       ahead = ptr(ld(&ahead->next));
     }
-    if (ld(&gc->prev) < REFS_ONE)
+    uintptr_t gp = ld(&gc->prev);
+    if (far && gp < REFS_ONE) {
       while (q.n > 0) visit_oldest(&q); /* a pending visit may rescue gc */
-    if (ld(&gc->prev) >= REFS_ONE) {
+      gp = ld(&gc->prev);
+    }
+    if (gp >= REFS_ONE) {
       /* Referenced from outside, or from something reachable: scan it. Its traversal may
        * append to young and so change gc->next: read it only afterwards. */
       if (far) {
@@ -230,33 +271,62 @@ move_unreachable_as(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreach
       } else {
         FOR_EACH_CHILD(obj_of(gc), c, reach_one(c, young), visit_reachable, young);
       }
+      uintptr_t gn = ld(&gc->next) | nbits; /* read after the traversal, which may append */
       st(&gc->prev, (uintptr_t)prev | pbits);
-      st(&gc->next, ld(&gc->next) | nbits);
+      st(&gc->next, gn);
       prev = gc;
+      gc = ptr(gn);
     } else {
       /* Tentatively unreachable; young stays singly linked here, prev fixes it later. */
-      st(&prev->next, (uintptr_t)ptr(ld(&gc->next)) | (ld(&prev->next) & GCL_RCGEN_LOW));
+      struct gcl_rcgen_head *gn = ptr(ld(&gc->next));
+      st(&prev->next, (uintptr_t)gn | (ld(&prev->next) & GCL_RCGEN_LOW));
       struct gcl_rcgen_head *last = ptr(ld(&unreachable->prev));
       /* May set UNREACHABLE in the sentinel's next too: repaired below. */
       st(&last->next, (uintptr_t)gc | UNREACHABLE);
       st(&gc->prev, (uintptr_t)last | COLLECTING);
       st(&gc->next, (uintptr_t)unreachable | UNREACHABLE);
       st(&unreachable->prev, (uintptr_t)gc);
+      gc = gn;
     }
-    gc = ptr(ld(&prev->next));
   }
   st(&young->prev, (uintptr_t)prev);
   st(&unreachable->next, ld(&unreachable->next) & ~UNREACHABLE);
 }
 
-/* Two copies, each with its mode known at compile time (no test of `far` per object). */
+/* Copies with the mode known at compile time (no test of `far` or of polling per object):
+ * world stopped, and a local collection's (polled, world running). */
+static __attribute__((noinline)) uint64_t subtract_refs_near(struct gcl_rcgen_head *l) {
+  return subtract_near_as(l, NULL);
+}
+static __attribute__((noinline)) uint64_t subtract_refs_far(struct gcl_rcgen_head *l, const bool *members) {
+  return subtract_far_as(l, members, NULL);
+}
 static void move_unreachable_near(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
                                   unsigned tag) {
-  move_unreachable_as(young, unreachable, tag, false);
+  move_unreachable_as(young, unreachable, tag, false, NULL);
 }
 static void move_unreachable_far(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
                                  unsigned tag) {
-  move_unreachable_as(young, unreachable, tag, true);
+  move_unreachable_as(young, unreachable, tag, true, NULL);
+}
+static __attribute__((noinline)) uint64_t subtract_refs_near_polled(struct gcl_rcgen_head *l, struct gcl_mutator *pm) {
+  if (!pm) __builtin_unreachable();
+  return subtract_near_as(l, pm);
+}
+static __attribute__((noinline)) uint64_t subtract_refs_far_polled(struct gcl_rcgen_head *l, const bool *members,
+                                                                   struct gcl_mutator *pm) {
+  if (!pm) __builtin_unreachable();
+  return subtract_far_as(l, members, pm);
+}
+static void move_unreachable_near_polled(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
+                                         unsigned tag, struct gcl_mutator *pm) {
+  if (!pm) __builtin_unreachable();
+  move_unreachable_as(young, unreachable, tag, false, pm);
+}
+static void move_unreachable_far_polled(struct gcl_rcgen_head *young, struct gcl_rcgen_head *unreachable,
+                                        unsigned tag, struct gcl_mutator *pm) {
+  if (!pm) __builtin_unreachable();
+  move_unreachable_as(young, unreachable, tag, true, pm);
 }
 
 /* Drop UNREACHABLE from every next of the list; returns its length. */
@@ -275,11 +345,27 @@ uint64_t gcl_rcgen_deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcg
                                       const bool *members, unsigned tag, bool far,
                                       uint64_t *scanned) {
   if (!members && far) update_refs(set); /* near, subtract_refs does it */
-  *scanned = subtract_refs(set, members, far);
+  *scanned = far ? subtract_refs_far(set, members) : subtract_refs_near(set);
   if (far)
     move_unreachable_far(set, unreachable, tag);
   else
     move_unreachable_near(set, unreachable, tag);
+  return clear_unreachable_mask(unreachable);
+}
+
+/* A local collection's steps 2-4: the same walks, polling (members given: the local set's
+ * objects are recognisable by their tag, or initialised eagerly for a near walk). */
+uint64_t gcl_rcgen_deduce_unreachable_polled(struct gcl_mutator *m, struct gcl_rcgen_head *set,
+                                             struct gcl_rcgen_head *unreachable, const bool *members,
+                                             unsigned tag, bool far, uint64_t *scanned) {
+  if (!members && far) update_refs_as(set, m);
+  *scanned = far ? subtract_refs_far_polled(set, members, m) : subtract_refs_near_polled(set, m);
+  local_poll(m);
+  if (far)
+    move_unreachable_far_polled(set, unreachable, tag, m);
+  else
+    move_unreachable_near_polled(set, unreachable, tag, m);
+  local_poll(m);
   return clear_unreachable_mask(unreachable);
 }
 
@@ -394,7 +480,7 @@ static void collect_generations(struct gcl_mutator *m, int gen, struct pass *p) 
   bool shared_only = gcl_rcgen_shared_only();
   if (shared_only) {
     pthread_mutex_lock(&gcl_rcgen.registry_lock);
-    gcl_rcgen.escapes_at_shared = gcl_rcgen_escapes_total_locked();
+    gcl_rcgen_shared_young_reset_locked(); /* its young count, slot-less threads' included */
     pthread_mutex_unlock(&gcl_rcgen.registry_lock);
   } else {
     gcl_rcgen_reset_counts();

@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "collector.h"
+#include "mutator.h"
 
 #define NGEN 3
 #define COLLECTING ((uintptr_t)1)  /* prev bit 0: in the set being collected */
@@ -66,6 +67,8 @@ struct gcl_rcgen_global {
                                        * gen2 of that thread's local heap (tag = slot) */
   uint64_t escapes_at_shared;         /* escapes summed at the last shared collection
                                        * (world stopped) */
+  int no_local_polls;                 /* atomic: stops wanted that need every local collection
+                                       * finished (gc.collect, freeze): local polls wait */
   struct gcl_rcgen_stats stats;       /* every collection (world stopped) */
   struct gcl_rcgen_stats final_stats; /* of those, the ones at exit (not reported) */
 };
@@ -183,6 +186,11 @@ void gcl_rcgen_collect_region(struct gcl_mutator *m, struct gcl_rcgen_head *set,
  * `unreachable` gets the rest; returns its size, *scanned the set's. */
 uint64_t gcl_rcgen_deduce_unreachable(struct gcl_rcgen_head *set, struct gcl_rcgen_head *unreachable,
                                       const bool *members, unsigned tag, bool far, uint64_t *scanned);
+/* The same for a local collection of m's own heap, world running: polls for stops
+ * requested by other threads every 64 objects (rc-gen-local.c says why that is safe). */
+uint64_t gcl_rcgen_deduce_unreachable_polled(struct gcl_mutator *m, struct gcl_rcgen_head *set,
+                                             struct gcl_rcgen_head *unreachable, const bool *members,
+                                             unsigned tag, bool far, uint64_t *scanned);
 /* Step 8 (rc-gen-collect.c): what stays alive goes to `old`, tagged old_tag. */
 void gcl_rcgen_delete_garbage(struct gcl_mutator *m, struct gcl_rcgen_head *garbage,
                               struct gcl_rcgen_head *old, unsigned old_tag);
@@ -194,6 +202,21 @@ bool gcl_rcgen_local_slow(struct gcl_collector_mutator *cm);
 bool gcl_rcgen_shared_only(void);
 /* Escapes summed over every thread (registry_lock held). */
 uint64_t gcl_rcgen_escapes_total_locked(void);
+/* The shared heap's young count (registry_lock held; young=thread, barrier on): escapes,
+ * detached threads' counts and the counts of threads without a slot since its last
+ * collection; and its reset, at a shared collection (world stopped, registry_lock held). */
+int64_t gcl_rcgen_shared_young_locked(void);
+void gcl_rcgen_shared_young_reset_locked(void);
+/* A local collection's poll (rc-gen-local.c): serves a stop requested by another thread,
+ * unless one that needs every local collection finished is wanted (no_local_polls). */
+void gcl_rcgen_local_poll(struct gcl_mutator *m);
+static inline void local_poll(struct gcl_mutator *m) {
+  if (m && GCL_UNLIKELY(__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED))) gcl_rcgen_local_poll(m);
+}
+/* Stop the world with no thread parked inside its local collection (gc.collect, freeze,
+ * whose escape of every local heap needs them finished); gcl_rcgen_start_world_all ends it. */
+void gcl_rcgen_stop_world_all(struct gcl_mutator *m);
+void gcl_rcgen_start_world_all(struct gcl_mutator *m);
 /* World stopped: every thread's local heap joins the shared one (before a collection of
  * everything: gcl_collect, freeze). */
 void gcl_rcgen_escape_all(void);

@@ -41,6 +41,15 @@ int64_t gcl_rcgen_gen0_count(void) {
   return t;
 }
 
+void gcl_rcgen_thread_counts(const struct gcl_collector_mutator *cm, int64_t out[3], uint64_t *ll_total,
+                             uint64_t *ll_pending) {
+  out[0] = __atomic_load_n(&cm->count, __ATOMIC_RELAXED);
+  out[1] = cm->lcount[1];
+  out[2] = cm->lcount[2];
+  *ll_total = cm->ll_total;
+  *ll_pending = cm->ll_pending;
+}
+
 int64_t gcl_rcgen_gen_count(int generation) {
   if (generation == 0) return gcl_rcgen_gen0_count();
   return generation > 0 && generation < NGEN ? gcl_rcgen.gens[generation].count : -1;

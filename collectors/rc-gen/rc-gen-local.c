@@ -24,10 +24,11 @@
  * it. The switch (gcl_rcgen_escapes_on) happens before a second thread exists or with the
  * world stopped, and makes every object so far shared, so E holds from the start.
  *
- * A local collection (collect_local) of generations 0..g of T's local heap runs on T
- * between two of its safepoints (no collection code polls; dealloc polls are off inside a
- * collector's phase), so no stop-the-world collection overlaps it; other threads' local
- * collections may, and their sets are disjoint with no reference between them (E). By E
+ * A local collection (collect_local) of generations 0..g of T's local heap runs on T,
+ * world running. It polls every 64 objects of its walks (section "polls" below: a stop
+ * that overlaps it never touches its set, and gc.collect/freeze wait for it to end);
+ * other threads' local collections may overlap it too, and their sets are disjoint with
+ * no reference between them (E). By E
  * no other thread changes a member's count or slots meanwhile, so CPython's subtract/move
  * steps are exact for the set, references from outside it counting as external (as
  * CPython's young collections treat old->young references). The set moves to a private
@@ -45,6 +46,9 @@
 #include "event.h"
 #include "garbage.h"
 #include "pause.h"
+
+#include <sched.h>
+#include <string.h>
 
 int gcl_rcgen_escapes;
 
@@ -91,9 +95,25 @@ void gcl_rcgen_escape(struct gcl_collector_mutator *cm, struct gcl_object *o) {
   __atomic_store_n(&cm->local.escapes, cm->local.escapes + e.n, __ATOMIC_RELAXED);
 }
 
-/* World stopped (or before any thread attached). */
+/* World stopped (or before any thread attached), no thread parked inside its local
+ * collection (gcl_rcgen_stop_world_all). Every local heap empties into the shared one, so
+ * its counts go with it (CPython keeps one set of counts; a thread's own would otherwise
+ * stay stale: its gen1/gen2 counts and 25% figures describing lists that are now empty):
+ * the gen0 counts join the shared young count (orphan_count), the long-lived figures the
+ * shared ones, and every local count is reset. */
 void gcl_rcgen_escape_all(void) {
   struct gcl_rcgen_head *shared = &gcl_rcgen.gen0_lists[GCL_RCGEN_TAG_ORPHAN].head;
+  pthread_mutex_lock(&gcl_rcgen.registry_lock);
+  for (struct gcl_collector_mutator *cm = gcl_rcgen.registry; cm; cm = cm->reg_next) {
+    if (!cm->tag) continue; /* slot-less: its count is the shared heap's already */
+    gcl_rcgen.orphan_count += __atomic_load_n(&cm->count, __ATOMIC_RELAXED);
+    __atomic_store_n(&cm->count, 0, __ATOMIC_RELAXED);
+    gcl_rcgen.long_lived_total += cm->ll_total;
+    gcl_rcgen.long_lived_pending += cm->ll_pending;
+    cm->ll_total = cm->ll_pending = 0;
+    memset(cm->lcount, 0, sizeof cm->lcount);
+  }
+  pthread_mutex_unlock(&gcl_rcgen.registry_lock);
   for (unsigned t = 1; t <= GCL_RCGEN_MAX_SLOT; t++) {
     list_retag(&gcl_rcgen.gen0_lists[t].head, GCL_RCGEN_TAG_ORPHAN);
     list_merge(&gcl_rcgen.gen0_lists[t].head, shared);
@@ -162,6 +182,76 @@ uint64_t gcl_rcgen_escapes_total_locked(void) {
   return n;
 }
 
+/* What became shared since the shared heap's last collection: escaped objects, the gen0
+ * lists detached threads left (orphan_count) and the allocations of threads without a slot,
+ * which link into the shared gen0 list directly (their own counts, floored at 0 each, as
+ * every thread's). */
+int64_t gcl_rcgen_shared_young_locked(void) {
+  int64_t n = (int64_t)(gcl_rcgen_escapes_total_locked() - gcl_rcgen.escapes_at_shared) + gcl_rcgen.orphan_count;
+  for (struct gcl_collector_mutator *cm = gcl_rcgen.registry; cm; cm = cm->reg_next)
+    if (!cm->tag) n += __atomic_load_n(&cm->count, __ATOMIC_RELAXED);
+  return n;
+}
+
+void gcl_rcgen_shared_young_reset_locked(void) {
+  gcl_rcgen.escapes_at_shared = gcl_rcgen_escapes_total_locked();
+  gcl_rcgen.orphan_count = 0;
+  for (struct gcl_collector_mutator *cm = gcl_rcgen.registry; cm; cm = cm->reg_next)
+    if (!cm->tag) __atomic_store_n(&cm->count, 0, __ATOMIC_RELAXED);
+}
+
+/* --- polls inside a local collection ------------------------------------------------------
+ * A local collection polls every POLL_STRIDE (64) objects of its walks (rc-gen-collect.c)
+ * and between its steps, so a stop requested by another thread waits for at most 64 objects' visits,
+ * not the whole collection. Parked there, the thread's state is: its set on private lists
+ * (COLLECTING, gc_refs in prev), no list lock held (collect_local holds its own only around
+ * list merges), no reference count or slot changed yet. What a stop may do meanwhile:
+ *  - a shared collection (tags 127/126/124) never reaches the set: by invariant E no shared
+ *    object references a local one, and its RC frees free shared objects only;
+ *  - the verifier's oracle reads counts and slots from roots: the walks change neither;
+ *  - gc.collect and freeze move every local heap into the shared one (escape_all), which a
+ *    set on private lists would miss, half-initialised: they want no parked local
+ *    collection (gcl_rcgen_stop_world_all), so those stops still wait for it;
+ *  - the escape barrier's switch (gcl_rcgen_escapes_on) happens only while it is off, when
+ *    there are no local collections.
+ * The clear step (delete_garbage) does not poll: core/heap.c's drain polls are off inside a
+ * collector's phase, and the garbage it frees is bounded by the set. */
+void gcl_rcgen_local_poll(struct gcl_mutator *m) {
+  if (__atomic_load_n(&gcl_rcgen.no_local_polls, __ATOMIC_SEQ_CST)) return;
+  __atomic_store_n(&m->collector.local_parked, 1, __ATOMIC_SEQ_CST);
+  gcl_poll_slow(m);
+  __atomic_store_n(&m->collector.local_parked, 0, __ATOMIC_SEQ_CST);
+}
+
+/* Whether a thread is parked inside its local collection (world stopped). */
+static bool local_parked(void) {
+  bool any = false;
+  pthread_mutex_lock(&gcl_rcgen.registry_lock);
+  for (struct gcl_collector_mutator *cm = gcl_rcgen.registry; cm && !any; cm = cm->reg_next)
+    any = __atomic_load_n(&cm->local_parked, __ATOMIC_SEQ_CST);
+  pthread_mutex_unlock(&gcl_rcgen.registry_lock);
+  return any;
+}
+
+/* no_local_polls is raised before the stop: a thread that read it clear and parked anyway
+ * is found here, the world restarts, and it then sees it raised (the world's restart orders
+ * the store before its resumption) and finishes its collection without parking again; so
+ * each thread costs at most one retry. */
+void gcl_rcgen_stop_world_all(struct gcl_mutator *m) {
+  __atomic_add_fetch(&gcl_rcgen.no_local_polls, 1, __ATOMIC_SEQ_CST);
+  for (;;) {
+    gcl_stop_the_world(m);
+    if (!gcl_rcgen_shared_only() || !local_parked()) return;
+    gcl_start_the_world(m);
+    sched_yield();
+  }
+}
+
+void gcl_rcgen_start_world_all(struct gcl_mutator *m) {
+  gcl_start_the_world(m);
+  __atomic_sub_fetch(&gcl_rcgen.no_local_polls, 1, __ATOMIC_SEQ_CST);
+}
+
 /* Owner-only counter bump (readers use relaxed loads). */
 static inline void bump(uint64_t *c, uint64_t d) {
   __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + d, __ATOMIC_RELAXED);
@@ -215,7 +305,7 @@ static bool collect_local(struct gcl_mutator *m, int g) {
   list_init(&old);
   bool members[GCL_RCGEN_NTAGS] = {false};
   members[tag] = true; /* every object tagged ours is in the set (far walk, g = 2) */
-  cm->local_collecting = true;
+  __atomic_store_n(&cm->local_collecting, true, __ATOMIC_RELAXED);
   __atomic_store_n(&cm->count, 0, __ATOMIC_RELAXED); /* CPython: generations[0].count = 0 */
   if (g + 1 < NGEN) cm->lcount[g + 1]++;
   for (int i = 1; i <= g; i++) cm->lcount[i] = 0;
@@ -224,8 +314,8 @@ static bool collect_local(struct gcl_mutator *m, int g) {
   list_merge(&cm->gen0->head, &young);
   for (int i = 1; i <= g; i++) list_merge(&gcl_rcgen.local_old[tag][i - 1], &young);
   if (locking) gcl_rcgen_unlock(&gcl_rcgen_locks[tag].v);
-  uint64_t scanned, n = gcl_rcgen_deduce_unreachable(&young, &unreachable, members, tag, g == NGEN - 1,
-                                                     &scanned);
+  uint64_t scanned, n = gcl_rcgen_deduce_unreachable_polled(m, &young, &unreachable, members, tag,
+                                                            g == NGEN - 1, &scanned);
   to_own(cm, &young, to, locking);
   gcl_event_phase_end("mark");
   uint64_t freed = 0, collected = 0;
@@ -243,7 +333,7 @@ static bool collect_local(struct gcl_mutator *m, int g) {
   }
   if (g == NGEN - 2) cm->ll_pending += scanned - n;
   if (g == NGEN - 1) cm->ll_pending = 0, cm->ll_total = scanned - n;
-  cm->local_collecting = false;
+  __atomic_store_n(&cm->local_collecting, false, __ATOMIC_RELAXED);
   gcl_heap_bytes_flush(m);
   if (freed) gcl_garbage_freed(freed);
   bump(&cm->local.collections[g], 1);
@@ -273,8 +363,8 @@ bool gcl_rcgen_local_slow(struct gcl_collector_mutator *cm) {
   int64_t own = __atomic_load_n(&cm->count, __ATOMIC_RELAXED), th = gcl_rcgen.gens[0].threshold;
   bool on = gcl_rcgen.enabled && th > 0 && !__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED);
   int gen = on && own > th ? choose_local(cm, own) : -1;
-  /* The shared heap's young count: objects that escaped since its last collection. */
-  bool shared = on && gcl_rcgen_escapes_total_locked() - gcl_rcgen.escapes_at_shared > (uint64_t)th;
+  /* The shared heap's young count: objects that became shared since its last collection. */
+  bool shared = on && gcl_rcgen_shared_young_locked() > th;
   if (gen < 0) gcl_rcgen_set_limit_locked(cm, own);
   pthread_mutex_unlock(&gcl_rcgen.registry_lock);
   struct gcl_mutator *m = mutator_of(cm);
@@ -289,9 +379,9 @@ bool gcl_rcgen_local_slow(struct gcl_collector_mutator *cm) {
     gcl_stop_the_world(m);
     /* Decide again, world stopped: another thread may have collected it meanwhile. */
     pthread_mutex_lock(&gcl_rcgen.registry_lock);
-    uint64_t pending = gcl_rcgen_escapes_total_locked() - gcl_rcgen.escapes_at_shared;
+    int64_t pending = gcl_rcgen_shared_young_locked();
     pthread_mutex_unlock(&gcl_rcgen.registry_lock);
-    int sg = gcl_rcgen_choose_generation((int64_t)pending);
+    int sg = gcl_rcgen_choose_generation(pending);
     if (fallback && sg < 0) sg = 0; /* the given-back garbage is in the shared gen0 */
     if (pending > 0 && sg >= 0 && !__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED))
       gcl_rcgen_collect(m, sg, NULL); /* the shared heap only (gcl_rcgen_shared_only) */

@@ -115,7 +115,10 @@ void gcl_rcgen_lock_slow(int *l) {
 
 /* --- counts and limits (registry_lock held) ------------------------------------------- */
 
+/* With young=thread and the barrier on, the threads' own counts are their local heaps':
+ * the global count is the shared heap's young count (rc-gen-local.c). */
 int64_t gcl_rcgen_gen0_total_locked(void) {
+  if (gcl_rcgen_shared_only()) return gcl_rcgen_shared_young_locked();
   int64_t t = gcl_rcgen.orphan_count;
   for (struct gcl_collector_mutator *cm = gcl_rcgen.registry; cm; cm = cm->reg_next)
     t += __atomic_load_n(&cm->count, __ATOMIC_RELAXED);
@@ -295,7 +298,8 @@ void gcl_collector_thread_attach(struct gcl_mutator *m) {
   }
   cm->gen0 = &gcl_rcgen.gen0_lists[slot];
   cm->tag = slot != GCL_RCGEN_TAG_ORPHAN ? slot : 0;
-  cm->local_collecting = false;
+  __atomic_store_n(&cm->local_collecting, false, __ATOMIC_RELAXED);
+  __atomic_store_n(&cm->local_parked, 0, __ATOMIC_RELAXED);
   memset(&cm->local, 0, sizeof cm->local);
   memset(cm->lcount, 0, sizeof cm->lcount);
   cm->ll_total = cm->ll_pending = 0;
@@ -366,10 +370,10 @@ void gcl_collector_collect(struct gcl_mutator *m, int generation) {
   /* From a finalizer or callback of the running collection: CPython returns 0 too. */
   if (__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED) || m->collector.local_collecting) return;
   if (generation < 0 || generation >= NGEN) generation = NGEN - 1;
-  gcl_stop_the_world(m);
+  gcl_rcgen_stop_world_all(m); /* no local collection parked half-way: escape_all takes all */
   if (gcl_rcgen_shared_only()) gcl_rcgen_escape_all(); /* gc.collect() takes every object */
   gcl_rcgen_collect(m, generation, NULL);
-  gcl_start_the_world(m);
+  gcl_rcgen_start_world_all(m);
 }
 
 void gcl_collector_finish(void) {
@@ -403,7 +407,7 @@ void gcl_collector_finish(void) {
 uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze) {
   if (__atomic_load_n(&gcl_rcgen.collecting, __ATOMIC_RELAXED) || m->collector.local_collecting) return 0;
   uint64_t n = 0;
-  gcl_stop_the_world(m);
+  gcl_rcgen_stop_world_all(m);
   if (gcl_rcgen_shared_only()) gcl_rcgen_escape_all(); /* local heaps join the shared one */
   if (freeze) {
     for (unsigned t = 1; t < GCL_RCGEN_NTAGS; t++) {
@@ -422,7 +426,7 @@ uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze) {
     n = list_retag(&gcl_rcgen.permanent, gcl_rcgen.gens[to].tag);
     list_merge(&gcl_rcgen.permanent, &gcl_rcgen.gens[to].head);
   }
-  gcl_start_the_world(m);
+  gcl_rcgen_start_world_all(m);
   return n;
 }
 
