@@ -106,6 +106,9 @@ struct gc_state {
   struct gc_state *next;   /* a part's state, on the collecting thread's list of them */
   uint64_t merged;         /* queued objects merged in step 1 */
   uint64_t scanned;        /* live objects in the heap walk */
+  uint64_t marked;         /* objects this state marked alive */
+  uint64_t marked_stopped; /* of the collection's marks, those made on stopped threads */
+  uint64_t scanned_stopped; /* of its walk's objects, those examined on stopped threads */
   uint64_t survivors;      /* containers alive after the collection */
   uint64_t failures;       /* broken invariants (a bug somewhere) */
 };
@@ -254,7 +257,10 @@ static void drain_marks(struct gc_state *st) {
     struct gcl_object *o = window[head];
     head = (head + 1) % PREFETCH_WINDOW;
     n--;
-    if (mark_one(st, o)) push_children(st, o);
+    if (mark_one(st, o)) {
+      st->marked++;
+      push_children(st, o);
+    }
   }
 }
 
@@ -433,6 +439,9 @@ struct gc_rounds {
   pthread_mutex_t lock;   /* guards parts and failures */
   struct gc_state *parts; /* round 2's part states, to merge */
   uint64_t failures;      /* round 1's broken invariants */
+  uint64_t marked;        /* round 1's marks */
+  uint64_t marked_stopped; /* of those, made on a stopped thread (not the collecting one) */
+  pthread_t self;         /* the collecting thread */
 };
 
 /* t's roots (t NULL: the global roots; they take the thread-list lock). */
@@ -449,6 +458,8 @@ static void mark_round(struct gcl_mutator *t, unsigned k, unsigned n, void *ctx)
   free(st.work.a);
   pthread_mutex_lock(&r->lock);
   r->failures += st.failures;
+  r->marked += st.marked;
+  if (!pthread_equal(pthread_self(), r->self)) r->marked_stopped += st.marked;
   pthread_mutex_unlock(&r->lock);
 }
 
@@ -461,6 +472,7 @@ static void walk_round(struct gcl_mutator *t, unsigned k, unsigned n, void *ctx)
   st->tag = r->req->tag;
   if (gcl_brc.parallel) gcl_allocator_walk_part(k, n, scan_block, st);
   else gcl_allocator_walk(scan_block, st);
+  if (!pthread_equal(pthread_self(), r->self)) st->scanned_stopped = st->scanned;
   pthread_mutex_lock(&r->lock);
   st->next = r->parts;
   r->parts = st;
@@ -478,7 +490,7 @@ static void mark_serial(struct gcl_mutator *t, void *ctx) { mark_round(t, 0, 1, 
 
 /* Steps 2-3 in the two rounds, then the parts' results into st; the immortals marked. */
 static void mark_and_walk(struct gc_state *st) {
-  struct gc_rounds r = {.req = st, .lock = PTHREAD_MUTEX_INITIALIZER};
+  struct gc_rounds r = {.req = st, .lock = PTHREAD_MUTEX_INITIALIZER, .self = pthread_self()};
   if (gcl_brc.parallel) gcl_world_parallel(st->m, mark_round, &r);
   else {
     gcl_for_each_mutator(mark_serial, &r);
@@ -493,11 +505,14 @@ static void mark_and_walk(struct gc_state *st) {
     walk_round(st->m, 0, 1, &r);
   }
   st->failures += r.failures;
+  st->marked += r.marked;
+  st->marked_stopped += r.marked_stopped;
   for (struct gc_state *p = r.parts, *next; p; p = next) {
     next = p->next;
     append(&st->cand, &p->cand);
     append(&st->work, &p->immortal);
     st->scanned += p->scanned;
+    st->scanned_stopped += p->scanned_stopped;
     st->survivors += p->survivors;
     st->failures += p->failures;
     free(p->cand.a);
@@ -615,6 +630,9 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   pthread_mutex_lock(&gcl_brc.stats_lock);
   gcl_brc.stats.collections++;
   gcl_brc.stats.scanned += st.scanned;
+  gcl_brc.stats.marked += st.marked;
+  gcl_brc.stats.marked_stopped += st.marked_stopped;
+  gcl_brc.stats.scanned_stopped += st.scanned_stopped;
   gcl_brc.stats.collected += collected;
   gcl_brc.stats.finalizers_run += finalized;
   gcl_brc.stats.resurrected += resurrected;

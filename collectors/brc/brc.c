@@ -207,6 +207,11 @@ void gcl_brc_alloc_batch(struct gcl_collector_mutator *cm) {
 
 static const struct gcl_fig_decl figures[] = {
     {"gc_objects_scanned", "objects", "tracked objects (with references, or deferred) examined by all collections"},
+    {"gc_scanned_by_stopped", "objects",
+     "of gc_objects_scanned, those examined by stopped threads other than the collecting one (brc.parallel)"},
+    {"gc_objects_marked", "objects", "objects the collections marked alive (from the roots and from outside)"},
+    {"gc_marked_by_stopped", "objects",
+     "of gc_objects_marked, those marked by stopped threads other than the collecting one (brc.parallel)"},
     {"gc_objects_collected", "objects", "unreachable objects freed by collections"},
     {"gc_finalizers_run", "count", "PEP 442 finalizers run by collections"},
     {"gc_resurrected", "objects", "objects a finalizer made reachable again"},
@@ -312,6 +317,9 @@ void gcl_collector_finish(void) {
   gcl_brc_get_stats(&after);
   final_gc.collections += after.collections - before.collections;
   final_gc.scanned += after.scanned - before.scanned;
+  final_gc.scanned_stopped += after.scanned_stopped - before.scanned_stopped;
+  final_gc.marked += after.marked - before.marked;
+  final_gc.marked_stopped += after.marked_stopped - before.marked_stopped;
   final_gc.collected += after.collected - before.collected;
   final_gc.finalizers_run += after.finalizers_run - before.finalizers_run;
   final_gc.resurrected += after.resurrected - before.resurrected;
@@ -339,6 +347,9 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_u64(r, "collections", s.collections - final_gc.collections);
   gcl_report_f64(r, "gc_s", (double)(s.gc_ns - final_gc.gc_ns) * 1e-9);
   gcl_report_figure_u64(r, "gc_objects_scanned", s.scanned - final_gc.scanned);
+  gcl_report_figure_u64(r, "gc_scanned_by_stopped", s.scanned_stopped - final_gc.scanned_stopped);
+  gcl_report_figure_u64(r, "gc_objects_marked", s.marked - final_gc.marked);
+  gcl_report_figure_u64(r, "gc_marked_by_stopped", s.marked_stopped - final_gc.marked_stopped);
   gcl_report_figure_u64(r, "gc_objects_collected", s.collected - final_gc.collected);
   gcl_report_figure_u64(r, "gc_finalizers_run", s.finalizers_run - final_gc.finalizers_run);
   gcl_report_figure_u64(r, "gc_resurrected", s.resurrected - final_gc.resurrected);
