@@ -155,9 +155,11 @@ static void gil_drop(struct gcl_mutator *m, bool force) {
 
 /* Called with world_lock held by a thread that is SUSPENDED: sleep until restarted, doing
  * its own part of a gcl_world_parallel meanwhile (core/world-parallel.c; served with
- * world_lock released, which that file's lock order needs). Loop invariant: the thread is
- * SUSPENDED and holds world_lock; it sleeps only if no parallel phase was published since
- * it last looked (the generation), so the publication's wake-up is not lost. */
+ * world_lock released, which that file's lock order needs). Loop invariant: the thread
+ * holds world_lock; it sleeps only while SUSPENDED as read under world_lock since it last
+ * held it continuously (so the restart's broadcast is not lost while it was looking for
+ * its part) and only if no parallel phase was published since it last looked (the
+ * generation, so the publication's wake-up is not lost either). */
 static void wait_while_suspended(struct gcl_mutator *m) {
   while (load_state(m) == GCL_THREAD_SUSPENDED) {
     unsigned gen = gcl_world_par_generation();
@@ -165,7 +167,9 @@ static void wait_while_suspended(struct gcl_mutator *m) {
       pthread_mutex_unlock(&world_lock);
       bool served = gcl_world_par_serve(m);
       pthread_mutex_lock(&world_lock);
-      if (served) continue;
+      /* The restart may have come while world_lock was released: look again before
+       * sleeping (its broadcast is gone). */
+      if (served || load_state(m) != GCL_THREAD_SUSPENDED) continue;
     }
     if (gen == gcl_world_par_generation()) pthread_cond_wait(&restart_cond, &world_lock);
   }
