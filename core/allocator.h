@@ -33,6 +33,29 @@ int64_t gcl_allocator_committed_bytes(void);
  * allocate nor free through this allocator (it may run under the allocator's lock). */
 void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx);
 
+/* Capability heap-walk-parallel (with heap-walk; its attrs header then defines
+ * GCL_ALLOCATOR_WALK_PARALLEL 1): the stopped-world walk in n parts that n threads run at
+ * once (core/mutator.h gcl_world_parallel). With the world stopped, the requester calls
+ * gcl_allocator_walk_parallel_begin(); then gcl_allocator_walk_part(k, n, ...) runs once
+ * for each k in 0..n-1 (same n), from any threads, concurrently; then the requester calls
+ * gcl_allocator_walk_parallel_end(). Together the parts visit exactly the blocks
+ * gcl_allocator_walk would, each once; a visitor may run concurrently with other parts'
+ * visitors (on other blocks). Without the capability the inline fallback below makes part
+ * 0 the serial walk and the other parts empty. */
+#if GCL_ALLOCATOR_WALK_PARALLEL
+void gcl_allocator_walk_parallel_begin(void);
+void gcl_allocator_walk_part(unsigned k, unsigned n, void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx);
+void gcl_allocator_walk_parallel_end(void);
+#else
+static inline void gcl_allocator_walk_parallel_begin(void) {}
+static inline void gcl_allocator_walk_part(unsigned k, unsigned n, void (*visit)(void *mem, size_t bytes, void *ctx),
+                                           void *ctx) {
+  (void)n;
+  if (k == 0) gcl_allocator_walk(visit, ctx);
+}
+static inline void gcl_allocator_walk_parallel_end(void) {}
+#endif
+
 /* Capability heap-walk-concurrent (PROVIDES heap-walk-concurrent; its attrs header then
  * defines GCL_ALLOCATOR_HEAP_WALK_CONCURRENT 1, which a collector tests with #if to use
  * it, or to refuse a mode that needs it): a walk while mutators run, page by page, under

@@ -218,6 +218,20 @@ void gcl_start_the_world(struct gcl_mutator *m);
  * at gcl_safepoint, not at gcl_poll. */
 void gcl_handshake(struct gcl_mutator *m, void (*fn)(struct gcl_mutator *t, void *ctx), void *ctx);
 
+/* With the world stopped by m (between gcl_stop_the_world(m) and gcl_start_the_world(m)):
+ * run fn(t, k, n, ctx) once for every thread t registered now (m included), k distinct in
+ * 0..n-1, all with the same n, and return when every call has returned. A thread stopped
+ * at a safepoint or waiting to attach runs its own call, in parallel with the others; for
+ * a thread parked elsewhere (blocked, exiting) m runs it on its behalf, after its own,
+ * and m takes over any call whose thread has not woken by then. fn must not stop the
+ * world, handshake, block, or call gcl_for_each_mutator or gcl_world_parallel, and must
+ * be safe to run concurrently for different t (the caller's job: disjoint parts, atomic
+ * shared state). It may see a thread still attaching or already exiting (as
+ * gcl_for_each_mutator does). With one thread: fn(m, 0, 1, ctx) on m, nothing else.
+ * core/world-parallel.c. */
+void gcl_world_parallel(struct gcl_mutator *m, void (*fn)(struct gcl_mutator *t, unsigned k, unsigned n, void *ctx),
+                        void *ctx);
+
 /* Apply fn to every attached-or-parked thread; only while the world is stopped. */
 void gcl_for_each_mutator(void (*fn)(struct gcl_mutator *, void *), void *ctx);
 

@@ -82,6 +82,7 @@
 #include "pause.h"
 #include "placement.h"
 #include "tsan.h"
+#include "world-parallel.h"
 
 int gcl_stop_requested;
 static int gcl_handshake_requested; /* a handshake waits for acknowledgements (atomic) */
@@ -152,9 +153,32 @@ static void gil_drop(struct gcl_mutator *m, bool force) {
   if (gcl_gil_enabled) gcl_gil_drop(m, force);
 }
 
-/* Called with world_lock held by a thread that is SUSPENDED: sleep until restarted. */
+/* Called with world_lock held by a thread that is SUSPENDED: sleep until restarted, doing
+ * its own part of a gcl_world_parallel meanwhile (core/world-parallel.c; served with
+ * world_lock released, which that file's lock order needs). Loop invariant: the thread
+ * holds world_lock; it sleeps only while SUSPENDED as read under world_lock since it last
+ * held it continuously (so the restart's broadcast is not lost while it was looking for
+ * its part) and only if no parallel phase was published since it last looked (the
+ * generation, so the publication's wake-up is not lost either). */
 static void wait_while_suspended(struct gcl_mutator *m) {
-  while (load_state(m) == GCL_THREAD_SUSPENDED) pthread_cond_wait(&restart_cond, &world_lock);
+  while (load_state(m) == GCL_THREAD_SUSPENDED) {
+    unsigned gen = gcl_world_par_generation();
+    if (gcl_world_par_active()) {
+      pthread_mutex_unlock(&world_lock);
+      bool served = gcl_world_par_serve(m);
+      pthread_mutex_lock(&world_lock);
+      /* The restart may have come while world_lock was released: look again before
+       * sleeping (its broadcast is gone). */
+      if (served || load_state(m) != GCL_THREAD_SUSPENDED) continue;
+    }
+    if (gen == gcl_world_par_generation()) pthread_cond_wait(&restart_cond, &world_lock);
+  }
+}
+
+void gcl_world_wake_suspended(void) {
+  pthread_mutex_lock(&world_lock);
+  pthread_cond_broadcast(&restart_cond);
+  pthread_mutex_unlock(&world_lock);
 }
 
 /* Called with world_lock held: tell the requester that a thread left ATTACHED or the list.
@@ -286,6 +310,7 @@ void gcl_thread_detach(struct gcl_mutator *m) {
   }
   tell_requester();
   pthread_mutex_unlock(&world_lock);
+  gcl_world_par_serve(m); /* a parallel phase that gave us a part before we left the list */
   urcu_qsbr_unregister_thread();
   free(m->dealloc_stack);
   free(m);

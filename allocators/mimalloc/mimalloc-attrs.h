@@ -49,6 +49,9 @@
 #include "assert.h"
 
 #define GCL_ALLOCATOR_NAME "mimalloc"
+/* Capability heap-walk-parallel (core/allocator.h; mimalloc.c): part k of n visits heaps
+ * k, k+n, ... of the registry, part n-1 also the orphan table. */
+#define GCL_ALLOCATOR_WALK_PARALLEL 1
 
 struct gcl_allocator_mutator {
   mi_heap_t *heap;                     /* this thread's heap (NULL before attach) */

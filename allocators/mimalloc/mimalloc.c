@@ -175,6 +175,65 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
   pthread_mutex_unlock(&registry_lock);
 }
 
+/* Capability heap-walk-parallel (core/allocator.h), world stopped. begin takes both locks
+ * (held by the requester until end, so no heap joins or leaves the registry and no free
+ * without a mutator runs meanwhile) and copies the registry; part k visits heaps k, k+n,
+ * ... of the copy, part n-1 also the orphan table. Different heaps have different pages,
+ * so parts never visit one page twice, and mi_heap_visit_blocks' collection of a page's
+ * pending frees touches only that page (its owner is stopped, as in the serial walk). The
+ * orphan table is read by one part and written by none: a heap part skips a block that is
+ * in the table (an orphan in a page its heap reclaimed), which the table's part visits,
+ * instead of re-adopting it as the serial walk does; it stays in the table until freed. */
+static struct {
+  struct gcl_allocator_mutator **heaps; /* the registry's heaps at begin */
+  size_t n;                             /* their number */
+} par;
+
+struct par_walk {
+  void (*visit)(void *mem, size_t bytes, void *ctx); /* the caller's visitor */
+  void *ctx;                                         /* its argument */
+  bool orphans;                                      /* the orphan table is not empty */
+};
+
+static bool visit_block_part(const mi_heap_t *heap, const mi_heap_area_t *area, void *block,
+                             size_t size, void *arg) {
+  (void)heap, (void)area;
+  struct par_walk *w = arg;
+  if (!block || ((uintptr_t *)block)[1] == GCL_MIMALLOC_FREED) return true;
+  if (w->orphans && gcl_ptrset_contains(&orphans, block)) return true; /* the table's part */
+  w->visit(block, size, w->ctx);
+  return true;
+}
+
+void gcl_allocator_walk_parallel_begin(void) {
+  GCL_ASSERT_ALWAYS(RECORD_ORPHANS && "heap walk in a pair whose collector does not require it");
+  pthread_mutex_lock(&registry_lock);
+  pthread_mutex_lock(&deferred_lock);
+  size_t n = 0;
+  for (struct gcl_allocator_mutator *am = registry; am; am = am->next) n++;
+  par.heaps = malloc((n + 1) * sizeof *par.heaps);
+  if (!par.heaps) gcl_alloc_failed((n + 1) * sizeof *par.heaps);
+  par.n = 0;
+  for (struct gcl_allocator_mutator *am = registry; am; am = am->next) par.heaps[par.n++] = am;
+}
+
+void gcl_allocator_walk_part(unsigned k, unsigned n, void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
+  struct par_walk w = {visit, ctx, orphans.count > 0};
+  /* Loop invariant: every heap of index < i with index = k (mod n) has been visited. */
+  for (size_t i = k; i < par.n; i += n) mi_heap_visit_blocks(par.heaps[i]->heap, true, visit_block_part, &w);
+  if (k + 1 != n) return;
+  void *p;
+  for (size_t i = 0; gcl_ptrset_next(&orphans, &i, &p);) visit(p, mi_usable_size(p), ctx);
+}
+
+void gcl_allocator_walk_parallel_end(void) {
+  free(par.heaps);
+  par.heaps = NULL;
+  par.n = 0;
+  pthread_mutex_unlock(&deferred_lock);
+  pthread_mutex_unlock(&registry_lock);
+}
+
 int64_t gcl_allocator_committed_bytes(void) {
   size_t elapsed, user, sys, rss, peak_rss, commit, peak_commit, faults;
   mi_process_info(&elapsed, &user, &sys, &rss, &peak_rss, &commit, &peak_commit, &faults);

@@ -159,6 +159,10 @@ void gcl_segment_large_free(void *p, size_t bytes);
  * which changes neither the bitmap the walk reads nor any mapping). It is also core's
  * gcl_allocator_walk_concurrent (core/allocator.h). */
 #define GCL_ALLOCATOR_HEAP_WALK_CONCURRENT 1
+/* Capability heap-walk-parallel (core/allocator.h; segment-walk.c): begin takes one
+ * snapshot of the registry, part k of n walks segments k, k+n, k+2n, ... of it (then the
+ * large blocks likewise), end drops it. */
+#define GCL_ALLOCATOR_WALK_PARALLEL 1
 int gcl_segment_walk_concurrent(bool (*visit)(void *page, void *mem, size_t bytes, void *ctx),
                                 void *ctx);
 

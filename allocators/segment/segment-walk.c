@@ -115,6 +115,34 @@ void gcl_allocator_walk(void (*visit)(void *mem, size_t bytes, void *ctx), void 
   GCL_ASSERT_ALWAYS(walk(true, stopped_adapter, &sv) == 0); /* -ENOMEM would lose blocks */
 }
 
+/* --- capability heap-walk-parallel (core/allocator.h), world stopped ---------------------
+ * One snapshot for all the parts (taken by the requester in begin, read-only meanwhile);
+ * part k visits the segments whose index in it is k mod n, then the large blocks likewise,
+ * so the parts are disjoint and cover the snapshot. Interleaving by index spreads each
+ * thread's segments (made in turns as the threads grew) over all parts. Pages are read as
+ * the serial stopped walk reads them (walk_page, stopped), so what liburcu's call_rcu
+ * thread may do meanwhile is what it may do during that walk. */
+static struct gcl_segment_snapshot par_snap; /* set between begin and end */
+
+void gcl_allocator_walk_parallel_begin(void) {
+  GCL_ASSERT_ALWAYS(gcl_segment_snapshot_take(&par_snap) == 0); /* -ENOMEM would lose blocks */
+}
+
+void gcl_allocator_walk_part(unsigned k, unsigned n, void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
+  struct stopped_visit sv = {visit, ctx};
+  /* Loop invariant: every segment of index < s with index = k (mod n) has been walked. */
+  for (size_t s = k; s < par_snap.nsegs; s += n) {
+    if (s + n < par_snap.nsegs) __builtin_prefetch(&par_snap.segs[s + n]->pages[1]);
+    for (unsigned i = 1; i < GCL_SEGMENT_PAGES; i++) walk_page(par_snap.segs[s], i, true, stopped_adapter, &sv);
+  }
+  for (size_t j = k; j < par_snap.nlarge; j += n) {
+    struct gcl_segment_large *h = par_snap.large[j];
+    visit(h + 1, h->bytes, ctx);
+  }
+}
+
+void gcl_allocator_walk_parallel_end(void) { gcl_segment_snapshot_drop(&par_snap); }
+
 /* --- figures -------------------------------------------------------------------------- */
 
 /* The figures this allocator writes (record keys segment.<name>, CSV columns of the same

@@ -332,6 +332,9 @@ struct gcl_mutator;
 struct gcl_brc_stats {
   uint64_t collections;        /* collections run (the final one at exit included) */
   uint64_t scanned;            /* live tracked objects the collections' heap walks examined */
+  uint64_t scanned_stopped;    /* of those, examined on stopped threads (brc.parallel) */
+  uint64_t marked;             /* objects the collections marked alive */
+  uint64_t marked_stopped;     /* of those, marked on stopped threads (brc.parallel) */
   uint64_t collected;          /* objects the collections found unreachable and freed */
   uint64_t finalizers_run;     /* finalizers the collections ran */
   uint64_t resurrected;        /* unreachable objects that finalizers brought back */

@@ -8,11 +8,13 @@
  *   2. mark alive from the roots: every thread's root frames, the global roots, objects
  *      other threads are killing, and everything they reach (this is where deferred
  *      objects' uncounted references are accounted for; CPython's mark_alive_from_roots);
- *   3. ONE heap walk: a tracked object (one whose type can hold references, or a
- *      deferred one) not marked alive is an immortal (a root: marked with all it
- *      reaches), a frozen object with references (skipped, gc.freeze) or a candidate,
- *      whose gc_refs = true count (minus the bias of a deferred object) and which goes on
- *      the candidate list;
+ *      each stopped thread marks from its own (gcl_world_parallel, round 1);
+ *   3. ONE heap walk, in parts that the stopped threads run at once (round 2): a tracked
+ *      object (one whose type can hold references, or a deferred one) not marked alive
+ *      is an immortal (a root: marked with all it reaches, once the parts are merged), a
+ *      frozen object with references (skipped, gc.freeze) or a candidate, whose gc_refs =
+ *      true count (minus the bias of a deferred object) and which goes on its part's
+ *      candidate list; the collecting thread merges the parts' lists;
  *   4. candidates: subtract, from each child, the references of candidates (not alive);
  *   5. candidates: one with gc_refs > 0 is referenced from outside: mark it and what it
  *      reaches alive;
@@ -30,8 +32,12 @@
  * is one marking of the live graph plus one linear walk. The bits of a collection carry
  * its tag (GC_TAG_BIT), so no walk clears the previous collection's.
  *
+ * Steps 1 and 4-6 run on the collecting thread alone (queues and candidates are short on
+ * thread-private work; the marking and the walk are the cost that grows with the heap).
+ *
  * "The whole heap" is found by walking the allocator's blocks (capability heap-walk,
- * core/allocator.h); no object list is kept. Blocks whose owner is GCL_BRC_OWNER_FREED are
+ * core/allocator.h, in parts with heap-walk-parallel, else serially in part 0); no object
+ * list is kept. Blocks whose owner is GCL_BRC_OWNER_FREED are
  * dead memory still held back (QSBR grace period, verifier quarantine) and are skipped.
  * Only one collection runs at a time (gcl_brc.gc_lock). Memory: a mark stack, the
  * candidate list (objects not reachable from the roots: garbage, and objects only C locals
@@ -45,6 +51,7 @@
  * Loop invariant of the marking (drain_marks): every object with this collection's ALIVE
  * flag is on the work stack or in the prefetch window, or has had all its children pushed;
  * an object gets the flag once (mark_one), so each is traced at most once. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -87,14 +94,21 @@ static void push(struct objstack *s, struct gcl_object *o) {
   s->a[s->n++] = o;
 }
 
+/* One marker's state: the collecting thread's, or one part's of a parallel phase
+ * (brc-gc.c's gcl_world_parallel rounds, below), which the collecting thread merges. */
 struct gc_state {
   struct gcl_mutator *m;   /* the collecting thread */
   uint32_t tag;            /* this collection's tag (GC_TAG_BIT | counter << 4) */
   struct objstack work;    /* marking worklist */
   struct objstack cand;    /* candidates: objects not alive when the heap walk saw them */
+  struct objstack immortal; /* immortal objects the heap walk found unmarked: roots */
   struct objstack garbage; /* unreachable objects, each with one reference of ours */
+  struct gc_state *next;   /* a part's state, on the collecting thread's list of them */
   uint64_t merged;         /* queued objects merged in step 1 */
   uint64_t scanned;        /* live objects in the heap walk */
+  uint64_t marked;         /* objects this state marked alive */
+  uint64_t marked_stopped; /* of the collection's marks, those made on stopped threads */
+  uint64_t scanned_stopped; /* of its walk's objects, those examined on stopped threads */
   uint64_t survivors;      /* containers alive after the collection */
   uint64_t failures;       /* broken invariants (a bug somewhere) */
 };
@@ -118,26 +132,6 @@ static inline void set_flags(const struct gc_state *st, struct gcl_object *o, ui
 
 static inline bool is_container(struct gcl_object *o) {
   return (gcl_type_of(o)->flags & GCL_TYPE_CONTAINER) != 0;
-}
-
-/* --- the heap walk ------------------------------------------------------------------------ */
-
-struct walk {
-  void (*fn)(struct gcl_object *o, void *ctx); /* per live object */
-  void *ctx;                                   /* its argument */
-};
-
-static void walk_block(void *mem, size_t bytes, void *ctx) {
-  (void)bytes;
-  struct walk *w = ctx;
-  struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
-  if (__atomic_load_n(&gcl_brc_prefix_of(o)->owner, __ATOMIC_RELAXED) == GCL_BRC_OWNER_FREED) return;
-  w->fn(o, w->ctx);
-}
-
-void gcl_brc_walk(void (*fn)(struct gcl_object *o, void *ctx), void *ctx) {
-  struct walk w = {fn, ctx};
-  gcl_allocator_walk(walk_block, &w);
 }
 
 /* --- marking ------------------------------------------------------------------------------ */
@@ -221,19 +215,30 @@ static inline bool tracked(struct gcl_object *o, uint32_t owner) {
 }
 
 /* Mark o alive if it is not yet; true if it must be traced. Objects this collection has
- * not tagged yet (the roots are marked before the heap walk) count as unmarked. */
+ * not tagged yet (the roots are marked before the heap walk) count as unmarked. Two
+ * markers of the parallel root marking may reach one object (a cross-thread edge:
+ * handoff, shared-reads): the flag goes in by compare-and-swap, so exactly one of them
+ * wins and traces it. Nothing else writes the word while markers run (the heap walk's
+ * flags come in the next round), so a failed CAS only means another marker marked it;
+ * relaxed order suffices, since the winner reads only o's slots, which nobody writes
+ * while the world is stopped. */
 static inline bool mark_one(struct gc_state *st, struct gcl_object *o) {
   struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  uint32_t owner = p->owner;
+  uint32_t owner = __atomic_load_n(&p->owner, __ATOMIC_RELAXED);
   if (GCL_UNLIKELY(owner == GCL_BRC_OWNER_FREED)) {
     fail(st, "a root or a live object references a freed object", o);
     return false;
   }
   if (!tracked(o, owner)) return false;
-  uint32_t f = flags_of(st, o);
-  if (f & (GC_ALIVE | GC_SKIP)) return false;
-  set_flags(st, o, f | GC_ALIVE);
-  return true;
+  uint32_t b = __atomic_load_n(&p->u.gc.bits, __ATOMIC_RELAXED);
+  /* Loop invariant: b is the word as last read; o is not alive in b. */
+  for (;;) {
+    uint32_t f = (b & ~GC_FLAG_MASK) == st->tag ? b & GC_FLAG_MASK : 0;
+    if (f & (GC_ALIVE | GC_SKIP)) return false;
+    if (__atomic_compare_exchange_n(&p->u.gc.bits, &b, st->tag | f | GC_ALIVE, true, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED))
+      return true;
+  }
 }
 
 /* Mark and trace everything on the work stack (entries need not be examined yet). */
@@ -252,7 +257,10 @@ static void drain_marks(struct gc_state *st) {
     struct gcl_object *o = window[head];
     head = (head + 1) % PREFETCH_WINDOW;
     n--;
-    if (mark_one(st, o)) push_children(st, o);
+    if (mark_one(st, o)) {
+      st->marked++;
+      push_children(st, o);
+    }
   }
 }
 
@@ -291,9 +299,8 @@ static void scan_block(void *mem, size_t bytes, void *ctx) {
     st->survivors += is_container(o);
     return;
   }
-  if (gcl_brc_is_immortal(p, owner)) {
-    push(&st->work, o);
-    drain_marks(st);
+  if (gcl_brc_is_immortal(p, owner)) { /* a root: marked once every part has walked */
+    push(&st->immortal, o);
     st->survivors += is_container(o);
     return;
   }
@@ -417,6 +424,105 @@ static void clear_slot(struct gcl_object **slot, void *ctx) {
 
 static uint32_t gc_counter; /* collections started (gc_lock): the tags' source */
 
+/* --- the parallel rounds (core/mutator.h gcl_world_parallel) ------------------------------
+ * Round 1: each thread marks from its own root frames and dying objects (the collecting
+ * thread also from the global roots), with a work stack of its own; markers meet only at
+ * mark_one's CAS. Round 2: part k of n of the heap walk (core/allocator.h
+ * gcl_allocator_walk_part; serial in part 0 for an allocator without the capability):
+ * each block is in one part, and a part writes flags and gc_refs only of its own blocks,
+ * while nobody marks, so no word has two writers. Each part's candidates and immortals
+ * go on its own lists, which the collecting thread merges after the round (the parts'
+ * order does not matter: an immortal's marking makes any candidate it reaches alive, which
+ * steps 4-6 treat as a survivor, as when it was marked before the walk saw it). */
+struct gc_rounds {
+  struct gc_state *req;   /* the collecting thread's state (its tag, its mutator) */
+  pthread_mutex_t lock;   /* guards parts and failures */
+  struct gc_state *parts; /* round 2's part states, to merge */
+  uint64_t failures;      /* round 1's broken invariants */
+  uint64_t marked;        /* round 1's marks */
+  uint64_t marked_stopped; /* of those, made on a stopped thread (not the collecting one) */
+  pthread_t self;         /* the collecting thread */
+};
+
+/* t's roots (t NULL: the global roots; they take the thread-list lock). */
+static void mark_round(struct gcl_mutator *t, unsigned k, unsigned n, void *ctx) {
+  (void)k, (void)n;
+  struct gc_rounds *r = ctx;
+  struct gc_state st = {.m = r->req->m, .tag = r->req->tag};
+  if (t) {
+    keep_thread_dying(t, &st);
+    mark_thread_roots(t, &st);
+  }
+  if (!t || (t == r->req->m && gcl_brc.parallel)) gcl_visit_global_roots(mark_slot, &st);
+  drain_marks(&st);
+  free(st.work.a);
+  pthread_mutex_lock(&r->lock);
+  r->failures += st.failures;
+  r->marked += st.marked;
+  if (!pthread_equal(pthread_self(), r->self)) r->marked_stopped += st.marked;
+  pthread_mutex_unlock(&r->lock);
+}
+
+static void walk_round(struct gcl_mutator *t, unsigned k, unsigned n, void *ctx) {
+  (void)t;
+  struct gc_rounds *r = ctx;
+  struct gc_state *st = calloc(1, sizeof *st);
+  if (!st) gcl_alloc_failed(sizeof *st);
+  st->m = r->req->m;
+  st->tag = r->req->tag;
+  if (gcl_brc.parallel) gcl_allocator_walk_part(k, n, scan_block, st);
+  else gcl_allocator_walk(scan_block, st);
+  if (!pthread_equal(pthread_self(), r->self)) st->scanned_stopped = st->scanned;
+  pthread_mutex_lock(&r->lock);
+  st->next = r->parts;
+  r->parts = st;
+  pthread_mutex_unlock(&r->lock);
+}
+
+static void append(struct objstack *to, const struct objstack *from) {
+  reserve(to, from->n);
+  for (size_t i = 0; i < from->n; i++) to->a[to->n++] = from->a[i];
+}
+
+/* --opt brc.parallel=false: both rounds on the collecting thread, one thread after the
+ * other and the walk in one part (the collection before issue 8). */
+static void mark_serial(struct gcl_mutator *t, void *ctx) { mark_round(t, 0, 1, ctx); }
+
+/* Steps 2-3 in the two rounds, then the parts' results into st; the immortals marked. */
+static void mark_and_walk(struct gc_state *st) {
+  struct gc_rounds r = {.req = st, .lock = PTHREAD_MUTEX_INITIALIZER, .self = pthread_self()};
+  if (gcl_brc.parallel) gcl_world_parallel(st->m, mark_round, &r);
+  else {
+    gcl_for_each_mutator(mark_serial, &r);
+    mark_round(NULL, 0, 1, &r);
+  }
+  gcl_event_roots_traced();
+  if (gcl_brc.parallel) {
+    gcl_allocator_walk_parallel_begin();
+    gcl_world_parallel(st->m, walk_round, &r);
+    gcl_allocator_walk_parallel_end();
+  } else {
+    walk_round(st->m, 0, 1, &r);
+  }
+  st->failures += r.failures;
+  st->marked += r.marked;
+  st->marked_stopped += r.marked_stopped;
+  for (struct gc_state *p = r.parts, *next; p; p = next) {
+    next = p->next;
+    append(&st->cand, &p->cand);
+    append(&st->work, &p->immortal);
+    st->scanned += p->scanned;
+    st->scanned_stopped += p->scanned_stopped;
+    st->survivors += p->survivors;
+    st->failures += p->failures;
+    free(p->cand.a);
+    free(p->immortal.a);
+    free(p);
+  }
+  drain_marks(st);
+  pthread_mutex_destroy(&r.lock);
+}
+
 /* Steps 1-6 with the world stopped (the file comment's order, with the roots first). */
 static void find_garbage(struct gc_state *st, struct gcl_weakref_pending *weak) {
   gc_counter = (gc_counter + 1) & 0x7FFFFFFu;
@@ -426,12 +532,7 @@ static void find_garbage(struct gc_state *st, struct gcl_weakref_pending *weak) 
   gcl_for_each_mutator(merge_thread, st);
   gcl_event_phase_end("merge");
   gcl_event_phase_start("mark");
-  gcl_for_each_mutator(keep_thread_dying, st);
-  gcl_for_each_mutator(mark_thread_roots, st);
-  gcl_visit_global_roots(mark_slot, st);
-  gcl_event_roots_traced();
-  drain_marks(st);
-  gcl_allocator_walk(scan_block, st);
+  mark_and_walk(st);
   subtract_refs(st);
   mark_referenced(st);
   collect_unreachable(st);
@@ -529,6 +630,9 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   pthread_mutex_lock(&gcl_brc.stats_lock);
   gcl_brc.stats.collections++;
   gcl_brc.stats.scanned += st.scanned;
+  gcl_brc.stats.marked += st.marked;
+  gcl_brc.stats.marked_stopped += st.marked_stopped;
+  gcl_brc.stats.scanned_stopped += st.scanned_stopped;
   gcl_brc.stats.collected += collected;
   gcl_brc.stats.finalizers_run += finalized;
   gcl_brc.stats.resurrected += resurrected;
@@ -539,33 +643,4 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   pthread_mutex_unlock(&gcl_brc.gc_lock);
   GCL_ASSERT(st.failures == 0);
   return true;
-}
-
-/* --- gc.freeze / gc.unfreeze --------------------------------------------------------------- */
-
-struct freeze_state {
-  bool freeze;    /* set or clear the bit */
-  uint64_t moved; /* containers whose bit changed */
-};
-
-static void freeze_object(struct gcl_object *o, void *ctx) {
-  struct freeze_state *fs = ctx;
-  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  if (gcl_brc_is_immortal(p, p->owner)) return;
-  bool frozen = p->ref_local & GCL_BRC_LOCAL_FROZEN;
-  if (frozen == fs->freeze) return;
-  p->ref_local ^= GCL_BRC_LOCAL_FROZEN;
-  if (gcl_type_of(o)->flags & GCL_TYPE_CONTAINER) fs->moved++;
-}
-
-uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze) {
-  struct freeze_state fs = {freeze, 0};
-  gcl_blocking_enter(m);
-  pthread_mutex_lock(&gcl_brc.gc_lock);
-  gcl_blocking_leave(m);
-  gcl_stop_the_world(m);
-  gcl_brc_walk(freeze_object, &fs);
-  gcl_start_the_world(m);
-  pthread_mutex_unlock(&gcl_brc.gc_lock);
-  return fs.moved;
 }

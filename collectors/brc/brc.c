@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* collectors/brc/brc.c — biased reference counting: thread registry, merge queues, merges,
- * the collection trigger, counters and the report (brc-attrs.h has the fast paths,
- * brc-gc.c the cycle collector).
+ * the collection trigger, counters and the report, the plain (serial) heap walk of
+ * gcl_brc_walk and gc.freeze (brc-attrs.h has the fast paths, brc-gc.c the cycle
+ * collector).
  *
  * Thread ids are never reused, so "the owner is gone" is permanent. The registry maps an
  * id to its thread (struct gcl_brc_thread) through a two-level table of atomic pointers:
@@ -206,6 +207,11 @@ void gcl_brc_alloc_batch(struct gcl_collector_mutator *cm) {
 
 static const struct gcl_fig_decl figures[] = {
     {"gc_objects_scanned", "objects", "tracked objects (with references, or deferred) examined by all collections"},
+    {"gc_scanned_by_stopped", "objects",
+     "of gc_objects_scanned, those examined by stopped threads other than the collecting one (brc.parallel)"},
+    {"gc_objects_marked", "objects", "objects the collections marked alive (from the roots and from outside)"},
+    {"gc_marked_by_stopped", "objects",
+     "of gc_objects_marked, those marked by stopped threads other than the collecting one (brc.parallel)"},
     {"gc_objects_collected", "objects", "unreachable objects freed by collections"},
     {"gc_finalizers_run", "count", "PEP 442 finalizers run by collections"},
     {"gc_resurrected", "objects", "objects a finalizer made reachable again"},
@@ -219,13 +225,17 @@ static const struct gcl_fig_decl figures[] = {
     {"trigger_mem_committed", "bool",
      "trigger=memory: 1 if memory was the allocator's committed bytes, 0 if the process's RSS"},
 };
-enum { OPT_TRIGGER, OPT_DRAIN_POLL };
+enum { OPT_TRIGGER, OPT_DRAIN_POLL, OPT_PARALLEL };
 static const struct gcl_opt_decl options[] = {
     [OPT_TRIGGER] = {"trigger", GCL_OPT_ENUM, "count", NULL, NULL, "count|memory",
                      "count: 3.13t's rule; memory: 3.14t's, which also needs 10% memory growth"},
     [OPT_DRAIN_POLL] = {"drain_poll", GCL_OPT_BOOL, "true", NULL, NULL, NULL,
                         "a long free polls for a stop every 256 objects; false: a stop waits "
                         "for the whole free (brc before issue 8, CPython)"},
+    [OPT_PARALLEL] = {"parallel", GCL_OPT_BOOL, "true", NULL, NULL, NULL,
+                      "stopped threads mark from their own roots and walk part of the heap "
+                      "in parallel; false: the collecting thread does it all (brc before "
+                      "issue 8, CPython)"},
 };
 bool gcl_brc_drain_poll = true; /* --opt brc.drain_poll, set at init (brc-attrs.h) */
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
@@ -233,6 +243,7 @@ GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 int gcl_collector_init(const struct gcl_init *init) {
   gcl_brc.trigger = (int)init->opts[OPT_TRIGGER].e;
   gcl_brc_drain_poll = init->opts[OPT_DRAIN_POLL].b;
+  gcl_brc.parallel = init->opts[OPT_PARALLEL].b;
   gcl_safepoint_handler = safepoint_work;
   gcl_garbage_counts_frees(); /* brc-gc.c reports what each clearing freed */
   return 0;
@@ -306,6 +317,9 @@ void gcl_collector_finish(void) {
   gcl_brc_get_stats(&after);
   final_gc.collections += after.collections - before.collections;
   final_gc.scanned += after.scanned - before.scanned;
+  final_gc.scanned_stopped += after.scanned_stopped - before.scanned_stopped;
+  final_gc.marked += after.marked - before.marked;
+  final_gc.marked_stopped += after.marked_stopped - before.marked_stopped;
   final_gc.collected += after.collected - before.collected;
   final_gc.finalizers_run += after.finalizers_run - before.finalizers_run;
   final_gc.resurrected += after.resurrected - before.resurrected;
@@ -333,6 +347,9 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_u64(r, "collections", s.collections - final_gc.collections);
   gcl_report_f64(r, "gc_s", (double)(s.gc_ns - final_gc.gc_ns) * 1e-9);
   gcl_report_figure_u64(r, "gc_objects_scanned", s.scanned - final_gc.scanned);
+  gcl_report_figure_u64(r, "gc_scanned_by_stopped", s.scanned_stopped - final_gc.scanned_stopped);
+  gcl_report_figure_u64(r, "gc_objects_marked", s.marked - final_gc.marked);
+  gcl_report_figure_u64(r, "gc_marked_by_stopped", s.marked_stopped - final_gc.marked_stopped);
   gcl_report_figure_u64(r, "gc_objects_collected", s.collected - final_gc.collected);
   gcl_report_figure_u64(r, "gc_finalizers_run", s.finalizers_run - final_gc.finalizers_run);
   gcl_report_figure_u64(r, "gc_resurrected", s.resurrected - final_gc.resurrected);
@@ -433,4 +450,53 @@ uint64_t gcl_brc_check(struct gcl_mutator *m) {
   gcl_start_the_world(m);
   gcl_ptrset_destroy(&cs.queued);
   return cs.failures;
+}
+
+/* --- the heap walk ------------------------------------------------------------------------ */
+
+struct walk {
+  void (*fn)(struct gcl_object *o, void *ctx); /* per live object */
+  void *ctx;                                   /* its argument */
+};
+
+static void walk_block(void *mem, size_t bytes, void *ctx) {
+  (void)bytes;
+  struct walk *w = ctx;
+  struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
+  if (__atomic_load_n(&gcl_brc_prefix_of(o)->owner, __ATOMIC_RELAXED) == GCL_BRC_OWNER_FREED) return;
+  w->fn(o, w->ctx);
+}
+
+void gcl_brc_walk(void (*fn)(struct gcl_object *o, void *ctx), void *ctx) {
+  struct walk w = {fn, ctx};
+  gcl_allocator_walk(walk_block, &w);
+}
+
+/* --- gc.freeze / gc.unfreeze --------------------------------------------------------------- */
+
+struct freeze_state {
+  bool freeze;    /* set or clear the bit */
+  uint64_t moved; /* containers whose bit changed */
+};
+
+static void freeze_object(struct gcl_object *o, void *ctx) {
+  struct freeze_state *fs = ctx;
+  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
+  if (gcl_brc_is_immortal(p, p->owner)) return;
+  bool frozen = p->ref_local & GCL_BRC_LOCAL_FROZEN;
+  if (frozen == fs->freeze) return;
+  p->ref_local ^= GCL_BRC_LOCAL_FROZEN;
+  if (gcl_type_of(o)->flags & GCL_TYPE_CONTAINER) fs->moved++;
+}
+
+uint64_t gcl_collector_freeze(struct gcl_mutator *m, bool freeze) {
+  struct freeze_state fs = {freeze, 0};
+  gcl_blocking_enter(m);
+  pthread_mutex_lock(&gcl_brc.gc_lock);
+  gcl_blocking_leave(m);
+  gcl_stop_the_world(m);
+  gcl_brc_walk(freeze_object, &fs);
+  gcl_start_the_world(m);
+  pthread_mutex_unlock(&gcl_brc.gc_lock);
+  return fs.moved;
 }

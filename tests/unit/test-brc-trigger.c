@@ -27,12 +27,14 @@ static const struct gcl_type node_type = {
 
 static void init_trigger(unsigned trigger) {
   const struct gcl_module *mod = &gcl_collector_module;
-  cr_assert_eq(mod->nopts, 2);
+  cr_assert_eq(mod->nopts, 3);
   cr_assert_str_eq(mod->opts[0].name, "trigger");
   cr_assert_str_eq(mod->opts[1].name, "drain_poll");
-  union gcl_opt_value v[2];
+  cr_assert_str_eq(mod->opts[2].name, "parallel");
+  union gcl_opt_value v[3];
   v[0].e = trigger; /* 0 count, 1 memory */
   v[1].b = true;    /* drain_poll's default */
+  v[2].b = true;    /* parallel's default */
   struct gcl_heap_config c = {.threads = 1, .collector_opts = v};
   cr_assert_eq(gcl_heap_init_with(&c), 0);
 }
