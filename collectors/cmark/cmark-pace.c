@@ -210,7 +210,11 @@ void cmark_conc_pace(struct gcl_mutator *m) {
   m->collector.assist_debt = 0;
   fig_max(&gcl_cmark.fig.paced_stall_max_ns, gcl_now_ns() - t0);
   in_pace = false;
-  if (gcl_cmark.limit > 0 && gcl_stats_live_bytes() > gcl_cmark.limit) {
+  /* The last resort only after the cycle completed: a stall that ended because a sweep
+   * chunk gave memory back may find the heap over its limit again (other threads' flushes)
+   * while that cycle still sweeps; its next flush paces it again instead. */
+  if (cmark_conc_completed(ticket) && gcl_cmark.limit > 0 &&
+      gcl_stats_live_bytes() > gcl_cmark.limit) {
     fig_add(&gcl_cmark.fig.full_stw, 1); /* the last resort; over the limit after it: oom */
     cmark_collect(m, true);
   }

@@ -316,6 +316,9 @@ static bool collect_local(struct gcl_mutator *m, int g) {
   if (locking) gcl_rcgen_unlock(&gcl_rcgen_locks[tag].v);
   uint64_t scanned, n = gcl_rcgen_deduce_unreachable_polled(m, &young, &unreachable, members, tag,
                                                             g == NGEN - 1, &scanned);
+  /* locking is read again after every step that polls: the stop that turns the list locks
+   * on (a second thread attaching) may have been served inside it (found in review) */
+  locking = __atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED);
   to_own(cm, &young, to, locking);
   gcl_event_phase_end("mark");
   uint64_t freed = 0, collected = 0;
@@ -328,6 +331,7 @@ static bool collect_local(struct gcl_mutator *m, int g) {
     gcl_rcgen_delete_garbage(m, &unreachable, &old, tag);
     freed = m->stats.objects_freed - freed0;
     collected = n;
+    locking = __atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED); /* finalizers may poll */
     to_own(cm, &old, to, locking);
     gcl_event_phase_end("clear");
   }

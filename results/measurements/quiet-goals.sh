@@ -4,7 +4,7 @@
 # sitting on the machine with nothing else running (after the merges of 2026-12-01), every
 # comparison side by side in one shuffled `gclab run`. Writes results/measurements/$PREFIX-*
 # (PREFIX default quiet; the second sitting of 2026-12-01 used quiet2). STEPS (default
-# "13core 13brc 13pyheap 8 8young 9") chooses the steps. Needs a Release build in build/
+# "13core 13brc 13pyheap 8 9"; also 8young, 8brcpar) chooses the steps. Needs a Release build in build/
 # (scripts/build.sh build). Takes ~20 min on 2 vCPUs for every step. A step whose CSV
 # exists is skipped (rerun after a failure).
 set -euo pipefail
@@ -41,6 +41,12 @@ done
   --allocator segment,mimalloc --workload binary-trees,churn,cycles,binary-trees-malloc \
   --threads 1,2 --scale 0.024 --param binary-trees.depth=18 --repeat 5 --shuffle=31 \
   --opt rc-gen.young=global,thread --out $out/$P-issue8-rcgen-young.csv
+# Issue 8: brc's parallel stopped collection off and on (brc.parallel), side by side in one
+# run (results/measurements/i8-brcpar-summary.py prints it).
+! step 8brcpar || [ -e $out/$P-issue8-brcpar.csv ] || $G run --collector brc \
+  --allocator segment,mimalloc --workload binary-trees,churn,cycles,binary-trees-malloc \
+  --threads 1,2 --scale 0.024 --param depth=18 --opt brc.parallel=false,true --repeat 5 \
+  --shuffle=8 --timeout 120 --out $out/$P-issue8-brcpar.csv
 # Issue 9: issue9-goals.sh (minheap of cmark stw, gcbench at heap factor 2 and 3, lru's
 # metered latency, the MMU plots).
 ! step 9 || results/measurements/issue9-goals.sh build $out/$P-issue9
