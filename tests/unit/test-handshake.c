@@ -17,6 +17,7 @@
 
 #include "event.h"
 #include "mutator.h"
+#include "world-test.h"
 #include "pause.h"
 
 #define THREADS 4
@@ -24,8 +25,6 @@
 
 static void setup(void) { cr_assert_eq(gcl_heap_init(), 0); }
 
-static int load(int *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
-static void store(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 
 /* One slot per thread of a test: its mutator and how often its callback ran. */
 struct who {
@@ -36,7 +35,6 @@ struct who {
   int while_suspended;   /* of those, run while its state was SUSPENDED (atomic) */
 };
 static struct who who[THREADS + 1];
-static int done;
 
 static void count_cb(struct gcl_mutator *t, void *ctx) {
   (void)ctx;
@@ -156,29 +154,13 @@ Test(handshake, a_parked_threads_callback_is_its_pause, .init = setup, .timeout 
 
 /* --- threads attach and exit while handshakes run; a requester that is no mutator -------- */
 
-static int churn_calls, churners_done;
+static int churn_calls;
 
 static void churn_cb(struct gcl_mutator *t, void *ctx) {
   (void)ctx;
   cr_assert(t != NULL);
   t->stats.objects_allocated += 0; /* touches t: ASan reports a callback after its exit */
   __atomic_fetch_add(&churn_calls, 1, __ATOMIC_SEQ_CST);
-}
-
-static void *churner(void *arg) {
-  (void)arg;
-  for (int i = 0; i < 200 && !load(&done); i++) {
-    struct gcl_mutator *m = gcl_thread_attach();
-    for (int k = 0; k < i % 7; k++) gcl_safepoint(m);
-    if (i % 3 == 0) {
-      gcl_blocking_enter(m);
-      usleep(50);
-      gcl_blocking_leave(m);
-    }
-    gcl_thread_detach(m);
-  }
-  __atomic_fetch_add(&churners_done, 1, __ATOMIC_SEQ_CST);
-  return NULL;
 }
 
 Test(handshake, exiting_and_attaching_threads_do_not_hang_it, .init = setup, .timeout = 120) {

@@ -17,14 +17,13 @@
 #include <unistd.h>
 
 #include "mutator.h"
+#include "world-test.h"
 
 #define MAX_THREADS 8
 #define ROUNDS 30
 
 static void setup(void) { cr_assert_eq(gcl_heap_init(), 0); }
 
-static int load(int *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
-static void store(int *p, int v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 
 /* One slot per thread of a test (the requester last). */
 struct who {
@@ -39,7 +38,6 @@ static int nwho;         /* slots in use */
 static int parts_seen;   /* bit k: part k was called in the current phase (atomic) */
 static int n_seen;       /* the n of the current phase's calls; -1 if two differed (atomic) */
 static int not_stopped;  /* calls made while gcl_stop_requested was 0 (atomic) */
-static int done;
 static struct gcl_mutator *requester;
 
 static void count_fn(struct gcl_mutator *t, unsigned k, unsigned n, void *ctx) {
@@ -167,29 +165,13 @@ Test(world_parallel, blocked_thread_is_served_while_parked, .init = setup, .time
 
 /* --- threads attach and exit while phases run ------------------------------------------ */
 
-static int churn_calls, churners_done;
+static int churn_calls;
 
 static void churn_fn(struct gcl_mutator *t, unsigned k, unsigned n, void *ctx) {
   (void)ctx;
   cr_assert(t != NULL && k < n);
   t->stats.objects_allocated += 0; /* touches t: ASan reports a call after its exit */
   __atomic_fetch_add(&churn_calls, 1, __ATOMIC_SEQ_CST);
-}
-
-static void *churner(void *arg) {
-  (void)arg;
-  for (int i = 0; i < 200 && !load(&done); i++) {
-    struct gcl_mutator *m = gcl_thread_attach();
-    for (int k = 0; k < i % 7; k++) gcl_safepoint(m);
-    if (i % 3 == 0) {
-      gcl_blocking_enter(m);
-      usleep(50);
-      gcl_blocking_leave(m);
-    }
-    gcl_thread_detach(m);
-  }
-  __atomic_fetch_add(&churners_done, 1, __ATOMIC_SEQ_CST);
-  return NULL;
 }
 
 Test(world_parallel, exiting_and_attaching_threads_do_not_hang_it, .init = setup, .timeout = 120) {
