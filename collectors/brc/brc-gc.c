@@ -48,91 +48,19 @@
  * stop, "finalize" (callbacks, finalizers, resurrection) and "clear" after it, then
  * LIVE_DATA (the heap's live bytes).
  *
- * Loop invariant of the marking (drain_marks): every object with this collection's ALIVE
- * flag is on the work stack or in the prefetch window, or has had all its children pushed;
- * an object gets the flag once (mark_one), so each is traced at most once. */
+ * Steps 2-3 (the marking and the heap walk, in parallel rounds) are in brc-mark.c, with
+ * the marking's loop invariant; what both files share is in brc-gc.h. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "allocator.h"
-#include "brc-internal.h"
+#include "brc-gc.h"
 #include "collector.h"
 #include "event.h"
 #include "garbage.h"
 #include "pause.h"
 #include "weakref.h"
-
-/* u.gc.bits during and after a collection: the collection's tag in bits 4-31, flags in
- * bits 0-3. Flags count only under the current collection's tag (flags_of), so no walk
- * has to clear the previous collection's bits. Bit 31 of a tag is always set: a queue
- * link's upper half (a user-space pointer < 2^47) never has it, and gcl_collector_on_alloc
- * zeroes the word, so nothing else can look like a tag. Every object alive at a collection
- * is re-tagged by it, so a tag seen is the current one or an earlier one, never one 2^27
- * collections old (the counter's wrap). */
-#define GC_TAG_BIT 0x80000000u
-#define GC_FLAG_MASK 0xFu
-#define GC_ALIVE 0x1u       /* reachable: from a root, or from outside the candidates */
-#define GC_SKIP 0x2u        /* frozen, with references: not examined */
-#define GC_UNREACHABLE 0x4u /* on the unreachable list, not (yet) resurrected */
-#define GC_CANDIDATE 0x8u   /* not alive when the heap walk saw it: u.gc.refs is gc_refs */
-
-struct objstack {
-  struct gcl_object **a; /* the objects */
-  size_t n, cap;         /* in use, allocated */
-};
-
-static void reserve(struct objstack *s, size_t more) {
-  if (GCL_LIKELY(s->n + more <= s->cap)) return;
-  while (s->n + more > s->cap) s->cap = s->cap ? 2 * s->cap : 1024;
-  s->a = realloc(s->a, s->cap * sizeof *s->a);
-  if (!s->a) gcl_alloc_failed(s->cap * sizeof *s->a);
-}
-
-static void push(struct objstack *s, struct gcl_object *o) {
-  reserve(s, 1);
-  s->a[s->n++] = o;
-}
-
-/* One marker's state: the collecting thread's, or one part's of a parallel phase
- * (brc-gc.c's gcl_world_parallel rounds, below), which the collecting thread merges. */
-struct gc_state {
-  struct gcl_mutator *m;   /* the collecting thread */
-  uint32_t tag;            /* this collection's tag (GC_TAG_BIT | counter << 4) */
-  struct objstack work;    /* marking worklist */
-  struct objstack cand;    /* candidates: objects not alive when the heap walk saw them */
-  struct objstack immortal; /* immortal objects the heap walk found unmarked: roots */
-  struct objstack garbage; /* unreachable objects, each with one reference of ours */
-  struct gc_state *next;   /* a part's state, on the collecting thread's list of them */
-  uint64_t merged;         /* queued objects merged in step 1 */
-  uint64_t scanned;        /* live objects in the heap walk */
-  uint64_t marked;         /* objects this state marked alive */
-  uint64_t marked_stopped; /* of the collection's marks, those made on stopped threads */
-  uint64_t scanned_stopped; /* of its walk's objects, those examined on stopped threads */
-  uint64_t survivors;      /* containers alive after the collection */
-  uint64_t failures;       /* broken invariants (a bug somewhere) */
-};
-
-static void fail(struct gc_state *st, const char *what, struct gcl_object *o) {
-  if (st->failures++ == 0)
-    fprintf(stderr, "gclab brc collection: %s (object %p, shared %#llx, owner %u, local %#x)\n",
-            what, (void *)o, (unsigned long long)gcl_brc_shared(o), gcl_brc_prefix_of(o)->owner,
-            gcl_brc_prefix_of(o)->ref_local);
-}
-
-/* o's flags in this collection (0 if this collection has not tagged it yet). */
-static inline uint32_t flags_of(const struct gc_state *st, struct gcl_object *o) {
-  uint32_t b = gcl_brc_prefix_of(o)->u.gc.bits;
-  return (b & ~GC_FLAG_MASK) == st->tag ? b & GC_FLAG_MASK : 0;
-}
-
-static inline void set_flags(const struct gc_state *st, struct gcl_object *o, uint32_t f) {
-  gcl_brc_prefix_of(o)->u.gc.bits = st->tag | f;
-}
-
-static inline bool is_container(struct gcl_object *o) {
-  return (gcl_type_of(o)->flags & GCL_TYPE_CONTAINER) != 0;
-}
 
 /* --- marking ------------------------------------------------------------------------------ */
 
@@ -148,8 +76,6 @@ static intptr_t merge_stopped(struct gcl_object *o, intptr_t extra) {
   __atomic_store_n(&p->owner, GCL_BRC_OWNER_NONE, __ATOMIC_RELAXED);
   return count;
 }
-
-static bool tracked(struct gcl_object *o, uint32_t owner);
 
 /* Step 1, per queued object: the queue's reference goes. A tracked object whose count
  * reaches zero here is found unreachable by the walk; an untracked one the walk passes
@@ -168,156 +94,6 @@ static void merge_thread(struct gcl_mutator *t, void *ctx) {
   if (t->collector.thread) gcl_brc_drain(t->collector.thread, merge_queued, ctx);
 }
 
-/* Marking pushes every non-NULL child unexamined (reading its header would stall on a
- * cache miss) and prefetches it; drain_marks examines objects through a FIFO window of
- * PREFETCH_WINDOW entries, so each header has arrived by the time it is read (CPython
- * 3.14's gc_mark_buffer does the same). */
-#define PREFETCH_WINDOW 16
-
-static void mark_slot(struct gcl_object **slot, void *ctx) {
-  struct gc_state *st = ctx;
-  struct gcl_object *o = *slot;
-  if (!o) return;
-  __builtin_prefetch(gcl_brc_prefix_of(o), 1);
-  push(&st->work, o);
-}
-
-/* Push o's children: the simple layouts inline (no call per slot), a trace hook through
- * mark_slot. */
-static inline void push_children(struct gc_state *st, struct gcl_object *o) {
-  const struct gcl_type *t = gcl_type_of(o);
-  struct gcl_object **s;
-  size_t n = gcl_ref_range(o, t, &s);
-  if (n) {
-    reserve(&st->work, n);
-    for (size_t i = 0; i < n; i++) {
-      struct gcl_object *c = s[i];
-      if (!c) continue;
-      __builtin_prefetch(gcl_brc_prefix_of(c), 1);
-      st->work.a[st->work.n++] = c;
-    }
-  } else if (t->trace) {
-    t->trace(o, mark_slot, st);
-  }
-}
-
-/* Whether a collection looks at o: objects whose type can hold references (containers,
- * and types that are not containers but still have reference slots or a trace hook:
- * pyheap's untracked tuples and dicts, root tables), and deferred objects (only a
- * collection frees those). Any other object holds no references, so it is in no cycle:
- * reference counting frees it when its referrers die. (CPython visits only GC-tracked
- * objects; an untracked object with references is treated as external there, but brc
- * has always collected cycles through them, and the stress test holds it to that.) */
-static inline bool tracked(struct gcl_object *o, uint32_t owner) {
-  const struct gcl_type *t = gcl_type_of(o);
-  return (t->flags & (GCL_TYPE_CONTAINER | GCL_TYPE_REF_ITEMS)) || t->nrefs || t->trace ||
-         owner == GCL_BRC_OWNER_DEFERRED;
-}
-
-/* Mark o alive if it is not yet; true if it must be traced. Objects this collection has
- * not tagged yet (the roots are marked before the heap walk) count as unmarked. Two
- * markers of the parallel root marking may reach one object (a cross-thread edge:
- * handoff, shared-reads): the flag goes in by compare-and-swap, so exactly one of them
- * wins and traces it. Nothing else writes the word while markers run (the heap walk's
- * flags come in the next round), so a failed CAS only means another marker marked it;
- * relaxed order suffices, since the winner reads only o's slots, which nobody writes
- * while the world is stopped. */
-static inline bool mark_one(struct gc_state *st, struct gcl_object *o) {
-  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  uint32_t owner = __atomic_load_n(&p->owner, __ATOMIC_RELAXED);
-  if (GCL_UNLIKELY(owner == GCL_BRC_OWNER_FREED)) {
-    fail(st, "a root or a live object references a freed object", o);
-    return false;
-  }
-  if (!tracked(o, owner)) return false;
-  uint32_t b = __atomic_load_n(&p->u.gc.bits, __ATOMIC_RELAXED);
-  /* Loop invariant: b is the word as last read; o is not alive in b. */
-  for (;;) {
-    uint32_t f = (b & ~GC_FLAG_MASK) == st->tag ? b & GC_FLAG_MASK : 0;
-    if (f & (GC_ALIVE | GC_SKIP)) return false;
-    if (__atomic_compare_exchange_n(&p->u.gc.bits, &b, st->tag | f | GC_ALIVE, true, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED))
-      return true;
-  }
-}
-
-/* Mark and trace everything on the work stack (entries need not be examined yet). */
-static void drain_marks(struct gc_state *st) {
-  struct gcl_object *window[PREFETCH_WINDOW];
-  unsigned head = 0, n = 0;
-  /* Invariant: window[head..head+n) (mod PREFETCH_WINDOW) and the stack hold objects whose
-   * marking is pending; every object already marked ALIVE is pending or has had its
-   * children pushed. */
-  for (;;) {
-    while (n < PREFETCH_WINDOW && st->work.n > 0) {
-      window[(head + n) % PREFETCH_WINDOW] = st->work.a[--st->work.n];
-      n++;
-    }
-    if (n == 0) return;
-    struct gcl_object *o = window[head];
-    head = (head + 1) % PREFETCH_WINDOW;
-    n--;
-    if (mark_one(st, o)) {
-      st->marked++;
-      push_children(st, o);
-    }
-  }
-}
-
-/* An object another thread is in the middle of killing (stopped inside a finalizer of
- * that death): it holds its references until that thread kills it, so it is referenced
- * from outside; it and what it reaches survive this collection (a root). */
-static void keep_dying(struct gcl_object *o, void *ctx) {
-  struct gc_state *st = ctx;
-  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  if (gcl_brc_is_immortal(p, p->owner)) return;
-  push(&st->work, o);
-}
-
-static void keep_thread_dying(struct gcl_mutator *t, void *ctx) { gcl_visit_dying(t, keep_dying, ctx); }
-
-static void mark_thread_roots(struct gcl_mutator *t, void *ctx) { gcl_visit_roots(t, mark_slot, ctx); }
-
-/* --- the heap walk: one pass ---------------------------------------------------------------- */
-
-/* Every tracked object the allocator holds, once, after the roots were marked: an alive object is
- * a survivor; an immortal one is a root (marked with all it reaches); a frozen one with
- * references is skipped; any other becomes a candidate with gc_refs = its true count
- * (minus the bias of a deferred object, whose uncounted references the root marking saw). */
-static void scan_block(void *mem, size_t bytes, void *ctx) {
-  (void)bytes;
-  struct gc_state *st = ctx;
-  struct gcl_object *o = (struct gcl_object *)((char *)mem + GCL_COLLECTOR_PREFIX_SIZE);
-  struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
-  uint32_t owner = __atomic_load_n(&p->owner, __ATOMIC_RELAXED);
-  if (owner == GCL_BRC_OWNER_FREED || !tracked(o, owner)) return;
-  st->scanned++;
-  if (GCL_UNLIKELY((gcl_brc_shared(o) & GCL_BRC_STATE_MASK) == GCL_BRC_QUEUED))
-    fail(st, "an object is still queued after every queue was merged", o);
-  uint32_t f = flags_of(st, o);
-  if (f & GC_ALIVE) {
-    st->survivors += is_container(o);
-    return;
-  }
-  if (gcl_brc_is_immortal(p, owner)) { /* a root: marked once every part has walked */
-    push(&st->immortal, o);
-    st->survivors += is_container(o);
-    return;
-  }
-  intptr_t count = gcl_brc_true_count(o);
-  if (count < 0) {
-    fail(st, "negative true count", o);
-    count = 0;
-  }
-  if ((p->ref_local & GCL_BRC_LOCAL_FROZEN) && count > 0) {
-    set_flags(st, o, GC_SKIP);
-    st->survivors += is_container(o);
-    return;
-  }
-  p->u.gc.refs = count > INT32_MAX ? INT32_MAX : (int32_t)count;
-  set_flags(st, o, GC_CANDIDATE);
-  push(&st->cand, o);
-}
 
 /* --- the candidates ------------------------------------------------------------------------ */
 
@@ -353,7 +129,7 @@ static void mark_referenced(struct gc_state *st) {
     if (refs < 0) fail(st, "more references from the heap than counted", o);
     if (refs <= 0) continue;
     push(&st->work, o);
-    drain_marks(st);
+    gcl_brc_drain_marks(st);
   }
 }
 
@@ -424,104 +200,6 @@ static void clear_slot(struct gcl_object **slot, void *ctx) {
 
 static uint32_t gc_counter; /* collections started (gc_lock): the tags' source */
 
-/* --- the parallel rounds (core/mutator.h gcl_world_parallel) ------------------------------
- * Round 1: each thread marks from its own root frames and dying objects (the collecting
- * thread also from the global roots), with a work stack of its own; markers meet only at
- * mark_one's CAS. Round 2: part k of n of the heap walk (core/allocator.h
- * gcl_allocator_walk_part; serial in part 0 for an allocator without the capability):
- * each block is in one part, and a part writes flags and gc_refs only of its own blocks,
- * while nobody marks, so no word has two writers. Each part's candidates and immortals
- * go on its own lists, which the collecting thread merges after the round (the parts'
- * order does not matter: an immortal's marking makes any candidate it reaches alive, which
- * steps 4-6 treat as a survivor, as when it was marked before the walk saw it). */
-struct gc_rounds {
-  struct gc_state *req;   /* the collecting thread's state (its tag, its mutator) */
-  pthread_mutex_t lock;   /* guards parts and failures */
-  struct gc_state *parts; /* round 2's part states, to merge */
-  uint64_t failures;      /* round 1's broken invariants */
-  uint64_t marked;        /* round 1's marks */
-  uint64_t marked_stopped; /* of those, made on a stopped thread (not the collecting one) */
-  pthread_t self;         /* the collecting thread */
-};
-
-/* t's roots (t NULL: the global roots; they take the thread-list lock). */
-static void mark_round(struct gcl_mutator *t, unsigned k, unsigned n, void *ctx) {
-  (void)k, (void)n;
-  struct gc_rounds *r = ctx;
-  struct gc_state st = {.m = r->req->m, .tag = r->req->tag};
-  if (t) {
-    keep_thread_dying(t, &st);
-    mark_thread_roots(t, &st);
-  }
-  if (!t || (t == r->req->m && gcl_brc.parallel)) gcl_visit_global_roots(mark_slot, &st);
-  drain_marks(&st);
-  free(st.work.a);
-  pthread_mutex_lock(&r->lock);
-  r->failures += st.failures;
-  r->marked += st.marked;
-  if (!pthread_equal(pthread_self(), r->self)) r->marked_stopped += st.marked;
-  pthread_mutex_unlock(&r->lock);
-}
-
-static void walk_round(struct gcl_mutator *t, unsigned k, unsigned n, void *ctx) {
-  (void)t;
-  struct gc_rounds *r = ctx;
-  struct gc_state *st = calloc(1, sizeof *st);
-  if (!st) gcl_alloc_failed(sizeof *st);
-  st->m = r->req->m;
-  st->tag = r->req->tag;
-  if (gcl_brc.parallel) gcl_allocator_walk_part(k, n, scan_block, st);
-  else gcl_allocator_walk(scan_block, st);
-  if (!pthread_equal(pthread_self(), r->self)) st->scanned_stopped = st->scanned;
-  pthread_mutex_lock(&r->lock);
-  st->next = r->parts;
-  r->parts = st;
-  pthread_mutex_unlock(&r->lock);
-}
-
-static void append(struct objstack *to, const struct objstack *from) {
-  reserve(to, from->n);
-  for (size_t i = 0; i < from->n; i++) to->a[to->n++] = from->a[i];
-}
-
-/* --opt brc.parallel=false: both rounds on the collecting thread, one thread after the
- * other and the walk in one part (the collection before issue 8). */
-static void mark_serial(struct gcl_mutator *t, void *ctx) { mark_round(t, 0, 1, ctx); }
-
-/* Steps 2-3 in the two rounds, then the parts' results into st; the immortals marked. */
-static void mark_and_walk(struct gc_state *st) {
-  struct gc_rounds r = {.req = st, .lock = PTHREAD_MUTEX_INITIALIZER, .self = pthread_self()};
-  if (gcl_brc.parallel) gcl_world_parallel(st->m, mark_round, &r);
-  else {
-    gcl_for_each_mutator(mark_serial, &r);
-    mark_round(NULL, 0, 1, &r);
-  }
-  gcl_event_roots_traced();
-  if (gcl_brc.parallel) {
-    gcl_allocator_walk_parallel_begin();
-    gcl_world_parallel(st->m, walk_round, &r);
-    gcl_allocator_walk_parallel_end();
-  } else {
-    walk_round(st->m, 0, 1, &r);
-  }
-  st->failures += r.failures;
-  st->marked += r.marked;
-  st->marked_stopped += r.marked_stopped;
-  for (struct gc_state *p = r.parts, *next; p; p = next) {
-    next = p->next;
-    append(&st->cand, &p->cand);
-    append(&st->work, &p->immortal);
-    st->scanned += p->scanned;
-    st->scanned_stopped += p->scanned_stopped;
-    st->survivors += p->survivors;
-    st->failures += p->failures;
-    free(p->cand.a);
-    free(p->immortal.a);
-    free(p);
-  }
-  drain_marks(st);
-  pthread_mutex_destroy(&r.lock);
-}
 
 /* Steps 1-6 with the world stopped (the file comment's order, with the roots first). */
 static void find_garbage(struct gc_state *st, struct gcl_weakref_pending *weak) {
@@ -532,7 +210,7 @@ static void find_garbage(struct gc_state *st, struct gcl_weakref_pending *weak) 
   gcl_for_each_mutator(merge_thread, st);
   gcl_event_phase_end("merge");
   gcl_event_phase_start("mark");
-  mark_and_walk(st);
+  gcl_brc_mark_and_walk(st);
   subtract_refs(st);
   mark_referenced(st);
   collect_unreachable(st);
