@@ -74,7 +74,6 @@ void (*cmark_conc_test_after_roots)(void); /* tests: called on thread 0 after st
 void (*cmark_conc_test_before_globals)(void); /* tests: on thread 0 before the global roots */
 bool cmark_conc_test_no_barrier;           /* tests: skip the barrier (the race must lose) */
 
-static void fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
 
 uint64_t cmark_thread_cpu_ns(void) {
   struct timespec ts;
@@ -97,7 +96,7 @@ void cmark_conc_take_work(struct cmark_stack *local, bool one_buffer) {
     struct gcl_satb_buffer *next = b->next;
     for (unsigned i = 0; i < b->n; i++)
       if (cmark_try_mark(b->e[i])) cmark_stack_push(local, b->e[i]);
-    fig_add(&gcl_cmark.fig.satb_drained, b->n);
+    cmark_fig_add(&gcl_cmark.fig.satb_drained, b->n);
     gcl_satb_buffer_free(b);
     b = next;
   }
@@ -165,8 +164,8 @@ static void mark_round(struct gcl_mutator *m, uint64_t round) {
     gcl_safepoint(m);
   }
   free(local.a);
-  fig_add(&gcl_cmark.fig.marked, blackened);
-  fig_add(&gcl_cmark.fig.marker_cpu_ns, cmark_thread_cpu_ns() - cpu0);
+  cmark_fig_add(&gcl_cmark.fig.marked, blackened);
+  cmark_fig_add(&gcl_cmark.fig.marker_cpu_ns, cmark_thread_cpu_ns() - cpu0);
 }
 
 /* Thread 0: start a round for every marker, take part, return when it is over. */
@@ -238,8 +237,8 @@ static void remark(struct gcl_mutator *m, struct gcl_weakref_pending *weak) {
   cmark_mark_end(); /* barrier off; allocation stays black until the next epoch */
   gcl_event_phase_end("remark");
   gcl_start_the_world(m);
-  fig_add(&gcl_cmark.fig.remarks, 1);
-  fig_add(&gcl_cmark.fig.remark_ns, gcl_now_ns() - t0);
+  cmark_fig_add(&gcl_cmark.fig.remarks, 1);
+  cmark_fig_add(&gcl_cmark.fig.remark_ns, gcl_now_ns() - t0);
 }
 
 /* --- one cycle ----------------------------------------------------------------------------- */
@@ -274,7 +273,7 @@ static void mark_concurrently(struct gcl_mutator *m) {
     gcl_event_phase_start("terminate");
     gcl_handshake(m, hs_flush, NULL);
     gcl_event_phase_end("terminate");
-    fig_add(&gcl_cmark.fig.term_rounds, 1);
+    cmark_fig_add(&gcl_cmark.fig.term_rounds, 1);
     pthread_mutex_lock(&C.grey_lock);
     bool more = gcl_cmark.grey.n > 0 || gcl_satb_pending();
     pthread_mutex_unlock(&C.grey_lock);
@@ -306,10 +305,10 @@ static void run_cycle(struct gcl_mutator *m, uint64_t goal) {
   int64_t live = gcl_stats_live_bytes();
   gcl_event_live_data((uint64_t)(live > 0 ? live : 0));
   cmark_run_finalizers(m, &weak, true);
-  fig_add(&gcl_cmark.fig.mark_ns, t1 - t0);
-  fig_add(&gcl_cmark.fig.sweep_ns, t2 - t1);
-  fig_add(&gcl_cmark.fig.cycles, 1);
-  fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
+  cmark_fig_add(&gcl_cmark.fig.mark_ns, t1 - t0);
+  cmark_fig_add(&gcl_cmark.fig.sweep_ns, t2 - t1);
+  cmark_fig_add(&gcl_cmark.fig.cycles, 1);
+  cmark_fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
   cmark_retarget(live, false);
   /* What the mutators allocated while this cycle ran: the next one starts that early. */
   cmark_pace_retarget(live, live - live0 + (int64_t)(__atomic_load_n(&gcl_cmark.fig.swept_bytes, __ATOMIC_RELAXED) - swept0));

@@ -48,7 +48,6 @@ void cmark_stack_push(struct cmark_stack *s, struct gcl_object *o) {
   s->a[s->n++] = o;
 }
 
-static void fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
 
 /* --- marking ------------------------------------------------------------------------------ */
 
@@ -95,7 +94,7 @@ bool cmark_drain_satb(void) {
   while (b) {
     struct gcl_satb_buffer *next = b->next;
     for (unsigned i = 0; i < b->n; i++) cmark_shade(b->e[i]);
-    fig_add(&gcl_cmark.fig.satb_drained, b->n);
+    cmark_fig_add(&gcl_cmark.fig.satb_drained, b->n);
     gcl_satb_buffer_free(b);
     b = next;
   }
@@ -114,7 +113,7 @@ void cmark_mark_drain(void) {
       blackened++;
     }
   } while (cmark_drain_satb() || g->n > 0);
-  fig_add(&gcl_cmark.fig.marked, blackened);
+  cmark_fig_add(&gcl_cmark.fig.marked, blackened);
 }
 
 static void shade_thread_roots(struct gcl_mutator *t, void *ctx) {
@@ -164,19 +163,19 @@ static void weak_and_finalizers(struct gcl_weakref_pending *weak) {
     }
   }
   cmark_mark_drain();
-  fig_add(&gcl_cmark.fig.weak_cleared, cleared);
+  cmark_fig_add(&gcl_cmark.fig.weak_cleared, cleared);
 }
 
-/* Free every object of the garbage list that is still garbage (not resurrected, not a
- * block whose allocation was in flight when the concurrent walk read it). */
 /* Add what st counted to the figures and the heap totals, and start it again. */
 static void sweep_merge(struct gcl_thread_stats *st) {
-  fig_add(&gcl_cmark.fig.swept, st->objects_freed);
-  fig_add(&gcl_cmark.fig.swept_bytes, (uint64_t)-st->live_bytes_delta);
+  cmark_fig_add(&gcl_cmark.fig.swept, st->objects_freed);
+  cmark_fig_add(&gcl_cmark.fig.swept_bytes, (uint64_t)-st->live_bytes_delta);
   gcl_stats_merge(st);
   *st = (struct gcl_thread_stats){0};
 }
 
+/* Free every object of the garbage list that is still garbage (not resurrected, not a
+ * block whose allocation was in flight when the concurrent walk read it). */
 void cmark_sweep_garbage(struct gcl_mutator *poll) {
   struct cmark_stack *g = &gcl_cmark.garbage;
   struct gcl_thread_stats st = {0};
@@ -212,7 +211,7 @@ void cmark_run_finalizers(struct gcl_mutator *m, struct gcl_weakref_pending *wea
     if (poll) gcl_safepoint(m); /* f->a[i+1..] stay roots across it: the list is intact */
   }
   f->n = 0;
-  fig_add(&gcl_cmark.fig.finalized, n);
+  cmark_fig_add(&gcl_cmark.fig.finalized, n);
   gcl_event_phase_end("finalize");
 }
 
@@ -239,8 +238,8 @@ static void cycle_stopped(struct gcl_mutator *m, struct gcl_weakref_pending *wea
   gcl_event_phase_end("sweep");
   uint64_t t2 = gcl_now_ns();
   gcl_start_the_world(m);
-  fig_add(&gcl_cmark.fig.mark_ns, t1 - t0);
-  fig_add(&gcl_cmark.fig.sweep_ns, t2 - t1);
+  cmark_fig_add(&gcl_cmark.fig.mark_ns, t1 - t0);
+  cmark_fig_add(&gcl_cmark.fig.sweep_ns, t2 - t1);
 }
 
 /* The next trigger, after a cycle left `live` bytes: a share of the limit, or grow-by-
@@ -276,8 +275,8 @@ bool cmark_collect(struct gcl_mutator *m, bool explicit) {
   int64_t live = gcl_stats_live_bytes();
   gcl_event_live_data((uint64_t)(live > 0 ? live : 0));
   cmark_run_finalizers(m, &weak, false); /* may run inside a safepoint handler */
-  fig_add(&gcl_cmark.fig.cycles, 1);
-  fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
+  cmark_fig_add(&gcl_cmark.fig.cycles, 1);
+  cmark_fig_add(&gcl_cmark.fig.gc_ns, gcl_now_ns() - t0);
   cmark_retarget(live, true);
   cmark_in_cycle = false;
   pthread_mutex_unlock(&gcl_cmark.gc_lock);

@@ -52,6 +52,9 @@ struct cmark_figures {
   uint64_t sweep_sync_ns;   /* concurrent: thread 0's time in those handshakes */
 };
 
+/* Add v to figure *f (any thread; relaxed: figures are read after the threads joined). */
+static inline void cmark_fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
+
 /* Concurrent mode (cmark-conc.c): the collector's own threads and the cycle requests.
  * Thread 0 drives each cycle (handshakes, remark, sweep, finalizers) and marks; threads
  * 1..markers-1 only mark. Everything below is under `lock` unless marked atomic. */

@@ -10,7 +10,7 @@
  * byte count (GCL_HEAP_BYTES_BATCH, 64 KiB) while marking adds its share to that thread's
  * debt (gcl_collector_mutator.assist_debt) and asks its next safepoint for an assist.
  * The debt follows the bytes the thread allocated since its previous flush (its own
- * bytes_allocated counter), not the number of flushes: frees and detach flush too. 
+ * bytes_allocated counter), not the number of flushes: frees and detach flush too.
  *
  * One assist is a bounded increment: it takes at most CMARK_BATCH grey objects from the
  * shared stack, else one handed-over SATB buffer (1024 entries), traces at most
@@ -61,7 +61,6 @@
 
 static __thread bool in_pace; /* this thread is inside cmark_conc_pace (no recursion) */
 
-static void fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
 
 /* Thread 0, marking opens: the ratio from the last cycle's marking and the headroom. */
 void cmark_pace_open(int64_t live, uint64_t marked_last) {
@@ -120,10 +119,10 @@ static uint64_t assist_once(struct gcl_mutator *m, uint64_t budget) {
   free(local.a);
   if (traced == 0) return 0;
   gcl_event_thread_pause("assist", t0);
-  fig_add(&gcl_cmark.fig.assists, 1);
-  fig_add(&gcl_cmark.fig.assist_ns, gcl_now_ns() - t0);
-  fig_add(&gcl_cmark.fig.assist_objects, traced);
-  fig_add(&gcl_cmark.fig.marked, traced);
+  cmark_fig_add(&gcl_cmark.fig.assists, 1);
+  cmark_fig_add(&gcl_cmark.fig.assist_ns, gcl_now_ns() - t0);
+  cmark_fig_add(&gcl_cmark.fig.assist_objects, traced);
+  cmark_fig_add(&gcl_cmark.fig.marked, traced);
   return traced;
 }
 
@@ -180,8 +179,8 @@ static bool paced_wait(struct gcl_mutator *m, uint64_t ticket) {
   gcl_blocking_leave(m);
   __atomic_sub_fetch(&gcl_cmark_conc.assist_hungry, 1, __ATOMIC_RELAXED);
   gcl_event_thread_pause("pace", t0);
-  fig_add(&gcl_cmark.fig.paced_waits, 1);
-  fig_add(&gcl_cmark.fig.paced_wait_ns, gcl_now_ns() - t0);
+  cmark_fig_add(&gcl_cmark.fig.paced_waits, 1);
+  cmark_fig_add(&gcl_cmark.fig.paced_wait_ns, gcl_now_ns() - t0);
   return completed;
 }
 
@@ -215,7 +214,7 @@ void cmark_conc_pace(struct gcl_mutator *m) {
    * while that cycle still sweeps; its next flush paces it again instead. */
   if (cmark_conc_completed(ticket) && gcl_cmark.limit > 0 &&
       gcl_stats_live_bytes() > gcl_cmark.limit) {
-    fig_add(&gcl_cmark.fig.full_stw, 1); /* the last resort; over the limit after it: oom */
+    cmark_fig_add(&gcl_cmark.fig.full_stw, 1); /* the last resort; over the limit after it: oom */
     cmark_collect(m, true);
   }
 }

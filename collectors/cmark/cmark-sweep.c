@@ -40,7 +40,6 @@
 
 void (*cmark_conc_test_sweep_chunk)(void); /* tests: called on thread 0 after each chunk */
 
-static void fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
 
 #if GCL_ALLOCATOR_HEAP_WALK_CONCURRENT
 /* The walk's read of a block's word is speculative: the block may be in the middle of its
@@ -81,8 +80,8 @@ static void free_chunk(struct gcl_mutator *m) {
   gcl_event_phase_start("sweep-sync");
   gcl_handshake(m, cmark_hs_nothing, NULL); /* this chunk's allocations in flight are done */
   gcl_event_phase_end("sweep-sync");
-  fig_add(&gcl_cmark.fig.sweep_sync_ns, gcl_now_ns() - t0);
-  fig_add(&gcl_cmark.fig.sweep_chunks, 1);
+  cmark_fig_add(&gcl_cmark.fig.sweep_sync_ns, gcl_now_ns() - t0);
+  cmark_fig_add(&gcl_cmark.fig.sweep_chunks, 1);
   cmark_sweep_garbage(m);
   cmark_conc_memory_back();
   if (cmark_conc_test_sweep_chunk) cmark_conc_test_sweep_chunk();
@@ -133,5 +132,5 @@ void cmark_conc_sweep(struct gcl_mutator *m) {
 #endif
   gcl_cmark.garbage.n = 0;
   gcl_event_phase_end("sweep");
-  fig_add(&gcl_cmark.fig.sweeper_cpu_ns, cmark_thread_cpu_ns() - cpu0);
+  cmark_fig_add(&gcl_cmark.fig.sweeper_cpu_ns, cmark_thread_cpu_ns() - cpu0);
 }
