@@ -40,7 +40,7 @@ struct gcl_brc_global {
   uint64_t long_lived_total;   /* atomic: containers that survived the last collection */
   int auto_collect;            /* atomic: automatic collections on (gc.enable) */
   int trigger;                 /* enum gcl_brc_trigger (--opt brc.trigger), set at init */
-  bool parallel;               /* --opt brc.parallel, set at init: parallel rounds (brc-gc.c) */
+  bool parallel;               /* --opt brc.parallel, set at init: parallel rounds (brc-mark.c) */
   int64_t last_mem;            /* atomic: memory measured after the last collection (bytes;
                                 * 0: none yet), for the memory trigger */
   int mem_source;              /* atomic: enum gcl_brc_mem_source of the last measurement */

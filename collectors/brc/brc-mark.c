@@ -79,7 +79,7 @@ static inline bool mark_one(struct gc_state *st, struct gcl_object *o) {
   }
 }
 
-/* (brc-gc.h) The loop invariant of the marking: brc-gc.c's file comment. */
+/* Declared in brc-gc.h; the loop invariant of the marking is this file's comment. */
 void gcl_brc_drain_marks(struct gc_state *st) {
   struct gcl_object *window[PREFETCH_WINDOW];
   unsigned head = 0, n = 0;
