@@ -149,12 +149,11 @@ void gcl_rcgen_reset_limits(void) {
 /* generations[0].count = 0 (world stopped). */
 void gcl_rcgen_reset_counts(void) {
   pthread_mutex_lock(&gcl_rcgen.registry_lock);
+  /* the shared heap's young count too (escapes, orphans, slot-less threads): gc.freeze
+   * zeroes every young count, as CPython's (found in review) */
+  gcl_rcgen_shared_young_reset_locked();
   for (struct gcl_collector_mutator *cm = gcl_rcgen.registry; cm; cm = cm->reg_next)
     __atomic_store_n(&cm->count, 0, __ATOMIC_RELAXED);
-  gcl_rcgen.orphan_count = 0;
-  /* the shared heap's young count too (escapes since its last collection): gc.freeze
-   * zeroes every young count, as CPython's (found in review) */
-  gcl_rcgen.escapes_at_shared = gcl_rcgen_escapes_total_locked();
   pthread_mutex_unlock(&gcl_rcgen.registry_lock);
 }
 int64_t gcl_rcgen_heap_size(void) {
