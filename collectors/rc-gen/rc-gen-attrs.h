@@ -101,8 +101,11 @@ struct gcl_collector_mutator {
                                       * else 0: no object is local to this thread */
   bool local_collecting;             /* a local collection runs on this thread (written by the
                                       * owner, relaxed atomic; tests read it) */
-  int local_parked;                  /* atomic: the owner is parked for a stop at a poll of
-                                      * its local collection (rc-gen-local.c) */
+  int local_parked;                  /* atomic, > 0: the owner may be parked for a stop with
+                                      * objects on private lists: at a poll of its local
+                                      * collection's walks, or anywhere in its clear step (a
+                                      * depth: a finalizer's nested collection adds its own;
+                                      * rc-gen-local.c) */
   int64_t lcount[3];                 /* the local heap's generation counts ([1], [2]: CPython's
                                       * generations[g].count; [0] unused: `count`); owner only */
   uint64_t ll_total, ll_pending;     /* the local heap's long-lived figures (25% rule); owner */

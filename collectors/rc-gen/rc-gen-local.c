@@ -215,12 +215,15 @@ void gcl_rcgen_shared_young_reset_locked(void) {
  *  - the escape barrier's switch (gcl_rcgen_escapes_on) happens only while it is off, when
  *    there are no local collections.
  * The clear step (delete_garbage) does not poll: core/heap.c's drain polls are off inside a
- * collector's phase, and the garbage it frees is bounded by the set. */
+ * collector's phase, and the garbage it frees is bounded by the set. But a finalizer it runs
+ * (an object outside the set that the set's clearing killed) may reach a safepoint, so
+ * local_parked stays set through the whole clear step, and a stop that wants no parked local
+ * collection waits for it too. */
 void gcl_rcgen_local_poll(struct gcl_mutator *m) {
   if (__atomic_load_n(&gcl_rcgen.no_local_polls, __ATOMIC_SEQ_CST)) return;
-  __atomic_store_n(&m->collector.local_parked, 1, __ATOMIC_SEQ_CST);
+  __atomic_add_fetch(&m->collector.local_parked, 1, __ATOMIC_SEQ_CST);
   gcl_poll_slow(m);
-  __atomic_store_n(&m->collector.local_parked, 0, __ATOMIC_SEQ_CST);
+  __atomic_sub_fetch(&m->collector.local_parked, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Whether a thread is parked inside its local collection (world stopped). */
@@ -228,7 +231,7 @@ static bool local_parked(void) {
   bool any = false;
   pthread_mutex_lock(&gcl_rcgen.registry_lock);
   for (struct gcl_collector_mutator *cm = gcl_rcgen.registry; cm && !any; cm = cm->reg_next)
-    any = __atomic_load_n(&cm->local_parked, __ATOMIC_SEQ_CST);
+    any = __atomic_load_n(&cm->local_parked, __ATOMIC_SEQ_CST) != 0;
   pthread_mutex_unlock(&gcl_rcgen.registry_lock);
   return any;
 }
@@ -327,12 +330,17 @@ static bool collect_local(struct gcl_mutator *m, int g) {
     fallback = true;
   } else if (n > 0) {
     gcl_event_phase_start("clear");
+    /* Parked anywhere until `old` is ours again: clearing the set may kill objects outside
+     * it whose finalizers reach a safepoint (kill_slow), while `unreachable` and `old` are
+     * private lists that gc.collect's escape_all would miss (found in review). */
+    __atomic_add_fetch(&cm->local_parked, 1, __ATOMIC_SEQ_CST);
     uint64_t freed0 = m->stats.objects_freed;
     gcl_rcgen_delete_garbage(m, &unreachable, &old, tag);
     freed = m->stats.objects_freed - freed0;
     collected = n;
     locking = __atomic_load_n(&gcl_rcgen_locking, __ATOMIC_RELAXED); /* finalizers may poll */
     to_own(cm, &old, to, locking);
+    __atomic_sub_fetch(&cm->local_parked, 1, __ATOMIC_SEQ_CST);
     gcl_event_phase_end("clear");
   }
   if (g == NGEN - 2) cm->ll_pending += scanned - n;

@@ -9,7 +9,10 @@
  *  - gcl_collect (gc.collect), which moves every local heap into the shared one, leaves no
  *    stale local counts or long-lived figures (CPython resets them);
  *  - a stop requested by another thread while a thread runs a long local collection is
- *    served inside that collection (at its next poll), not after it.
+ *    served inside that collection (at its next poll), not after it;
+ *  - a stop that moves every local heap into the shared one (gc.collect's) is not served at
+ *    a safepoint of a finalizer that a local collection's clear step runs, where objects
+ *    are on private lists (found by the second review of issue 8's merge).
  * Counts and states, never times (the ttsp and collection times are printed only); the
  * stop of the third is requested before the collection starts (owner_main says how).
  * Macros: BIG, ROUNDS (smaller under the sanitizers, __SANITIZE_THREAD__/__SANITIZE_ADDRESS__). */
@@ -267,6 +270,94 @@ Test(rc_gen_local, a_stop_is_served_inside_a_long_local_collection, .timeout = 2
               s.local_collections ? (double)s.gc_ns / (double)s.local_collections / 1e3 : 0.0);
   cr_assert_geq(s.local_collections, ROUNDS, "one local collection per round");
   cr_assert_eq(inside, ROUNDS, "only %d of %d stops were served inside the local collection", inside, ROUNDS);
+  gcl_thread_detach(m);
+  cr_assert_geq(gcl_rcgen_check(), 0, "list check");
+  gcl_heap_finish();
+}
+
+/* --- (d) a finalizer inside a local collection's clear step ------------------------------ */
+
+struct pair {
+  struct gcl_object header; /* common header */
+  struct gcl_object *a, *b; /* references */
+};
+
+#define PAIR(o) ((struct pair *)(o))
+
+/* rc-gen-internal.h's, which tests cannot include: gc.collect's stop, as it runs it. */
+void gcl_rcgen_stop_world_all(struct gcl_mutator *m);
+void gcl_rcgen_start_world_all(struct gcl_mutator *m);
+void gcl_rcgen_escape_all(void);
+
+static struct {
+  struct gcl_collector_mutator *owner; /* atomic: the owner's state, once attached */
+  int in_finalizer; /* atomic: the owner runs the finalizer (1), ran it (2) */
+  int stopped;      /* atomic: the stopper's stop_world_all returned */
+  int inside;       /* atomic: ... while the owner was inside its local collection */
+} fs;
+
+/* Polls for up to ~200 ms, or until the stopper got its stop: a safepoint inside the clear
+ * step, held long enough that a stop requested meanwhile is served here unless the rule
+ * keeps it out. */
+static void polling_finalizer(struct gcl_mutator *m, struct gcl_object *o) {
+  (void)o;
+  __atomic_store_n(&fs.in_finalizer, 1, __ATOMIC_RELEASE);
+  uint64_t t0 = gcl_now_ns();
+  while (!__atomic_load_n(&fs.stopped, __ATOMIC_ACQUIRE) && gcl_now_ns() - t0 < 200000000u) gcl_poll(m);
+  __atomic_store_n(&fs.in_finalizer, 2, __ATOMIC_RELEASE);
+}
+
+static const struct gcl_type pair_type = {
+    .name = "pair", .size = sizeof(struct pair), .flags = GCL_TYPE_CONTAINER,
+    .ref_offset = offsetof(struct pair, a), .nrefs = 2};
+static const struct gcl_type fin_type = {
+    .name = "finalized", .size = sizeof(struct node), .flags = GCL_TYPE_CONTAINER,
+    .ref_offset = offsetof(struct node, a), .nrefs = 1, .finalize = polling_finalizer};
+
+/* The owner: F (a finalizer) survives a local gen0 collection into local gen1; a garbage
+ * cycle in gen0 then holds F's only reference, so the next gen0 collection's set (gen0
+ * only) is the cycle, it has no finalizer (no fallback to a stop), and clearing it kills F
+ * outside the set, whose finalizer polls. */
+static void *fin_owner_main(void *arg) {
+  (void)arg;
+  struct gcl_mutator *m = gcl_thread_attach();
+  __atomic_store_n(&fs.owner, &m->collector, __ATOMIC_RELEASE);
+  struct gcl_object *f = gcl_new(m, &fin_type), *head = NULL;
+  for (int i = 0; i < 64; i++) push(m, &head); /* F's gen0 collections (a live chain: counted) */
+  struct gcl_object *g1 = gcl_new(m, &pair_type), *g2 = gcl_new(m, &pair_type);
+  gcl_store_init_move(m, g1, &PAIR(g1)->b, f);
+  gcl_store_init(m, g1, &PAIR(g1)->a, g2);
+  gcl_store(m, g2, &PAIR(g2)->a, g1); /* g2 is published (g1 holds it) */
+  gcl_release(m, g1);
+  gcl_release(m, g2);
+  for (int i = 0; i < 64 && !__atomic_load_n(&fs.in_finalizer, __ATOMIC_ACQUIRE); i++)
+    push(m, &head); /* the cycle's gen0 collection */
+  gcl_release(m, head);
+  gcl_blocking_enter(m);
+  while (!__atomic_load_n(&fs.stopped, __ATOMIC_ACQUIRE)) sched_yield();
+  gcl_blocking_leave(m);
+  gcl_thread_detach(m);
+  return NULL;
+}
+
+Test(rc_gen_local, gc_collect_is_not_served_inside_a_local_clear_step, .timeout = 60) {
+  init_heap(2, "16", "1000", "1000");
+  struct gcl_mutator *m = gcl_thread_attach();
+  pthread_t t;
+  cr_assert_eq(pthread_create(&t, NULL, fin_owner_main, NULL), 0);
+  while (!__atomic_load_n(&fs.in_finalizer, __ATOMIC_ACQUIRE)) gcl_safepoint(m);
+  struct gcl_collector_mutator *owner = __atomic_load_n(&fs.owner, __ATOMIC_ACQUIRE);
+  gcl_rcgen_stop_world_all(m);
+  bool inside = __atomic_load_n(&owner->local_collecting, __ATOMIC_RELAXED);
+  int fin = __atomic_load_n(&fs.in_finalizer, __ATOMIC_ACQUIRE);
+  gcl_rcgen_escape_all(); /* what gc.collect does next */
+  gcl_rcgen_start_world_all(m);
+  __atomic_store_n(&fs.stopped, 1, __ATOMIC_RELEASE);
+  gcl_blocking_enter(m);
+  pthread_join(t, NULL);
+  gcl_blocking_leave(m);
+  cr_assert(!inside, "the stop was served inside the owner's local collection (finalizer state %d)", fin);
+  cr_assert_eq(fin, 2, "the finalizer ran and returned before the stop");
   gcl_thread_detach(m);
   cr_assert_geq(gcl_rcgen_check(), 0, "list check");
   gcl_heap_finish();
