@@ -38,8 +38,8 @@
  * default 256: a few microseconds of freeing), GCL_VERIFY, GCL_FREELISTS,
  * GCL_COLLECTOR_DRAIN_POLL_HOOK (the collector's attrs header defines it to 1 and an
  * inline gcl_collector_drain_polls(); otherwise every drain polls),
- * GCL_COLLECTOR_ON_FREE_PLAIN (the attrs header defines it to 1 and an inline
- * gcl_collector_on_free_plain(cm, o, t) for plain deaths; otherwise gcl_collector_on_free). */
+ * GCL_COLLECTOR_ON_FREE_PLAIN (the attrs header defines it to 1 and inline
+ * gcl_collector_on_free_plain and gcl_collector_plain_frees for plain deaths, below). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <urcu/urcu-qsbr.h>
