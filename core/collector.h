@@ -12,7 +12,9 @@
  *                                                   is released (cm may be NULL: no mutator)
  * and may define GCL_COLLECTOR_ON_RELEASE 1 with gcl_collector_on_release(cm, obj), an
  * inline hook before every decrement (core/mutator.h), and GCL_COLLECTOR_NEVER_FREES 1
- * when it frees no object at all (none; see gcl_frees_objects() in core/mutator.h). A collector with a heap limit gives it to the
+ * when it frees no object at all (none; see gcl_frees_objects() in core/mutator.h), and
+ * GCL_COLLECTOR_ON_FREE_PLAIN 1 with gcl_collector_on_free_plain / gcl_collector_plain_frees
+ * for plain deaths (core/heap.c says what they must do). A collector with a heap limit gives it to the
  * heap in its init (gcl_heap_set_limit): crossing it ends the cell with status oom. */
 #ifndef GCL_COLLECTOR_H
 #define GCL_COLLECTOR_H

@@ -37,7 +37,9 @@
  * Macros: GCL_DEALLOC_POLL_EVERY (objects killed between two stop polls of a drain,
  * default 256: a few microseconds of freeing), GCL_VERIFY, GCL_FREELISTS,
  * GCL_COLLECTOR_DRAIN_POLL_HOOK (the collector's attrs header defines it to 1 and an
- * inline gcl_collector_drain_polls(); otherwise every drain polls). */
+ * inline gcl_collector_drain_polls(); otherwise every drain polls),
+ * GCL_COLLECTOR_ON_FREE_PLAIN (the attrs header defines it to 1 and inline
+ * gcl_collector_on_free_plain and gcl_collector_plain_frees for plain deaths, below). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <urcu/urcu-qsbr.h>
@@ -105,6 +107,26 @@ _Static_assert(GCL_DEALLOC_POLL_EVERY >= 1, "GCL_DEALLOC_POLL_EVERY counts objec
 static inline bool gcl_collector_drain_polls(void) { return true; }
 #endif
 
+/* The collector's hooks for the death of a plain object with no flag set (kill_plain,
+ * kill_leaf; t is its type, already read). A collector whose gcl_collector_on_free reads
+ * the type word, tests flags or counts container frees defines GCL_COLLECTOR_ON_FREE_PLAIN
+ * 1 and its own two (issue 13: brc): on_free_plain(cm, o, t) does what on_free does for
+ * such an object except the count, and plain_frees(cm, n) takes the count of n container
+ * (GCL_TYPE_CONTAINER) objects freed so, in a batch: kill_leaf passes its one, the drain
+ * tallies them (free_tally.containers) and passes them wherever its tally is stored.
+ * Otherwise on_free runs for each, and nothing is tallied. */
+#ifndef GCL_COLLECTOR_ON_FREE_PLAIN
+#define GCL_COLLECTOR_ON_FREE_PLAIN 0
+static inline void gcl_collector_on_free_plain(struct gcl_collector_mutator *cm, struct gcl_object *o,
+                                               const struct gcl_type *t) {
+  (void)t;
+  gcl_collector_on_free(cm, o);
+}
+static inline void gcl_collector_plain_frees(struct gcl_collector_mutator *cm, int32_t containers) {
+  (void)cm, (void)containers;
+}
+#endif
+
 struct gcl_deferred_batch {
   struct rcu_head rcu;                   /* liburcu's callback link */
   unsigned count;                        /* items in use */
@@ -170,18 +192,24 @@ static inline bool freelist_push(struct gcl_mutator *m, struct gcl_object *o,
  * -GCL_HEAP_BYTES_BATCH) is the sign of the subtraction itself, and a flush happens at the
  * same free as before. */
 struct free_tally {
-  uint64_t objects; /* objects freed, not yet added to m->stats.objects_freed */
-  int64_t room;     /* m->stats.live_bytes_delta + GCL_HEAP_BYTES_BATCH while loaded */
+  uint64_t objects;   /* objects freed, not yet added to m->stats.objects_freed */
+  int64_t room;       /* m->stats.live_bytes_delta + GCL_HEAP_BYTES_BATCH while loaded */
+  int32_t containers; /* of those, containers killed by kill_plain not yet passed to
+                       * gcl_collector_plain_frees (0 unless GCL_COLLECTOR_ON_FREE_PLAIN) */
 };
 
 static inline struct free_tally tally_load(struct gcl_mutator *m) {
-  return (struct free_tally){0, m->stats.live_bytes_delta + GCL_HEAP_BYTES_BATCH};
+  return (struct free_tally){0, m->stats.live_bytes_delta + GCL_HEAP_BYTES_BATCH, 0};
 }
 
 static inline void tally_store(struct gcl_mutator *m, struct free_tally *ft) {
   m->stats.objects_freed += ft->objects;
   m->stats.live_bytes_delta = ft->room - GCL_HEAP_BYTES_BATCH;
   ft->objects = 0;
+  if (GCL_COLLECTOR_ON_FREE_PLAIN && ft->containers) {
+    gcl_collector_plain_frees(&m->collector, ft->containers);
+    ft->containers = 0;
+  }
 }
 
 static void tally_flush(struct gcl_mutator *m, struct free_tally *ft) {
@@ -411,19 +439,30 @@ static inline void plain_slot(struct gcl_mutator *m, struct drain *dr, struct gc
 /* Kill d, a plain type t's object with no flag set (var: t is variable-sized; two: t has
  * exactly two reference slots; both constants at each call): what kill does for it, in the same order (references dropped, on_free,
  * the tally, the memory released), without the tests that cannot hold. Returns the last
- * child that died with it (or NULL). */
-static inline struct gcl_object *kill_plain(struct gcl_mutator *m, struct gcl_object *d,
-                                            const struct gcl_type *t, struct drain *dr, bool var,
-                                            bool two) {
+ * child that died with it (or NULL). Always inlined: gcc stopped inlining it into the
+ * drain's variable-sized branch once brc's written-out slots made it larger (churn: +7 M
+ * instructions, issue 13). */
+__attribute__((always_inline)) static inline struct gcl_object *
+kill_plain(struct gcl_mutator *m, struct gcl_object *d, const struct gcl_type *t, struct drain *dr,
+           bool var, bool two) {
   struct gcl_object **s = (struct gcl_object **)((char *)d + t->ref_offset);
   size_t n = two ? 2 : t->nrefs;
   /* read before the decrements below, which the compiler cannot tell from stores to t */
   size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + t->size;
   if (var) bytes += ((struct gcl_varobject *)d)->len * t->item_size;
   struct gcl_object *next = NULL;
-  /* Invariant: next is NULL or the last dead child seen; every earlier one is pushed. */
-  for (size_t i = 0; i < n; i++) plain_slot(m, dr, s[i], &next);
-  gcl_collector_on_free(&m->collector, d);
+  if (two && gcl_rc_kind() == GCL_RC_BIASED) {
+    /* Written out under brc, whose decrement gcc leaves in a rolled two-step loop (65 M
+     * instructions of 822 M on binary-trees, issue 13); under the other kinds gcc unrolls
+     * the loop itself, better than this (rc-plain: 4.5 M fewer). */
+    plain_slot(m, dr, s[0], &next);
+    plain_slot(m, dr, s[1], &next);
+  } else {
+    /* Invariant: next is NULL or the last dead child seen; every earlier one is pushed. */
+    for (size_t i = 0; i < n; i++) plain_slot(m, dr, s[i], &next);
+  }
+  gcl_collector_on_free_plain(&m->collector, d, t);
+  if (GCL_COLLECTOR_ON_FREE_PLAIN) dr->ft.containers += (int32_t)(t->flags & GCL_TYPE_CONTAINER);
   tally_free(m, &dr->ft, bytes);
   if (GCL_VERIFY) gcl_verify_on_free(d); /* quarantined, as free_object_tallied does */
   else gcl_allocator_free(&m->allocator, (char *)d - GCL_COLLECTOR_PREFIX_SIZE, bytes);
@@ -462,7 +501,8 @@ static struct gcl_object *dealloc_clock(struct gcl_mutator *m, struct drain *dr,
  * deaths are mostly single leaves, and the drain's setup cost more than the death). */
 static inline void kill_leaf(struct gcl_mutator *m, struct gcl_object *o, const struct gcl_type *t) {
   size_t bytes = GCL_COLLECTOR_PREFIX_SIZE + gcl_object_size_as(o, t);
-  gcl_collector_on_free(&m->collector, o);
+  gcl_collector_on_free_plain(&m->collector, o, t);
+  if (t->flags & GCL_TYPE_CONTAINER) gcl_collector_plain_frees(&m->collector, 1);
   m->stats.objects_freed++;
   if (GCL_UNLIKELY((m->stats.live_bytes_delta -= (int64_t)bytes) < -GCL_HEAP_BYTES_BATCH))
     gcl_heap_bytes_flush(m);

@@ -156,13 +156,18 @@ static inline bool gcl_brc_is_immortal(const struct gcl_brc_prefix *p, uint32_t 
 bool gcl_brc_queue(struct gcl_collector_mutator *cm, struct gcl_object *o);
 /* The owner's local count reached zero and the shared word is not 0: merge. True: kill o. */
 bool gcl_brc_merge_zero_local(struct gcl_collector_mutator *cm, struct gcl_object *o);
+/* A decrement of o by a thread that is not its owner (owner: the owner word it read), out
+ * of line: gcl_brc_dec_other. True: the caller must kill o. */
+bool gcl_brc_dec_shared(struct gcl_collector_mutator *cm, struct gcl_object *o, uint32_t owner,
+                        bool heap);
 /* alloc_count reached +-GCL_BRC_ALLOC_BATCH: add it to the global count, maybe schedule a
  * collection on this thread. */
 void gcl_brc_alloc_batch(struct gcl_collector_mutator *cm);
 
 /* --- the RC fast paths (core/mutator.h calls them) ------------------------------------- */
 
-/* A non-owner's decrement (CPython's _Py_DecRefShared); true: the caller kills o. */
+/* A non-owner's decrement (CPython's _Py_DecRefShared); true: the caller kills o. Inlined
+ * only into brc.c's gcl_brc_dec_shared: the decrement's fast path calls that out of line. */
 static inline bool gcl_brc_dec_other(struct gcl_collector_mutator *cm, struct gcl_object *o,
                                      struct gcl_brc_prefix *p, uint32_t owner, bool heap) {
   if (owner == GCL_BRC_OWNER_DEFERRED) {
@@ -221,7 +226,10 @@ static inline bool gcl_rc_biased_dec(struct gcl_collector_mutator *cm, struct gc
     if (GCL_LIKELY(__atomic_load_n(&o->gcl_word, __ATOMIC_ACQUIRE) == 0)) return true;
     return gcl_brc_merge_zero_local(cm, o);
   }
-  return gcl_brc_dec_other(cm, o, p, owner, heap);
+  /* Out of line, as CPython's _Py_DecRef calls _Py_DecRefShared (issue 13: inlined, its
+   * deferred, immortal and CAS paths took registers from every loop that releases, and
+   * the dealloc drain spilled its state around each child's decrement). */
+  return gcl_brc_dec_shared(cm, o, owner, heap);
 }
 
 /* Take a thread-held reference unless o is dying (a merged count of zero). An object in
@@ -322,6 +330,23 @@ static inline void gcl_collector_on_free(struct gcl_collector_mutator *cm, struc
     __atomic_store_n(&gcl_brc_prefix_of(o)->owner, GCL_BRC_OWNER_FREED, __ATOMIC_RELAXED);
   if (cm && (t->flags & GCL_TYPE_CONTAINER) && GCL_UNLIKELY(--cm->alloc_count <= -GCL_BRC_ALLOC_BATCH))
     gcl_brc_alloc_batch(cm);
+}
+
+/* core/heap.c's death of a plain object (type_is_plain: no finalizer, simple layout, no
+ * free list) with no flag set: what gcl_collector_on_free does for it, without reading
+ * the type word again or testing flags it cannot have (issue 13). Its memory goes back to
+ * the allocator at once, or to the verifier's quarantine (marked freed there). The
+ * container count comes in batches, gcl_collector_plain_frees (the drain tallies it). */
+#define GCL_COLLECTOR_ON_FREE_PLAIN 1
+static inline void gcl_collector_on_free_plain(struct gcl_collector_mutator *cm, struct gcl_object *o,
+                                               const struct gcl_type *t) {
+  (void)cm, (void)t;
+  if (GCL_VERIFY) __atomic_store_n(&gcl_brc_prefix_of(o)->owner, GCL_BRC_OWNER_FREED, __ATOMIC_RELAXED);
+}
+
+/* n container frees of plain objects, counted as on_free counts one each. */
+static inline void gcl_collector_plain_frees(struct gcl_collector_mutator *cm, int32_t n) {
+  if (GCL_UNLIKELY((cm->alloc_count -= n) <= -GCL_BRC_ALLOC_BATCH)) gcl_brc_alloc_batch(cm);
 }
 
 /* --- introspection (cold; tests and experiments) ------------------------------------- */

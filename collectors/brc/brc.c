@@ -95,6 +95,11 @@ bool gcl_brc_merge_zero_local(struct gcl_collector_mutator *cm, struct gcl_objec
   return next == GCL_BRC_MERGED;
 }
 
+bool gcl_brc_dec_shared(struct gcl_collector_mutator *cm, struct gcl_object *o, uint32_t owner,
+                        bool heap) {
+  return gcl_brc_dec_other(cm, o, gcl_brc_prefix_of(o), owner, heap);
+}
+
 bool gcl_brc_queue(struct gcl_collector_mutator *cm, struct gcl_object *o) {
   struct gcl_brc_prefix *p = gcl_brc_prefix_of(o);
   uint32_t owner = gcl_brc_owner(p);

@@ -181,3 +181,55 @@ Test(brc_trigger, fresh_request_runs) {
   init_trigger(0);
   cr_assert_eq(collections_after(true), 1, "the request holds at the safepoint: one collection");
 }
+
+/* A container without references (nrefs 0, no trace): core/heap.c's kill_leaf frees it. */
+static const struct gcl_type empty_type = {
+    .name = "empty", .size = sizeof(struct gcl_object), .flags = GCL_TYPE_CONTAINER};
+/* A leaf that is no container: counted by nobody. */
+static const struct gcl_type leaf_type = {.name = "leaf", .size = sizeof(struct gcl_object)};
+
+/* The count the trigger sees: the global one plus this thread's unbatched part. */
+static int64_t containers_counted(struct gcl_mutator *m) {
+  struct gcl_brc_stats s;
+  gcl_brc_get_stats(&s);
+  return s.young_count + m->collector.alloc_count;
+}
+
+/* Issue 13: a plain death's container count is tallied by the drain and passed in
+ * batches (gcl_collector_plain_frees), a leaf's by kill_leaf, a flagged object's by
+ * on_free; each free counts once, a non-container never, and a drain that frees more than
+ * a batch's worth hands it to the global count (|alloc_count| stays under a batch). */
+Test(brc_trigger, plain_deaths_counted_once) {
+  init_trigger(0);
+  struct gcl_mutator *m = gcl_thread_attach();
+  gcl_set_auto_collect(m, false);
+  int64_t base = containers_counted(m);
+  enum { N = 3000 };
+  /* A chain of N containers, each holding a leaf at its end: the drain's plain path. */
+  struct gcl_object *head = gcl_new(m, &leaf_type);
+  for (int i = 0; i < N; i++) {
+    struct gcl_object *n = gcl_new(m, &node_type);
+    gcl_store_init_move(m, n, &NODE(n)->next, head);
+    head = n;
+  }
+  cr_assert_eq(containers_counted(m) - base, N, "N containers allocated");
+  gcl_release(m, head);
+  cr_assert_eq(containers_counted(m) - base, 0, "every container's free counted once");
+  cr_assert_lt(m->collector.alloc_count, GCL_BRC_ALLOC_BATCH, "batched to the global count");
+  cr_assert_gt(m->collector.alloc_count, -GCL_BRC_ALLOC_BATCH, "batched to the global count");
+  /* Leaf containers (kill_leaf), non-containers, and a shared chain (kill's full path). */
+  for (int i = 0; i < 700; i++) gcl_release(m, gcl_new(m, &empty_type));
+  for (int i = 0; i < 700; i++) gcl_release(m, gcl_new(m, &leaf_type));
+  cr_assert_eq(containers_counted(m) - base, 0, "leaves: each container counted once");
+  head = NULL;
+  for (int i = 0; i < 600; i++) {
+    struct gcl_object *n = gcl_new(m, &node_type);
+    gcl_store_init_move(m, n, &NODE(n)->next, head);
+    if (i % 2) gcl_share(m, n); /* flagged: on_free counts it, not the tally */
+    head = n;
+  }
+  cr_assert_eq(containers_counted(m) - base, 600);
+  gcl_release(m, head);
+  cr_assert_eq(containers_counted(m) - base, 0, "mixed drain: each container counted once");
+  finish(m);
+}

@@ -13,7 +13,10 @@
  *  - a shared plain object waits for a grace period (deferred_frees counts it);
  *  - a plain leaf's death (no drain) counts the same as a drain's.
  * Linked with rc-plain x sys (the plain path as the runners compile it) and rc x sys with
- * the verifier (every free quarantined and checked once; atomic counts). */
+ * the verifier (every free quarantined and checked once; atomic counts), and with brc x
+ * segment and brc x pool with the verifier (issue 13: brc's dying objects take the same
+ * plain path, with its own on_free_plain and batched container count, and its owner's
+ * decrement; tests/unit/test-brc-trigger.c checks the count). */
 #include <criterion/criterion.h>
 #include <stddef.h>
 
