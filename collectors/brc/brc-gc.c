@@ -206,6 +206,10 @@ static void find_garbage(struct gc_state *st, struct gcl_weakref_pending *weak) 
   gc_counter = (gc_counter + 1) & 0x7FFFFFFu;
   if (gc_counter == 0) gc_counter = 1;
   st->tag = GC_TAG_BIT | gc_counter << 4;
+  /* The trigger's count starts again here, with every thread stopped: what any thread
+   * allocates after the restart (while this thread still finalizes and clears) counts
+   * towards the next collection; the clearing's own frees do not (clear_garbage). */
+  __atomic_store_n(&gcl_brc.young_count, 0, __ATOMIC_RELAXED);
   gcl_event_phase_start("merge");
   gcl_for_each_mutator(merge_thread, st);
   gcl_event_phase_end("merge");
@@ -254,6 +258,12 @@ static uint64_t clear_garbage(struct gc_state *st) {
   struct gcl_brc_counters program_ops = m->collector.ops;
 #endif
   uint64_t collected = 0, freed0 = m->stats.objects_freed;
+  /* The trigger does not count the containers this frees (brc.c gcl_brc_alloc_batch drops
+   * this thread's batches of frees meanwhile; the rest is not flushed: alloc_count goes
+   * back to its value before). A container a dealloc hook allocates here is not counted
+   * either. */
+  int32_t alloc_count0 = m->collector.alloc_count;
+  __atomic_store_n(&gcl_brc.clearing, m, __ATOMIC_RELAXED);
   gcl_event_phase_start("clear");
   for (size_t i = 0; i < st->garbage.n; i++) {
     struct gcl_object *o = st->garbage.a[i];
@@ -264,6 +274,8 @@ static uint64_t clear_garbage(struct gc_state *st) {
     if (gcl_rc_thread_dec(m, o, true)) gcl_dealloc(m, o);
   }
   gcl_event_phase_end("clear");
+  __atomic_store_n(&gcl_brc.clearing, NULL, __ATOMIC_RELAXED);
+  m->collector.alloc_count = alloc_count0;
   gcl_garbage_freed(m->stats.objects_freed - freed0); /* core/garbage.h */
 #if GCL_BRC_COUNTERS
   m->collector.ops = program_ops;
@@ -298,7 +310,6 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   free(st.work.a);
   free(st.garbage.a);
 
-  __atomic_store_n(&gcl_brc.young_count, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&gcl_brc.long_lived_total, st.survivors, __ATOMIC_RELAXED);
   if (gcl_brc.trigger == GCL_BRC_TRIGGER_MEMORY) { /* the memory trigger's reference point */
     enum gcl_brc_mem_source src;

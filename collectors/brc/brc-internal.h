@@ -36,7 +36,11 @@ int64_t gcl_brc_memory_now(enum gcl_brc_mem_source *source);
  * named lock). */
 struct gcl_brc_global {
   pthread_mutex_t gc_lock;     /* one collection at a time; held across the whole of it */
-  int64_t young_count;         /* atomic: container allocations - frees since a collection */
+  int64_t young_count;         /* atomic: container allocations - frees since the last
+                                * collection stopped the world (reset inside its stop) */
+  struct gcl_mutator *clearing; /* atomic: the collecting thread while it clears a
+                                 * collection's garbage (its container frees then are the
+                                 * collection's, not counted: brc.c gcl_brc_alloc_batch) */
   uint64_t long_lived_total;   /* atomic: containers that survived the last collection */
   int auto_collect;            /* atomic: automatic collections on (gc.enable) */
   int trigger;                 /* enum gcl_brc_trigger (--opt brc.trigger), set at init */

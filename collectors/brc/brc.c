@@ -195,6 +195,12 @@ static bool memory_grew(void) {
 void gcl_brc_alloc_batch(struct gcl_collector_mutator *cm) {
   int32_t delta = cm->alloc_count;
   cm->alloc_count = 0;
+  /* Frees of a collection's garbage by the thread clearing it: the garbage was counted
+   * before that collection's stop, which reset the count, so they are not counted again
+   * (brc-gc.c clear_garbage; before issue 8 the count was reset after the clearing, which
+   * also lost every other thread's allocations made meanwhile). */
+  if (delta < 0 && gcl_brc_mutator_of(cm) == __atomic_load_n(&gcl_brc.clearing, __ATOMIC_RELAXED))
+    return;
   int64_t n = __atomic_add_fetch(&gcl_brc.young_count, delta, __ATOMIC_RELAXED);
   if (delta <= 0 || !gcl_brc_count_rule(n, __atomic_load_n(&gcl_brc.long_lived_total, __ATOMIC_RELAXED)))
     return;
