@@ -53,6 +53,10 @@ struct gc_state {
   struct objstack cand;    /* candidates: objects not alive when the heap walk saw them */
   struct objstack immortal; /* immortal objects the heap walk found unmarked: roots */
   struct objstack garbage; /* unreachable objects, each with one reference of ours */
+  uint32_t *garbage_owner; /* garbage_owner[i]: garbage.a[i]'s owner before its merge
+                            * (0: none; brc-gc.c hands it back to that thread to clear) */
+  size_t owner_cap;        /* entries allocated in garbage_owner */
+  bool explicit;           /* gcl_collect: the collecting thread clears all the garbage */
   struct gc_state *next;   /* a part's state, on the collecting thread's list of them */
   uint64_t merged;         /* queued objects merged in step 1 */
   uint64_t scanned;        /* live objects in the heap walk */
