@@ -230,7 +230,8 @@ static void clear_slot(struct gcl_object **slot, void *ctx) {
  * decrement is the shared count's CAS and exactly one thread sees it reach zero and
  * frees it; a batch's objects are reachable from nothing but garbage, so nobody else
  * reads or writes their slots. */
-static void clear_objects(struct gcl_mutator *m, struct gcl_object **objs, size_t n, bool slots) {
+static void clear_objects(struct gcl_mutator *m, struct gcl_object **objs, size_t n, bool slots,
+                          bool poll) {
   struct gcl_brc_thread *t = m->collector.thread;
 #if GCL_BRC_COUNTERS
   struct gcl_brc_counters program_ops = m->collector.ops;
@@ -239,6 +240,7 @@ static void clear_objects(struct gcl_mutator *m, struct gcl_object **objs, size_
   uint64_t freed0 = m->stats.objects_freed;
   if (t) t->clearing = true;
   for (size_t i = 0; i < n; i++) {
+    if (poll) gcl_poll(m); /* an owner's clearing: a stop need not wait for the batch */
     if (slots) gcl_trace(objs[i], clear_slot, m);
     if (gcl_rc_thread_dec(m, objs[i], true)) gcl_dealloc(m, objs[i]);
   }
@@ -324,14 +326,14 @@ static uint64_t clear_garbage(struct gc_state *st) {
       g->a[i] = g->a[resurrected];
       g->a[resurrected++] = o;
     }
-  clear_objects(m, g->a, resurrected, false);
+  clear_objects(m, g->a, resurrected, false, false);
   for (size_t k = 0; k < nb; k++) {
     if (gcl_brc_hand_garbage(batches[k].tid, batches[k].b)) continue;
-    clear_objects(m, batches[k].b->obj, batches[k].b->n, true); /* the owner is gone */
+    clear_objects(m, batches[k].b->obj, batches[k].b->n, true, false); /* the owner is gone */
     free(batches[k].b);
   }
   free(batches);
-  clear_objects(m, g->a + resurrected, local - resurrected, true);
+  clear_objects(m, g->a + resurrected, local - resurrected, true, false);
   gcl_event_phase_end("clear");
   return collected;
 }
@@ -352,7 +354,7 @@ void gcl_brc_clear_handed(struct gcl_mutator *m) {
   uint64_t t0 = gcl_now_ns(), n = 0;
   while (b) {
     struct gcl_brc_clear_batch *next = b->next;
-    clear_objects(m, b->obj, b->n, true);
+    clear_objects(m, b->obj, b->n, true, true);
     n += b->n;
     free(b);
     b = next;
