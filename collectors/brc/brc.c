@@ -256,10 +256,10 @@ static const struct gcl_opt_decl options[] = {
                       "stopped threads mark from their own roots and walk part of the heap "
                       "in parallel; false: the collecting thread does it all (brc before "
                       "issue 8, CPython)"},
-    [OPT_OWNER_CLEAR] = {"owner_clear", GCL_OPT_BOOL, "true", NULL, NULL, NULL,
+    [OPT_OWNER_CLEAR] = {"owner_clear", GCL_OPT_BOOL, "false", NULL, NULL, NULL,
                          "an automatic collection hands each thread's garbage back to it, "
-                         "cleared at its next safepoint; false: the collecting thread clears "
-                         "it all (brc before issue 8)"},
+                         "cleared at its next safepoint; false (default): the collecting "
+                         "thread clears it all"},
 };
 bool gcl_brc_drain_poll = true; /* --opt brc.drain_poll, set at init (brc-attrs.h) */
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));

@@ -13,12 +13,14 @@
  * more threads some garbage was cleared by its owners (counted, not timed), with one none
  * was. A second case checks that gcl_collect (explicit) clears everything on
  * the calling thread, the other threads still attached: the garbage is freed when it
- * returns. No macros beyond the sizes below. */
+ * returns. brc.owner_clear is off by default: the cases set it (and one checks that off
+ * hands nothing back). No macros beyond the sizes below. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stddef.h>
 
 #include "collector.h"
+#include "module.h"
 #include "mutator.h"
 #include "stats.h"
 
@@ -95,8 +97,22 @@ static uint64_t live_objects(void) {
   return s.objects_allocated - s.objects_freed;
 }
 
-static void run(int threads) {
-  cr_assert_eq(gcl_heap_init(), 0);
+/* brc's options in declaration order (brc.c): trigger, drain_poll, parallel, owner_clear. */
+static void init(bool owner_clear) {
+  const struct gcl_module *mod = &gcl_collector_module;
+  cr_assert_eq(mod->nopts, 4);
+  cr_assert_str_eq(mod->opts[3].name, "owner_clear");
+  union gcl_opt_value v[4];
+  v[0].e = 0;    /* trigger=count */
+  v[1].b = true; /* drain_poll */
+  v[2].b = true; /* parallel */
+  v[3].b = owner_clear;
+  struct gcl_heap_config c = {.threads = 1, .collector_opts = v};
+  cr_assert_eq(gcl_heap_init_with(&c), 0);
+}
+
+static void run(int threads, bool owner_clear) {
+  init(owner_clear);
   nthreads = threads;
   struct gcl_mutator *m = gcl_thread_attach();
   struct gcl_brc_stats s0, s1;
@@ -115,7 +131,7 @@ static void run(int threads) {
    * test-brc-trigger.c checks the count itself. */
   cr_assert_gt(autos, 0, "%d threads: no automatic collection", threads);
   cr_assert_gt(collected, 0);
-  if (threads == 1) cr_assert_eq(by_owners, 0, "one thread: nothing to hand back");
+  if (threads == 1 || !owner_clear) cr_assert_eq(by_owners, 0, "one thread or owner_clear=false: nothing handed back");
   else cr_assert_gt(by_owners, 0, "%d threads: no garbage was cleared by its owner", threads);
   cr_assert_leq(by_owners, collected);
   gcl_collect(m, -1);
@@ -124,10 +140,11 @@ static void run(int threads) {
   cr_assert_eq(live_objects(), 0, "%d threads: %llu objects left", threads, (unsigned long long)live_objects());
 }
 
-Test(brc_owner_clear, one_thread, .timeout = 120) { run(1); }
-Test(brc_owner_clear, two_threads, .timeout = 120) { run(2); }
-Test(brc_owner_clear, four_threads, .timeout = 120) { run(4); }
-Test(brc_owner_clear, eight_threads, .timeout = 180) { run(8); }
+Test(brc_owner_clear, one_thread, .timeout = 120) { run(1, true); }
+Test(brc_owner_clear, two_threads, .timeout = 120) { run(2, true); }
+Test(brc_owner_clear, four_threads, .timeout = 120) { run(4, true); }
+Test(brc_owner_clear, eight_threads, .timeout = 180) { run(8, true); }
+Test(brc_owner_clear, four_threads_off, .timeout = 120) { run(4, false); }
 
 /* Workers each make n garbage cycles, then wait at safepoints; gcl_collect by main must
  * clear all of it itself. */
@@ -141,7 +158,7 @@ static void *maker(void *arg) {
 }
 
 Test(brc_owner_clear, explicit_collect_clears_all, .timeout = 120) {
-  cr_assert_eq(gcl_heap_init(), 0);
+  init(true);
   struct gcl_mutator *m = gcl_thread_attach();
   gcl_set_auto_collect(m, false);
   __atomic_store_n(&parked, 0, __ATOMIC_SEQ_CST);

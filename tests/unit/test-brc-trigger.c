@@ -36,7 +36,7 @@ static void init_trigger(unsigned trigger) {
   v[0].e = trigger; /* 0 count, 1 memory */
   v[1].b = true;    /* drain_poll's default */
   v[2].b = true;    /* parallel's default */
-  v[3].b = true;    /* owner_clear's default */
+  v[3].b = false;   /* owner_clear's default */
   struct gcl_heap_config c = {.threads = 1, .collector_opts = v};
   cr_assert_eq(gcl_heap_init_with(&c), 0);
 }
