@@ -24,9 +24,10 @@
  *   if any finalizer ran: stop the world, recompute gc_refs within the unreachable set and
  *   take back whatever a finalizer resurrected; start the world;
  *   clear every unreachable object's references and drop our reference: reference counting
- *   frees the set; with brc.owner_clear=true an automatic collection hands each other thread's
- *   unreachable objects back to it, cleared at its next safepoint (gcl_brc_clear_handed;
- *   clear_objects has the invariant that makes the concurrent clearing safe).
+ *   frees the set; with brc.owner_clear=true an automatic collection hands each other
+ *   thread's unreachable objects back to it, cleared at its next safepoint
+ *   (gcl_brc_clear_handed; clear_objects has the invariant that makes the concurrent
+ *   clearing safe).
  *
  * Steps 4-6 run over the candidate list instead of walking the heap three more times
  * (CPython walks it four times, as this file did before): on thread-private work almost
