@@ -329,7 +329,9 @@ static uint64_t clear_garbage(struct gc_state *st) {
     }
   clear_objects(m, g->a, resurrected, false, false);
   for (size_t k = 0; k < nb; k++) {
-    if (gcl_brc_hand_garbage(batches[k].tid, batches[k].b)) continue;
+    struct gcl_brc_clear_batch *hb = batches[k].b;
+    for (size_t i = 0; i < hb->n; i++) gcl_brc_prefix_of(hb->obj[i])->u.gc.bits = GC_PENDING;
+    if (gcl_brc_hand_garbage(batches[k].tid, hb)) continue; /* its push publishes the bits */
     clear_objects(m, batches[k].b->obj, batches[k].b->n, true, false); /* the owner is gone */
     free(batches[k].b);
   }
@@ -375,7 +377,7 @@ static uint32_t gc_counter; /* collections started (gc_lock): the tags' source *
 /* Steps 1-6 with the world stopped (the file comment's order, with the roots first). */
 static void find_garbage(struct gc_state *st, struct gcl_weakref_pending *weak) {
   gc_counter = (gc_counter + 1) & 0x7FFFFFFu;
-  if (gc_counter == 0) gc_counter = 1;
+  if (gc_counter == 0 || gc_counter == GC_PENDING_COUNTER) gc_counter = 1;
   st->tag = GC_TAG_BIT | gc_counter << 4;
   /* The trigger's count starts again here, with every thread stopped: what any thread
    * allocates after the restart (while this thread still finalizes and clears) counts

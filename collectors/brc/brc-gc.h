@@ -26,6 +26,13 @@
 #define GC_SKIP 0x2u        /* frozen, with references: not examined */
 #define GC_UNREACHABLE 0x4u /* on the unreachable list, not (yet) resurrected */
 #define GC_CANDIDATE 0x8u   /* not alive when the heap walk saw it: u.gc.refs is gc_refs */
+/* u.gc.bits of garbage handed to its owner and not cleared yet (brc.owner_clear): a tag no
+ * collection uses (brc-gc.c skips the counter value). Such objects are reachable from
+ * nothing but each other, so a later collection's walk passes them by (brc-mark.c
+ * scan_block) instead of finding them alive by the collection's reference and marking
+ * them again; the owner frees them. */
+#define GC_PENDING_COUNTER 0x7FFFFFFu
+#define GC_PENDING (GC_TAG_BIT | GC_PENDING_COUNTER << 4)
 
 struct objstack {
   struct gcl_object **a; /* the objects */
