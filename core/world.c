@@ -36,7 +36,8 @@
  * callback, so it runs exactly once; an exiting thread serves its own pending flag under
  * world_lock before it leaves the list. gcl_handshake_requested makes detaching threads
  * wake the requester, as gcl_stop_requested does for a stop. Each callback's time is one
- * HANDSHAKE_PAUSE event (core/event.h): that thread's pause of kind handshake.
+ * HANDSHAKE_PAUSE event (core/event.h): that thread's pause of kind handshake. The code is in
+ * core/handshake.c (core/world-internal.h: what the two files share).
  *
  * Collector-owned threads (gcl_thread_attach_collector: markers, sweepers) are registered
  * threads like mutators, so stops park or wait for them and handshakes run for them; they
@@ -82,10 +83,10 @@
 #include "pause.h"
 #include "placement.h"
 #include "tsan.h"
+#include "world-internal.h"
 #include "world-parallel.h"
 
 int gcl_stop_requested;
-static int gcl_handshake_requested; /* a handshake waits for acknowledgements (atomic) */
 char gcl_qsbr_token;
 void (*gcl_safepoint_handler)(struct gcl_mutator *m);
 
@@ -115,7 +116,8 @@ struct global_root {
 };
 static struct global_root *global_roots;
 
-static void handshake_serve_locked(struct gcl_mutator *t); /* below, with gcl_handshake */
+/* What core/handshake.c shares of the above (core/world-internal.h). */
+const struct gcl_world_shared gcl_world = {&stw_lock, &world_lock, &stopped_cond, &restart_cond, &threads};
 
 static int load_state(struct gcl_mutator *m) { return __atomic_load_n(&m->state, __ATOMIC_SEQ_CST); }
 static void store_state(struct gcl_mutator *m, int s) { __atomic_store_n(&m->state, s, __ATOMIC_SEQ_CST); }
@@ -184,7 +186,7 @@ void gcl_world_wake_suspended(void) {
 /* Called with world_lock held: tell the requester that a thread left ATTACHED or the list.
  * During a stop, the time is that thread's stop: the last one is where time to safepoint
  * ends (gcl_stop_the_world). */
-static void tell_requester(void) {
+void gcl_world_tell_requester(void) {
   if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST)) last_departure_ns = gcl_now_ns();
   __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_SEQ_CST);
   pthread_cond_broadcast(&stopped_cond);
@@ -202,14 +204,14 @@ static void suspend_self(struct gcl_mutator *m) {
     store_state(m, GCL_THREAD_DETACHED);
     /* A stale stop flag: a handshake may be waiting for this thread, which is now
      * detached and must be parked and served (as detach does). */
-    if (__atomic_load_n(&gcl_handshake_requested, __ATOMIC_SEQ_CST)) tell_requester();
+    if (__atomic_load_n(&gcl_handshake_requested, __ATOMIC_SEQ_CST)) gcl_world_tell_requester();
     gil_drop(m, false);
     pthread_mutex_unlock(&world_lock);
     return;
   }
   store_state(m, GCL_THREAD_SUSPENDED);
   gil_drop(m, false);
-  tell_requester();
+  gcl_world_tell_requester();
   wait_while_suspended(m);
   pthread_mutex_unlock(&world_lock);
 }
@@ -245,7 +247,7 @@ static void detach(struct gcl_mutator *m, bool force) {
   if (__atomic_load_n(&gcl_stop_requested, __ATOMIC_SEQ_CST) |
       __atomic_load_n(&gcl_handshake_requested, __ATOMIC_SEQ_CST)) {
     pthread_mutex_lock(&world_lock);
-    tell_requester();
+    gcl_world_tell_requester();
     pthread_mutex_unlock(&world_lock);
   }
   gil_drop(m, force);
@@ -300,7 +302,7 @@ void gcl_thread_detach(struct gcl_mutator *m) {
   gcl_stats_merge(&m->stats);
   detach(m, false);
   pthread_mutex_lock(&world_lock);
-  handshake_serve_locked(m); /* a handshake that counted us must not wait for us */
+  gcl_handshake_serve_locked(m); /* a handshake that counted us must not wait for us */
   gcl_satb_thread_done(m);
   for (struct gcl_mutator **p = &threads; *p; p = &(*p)->next) {
     if (*p == m) {
@@ -308,7 +310,7 @@ void gcl_thread_detach(struct gcl_mutator *m) {
       break;
     }
   }
-  tell_requester();
+  gcl_world_tell_requester();
   pthread_mutex_unlock(&world_lock);
   gcl_world_par_serve(m); /* a parallel phase that gave us a part before we left the list */
   urcu_qsbr_unregister_thread();
@@ -316,96 +318,9 @@ void gcl_thread_detach(struct gcl_mutator *m) {
   free(m);
 }
 
-/* --- handshakes ------------------------------------------------------------------------- */
-
-static struct {
-  void (*fn)(struct gcl_mutator *t, void *ctx); /* the callback, set under world_lock */
-  void *ctx;                                    /* its argument */
-  unsigned remaining;                           /* callbacks not yet run, under world_lock */
-} hs;
-
-/* Run the handshake's callback for t (on t itself, or on its behalf by the requester while
- * t is parked): t's pause of kind handshake-callback, recorded under t's thread id (one
- * event at the end, core/event.h), so the per-thread MMU charges it to t and not to the
- * requester; none for a collector-owned thread, which is no mutator. */
-static void handshake_run(struct gcl_mutator *t, void (*fn)(struct gcl_mutator *, void *), void *ctx) {
-  uint64_t t0 = gcl_now_ns();
-  fn(t, ctx);
-  if (!t->collector_owned) gcl_event_handshake_pause(t0, t->event_thread);
-}
-
-/* With world_lock held: if t's callback is still pending, run it now and acknowledge. */
-static void handshake_serve_locked(struct gcl_mutator *t) {
-  if (!__atomic_exchange_n(&t->handshake_pending, 0, __ATOMIC_ACQ_REL)) return;
-  handshake_run(t, hs.fn, hs.ctx);
-  hs.remaining--;
-  tell_requester(); /* the requester waits on stopped_cond; stop_epoch stays its count */
-}
-
-/* At m's safepoint (m attached): run a pending callback, then acknowledge. fn and ctx are
- * read under world_lock, after the exchange, so they belong to this handshake. */
-static void handshake_serve(struct gcl_mutator *m) {
-  __atomic_fetch_and(&m->safepoint_work, ~GCL_SAFEPOINT_HANDSHAKE, __ATOMIC_ACQ_REL);
-  if (!__atomic_exchange_n(&m->handshake_pending, 0, __ATOMIC_ACQ_REL)) return;
-  pthread_mutex_lock(&world_lock);
-  void (*fn)(struct gcl_mutator *, void *) = hs.fn;
-  void *ctx = hs.ctx;
-  pthread_mutex_unlock(&world_lock);
-  handshake_run(m, fn, ctx);
-  pthread_mutex_lock(&world_lock);
-  hs.remaining--;
-  tell_requester(); /* the requester waits on stopped_cond; stop_epoch stays its count */
-  pthread_mutex_unlock(&world_lock);
-}
-
-/* With world_lock held: serve every pending thread found DETACHED (park, run, unpark). */
-static void handshake_park_detached(struct gcl_mutator *m) {
-  for (struct gcl_mutator *t = threads; t; t = t->next) {
-    if (t == m || !__atomic_load_n(&t->handshake_pending, __ATOMIC_ACQUIRE)) continue;
-    int expected = GCL_THREAD_DETACHED;
-    if (!__atomic_compare_exchange_n(&t->state, &expected, GCL_THREAD_SUSPENDED, false,
-                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-      continue; /* attached: it serves itself at its next safepoint */
-    handshake_serve_locked(t);
-    store_state(t, GCL_THREAD_DETACHED);
-    pthread_cond_broadcast(&restart_cond); /* it may wait to attach (wait_while_suspended) */
-  }
-}
-
-void gcl_handshake(struct gcl_mutator *m, void (*fn)(struct gcl_mutator *t, void *ctx), void *ctx) {
-  if (m) gcl_blocking_enter(m); /* detached: a stop or handshake ahead of us parks us */
-  pthread_mutex_lock(&stw_lock);
-  gcl_event_phase_start("handshake");
-  pthread_mutex_lock(&world_lock);
-  hs.fn = fn;
-  hs.ctx = ctx;
-  hs.remaining = 0;
-  for (struct gcl_mutator *t = threads; t; t = t->next) {
-    if (t == m) continue;
-    __atomic_store_n(&t->handshake_pending, 1, __ATOMIC_SEQ_CST);
-    hs.remaining++;
-    __atomic_fetch_or(&t->safepoint_work, GCL_SAFEPOINT_HANDSHAKE, __ATOMIC_SEQ_CST);
-  }
-  __atomic_store_n(&gcl_handshake_requested, 1, __ATOMIC_SEQ_CST);
-  /* Loop invariant: hs.remaining counts the threads whose pending flag is still set;
-   * each pass serves the detached ones, and the attached ones serve themselves (a thread
-   * that detaches meanwhile wakes us through gcl_handshake_requested). */
-  for (;;) {
-    handshake_park_detached(m);
-    if (hs.remaining == 0) break;
-    pthread_cond_wait(&stopped_cond, &world_lock);
-  }
-  __atomic_store_n(&gcl_handshake_requested, 0, __ATOMIC_SEQ_CST);
-  pthread_mutex_unlock(&world_lock);
-  if (m) handshake_run(m, fn, ctx); /* our own frames hold still: we are the requester */
-  gcl_event_phase_end("handshake");
-  pthread_mutex_unlock(&stw_lock);
-  if (m) gcl_blocking_leave(m);
-}
-
 void gcl_safepoint_slow(struct gcl_mutator *m) {
   int work = __atomic_load_n(&m->safepoint_work, __ATOMIC_ACQUIRE);
-  if (work & GCL_SAFEPOINT_HANDSHAKE) handshake_serve(m);
+  if (work & GCL_SAFEPOINT_HANDSHAKE) gcl_handshake_serve(m);
   if ((work & ~GCL_SAFEPOINT_CORE_BITS) && gcl_safepoint_handler) gcl_safepoint_handler(m);
   if (work & GCL_SAFEPOINT_GIL_DROP) {
     /* A waiter asked for the GIL: hand it over (attach honours any stop meanwhile). */

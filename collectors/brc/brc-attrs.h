@@ -361,6 +361,7 @@ struct gcl_brc_stats {
   uint64_t marked;             /* objects the collections marked alive */
   uint64_t marked_stopped;     /* of those, marked on stopped threads (brc.parallel) */
   uint64_t collected;          /* objects the collections found unreachable and freed */
+  uint64_t cleared_by_owners;  /* of those, cleared by the thread that owned them */
   uint64_t finalizers_run;     /* finalizers the collections ran */
   uint64_t resurrected;        /* unreachable objects that finalizers brought back */
   uint64_t merged_by_gc;       /* queued objects the collections merged */

@@ -24,13 +24,19 @@
  *   if any finalizer ran: stop the world, recompute gc_refs within the unreachable set and
  *   take back whatever a finalizer resurrected; start the world;
  *   clear every unreachable object's references and drop our reference: reference counting
- *   frees the set.
+ *   frees the set; with brc.owner_clear=true an automatic collection hands each other
+ *   thread's unreachable objects back to it, cleared at its next safepoint
+ *   (gcl_brc_clear_handed; clear_objects has the invariant that makes the concurrent
+ *   clearing safe).
  *
  * Steps 4-6 run over the candidate list instead of walking the heap three more times
  * (CPython walks it four times, as this file did before): on thread-private work almost
  * everything is alive from the roots, so the list is short, and the whole collection
  * is one marking of the live graph plus one linear walk. The bits of a collection carry
  * its tag (GC_TAG_BIT), so no walk clears the previous collection's.
+ *
+ * The trigger's count restarts inside the stop (find_garbage); the clearing's frees of
+ * the garbage are not counted (clear_objects).
  *
  * Steps 1 and 4-6 run on the collecting thread alone (queues and candidates are short on
  * thread-private work; the marking and the walk are the cost that grows with the heap).
@@ -77,6 +83,21 @@ static intptr_t merge_stopped(struct gcl_object *o, intptr_t extra) {
   return count;
 }
 
+/* Put o on the garbage list (one reference of ours is taken by the caller), noting the
+ * thread that owned it (0: none, or o was deferred): clear_garbage hands it back to that
+ * thread. */
+static void push_garbage(struct gc_state *st, struct gcl_object *o, uint32_t owner) {
+  push(&st->garbage, o);
+  if (st->owner_cap < st->garbage.cap) {
+    st->owner_cap = st->garbage.cap;
+    st->garbage_owner = realloc(st->garbage_owner, st->owner_cap * sizeof *st->garbage_owner);
+    if (!st->garbage_owner) gcl_alloc_failed(st->owner_cap * sizeof *st->garbage_owner);
+  }
+  bool thread = owner != GCL_BRC_OWNER_NONE && owner != GCL_BRC_OWNER_DEFERRED &&
+                owner != GCL_BRC_OWNER_FREED && owner < GCL_BRC_MAX_THREADS;
+  st->garbage_owner[st->garbage.n - 1] = thread ? owner : 0;
+}
+
 /* Step 1, per queued object: the queue's reference goes. A tracked object whose count
  * reaches zero here is found unreachable by the walk; an untracked one the walk passes
  * by, so it joins the garbage list now, with one reference of ours (clear_garbage drops
@@ -87,7 +108,7 @@ static void merge_queued(struct gcl_object *o, void *ctx) {
   if (merge_stopped(o, -1) != 0 || tracked(o, GCL_BRC_OWNER_NONE)) return;
   merge_stopped(o, 1);
   set_flags(st, o, GC_UNREACHABLE);
-  push(&st->garbage, o);
+  push_garbage(st, o, 0); /* its owner merged it already: the collecting thread clears it */
 }
 
 static void merge_thread(struct gcl_mutator *t, void *ctx) {
@@ -143,7 +164,7 @@ static void collect_unreachable(struct gc_state *st) {
       continue;
     }
     set_flags(st, o, GC_UNREACHABLE);
-    push(&st->garbage, o);
+    push_garbage(st, o, __atomic_load_n(&gcl_brc_prefix_of(o)->owner, __ATOMIC_RELAXED));
     merge_stopped(o, 1); /* a deferred object stops being deferred: its bias goes */
   }
 }
@@ -189,11 +210,163 @@ static uint64_t handle_resurrected(struct gc_state *st) {
 
 /* Clearing a garbage object's slot: the reference goes, which may free the child. */
 static void clear_slot(struct gcl_object **slot, void *ctx) {
-  struct gc_state *st = ctx;
+  struct gcl_mutator *m = ctx;
   struct gcl_object *c = *slot;
   if (!c) return;
   __atomic_store_n(slot, NULL, __ATOMIC_RELEASE);
-  if (gcl_rc_thread_dec(st->m, c, true)) gcl_dealloc(st->m, c);
+  if (gcl_rc_thread_dec(m, c, true)) gcl_dealloc(m, c);
+}
+
+/* Clear each object's slots (unless only our reference is to go: resurrected objects),
+ * then drop the collection's reference to it; reference counting frees the garbage. What
+ * a collection frees is not the program's: the trigger does not count its frees of
+ * containers (they were counted before the collection's stop, which reset the count;
+ * brc.c gcl_brc_alloc_batch drops this thread's batches meanwhile and alloc_count goes
+ * back to its value before) and GCL_BRC_COUNTERS leaves its RC operations out.
+ *
+ * Loop invariant: every object of objs[i..n) still holds the collection's reference, so
+ * none is freed before its turn, whatever clearing objs[0..i) released. Other threads may
+ * clear other batches of the same garbage at the same time (cross-thread edges: handoff,
+ * shared-reads): every garbage object's counts are merged (owner none), so each
+ * decrement is the shared count's CAS and exactly one thread sees it reach zero and
+ * frees it; a batch's objects are reachable from nothing but garbage, so nobody else
+ * reads or writes their slots. */
+static void clear_objects(struct gcl_mutator *m, struct gcl_object **objs, size_t n, bool slots,
+                          bool poll) {
+  struct gcl_brc_thread *t = m->collector.thread;
+#if GCL_BRC_COUNTERS
+  struct gcl_brc_counters program_ops = m->collector.ops;
+#endif
+  int32_t alloc_count0 = m->collector.alloc_count;
+  uint64_t freed0 = m->stats.objects_freed;
+  if (t) t->clearing = true;
+  for (size_t i = 0; i < n; i++) {
+    if (poll) gcl_poll(m); /* an owner's clearing: a stop need not wait for the batch */
+    if (slots) gcl_trace(objs[i], clear_slot, m);
+    if (gcl_rc_thread_dec(m, objs[i], true)) gcl_dealloc(m, objs[i]);
+  }
+  if (t) t->clearing = false;
+  m->collector.alloc_count = alloc_count0;
+  gcl_garbage_freed(m->stats.objects_freed - freed0); /* core/garbage.h */
+#if GCL_BRC_COUNTERS
+  m->collector.ops = program_ops;
+#endif
+}
+
+/* The garbage of one owner, while clear_garbage sorts it. */
+struct owner_batch {
+  uint32_t tid;                    /* the owner's id */
+  size_t cap;                      /* objects b has room for */
+  struct gcl_brc_clear_batch *b;   /* its garbage */
+};
+
+static void batch_add(struct owner_batch *ob, struct gcl_object *o) {
+  if (!ob->b || ob->b->n == ob->cap) {
+    size_t n = ob->b ? ob->b->n : 0;
+    ob->cap = ob->cap ? 2 * ob->cap : 256;
+    ob->b = realloc(ob->b, sizeof *ob->b + ob->cap * sizeof ob->b->obj[0]);
+    if (!ob->b) gcl_alloc_failed(sizeof *ob->b + ob->cap * sizeof ob->b->obj[0]);
+    ob->b->n = n;
+  }
+  ob->b->obj[ob->b->n++] = o;
+}
+
+/* Sort the unreachable objects owned by other threads into one batch per owner (batches,
+ * *nb of them; an automatic collection only, with brc.owner_clear) and move every other
+ * garbage object to the front of st->garbage; returns how many stay there. */
+static size_t sort_by_owner(struct gc_state *st, struct owner_batch **batches, size_t *nb) {
+  struct objstack *g = &st->garbage;
+  size_t local = 0, cap = 0;
+  *batches = NULL;
+  *nb = 0;
+  /* Invariant: g->a[0..local) are the objects of g->a[0..i) that this thread clears, in
+   * their order; the others of g->a[0..i) are in exactly one batch. */
+  for (size_t i = 0; i < g->n; i++) {
+    struct gcl_object *o = g->a[i];
+    uint32_t tid = st->garbage_owner[i];
+    bool hand = gcl_brc.owner_clear && !st->explicit && tid != 0 && tid != st->m->collector.tid &&
+                is_unreachable(st, o);
+    if (!hand) {
+      g->a[local++] = o;
+      continue;
+    }
+    size_t k = 0;
+    while (k < *nb && (*batches)[k].tid != tid) k++;
+    if (k == *nb) {
+      if (*nb == cap) {
+        cap = cap ? 2 * cap : 8;
+        *batches = realloc(*batches, cap * sizeof **batches);
+        if (!*batches) gcl_alloc_failed(cap * sizeof **batches);
+      }
+      (*batches)[(*nb)++] = (struct owner_batch){.tid = tid};
+    }
+    batch_add(&(*batches)[k], o);
+  }
+  return local;
+}
+
+/* Clear every unreachable object's slots and drop our references (world running). An
+ * automatic collection hands each other thread's garbage back to it (gcl_brc_hand_garbage:
+ * it clears it at its next safepoint, gcl_brc_clear_handed, with local frees on its own
+ * CPU while this thread goes on); this thread clears its own, the ownerless and deferred
+ * objects', a gone thread's, and all of it for gcl_collect (whose caller expects the
+ * garbage gone when it returns). Resurrected objects only lose our reference, first (what
+ * they reach was resurrected with them). Returns how many were unreachable. */
+static uint64_t clear_garbage(struct gc_state *st) {
+  struct gcl_mutator *m = st->m;
+  struct objstack *g = &st->garbage;
+  uint64_t collected = 0, resurrected = 0;
+  for (size_t i = 0; i < g->n; i++) collected += is_unreachable(st, g->a[i]);
+  gcl_event_phase_start("clear");
+  struct owner_batch *batches;
+  size_t nb;
+  size_t local = sort_by_owner(st, &batches, &nb);
+  for (size_t i = 0; i < local; i++) /* resurrected ones to the front, for clear_objects */
+    if (!is_unreachable(st, g->a[i])) {
+      struct gcl_object *o = g->a[i];
+      g->a[i] = g->a[resurrected];
+      g->a[resurrected++] = o;
+    }
+  clear_objects(m, g->a, resurrected, false, false);
+  for (size_t k = 0; k < nb; k++) {
+    struct gcl_brc_clear_batch *hb = batches[k].b;
+    for (size_t i = 0; i < hb->n; i++) gcl_brc_prefix_of(hb->obj[i])->u.gc.bits = GC_PENDING;
+    if (gcl_brc_hand_garbage(batches[k].tid, hb)) continue; /* its push publishes the bits */
+    clear_objects(m, batches[k].b->obj, batches[k].b->n, true, false); /* the owner is gone */
+    free(batches[k].b);
+  }
+  free(batches);
+  clear_objects(m, g->a + resurrected, local - resurrected, true, false);
+  gcl_event_phase_end("clear");
+  return collected;
+}
+
+/* Declared in brc-internal.h: m's safepoint (or detach) clears what collections handed
+ * it. Its time counts in gc_s (summed over threads: it runs while other threads run).
+ * Loop invariant: the batches from b on are not cleared yet, and each of their objects
+ * holds the collection's reference. */
+void gcl_brc_clear_handed(struct gcl_mutator *m) {
+  struct gcl_brc_thread *t = m->collector.thread;
+  if (!t) return;
+  if (m->dealloc_draining) { /* a safepoint inside a free (a finalizer's): at the next one */
+    __atomic_fetch_or(&m->safepoint_work, GCL_BRC_WORK_CLEAR, __ATOMIC_RELAXED);
+    return;
+  }
+  struct gcl_brc_clear_batch *b = __atomic_exchange_n(&t->handed, NULL, __ATOMIC_ACQUIRE);
+  if (!b) return;
+  uint64_t t0 = gcl_now_ns(), n = 0;
+  while (b) {
+    struct gcl_brc_clear_batch *next = b->next;
+    clear_objects(m, b->obj, b->n, true, true);
+    n += b->n;
+    free(b);
+    b = next;
+  }
+  uint64_t t1 = gcl_now_ns();
+  pthread_mutex_lock(&gcl_brc.stats_lock);
+  gcl_brc.stats.gc_ns += t1 - t0;
+  gcl_brc.stats.cleared_by_owners += n;
+  pthread_mutex_unlock(&gcl_brc.stats_lock);
 }
 
 /* --- one collection ---------------------------------------------------------------------- */
@@ -204,8 +377,12 @@ static uint32_t gc_counter; /* collections started (gc_lock): the tags' source *
 /* Steps 1-6 with the world stopped (the file comment's order, with the roots first). */
 static void find_garbage(struct gc_state *st, struct gcl_weakref_pending *weak) {
   gc_counter = (gc_counter + 1) & 0x7FFFFFFu;
-  if (gc_counter == 0) gc_counter = 1;
+  if (gc_counter == 0 || gc_counter == GC_PENDING_COUNTER) gc_counter = 1;
   st->tag = GC_TAG_BIT | gc_counter << 4;
+  /* The trigger's count starts again here, with every thread stopped: what any thread
+   * allocates after the restart (while this thread still finalizes and clears) counts
+   * towards the next collection; the clearing's own frees do not (clear_garbage). */
+  __atomic_store_n(&gcl_brc.young_count, 0, __ATOMIC_RELAXED);
   gcl_event_phase_start("merge");
   gcl_for_each_mutator(merge_thread, st);
   gcl_event_phase_end("merge");
@@ -244,33 +421,6 @@ static uint64_t finalize_garbage(struct gc_state *st, struct gcl_weakref_pending
   return finalized;
 }
 
-/* Clear every unreachable object's slots and drop our references. Returns how many were
- * unreachable (not resurrected). */
-static uint64_t clear_garbage(struct gc_state *st) {
-  struct gcl_mutator *m = st->m;
-  /* The RC operations of clearing are the collector's, not the program's: the counters
-   * (GCL_BRC_COUNTERS) leave them out. */
-#if GCL_BRC_COUNTERS
-  struct gcl_brc_counters program_ops = m->collector.ops;
-#endif
-  uint64_t collected = 0, freed0 = m->stats.objects_freed;
-  gcl_event_phase_start("clear");
-  for (size_t i = 0; i < st->garbage.n; i++) {
-    struct gcl_object *o = st->garbage.a[i];
-    if (is_unreachable(st, o)) {
-      collected++;
-      gcl_trace(o, clear_slot, st);
-    }
-    if (gcl_rc_thread_dec(m, o, true)) gcl_dealloc(m, o);
-  }
-  gcl_event_phase_end("clear");
-  gcl_garbage_freed(m->stats.objects_freed - freed0); /* core/garbage.h */
-#if GCL_BRC_COUNTERS
-  m->collector.ops = program_ops;
-#endif
-  return collected;
-}
-
 bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   /* Objects on this thread's dealloc worklist have zero counts: not a time to look. */
   if (m->dealloc_draining) return false;
@@ -281,7 +431,7 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
     gcl_blocking_leave(m);
   }
   uint64_t t0 = gcl_now_ns();
-  struct gc_state st = {.m = m};
+  struct gc_state st = {.m = m, .explicit = explicit};
   struct gcl_weakref_pending weak = {NULL, NULL};
 
   gcl_stop_the_world(m);
@@ -297,8 +447,8 @@ bool gcl_brc_collect(struct gcl_mutator *m, bool explicit) {
   gcl_event_live_data((uint64_t)gcl_stats_live_bytes());
   free(st.work.a);
   free(st.garbage.a);
+  free(st.garbage_owner);
 
-  __atomic_store_n(&gcl_brc.young_count, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&gcl_brc.long_lived_total, st.survivors, __ATOMIC_RELAXED);
   if (gcl_brc.trigger == GCL_BRC_TRIGGER_MEMORY) { /* the memory trigger's reference point */
     enum gcl_brc_mem_source src;

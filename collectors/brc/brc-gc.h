@@ -26,6 +26,13 @@
 #define GC_SKIP 0x2u        /* frozen, with references: not examined */
 #define GC_UNREACHABLE 0x4u /* on the unreachable list, not (yet) resurrected */
 #define GC_CANDIDATE 0x8u   /* not alive when the heap walk saw it: u.gc.refs is gc_refs */
+/* u.gc.bits of garbage handed to its owner and not cleared yet (brc.owner_clear): a tag no
+ * collection uses (brc-gc.c skips the counter value). Such objects are reachable from
+ * nothing but each other, so a later collection's walk passes them by (brc-mark.c
+ * scan_block) instead of finding them alive by the collection's reference and marking
+ * them again; the owner frees them. */
+#define GC_PENDING_COUNTER 0x7FFFFFFu
+#define GC_PENDING (GC_TAG_BIT | GC_PENDING_COUNTER << 4)
 
 struct objstack {
   struct gcl_object **a; /* the objects */
@@ -53,6 +60,10 @@ struct gc_state {
   struct objstack cand;    /* candidates: objects not alive when the heap walk saw them */
   struct objstack immortal; /* immortal objects the heap walk found unmarked: roots */
   struct objstack garbage; /* unreachable objects, each with one reference of ours */
+  uint32_t *garbage_owner; /* garbage_owner[i]: garbage.a[i]'s owner before its merge
+                            * (0: none; brc-gc.c hands it back to that thread to clear) */
+  size_t owner_cap;        /* entries allocated in garbage_owner */
+  bool explicit;           /* gcl_collect: the collecting thread clears all the garbage */
   struct gc_state *next;   /* a part's state, on the collecting thread's list of them */
   uint64_t merged;         /* queued objects merged in step 1 */
   uint64_t scanned;        /* live objects in the heap walk */

@@ -130,6 +130,18 @@ bool gcl_brc_queue(struct gcl_collector_mutator *cm, struct gcl_object *o) {
   return false;
 }
 
+bool gcl_brc_hand_garbage(uint32_t tid, struct gcl_brc_clear_batch *b) {
+  struct gcl_brc_thread *t = registry_get(tid);
+  if (!t) return false; /* gone (ids are never reused): the collecting thread clears it */
+  b->next = __atomic_load_n(&t->handed, __ATOMIC_RELAXED);
+  while (!__atomic_compare_exchange_n(&t->handed, &b->next, b, true, __ATOMIC_RELEASE,
+                                      __ATOMIC_RELAXED)) {
+  }
+  __atomic_fetch_or(&t->m->safepoint_work, GCL_BRC_WORK_CLEAR, __ATOMIC_RELEASE);
+  GCL_TSAN_RELEASE(t); /* our last touch of t: its detach waits a grace period for us */
+  return true;
+}
+
 void gcl_brc_drain(struct gcl_brc_thread *t, void (*fn)(struct gcl_object *o, void *ctx), void *ctx) {
   struct cds_wfcq_node *n;
   while ((n = __cds_wfcq_dequeue_blocking(&t->head, &t->tail)) != NULL) {
@@ -153,6 +165,7 @@ static void safepoint_work(struct gcl_mutator *m) {
   /* Clear only our bits: a core bit (GCL_SAFEPOINT_GIL_DROP) is served by core/world.c. */
   int work = __atomic_fetch_and(&m->safepoint_work, GCL_SAFEPOINT_CORE_BITS, __ATOMIC_ACQ_REL);
   if ((work & GCL_BRC_WORK_MERGE) && m->collector.thread) gcl_brc_drain(m->collector.thread, owner_merge, m);
+  if (work & GCL_BRC_WORK_CLEAR) gcl_brc_clear_handed(m);
   /* The request may be stale: another thread collected since this one's batch crossed
    * the line (each thread whose batch crosses it sets its own bit; at 2 threads both
    * would collect, the second right after the first). CPython's gc_collect_main asks
@@ -200,6 +213,11 @@ static bool memory_grew(void) {
 void gcl_brc_alloc_batch(struct gcl_collector_mutator *cm) {
   int32_t delta = cm->alloc_count;
   cm->alloc_count = 0;
+  /* Frees of a collection's garbage by the thread clearing it: the garbage was counted
+   * before that collection's stop, which reset the count, so they are not counted again
+   * (brc-gc.c clear_garbage; before issue 8 the count was reset after the clearing, which
+   * also lost every other thread's allocations made meanwhile). */
+  if (delta < 0 && cm->thread && cm->thread->clearing) return;
   int64_t n = __atomic_add_fetch(&gcl_brc.young_count, delta, __ATOMIC_RELAXED);
   if (delta <= 0 || !gcl_brc_count_rule(n, __atomic_load_n(&gcl_brc.long_lived_total, __ATOMIC_RELAXED)))
     return;
@@ -218,6 +236,8 @@ static const struct gcl_fig_decl figures[] = {
     {"gc_marked_by_stopped", "objects",
      "of gc_objects_marked, those marked by stopped threads other than the collecting one (brc.parallel)"},
     {"gc_objects_collected", "objects", "unreachable objects freed by collections"},
+    {"gc_cleared_by_owners", "objects",
+     "of gc_objects_collected, those cleared by the thread that owned them, at its next safepoint (brc.owner_clear)"},
     {"gc_finalizers_run", "count", "PEP 442 finalizers run by collections"},
     {"gc_resurrected", "objects", "objects a finalizer made reachable again"},
     {"ops_owner", "count", "RC operations on the owner's local count (GCL_BRC_COUNTERS builds)"},
@@ -230,7 +250,7 @@ static const struct gcl_fig_decl figures[] = {
     {"trigger_mem_committed", "bool",
      "trigger=memory: 1 if memory was the allocator's committed bytes, 0 if the process's RSS"},
 };
-enum { OPT_TRIGGER, OPT_DRAIN_POLL, OPT_PARALLEL };
+enum { OPT_TRIGGER, OPT_DRAIN_POLL, OPT_PARALLEL, OPT_OWNER_CLEAR };
 static const struct gcl_opt_decl options[] = {
     [OPT_TRIGGER] = {"trigger", GCL_OPT_ENUM, "count", NULL, NULL, "count|memory",
                      "count: 3.13t's rule; memory: 3.14t's, which also needs 10% memory growth"},
@@ -241,6 +261,10 @@ static const struct gcl_opt_decl options[] = {
                       "stopped threads mark from their own roots and walk part of the heap "
                       "in parallel; false: the collecting thread does it all (brc before "
                       "issue 8, CPython)"},
+    [OPT_OWNER_CLEAR] = {"owner_clear", GCL_OPT_BOOL, "false", NULL, NULL, NULL,
+                         "an automatic collection hands each thread's garbage back to it, "
+                         "cleared at its next safepoint; false (default): the collecting "
+                         "thread clears it all"},
 };
 bool gcl_brc_drain_poll = true; /* --opt brc.drain_poll, set at init (brc-attrs.h) */
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
@@ -249,6 +273,7 @@ int gcl_collector_init(const struct gcl_init *init) {
   gcl_brc.trigger = (int)init->opts[OPT_TRIGGER].e;
   gcl_brc_drain_poll = init->opts[OPT_DRAIN_POLL].b;
   gcl_brc.parallel = init->opts[OPT_PARALLEL].b;
+  gcl_brc.owner_clear = init->opts[OPT_OWNER_CLEAR].b;
   gcl_safepoint_handler = safepoint_work;
   gcl_garbage_counts_frees(); /* brc-gc.c reports what each clearing freed */
   return 0;
@@ -289,10 +314,13 @@ void gcl_collector_thread_detach(struct gcl_mutator *m) {
   urcu_qsbr_synchronize_rcu();
   gcl_blocking_leave(m);
   GCL_TSAN_ACQUIRE(t);
+  gcl_brc_clear_handed(m); /* no collection can hand us more: the grace period ended them */
   gcl_brc_drain(t, owner_merge, m);
   GCL_ASSERT_ALWAYS(gcl_brc_queue_length(m) == 0);
+  GCL_ASSERT_ALWAYS(__atomic_load_n(&t->handed, __ATOMIC_ACQUIRE) == NULL);
   if (cm->alloc_count) gcl_brc_alloc_batch(cm);
-  __atomic_fetch_and(&m->safepoint_work, ~(GCL_BRC_WORK_MERGE | GCL_BRC_WORK_COLLECT), __ATOMIC_RELAXED);
+  __atomic_fetch_and(&m->safepoint_work, ~(GCL_BRC_WORK_MERGE | GCL_BRC_WORK_COLLECT | GCL_BRC_WORK_CLEAR),
+                   __ATOMIC_RELAXED);
 #if GCL_BRC_COUNTERS
   pthread_mutex_lock(&registry_lock);
   counters.owner += cm->ops.owner;
@@ -326,6 +354,7 @@ void gcl_collector_finish(void) {
   final_gc.marked += after.marked - before.marked;
   final_gc.marked_stopped += after.marked_stopped - before.marked_stopped;
   final_gc.collected += after.collected - before.collected;
+  final_gc.cleared_by_owners += after.cleared_by_owners - before.cleared_by_owners;
   final_gc.finalizers_run += after.finalizers_run - before.finalizers_run;
   final_gc.resurrected += after.resurrected - before.resurrected;
   final_gc.gc_ns += after.gc_ns - before.gc_ns;
@@ -356,6 +385,7 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_figure_u64(r, "gc_objects_marked", s.marked - final_gc.marked);
   gcl_report_figure_u64(r, "gc_marked_by_stopped", s.marked_stopped - final_gc.marked_stopped);
   gcl_report_figure_u64(r, "gc_objects_collected", s.collected - final_gc.collected);
+  gcl_report_figure_u64(r, "gc_cleared_by_owners", s.cleared_by_owners - final_gc.cleared_by_owners);
   gcl_report_figure_u64(r, "gc_finalizers_run", s.finalizers_run - final_gc.finalizers_run);
   gcl_report_figure_u64(r, "gc_resurrected", s.resurrected - final_gc.resurrected);
   if (gcl_brc.trigger == GCL_BRC_TRIGGER_MEMORY) {

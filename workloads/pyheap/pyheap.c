@@ -197,7 +197,12 @@ static void build_tree(struct gcl_mutator *m, struct replay *t, uint32_t r) {
   gcl_store_move(m, t->table, &TABLE(t->table)->slot[r], node);
   if (had_root) pyheap_shadow_release(&t->sh, p, old_id);
   built_one(m, t);
+  /* Polls for a stop at every object (as wire does): between two safepoints (every
+   * SAFEPOINT_EVERY objects) a thread built 1024 objects without honouring a stop, some
+   * 0.1-0.2 ms (issue 8: brc's time to safepoint on pyheap); the copies are reachable from
+   * the table (in the caller's frame) and node is framed, and no frame names a dying copy. */
   for (uint32_t k = 1; k < n; k++) {
+    gcl_poll(m);
     uint32_t i = list[k];
     node = new_copy(m, p, i);
     uint32_t pi = p->parent[i];
