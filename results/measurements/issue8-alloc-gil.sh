@@ -10,7 +10,7 @@
 # If "2 threads, 10 s" already shows the excess over 2.0, switches do not cause it.
 # Then the instruction counts (callgrind, threads serialised by valgrind) of the same three
 # configurations of rc x pool churn: whether the 2-thread run executes more than 2x.
-#   usage: issue8-alloc-gil.sh BUILD_DIR [REPEAT]
+#   usage: issue8-alloc-gil.sh BUILD_DIR [REPEAT]      (SWEEP=1: only part 3 below)
 # Timings on the shared 2-vCPU machine are inflated and noisy (load average printed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,7 +19,7 @@ R=${2:-7}
 echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) load: $(cut -d' ' -f1-3 /proc/loadavg)"
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-for c in rc rc-gen; do
+[ "${SWEEP:-0}" = 1 ] || for c in rc rc-gen; do
   for w in churn binary-trees; do
     p=(--workload $w --scale 0.024); [ $w = binary-trees ] && p+=(--param depth=18)
     : >"$tmp"
@@ -51,12 +51,41 @@ for cfg in ['t1/iv5', 't2/iv5', 't2/iv10000']:
 PY
   done
 done
-echo "## callgrind Ir, rc x pool churn"
-for cfg in "1 5" "2 5" "2 10000"; do
+[ "${SWEEP:-0}" = 1 ] || echo "## callgrind Ir, rc x pool churn"
+[ "${SWEEP:-0}" = 1 ] || for cfg in "1 5" "2 5" "2 10000"; do
   set -- $cfg
   ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$b/runners/gclab-run-rc-pool" --workload churn \
          --scale 0.024 --threads $1 --gil --gil-interval $2 --sample-ms 0 --record-fd 1 2>&1 >/dev/null |
        sed -n 's/.*Collected : *\([0-9]*\).*/\1/p')
   echo "rc x pool churn t$1/iv$2: Ir $ir"
 done
-echo "# end $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "${SWEEP:-0}" = 1 ] || echo "# end $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Part 3 (SWEEP=1): rc x pool churn at 2 threads over switch intervals 1, 5, 50 ms and 10 s
+# (no switch), REPEAT runs alternated: does the excess grow with the number of switches
+# (a cost per switch: hand-off, cache refill) or only with the overlap of the two threads'
+# live sets (any interval shorter than the run)?
+if [ "${SWEEP:-0}" = 1 ]; then
+  echo "## interval sweep, rc x pool churn, 2 threads (and 1 thread), medians of $R"
+  : >"$tmp"
+  for i in $(seq "$R"); do
+    for cfg in "1 5" "2 1" "2 5" "2 50" "2 10000"; do
+      set -- $cfg
+      rec=$(/usr/bin/time -f "TIME user=%U nvcsw=%w rss=%M" "$b/runners/gclab-run-rc-pool" --workload churn --scale 0.024 \
+              --threads $1 --gil --gil-interval $2 --record-fd 1 2>&1 | tr ' ' '\n')
+      echo "t$1/iv$2 $(echo "$rec" | grep -E '^(cpu_s|user|nvcsw|rss)=' | tr '\n' ' ')" >>"$tmp"
+    done
+  done
+  python3 - "$tmp" <<'PY'
+import sys, statistics as st, collections
+d = collections.defaultdict(lambda: collections.defaultdict(list))
+for line in open(sys.argv[1]):
+    cfg, *kv = line.split()
+    for x in kv:
+        k, v = x.split('='); d[cfg][k].append(float(v))
+base = st.median(d['t1/iv5']['cpu_s'])
+for cfg in ['t1/iv5', 't2/iv1', 't2/iv5', 't2/iv50', 't2/iv10000']:
+    m = {k: st.median(v) for k, v in d[cfg].items()}
+    print('%-11s cpu_s %.4f (%.2fx t1)  nvcsw %d  rss %d kB' % (cfg, m['cpu_s'], m['cpu_s'] / base, m['nvcsw'], m['rss']))
+PY
+  echo "# end $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
