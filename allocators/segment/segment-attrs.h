@@ -27,7 +27,9 @@
  *  - The fast paths take no lock and do no atomic read-modify-write: allocation pops
  *    `free`; a free by the owner pushes `local_free`. Everything else is out of line.
  *
- * Macros: GCL_SEGMENT_COUNT_OPS counts lock acquisitions and atomic RMWs per thread
+ * Macros: GCL_SEGMENT_DECOMMIT_MS is the default of option decommit_ms (a free page is
+ * decommitted once it waited GCL_SEGMENT_DECOMMIT_DELAY page events and that many ms);
+ * GCL_SEGMENT_COUNT_OPS counts lock acquisitions and atomic RMWs per thread
  * (gcl_segment_ops, for tests); GCL_DEBUG >= 1 checks sizes and bits at free; under
  * AddressSanitizer free blocks and untouched page memory are poisoned (a block freed by a
  * non-owner is poisoned only when its owner collects it). */
@@ -60,7 +62,10 @@
 #define GCL_SEGMENT_BITMAP_WORDS (GCL_SEGMENT_PAGE_SIZE >> GCL_SEGMENT_GRANULE_SHIFT >> 6) /* 64 */
 #define GCL_SEGMENT_SMALL_MAX 8192                            /* largest request in a page */
 #define GCL_SEGMENT_NCLASSES 56 /* 8 of 16..128 step 16, then 8 per power of two to 8 KiB */
-#define GCL_SEGMENT_DECOMMIT_DELAY 64 /* page events a free page waits before madvise */
+#define GCL_SEGMENT_DECOMMIT_DELAY 64 /* page events a free page waits before madvise, */
+#ifndef GCL_SEGMENT_DECOMMIT_MS
+#define GCL_SEGMENT_DECOMMIT_MS 500   /* and milliseconds (both must pass; mimalloc delays a segment's 500 ms) */
+#endif
 
 /* A free block: the link is in the second word (see the invariants). */
 struct gcl_segment_block {
@@ -84,7 +89,8 @@ struct gcl_segment_page {
   uint8_t cls;                           /* owner: size class */
   uint8_t in_use;                        /* owner: holds a class (else free in its segment) */
   uint8_t committed;                     /* owner: memory touched and not decommitted */
-  uint64_t retired_at;                   /* owner: page event count when it became free */
+  uint32_t retired_at;                   /* owner: page event count when it became free */
+  uint32_t retired_ms;                   /* owner: coarse monotonic ms when it became free */
   struct gcl_segment_page *next, *prev;  /* owner: class queue, full list or retired list */
   uint64_t bits[GCL_SEGMENT_BITMAP_WORDS]; /* atomic words: allocation bit per granule */
 };
@@ -182,6 +188,9 @@ struct gcl_segment_stats {
   uint64_t numa_bind_failures;           /* hwloc_set_area_membind refusals */
 };
 void gcl_segment_stats_get(struct gcl_segment_stats *out);
+/* Option decommit_ms (default GCL_SEGMENT_DECOMMIT_MS): set by gcl_allocator_init; tests
+ * may change it between phases (read by the owner's page events only). */
+extern uint32_t gcl_segment_decommit_ms;
 /* Tests: flush the calling heap's counters into the global figures. */
 void gcl_segment_heap_flush(struct gcl_allocator_mutator *am);
 /* Tests: check every invariant of the calling heap's segments and pages that can be
@@ -253,7 +262,12 @@ static inline void *gcl_segment_pop(struct gcl_allocator_mutator *am, struct gcl
   pg->free = gcl_segment_link_get(b);
   pg->used++;
   gcl_segment_bit_put(pg, b, true);
-  size_t size = gcl_segment_class_size(cls);
+  /* A request size known at compile time folds to a constant; otherwise the page's block
+   * size (the owner published it; near `free`) is one load instead of a branch, a
+   * division and shifts. */
+  size_t size = __builtin_constant_p(cls) ? gcl_segment_class_size(cls)
+                                          : __atomic_load_n(&pg->block_size, __ATOMIC_RELAXED);
+  GCL_ASSERT(size == gcl_segment_class_size(cls));
   am->live_bytes += (int64_t)size;
   GCL_SEGMENT_UNPOISON(b, size);
   return b;

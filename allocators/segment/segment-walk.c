@@ -163,7 +163,12 @@ static const struct gcl_fig_decl figures[] = {
     {"numa_nodes", "count", "NUMA nodes the heaps' memory came from"},
     {"numa_bind_failures", "count", "hwloc_set_area_membind calls the OS refused"},
 };
-GCL_ALLOCATOR_DECLARE(GCL_NONE, 0, figures, GCL_COUNT(figures));
+/* Its options (values read by gcl_allocator_init in segment.c, in this order). */
+static const struct gcl_opt_decl options[] = {
+    {"decommit_ms", GCL_OPT_INT, "500", "0", "3600000", NULL,
+     "milliseconds a free page waits (besides 64 page events) before it is returned to the OS"},
+};
+GCL_ALLOCATOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
 void gcl_segment_stats_get(struct gcl_segment_stats *out) {
   struct gcl_segment_counters *c = &gcl_segment_c;

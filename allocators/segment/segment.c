@@ -13,12 +13,17 @@
  *    carvable block when it went there. A remote free into it sets its segment's
  *    remote_pending (seq_cst handshake with to_full), so it is found again.
  *  - The retired list holds free, committed pages of the heap's segments, oldest first;
- *    each is decommitted once GCL_SEGMENT_DECOMMIT_DELAY page events have passed.
+ *    each is decommitted once both GCL_SEGMENT_DECOMMIT_DELAY page events and
+ *    GCL_SEGMENT_DECOMMIT_MS milliseconds have passed since it became free (checked at
+ *    page events; the list is in retirement order for both clocks).
  *  - A page is free (in_use == 0) exactly when its bit is set in its segment's free_mask;
  *    a free page has no allocation bit set and block_size == 0.
- *  - A segment whose pages are all free is released (to the cache), except a heap's last.
- * Macros: GCL_SEGMENT_COUNT_OPS (counts RMWs and lock acquisitions, segment-attrs.h). */
+ *  - A segment whose pages are all free is released (to the cache), except a heap's last,
+ *    when one of its pages is decommitted (not at once: its pages are reused first).
+ * Macros: GCL_SEGMENT_COUNT_OPS (counts RMWs and lock acquisitions, segment-attrs.h),
+ * GCL_SEGMENT_DECOMMIT_MS (segment-attrs.h). */
 #include <string.h>
+#include <time.h>
 
 #include "segment-internal.h"
 
@@ -73,8 +78,17 @@ static void retired_remove(struct gcl_allocator_mutator *am, struct gcl_segment_
   else am->retired_last = pg->prev;
 }
 
+/* Coarse monotonic milliseconds (vDSO, no syscall; a few ms of resolution is enough for a
+ * delay of hundreds of ms). Wraps after 49 days: only differences are used. */
+static uint32_t now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+  return (uint32_t)((uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u);
+}
+
 static void retired_append(struct gcl_allocator_mutator *am, struct gcl_segment_page *pg) {
-  pg->retired_at = am->page_events;
+  pg->retired_at = (uint32_t)am->page_events;
+  pg->retired_ms = now_ms();
   pg->next = NULL;
   pg->prev = am->retired_last;
   if (am->retired_last) am->retired_last->next = pg;
@@ -210,13 +224,48 @@ static void segment_free(struct gcl_allocator_mutator *am, struct gcl_segment *s
   gcl_segment_os_release(s);
 }
 
-/* Decommit the retired pages whose delay has passed (the oldest first). */
+/* Decommit the retired pages whose delays have both passed, the oldest first. Both delays: page events alone decommitted the pages a big free
+ * had just retired while the next burst of allocation was reusing them (LIFO takes the
+ * newest, so the oldest expired first): binary-trees refaulted 62 MiB (issue 8). A
+ * segment left empty by a decommit is released (not its heap's only one); that removes
+ * its other retired pages too. Loop invariant: pages older than pg were decommitted, and
+ * the list is in retirement order for both clocks, so the first page not yet due ends it;
+ * the clock is read once, and only when a page is due by page events. */
 static void decommit_expired(struct gcl_allocator_mutator *am) {
   struct gcl_segment_page *pg;
-  while ((pg = am->retired_first) && am->page_events - pg->retired_at > GCL_SEGMENT_DECOMMIT_DELAY) {
+  uint32_t now = 0;
+  bool have_now = false;
+  while ((pg = am->retired_first)) {
+    if ((uint32_t)am->page_events - pg->retired_at <= GCL_SEGMENT_DECOMMIT_DELAY) break;
+    if (!have_now) now = now_ms(), have_now = true;
+    if (now - pg->retired_ms < gcl_segment_decommit_ms) break;
     retired_remove(am, pg);
     pg->committed = 0;
     gcl_segment_os_decommit(page_start(pg), GCL_SEGMENT_PAGE_SIZE);
+    struct gcl_segment *s = gcl_segment_of(pg);
+    if (s->used_pages == 0 && !(s == am->segments && !s->next)) segment_free(am, s);
+  }
+}
+
+/* Thread exit: every free committed page of s (each is on the retired list) leaves the
+ * list and is decommitted, adjacent ones with one madvise: a heap's exit used to madvise
+ * its retired pages one at a time (binary-trees: ~500 calls for 32 MiB, inside the timed
+ * run). Loop invariant: the pages below i are in use or decommitted, except the run
+ * [run, i) of free pages taken off the list and not yet madvised (run 0: none). */
+static void decommit_segment(struct gcl_allocator_mutator *am, struct gcl_segment *s) {
+  unsigned run = 0;
+  for (unsigned i = 1; i <= GCL_SEGMENT_PAGES; i++) {
+    struct gcl_segment_page *pg = i < GCL_SEGMENT_PAGES ? &s->pages[i] : NULL;
+    if (pg && !pg->in_use && pg->committed) {
+      retired_remove(am, pg);
+      pg->committed = 0;
+      if (!run) run = i;
+      continue;
+    }
+    if (run)
+      gcl_segment_os_decommit((char *)s + (size_t)run * GCL_SEGMENT_PAGE_SIZE,
+                              (size_t)(i - run) * GCL_SEGMENT_PAGE_SIZE);
+    run = 0;
   }
 }
 
@@ -366,14 +415,15 @@ void *gcl_segment_alloc_slow(struct gcl_allocator_mutator *am, unsigned cls) {
 }
 
 /* The owner freed into pg, which is now empty or was on the full list. An empty page is
- * kept while it is its queue's only page (alloc/free cycles on one page stay cheap). */
+ * kept while it is its queue's only page (alloc/free cycles on one page stay cheap). A
+ * segment this leaves empty stays with the heap until decommit_expired releases it. */
 void gcl_segment_free_slow(struct gcl_allocator_mutator *am, struct gcl_segment_page *pg) {
   if (pg->flags & GCL_SEGMENT_PAGE_FULL) from_full(am, pg);
   if (pg->used != 0) return;
   if (am->page[pg->cls] == pg && am->last[pg->cls] == pg) return;
   struct gcl_segment *s = gcl_segment_of(pg);
   queue_remove(am, pg);
-  if (page_free(am, s, pg) && !(s == am->segments && !s->next)) segment_free(am, s);
+  page_free(am, s, pg);
 }
 
 /* A free by a thread that does not own the segment (or am == NULL: liburcu's thread):
@@ -396,8 +446,11 @@ void gcl_segment_free_remote(struct gcl_allocator_mutator *am, struct gcl_segmen
 
 /* --- the allocator contract ---------------------------------------------------------------- */
 
+uint32_t gcl_segment_decommit_ms = GCL_SEGMENT_DECOMMIT_MS;
+
 int gcl_allocator_init(const struct gcl_init *init) {
-  (void)init; /* no options */
+  /* option 0 (segment-walk.c): decommit_ms; tests pass no options and get the default */
+  gcl_segment_decommit_ms = init && init->opts ? (uint32_t)init->opts[0].i : GCL_SEGMENT_DECOMMIT_MS;
   return gcl_segment_os_init();
 }
 
@@ -423,8 +476,8 @@ void gcl_allocator_thread_detach(struct gcl_allocator_mutator *am) {
       if (pg->used == 0) page_free(am, s, pg);
     }
   }
-  am->page_events += GCL_SEGMENT_DECOMMIT_DELAY + 1;
-  decommit_expired(am);
+  for (s = am->segments; s; s = s->next) decommit_segment(am, s);
+  GCL_ASSERT(am->retired_first == NULL);
   for (s = am->segments; s; s = next) {
     next = s->next;
     s->next = s->prev = NULL;
