@@ -36,6 +36,9 @@
  * kind `pace`. The whole stall (increments and waits, entry to return) is the figure
  * paced_stall_max_s: what one allocation past the limit cost a mutator at worst. After the
  * cycle, a heap still over the limit gets a full stop-the-world collection, then oom.
+ * Once marking is over and the sweep runs, the increments are sweep assists instead
+ * (cmark-sweep.c): the thread sweeps its own pages, one bounded increment at a time
+ * (kind `assist`, figures sweep_assist*), and waits only when none of its pages is left.
  *
  * The trigger learns from the last cycle (cmark_pace_retarget): memory comes back only
  * as the sweep goes (cmark-sweep.c), so a cycle must start early enough that what
@@ -154,8 +157,8 @@ static bool room_again(void) {
   return gcl_stats_live_bytes() + GCL_HEAP_BYTES_BATCH <= gcl_cmark.limit;
 }
 
-/* Wait (detached) until cycle `ticket` completed, memory came back or mark work appears;
- * true on the first two. The wait is one pause of kind pace. */
+/* Wait (detached) until cycle `ticket` completed, memory came back, or mark work or pages
+ * of this thread's to sweep appear; true on the first two. One pause of kind pace. */
 static bool paced_wait(struct gcl_mutator *m, uint64_t ticket) {
   uint64_t t0 = gcl_now_ns();
   bool completed = false;
@@ -174,7 +177,7 @@ static bool paced_wait(struct gcl_mutator *m, uint64_t ticket) {
     }
     completed = gcl_cmark_conc.completed >= ticket || room_again();
     pthread_mutex_unlock(&gcl_cmark_conc.lock);
-    if (completed || work_available()) break;
+    if (completed || work_available() || cmark_sweep_assist_pending()) break;
   }
   gcl_blocking_leave(m);
   __atomic_sub_fetch(&gcl_cmark_conc.assist_hungry, 1, __ATOMIC_RELAXED);
@@ -199,7 +202,7 @@ void cmark_conc_pace(struct gcl_mutator *m) {
   /* Loop invariant: cycle `ticket` has not completed at the last look; this thread holds
    * no grey object between two iterations. */
   for (;;) {
-    if (assist_once(m, CMARK_ASSIST_OBJECTS) > 0) {
+    if (assist_once(m, CMARK_ASSIST_OBJECTS) > 0 || cmark_sweep_assist(m)) {
       gcl_safepoint(m); /* between two increments: stops, handshakes */
       if (cmark_conc_completed(ticket) || room_again()) break;
       continue;
