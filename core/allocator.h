@@ -76,16 +76,23 @@ int gcl_allocator_walk_concurrent(bool (*visit)(void *page, void *mem, size_t by
  *    for exactly one caller per page and epoch (a CAS on a word of the page's header), and
  *    always for what is no page (a large block). A collector whose sweep and assists both
  *    claim before they read a page never sweeps one page twice in one epoch.
- *  - gcl_allocator_walk_own(am, epoch, max_pages, visit, ctx): only by am's own thread,
- *    attached and outside any allocation (it allocates nothing meanwhile): claim up to
- *    max_pages of am's pages not yet claimed for epoch and call visit for every block
- *    allocated on each (none is in flight: only am's thread allocates there); visit may
- *    free a block it was given with gcl_allocator_free(NULL, ...) and must not allocate.
- *    Returns the pages it claimed (0: none left to claim).
+ *  - gcl_allocator_walk_own(am, epoch, max_pages, cur, visit, ctx): only by am's own
+ *    thread, attached and outside any allocation (it allocates nothing meanwhile): claim
+ *    up to max_pages of am's pages not yet claimed for epoch and call visit for every
+ *    block allocated on each (none is in flight: only am's thread allocates there); visit
+ *    may free a block it was given with gcl_allocator_free(NULL, ...) and must not
+ *    allocate. *cur (the allocator's; zeroed by the caller) resumes where the last call
+ *    stopped: it stays valid only while am's thread allocates nothing between calls, so
+ *    zero it again after any allocation. Returns the pages it claimed (0: none left).
  * Without the capability the fallback claims everything and walks nothing (no assists). */
+struct gcl_allocator_own_cursor {
+  void *at;       /* the allocator's resume point (NULL: from the start) */
+  unsigned index; /* and an index inside it */
+};
 #if GCL_ALLOCATOR_WALK_OWN
 bool gcl_allocator_page_claim(void *page, uint32_t epoch);
 unsigned gcl_allocator_walk_own(struct gcl_allocator_mutator *am, uint32_t epoch, unsigned max_pages,
+                                struct gcl_allocator_own_cursor *cur,
                                 void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx);
 #else
 static inline bool gcl_allocator_page_claim(void *page, uint32_t epoch) {
@@ -93,8 +100,9 @@ static inline bool gcl_allocator_page_claim(void *page, uint32_t epoch) {
   return true;
 }
 static inline unsigned gcl_allocator_walk_own(struct gcl_allocator_mutator *am, uint32_t epoch, unsigned max_pages,
+                                              struct gcl_allocator_own_cursor *cur,
                                               void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
-  (void)am, (void)epoch, (void)max_pages, (void)visit, (void)ctx;
+  (void)am, (void)epoch, (void)max_pages, (void)cur, (void)visit, (void)ctx;
   return 0;
 }
 #endif

@@ -166,20 +166,27 @@ bool gcl_allocator_page_claim(void *page, uint32_t epoch) {
  * under us and its segment list does not change; other threads only push onto
  * thread_free (remote frees), which walk_page's stopped read subtracts as it reads it. */
 unsigned gcl_allocator_walk_own(struct gcl_allocator_mutator *am, uint32_t epoch, unsigned max_pages,
+                                struct gcl_allocator_own_cursor *cur,
                                 void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
   struct stopped_visit sv = {visit, ctx};
-  unsigned claimed = 0;
-  /* Loop invariant: every in-use page of the segments before s, and of s before i, was
-   * claimed (by us: visited; or by another thread) for `epoch`, or claimed == max_pages. */
-  for (struct gcl_segment *s = am->segments; s && claimed < max_pages; s = s->next) {
-    for (unsigned i = 1; i < GCL_SEGMENT_PAGES && claimed < max_pages; i++) {
+  unsigned claimed = 0, i = cur->at ? cur->index : 1;
+  struct gcl_segment *s = cur->at ? cur->at : am->segments;
+  /* Loop invariant: every in-use page before (s, i) in am's list, from where the cursor
+   * started (the calls before it covered the rest), was claimed for `epoch` (visited by
+   * us, or claimed by another thread); claimed <= max_pages. */
+  for (; s && claimed < max_pages; s = s->next, i = 1) {
+    for (; i < GCL_SEGMENT_PAGES && claimed < max_pages; i++) {
       struct gcl_segment_page *pg = &s->pages[i];
       if (!pg->in_use || __atomic_load_n(&pg->swept, __ATOMIC_RELAXED) == epoch) continue;
       if (!gcl_allocator_page_claim((char *)s + (size_t)i * GCL_SEGMENT_PAGE_SIZE, epoch)) continue;
       claimed++;
       walk_page(s, i, true, stopped_adapter, &sv);
     }
+    if (claimed == max_pages) break; /* resume at (s, i) */
   }
+  cur->at = s;
+  cur->index = i;
+  if (!s) cur->at = NULL, cur->index = 0; /* the end: a next call starts over (finds none) */
   return claimed;
 }
 

@@ -178,6 +178,9 @@ void cmark_conc_sweep(struct gcl_mutator *m);
  * meanwhile; true if it claimed a page: one pause of kind assist). */
 bool cmark_sweep_assist_pending(void);
 bool cmark_sweep_assist(struct gcl_mutator *m);
+/* At the start of a stall: the thread may have allocated since its last sweep assist, so
+ * its walk of its own pages starts over (core/allocator.h: the cursor's rule). */
+void cmark_sweep_assist_restart(void);
 /* Add what st counted to the figures and the heap totals, and start it again (cmark-gc.c). */
 struct gcl_thread_stats;
 void cmark_sweep_merge(struct gcl_thread_stats *st);

@@ -196,6 +196,7 @@ static void fig_max(uint64_t *f, uint64_t v) {
 void cmark_conc_pace(struct gcl_mutator *m) {
   if (cmark_conc_on_own_thread() || cmark_in_cycle || in_pace) return; /* as cmark_conc_request */
   in_pace = true;
+  cmark_sweep_assist_restart(); /* it allocated since its last stall */
   uint64_t t0 = gcl_now_ns();
   gcl_heap_bytes_flush(m);
   uint64_t ticket = cmark_conc_ticket();

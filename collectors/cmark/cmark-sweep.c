@@ -179,9 +179,14 @@ void cmark_conc_sweep(struct gcl_mutator *m) {
  * them (the walk subtracts those). The frees are remote pushes (gcl_free_unowned): they
  * change none of our page lists while we walk them. */
 #define CMARK_SWEEP_ASSIST_NS 100000 /* an increment claims no further page after this */
-#define CMARK_SWEEP_ASSIST_PAGES 16  /* nor more than this many pages */
+#define CMARK_SWEEP_ASSIST_PAGES 8   /* nor more than this many pages */
 
 static __thread uint32_t own_swept; /* the epoch for which this thread has no page left */
+/* Where this thread's walk of its own pages resumes: valid only while it allocates
+ * nothing, i.e. within one stall (cmark_conc_pace zeroes it at entry). */
+static __thread struct gcl_allocator_own_cursor own_cursor;
+
+void cmark_sweep_assist_restart(void) { own_cursor = (struct gcl_allocator_own_cursor){NULL, 0}; }
 
 struct own_sweep {
   struct gcl_thread_stats st; /* what this increment freed (merged at its end) */
@@ -211,7 +216,7 @@ bool cmark_sweep_assist(struct gcl_mutator *m) {
   /* Loop invariant: the `pages` pages claimed so far were swept whole; the increment has
    * not yet run past its time or page cap. */
   while (pages < CMARK_SWEEP_ASSIST_PAGES && (pages == 0 || gcl_now_ns() - t0 < CMARK_SWEEP_ASSIST_NS)) {
-    if (gcl_allocator_walk_own(&m->allocator, e, 1, free_own_garbage, &os) == 0) {
+    if (gcl_allocator_walk_own(&m->allocator, e, 1, &own_cursor, free_own_garbage, &os) == 0) {
       own_swept = e; /* every page of ours is claimed for this sweep */
       break;
     }

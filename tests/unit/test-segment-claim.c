@@ -85,14 +85,15 @@ static int cmp_ptr(const void *a, const void *b) {
 /* One race with `walkers` sweeper-side threads; the caller is the owner. */
 static void race(struct gcl_allocator_mutator *am, unsigned walkers) {
   struct seen own = {0}, sw[8] = {{0}};
+  struct gcl_allocator_own_cursor cur = {NULL, 0};
   pthread_t t[8], fr;
   /* The owner takes its first page before the others start (so both sides win pages
    * whatever the scheduler does), then races them for the rest. */
-  cr_assert_eq(gcl_allocator_walk_own(am, EPOCH, 1, own_visit, &own), 1);
+  cr_assert_eq(gcl_allocator_walk_own(am, EPOCH, 1, &cur, own_visit, &own), 1);
   cr_assert_eq(pthread_create(&fr, NULL, freer_main, NULL), 0);
   for (unsigned k = 0; k < walkers; k++) cr_assert_eq(pthread_create(&t[k], NULL, claimer_main, &sw[k]), 0);
   /* The owner's side, one page at a time as an assist increment claims them. */
-  while (gcl_allocator_walk_own(am, EPOCH, 1, own_visit, &own) > 0) sched_yield();
+  while (gcl_allocator_walk_own(am, EPOCH, 1, &cur, own_visit, &own) > 0) sched_yield();
   for (unsigned k = 0; k < walkers; k++) pthread_join(t[k], NULL);
   pthread_join(fr, NULL);
   size_t total = own.n;
@@ -135,7 +136,8 @@ static void claim_race(unsigned walkers) {
     cr_assert_not_null(blk[i]);
   }
   race(&am, walkers);
-  cr_assert_eq(gcl_allocator_walk_own(&am, EPOCH, 1000, own_visit, NULL), 0, "a page left unclaimed");
+  struct gcl_allocator_own_cursor fresh = {NULL, 0};
+  cr_assert_eq(gcl_allocator_walk_own(&am, EPOCH, 1000, &fresh, own_visit, NULL), 0, "a page left unclaimed");
   gcl_allocator_thread_detach(&am);
 }
 
@@ -161,9 +163,10 @@ Test(claim, a_page_reinitialised_after_its_claim_stays_claimed, .timeout = 60) {
   for (size_t i = 0; i < N; i++) b[i] = gcl_allocator_alloc(&am, 48);
   void *page = (void *)((uintptr_t)b[0] & ~(uintptr_t)(GCL_SEGMENT_PAGE_SIZE - 1));
   size_t all = 0;
+  struct gcl_allocator_own_cursor cur = {NULL, 0};
   cr_assert(gcl_allocator_page_claim(page, EPOCH), "the first claim of a page lost");
   cr_assert(!gcl_allocator_page_claim(page, EPOCH), "a page claimed twice for one epoch");
-  while (gcl_allocator_walk_own(&am, EPOCH, 1, count_visit, &all) > 0) {
+  while (gcl_allocator_walk_own(&am, EPOCH, 1, &cur, count_visit, &all) > 0) {
   }
   size_t on_page = 0;
   for (size_t i = 0; i < N; i++)
@@ -181,12 +184,15 @@ Test(claim, a_page_reinitialised_after_its_claim_stays_claimed, .timeout = 60) {
   }
   cr_assert(reused, "the emptied page was not re-initialised for the other class (test setup)");
   size_t again = 0;
-  /* Only pages initialised after the walk above can be claimed for EPOCH now: not `page`. */
-  while (gcl_allocator_walk_own(&am, EPOCH, 1, count_visit, &again) > 0) {
+  /* Only pages initialised after the walk above can be claimed for EPOCH now: not `page`
+   * (a new cursor: the thread allocated since the last call). */
+  cur = (struct gcl_allocator_own_cursor){NULL, 0};
+  while (gcl_allocator_walk_own(&am, EPOCH, 1, &cur, count_visit, &again) > 0) {
   }
   cr_assert(!gcl_allocator_page_claim(page, EPOCH), "the re-initialised page lost its claim");
   size_t next = 0;
-  while (gcl_allocator_walk_own(&am, EPOCH + 1, 1, count_visit, &next) > 0) {
+  cur = (struct gcl_allocator_own_cursor){NULL, 0};
+  while (gcl_allocator_walk_own(&am, EPOCH + 1, 3, &cur, count_visit, &next) > 0) {
   }
   cr_assert_eq(next, N - on_page + 8, "the next epoch's walk missed blocks (%zu)", next);
   for (unsigned k = 0; k < 8; k++) gcl_allocator_free(&am, other[k], 1000);
