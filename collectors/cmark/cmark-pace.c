@@ -35,7 +35,9 @@
  * completes; each contiguous wait is one pause of
  * kind `pace`. The whole stall (increments and waits, entry to return) is the figure
  * paced_stall_max_s: what one allocation past the limit cost a mutator at worst. After the
- * cycle, a heap still over the limit gets a full stop-the-world collection, then oom.
+ * cycle, a heap still over the limit gets a second concurrent cycle (the first one's
+ * floating garbage is black for it), and still over after that a full stop-the-world
+ * collection, then oom.
  * Once marking is over and the sweep runs, the increments are sweep assists instead
  * (cmark-sweep.c): the thread sweeps its own pages, one bounded increment at a time
  * (kind `assist`, figures sweep_assist*), and waits only when none of its pages is left.
