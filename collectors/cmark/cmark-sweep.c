@@ -183,7 +183,7 @@ void cmark_conc_sweep(struct gcl_mutator *m) {
 
 static __thread uint32_t own_swept; /* the epoch for which this thread has no page left */
 /* Where this thread's walk of its own pages resumes: valid only while it allocates
- * nothing, i.e. within one stall (cmark_conc_pace zeroes it at entry). */
+ * nothing, i.e. within one cycle's stall (cmark-pace.c's stall_on zeroes it at entry). */
 static __thread struct gcl_allocator_own_cursor own_cursor;
 
 void cmark_sweep_assist_restart(void) { own_cursor = (struct gcl_allocator_own_cursor){NULL, 0}; }
@@ -208,8 +208,11 @@ bool cmark_sweep_assist_pending(void) {
 }
 
 bool cmark_sweep_assist(struct gcl_mutator *m) {
-  if (!cmark_sweep_assist_pending()) return false;
-  uint32_t e = (uint32_t)__atomic_load_n(&gcl_cmark_conc.sweep_epoch, __ATOMIC_SEQ_CST);
+  /* One load: the sweep may close meanwhile (then 0), and an increment must claim for
+   * the epoch it tested, never for 0 (which would re-claim the sweeper's pages). */
+  uintptr_t se = __atomic_load_n(&gcl_cmark_conc.sweep_epoch, __ATOMIC_SEQ_CST);
+  uint32_t e = (uint32_t)se;
+  if (!CMARK_SWEEP_ASSISTS || !gcl_cmark.sweep_assist || se == 0 || e == own_swept) return false;
   uint64_t t0 = gcl_now_ns();
   struct own_sweep os = {{0}, 0};
   unsigned pages = 0;
