@@ -70,4 +70,41 @@ static inline void gcl_allocator_walk_parallel_end(void) {}
  * Returns 0, 1 when a visit returned false, or -errno. */
 int gcl_allocator_walk_concurrent(bool (*visit)(void *page, void *mem, size_t bytes, void *ctx), void *ctx);
 
+/* Capability heap-walk-own (its attrs header then defines GCL_ALLOCATOR_WALK_OWN 1; a
+ * collector tests it with #if): sweeping one page at a time, by whoever claims it first.
+ *  - gcl_allocator_page_claim(page, epoch): `page` as the concurrent walk passes it; true
+ *    for exactly one caller per page and epoch (a CAS on a word of the page's header), and
+ *    always for what is no page (a large block). A collector whose sweep and assists both
+ *    claim before they read a page never sweeps one page twice in one epoch.
+ *  - gcl_allocator_walk_own(am, epoch, max_pages, cur, visit, ctx): only by am's own
+ *    thread, attached and outside any allocation (it allocates nothing meanwhile): claim
+ *    up to max_pages of am's pages not yet claimed for epoch and call visit for every
+ *    block allocated on each (none is in flight: only am's thread allocates there); visit
+ *    may free a block it was given with gcl_allocator_free(NULL, ...) and must not
+ *    allocate. *cur (the allocator's; zeroed by the caller) resumes where the last call
+ *    stopped: it stays valid only while am's thread allocates nothing between calls, so
+ *    zero it again after any allocation. Returns the pages it claimed (0: none left).
+ * Without the capability the fallback claims everything and walks nothing (no assists). */
+struct gcl_allocator_own_cursor {
+  void *at;       /* the allocator's resume point (NULL: from the start) */
+  unsigned index; /* and an index inside it */
+};
+#if GCL_ALLOCATOR_WALK_OWN
+bool gcl_allocator_page_claim(void *page, uint32_t epoch);
+unsigned gcl_allocator_walk_own(struct gcl_allocator_mutator *am, uint32_t epoch, unsigned max_pages,
+                                struct gcl_allocator_own_cursor *cur,
+                                void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx);
+#else
+static inline bool gcl_allocator_page_claim(void *page, uint32_t epoch) {
+  (void)page, (void)epoch;
+  return true;
+}
+static inline unsigned gcl_allocator_walk_own(struct gcl_allocator_mutator *am, uint32_t epoch, unsigned max_pages,
+                                              struct gcl_allocator_own_cursor *cur,
+                                              void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
+  (void)am, (void)epoch, (void)max_pages, (void)cur, (void)visit, (void)ctx;
+  return 0;
+}
+#endif
+
 #endif

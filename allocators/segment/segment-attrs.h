@@ -85,6 +85,8 @@ struct gcl_segment_page {
   uint32_t reserved;                     /* owner: blocks that fit the page */
   uint32_t block_size;                   /* atomic: bytes per block; 0 when the page is free */
   uint32_t version;                      /* atomic: bumped each time the page is initialised */
+  uint32_t swept;                        /* atomic: the sweep epoch that last claimed the page
+                                          * (gcl_allocator_page_claim; any thread, CAS) */
   uint8_t flags;                         /* atomic stores, owner reads plainly: PAGE_FULL */
   uint8_t cls;                           /* owner: size class */
   uint8_t in_use;                        /* owner: holds a class (else free in its segment) */
@@ -169,6 +171,10 @@ void gcl_segment_large_free(void *p, size_t bytes);
  * snapshot of the registry, part k of n walks segments k, k+n, k+2n, ... of it (then the
  * large blocks likewise), end drops it. */
 #define GCL_ALLOCATOR_WALK_PARALLEL 1
+/* Capability heap-walk-own (core/allocator.h; segment-walk.c): a page's `swept` word is
+ * its claim (a CAS from any other value to the epoch); the owner walks its own segments'
+ * pages, claiming each, while it allocates nothing. */
+#define GCL_ALLOCATOR_WALK_OWN 1
 int gcl_segment_walk_concurrent(bool (*visit)(void *page, void *mem, size_t bytes, void *ctx),
                                 void *ctx);
 

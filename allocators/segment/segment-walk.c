@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* allocators/segment/segment-walk.c — the segment allocator's heap walks (capability
- * heap-walk with the world stopped, heap-walk-concurrent while mutators run), its figures
+ * heap-walk with the world stopped, heap-walk-concurrent while mutators run,
+ * heap-walk-parallel, and heap-walk-own: page claims and the owner's walk), its figures
  * (the declaration table and gcl_allocator_report) and the per-heap consistency check.
  *
  * Both walks copy the registry (segment-os.c; walkers++ keeps every copied mapping
@@ -142,6 +143,52 @@ void gcl_allocator_walk_part(unsigned k, unsigned n, void (*visit)(void *mem, si
 }
 
 void gcl_allocator_walk_parallel_end(void) { gcl_segment_snapshot_drop(&par_snap); }
+
+/* --- capability heap-walk-own (core/allocator.h): page claims, the owner's own pages -----
+ * A page's `swept` word holds the epoch of the last sweep that claimed it. A claim is one
+ * CAS from any other value to the epoch, so for one epoch exactly one thread wins each
+ * page, whichever of the concurrent walk's visitor and the owner's walk comes first. The
+ * word is never reset (page_init leaves it): a page re-initialised after a claim for epoch
+ * E stays claimed for E, and its blocks were all allocated during that sweep (black).
+ * Epochs are compared in 32 bits (wraps after 2^32 sweeps). */
+bool gcl_allocator_page_claim(void *page, uint32_t epoch) {
+  if ((uintptr_t)page & (GCL_SEGMENT_PAGE_SIZE - 1)) return true; /* a large block: no page */
+  struct gcl_segment_page *pg = gcl_segment_page_of(gcl_segment_of(page), page);
+  uint32_t v = __atomic_load_n(&pg->swept, __ATOMIC_RELAXED);
+  /* Loop invariant: v is the word's last value seen, and it is not `epoch`. */
+  while (v != epoch)
+    if (__atomic_compare_exchange_n(&pg->swept, &v, epoch, true, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) return true;
+  return false;
+}
+
+/* The owner's walk: am's segments are touched only by am's thread (the caller), which
+ * allocates nothing meanwhile, so none of its pages is initialised, retired or re-used
+ * under us and its segment list does not change; other threads only push onto
+ * thread_free (remote frees), which walk_page's stopped read subtracts as it reads it. */
+unsigned gcl_allocator_walk_own(struct gcl_allocator_mutator *am, uint32_t epoch, unsigned max_pages,
+                                struct gcl_allocator_own_cursor *cur,
+                                void (*visit)(void *mem, size_t bytes, void *ctx), void *ctx) {
+  struct stopped_visit sv = {visit, ctx};
+  unsigned claimed = 0, i = cur->at ? cur->index : 1;
+  struct gcl_segment *s = cur->at ? cur->at : am->segments;
+  /* Loop invariant: every in-use page before (s, i) in am's list, from where the cursor
+   * started (the calls before it covered the rest), was claimed for `epoch` (visited by
+   * us, or claimed by another thread); claimed <= max_pages. */
+  for (; s && claimed < max_pages; s = s->next, i = 1) {
+    for (; i < GCL_SEGMENT_PAGES && claimed < max_pages; i++) {
+      struct gcl_segment_page *pg = &s->pages[i];
+      if (!pg->in_use || __atomic_load_n(&pg->swept, __ATOMIC_RELAXED) == epoch) continue;
+      if (!gcl_allocator_page_claim((char *)s + (size_t)i * GCL_SEGMENT_PAGE_SIZE, epoch)) continue;
+      claimed++;
+      walk_page(s, i, true, stopped_adapter, &sv);
+    }
+    if (claimed == max_pages) break; /* resume at (s, i) */
+  }
+  cur->at = s;
+  cur->index = i;
+  if (!s) cur->at = NULL, cur->index = 0; /* the end: a next call starts over (finds none) */
+  return claimed;
+}
 
 /* --- figures -------------------------------------------------------------------------- */
 

@@ -167,7 +167,7 @@ static void weak_and_finalizers(struct gcl_weakref_pending *weak) {
 }
 
 /* Add what st counted to the figures and the heap totals, and start it again. */
-static void sweep_merge(struct gcl_thread_stats *st) {
+void cmark_sweep_merge(struct gcl_thread_stats *st) {
   cmark_fig_add(&gcl_cmark.fig.swept, st->objects_freed);
   cmark_fig_add(&gcl_cmark.fig.swept_bytes, (uint64_t)-st->live_bytes_delta);
   gcl_stats_merge(st);
@@ -186,14 +186,14 @@ void cmark_sweep_garbage(struct gcl_mutator *poll) {
   for (size_t i = 0; i < g->n; i++) {
     struct gcl_object *o = g->a[i];
     if (poll && (i & (CMARK_SWEEP_POLL - 1)) == CMARK_SWEEP_POLL - 1) {
-      sweep_merge(&st);
+      cmark_sweep_merge(&st);
       gcl_safepoint(poll);
     }
     if (!cmark_is_garbage(o)) continue; /* resurrected, or allocated during the walk */
     gcl_free_unowned(&st, o);
   }
   g->n = 0;
-  sweep_merge(&st);
+  cmark_sweep_merge(&st);
 }
 
 /* After the restart: callbacks, then finalizers (m is attached, the world runs). */

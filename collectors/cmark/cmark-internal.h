@@ -50,6 +50,10 @@ struct cmark_figures {
   uint64_t paced_stall_max_ns; /* the longest pacing of one mutator past the limit (max) */
   uint64_t sweep_chunks;    /* concurrent: sweep chunks freed (one handshake each, cmark-sweep.c) */
   uint64_t sweep_sync_ns;   /* concurrent: thread 0's time in those handshakes */
+  uint64_t sweep_assists;   /* concurrent: sweep assists (increments) by mutators past the limit */
+  uint64_t sweep_assist_ns; /* their total time, all threads */
+  uint64_t sweep_assist_pages; /* pages they claimed and swept */
+  uint64_t sweep_assist_objects; /* objects they freed (also in swept) */
 };
 
 /* Add v to figure *f (any thread; relaxed: figures are read after the threads joined). */
@@ -78,6 +82,8 @@ struct cmark_conc {
                              * then give half their local stack to the shared one) */
   int assist_wanted;        /* atomic: an assist found no work; the next marker to poll
                              * gives half its local stack to the shared one and clears it */
+  uintptr_t sweep_epoch;    /* atomic: the epoch the concurrent sweep frees for while it
+                             * runs (sweep assists may claim pages), else 0 */
 };
 
 extern struct cmark_conc gcl_cmark_conc;
@@ -90,6 +96,7 @@ struct cmark {
   double grow;                    /* cmark.grow: no limit: next trigger = live x grow */
   int64_t min_trigger;            /* cmark.min_heap: no limit: the smallest trigger */
   size_t sweep_chunk;             /* cmark.sweep_chunk: candidates per concurrent sweep chunk */
+  bool sweep_assist;              /* cmark.sweep_assist: mutators past the limit sweep their pages */
   int64_t limit;                  /* the heap limit (cmark.limit, or gcl_heap_limit), 0 none */
   int64_t trigger;                /* live bytes that start the next cycle (atomic) */
   int auto_collect;               /* gc.enable() (atomic) */
@@ -165,6 +172,18 @@ void cmark_conc_give_back(struct cmark_stack *local);
  * wakes the paced waits. Shared helpers of cmark-conc.c: the calling thread's CPU time
  * (ns), and a handshake callback that does nothing (its safepoint is the point). */
 void cmark_conc_sweep(struct gcl_mutator *m);
+/* Sweep assists (cmark-sweep.c; allocator capability heap-walk-own; cmark.sweep_assist):
+ * whether this thread has pages of its own left to claim in the sweep running now; sweep
+ * one bounded increment of them (m attached, at a safepoint: it allocates nothing
+ * meanwhile; true if it claimed a page: one pause of kind assist). */
+bool cmark_sweep_assist_pending(void);
+bool cmark_sweep_assist(struct gcl_mutator *m);
+/* At the start of a stall: the thread may have allocated since its last sweep assist, so
+ * its walk of its own pages starts over (core/allocator.h: the cursor's rule). */
+void cmark_sweep_assist_restart(void);
+/* Add what st counted to the figures and the heap totals, and start it again (cmark-gc.c). */
+struct gcl_thread_stats;
+void cmark_sweep_merge(struct gcl_thread_stats *st);
 void cmark_conc_memory_back(void);
 uint64_t cmark_thread_cpu_ns(void);
 void cmark_hs_nothing(struct gcl_mutator *t, void *ctx);
@@ -193,6 +212,8 @@ extern void (*cmark_conc_test_before_globals)(void);
 extern bool cmark_conc_test_no_barrier;
 /* ... and one thread 0 calls after each sweep chunk's frees (cmark-sweep.c). */
 extern void (*cmark_conc_test_sweep_chunk)(void);
+/* ... and one it calls once the sweep is open to assists, before its walk (cmark-sweep.c). */
+extern void (*cmark_conc_test_sweep_open)(void);
 
 /* Finalizable objects and weak references at termination (cmark-final.c), with the
  * world stopped: gather every thread's finalizable list (before terminate, outside the

@@ -35,7 +35,12 @@
  * completes; each contiguous wait is one pause of
  * kind `pace`. The whole stall (increments and waits, entry to return) is the figure
  * paced_stall_max_s: what one allocation past the limit cost a mutator at worst. After the
- * cycle, a heap still over the limit gets a full stop-the-world collection, then oom.
+ * cycle, a heap still over the limit gets another concurrent cycle (the first one's
+ * floating garbage is black for it) while cycles sweep something, at most
+ * CMARK_PACE_CYCLES in one stall; then a full stop-the-world collection, then oom.
+ * Once marking is over and the sweep runs, the increments are sweep assists instead
+ * (cmark-sweep.c): the thread sweeps its own pages, one bounded increment at a time
+ * (kind `assist`, figures sweep_assist*), and waits only when none of its pages is left.
  *
  * The trigger learns from the last cycle (cmark_pace_retarget): memory comes back only
  * as the sweep goes (cmark-sweep.c), so a cycle must start early enough that what
@@ -58,6 +63,7 @@
 #define CMARK_ASSIST_OBJECTS 1024   /* objects one assist traces at most */
 #define CMARK_ASSIST_NS 200000      /* and for at most this long (clock read every 64) */
 #define CMARK_PACE_POLL_NS 100000   /* a paced wait looks for mark work this often */
+#define CMARK_PACE_CYCLES 4         /* concurrent cycles one stall waits on before the last resort */
 
 static __thread bool in_pace; /* this thread is inside cmark_conc_pace (no recursion) */
 
@@ -154,8 +160,8 @@ static bool room_again(void) {
   return gcl_stats_live_bytes() + GCL_HEAP_BYTES_BATCH <= gcl_cmark.limit;
 }
 
-/* Wait (detached) until cycle `ticket` completed, memory came back or mark work appears;
- * true on the first two. The wait is one pause of kind pace. */
+/* Wait (detached) until cycle `ticket` completed, memory came back, or mark work or pages
+ * of this thread's to sweep appear; true on the first two. One pause of kind pace. */
 static bool paced_wait(struct gcl_mutator *m, uint64_t ticket) {
   uint64_t t0 = gcl_now_ns();
   bool completed = false;
@@ -174,7 +180,7 @@ static bool paced_wait(struct gcl_mutator *m, uint64_t ticket) {
     }
     completed = gcl_cmark_conc.completed >= ticket || room_again();
     pthread_mutex_unlock(&gcl_cmark_conc.lock);
-    if (completed || work_available()) break;
+    if (completed || work_available() || cmark_sweep_assist_pending()) break;
   }
   gcl_blocking_leave(m);
   __atomic_sub_fetch(&gcl_cmark_conc.assist_hungry, 1, __ATOMIC_RELAXED);
@@ -190,30 +196,53 @@ static void fig_max(uint64_t *f, uint64_t v) {
   }
 }
 
-void cmark_conc_pace(struct gcl_mutator *m) {
-  if (cmark_conc_on_own_thread() || cmark_in_cycle || in_pace) return; /* as cmark_conc_request */
-  in_pace = true;
-  uint64_t t0 = gcl_now_ns();
-  gcl_heap_bytes_flush(m);
-  uint64_t ticket = cmark_conc_ticket();
+/* Assist and wait until cycle `ticket` completed or the heap has room again. */
+static void stall_on(struct gcl_mutator *m, uint64_t ticket) {
+  cmark_sweep_assist_restart(); /* a new stall or a new cycle: its own walk starts over */
   /* Loop invariant: cycle `ticket` has not completed at the last look; this thread holds
    * no grey object between two iterations. */
   for (;;) {
-    if (assist_once(m, CMARK_ASSIST_OBJECTS) > 0) {
+    if (assist_once(m, CMARK_ASSIST_OBJECTS) > 0 || cmark_sweep_assist(m)) {
       gcl_safepoint(m); /* between two increments: stops, handshakes */
       if (cmark_conc_completed(ticket) || room_again()) break;
       continue;
     }
     if (cmark_conc_completed(ticket) || room_again() || paced_wait(m, ticket)) break;
   }
+}
+
+static bool over_limit(void) { return gcl_cmark.limit > 0 && gcl_stats_live_bytes() > gcl_cmark.limit; }
+
+void cmark_conc_pace(struct gcl_mutator *m) {
+  if (cmark_conc_on_own_thread() || cmark_in_cycle || in_pace) return; /* as cmark_conc_request */
+  in_pace = true;
+  uint64_t t0 = gcl_now_ns();
+  gcl_heap_bytes_flush(m);
+  uint64_t ticket = cmark_conc_ticket();
+  uint64_t swept0 = __atomic_load_n(&gcl_cmark.fig.swept_bytes, __ATOMIC_RELAXED);
+  bool last_resort = false;
+  stall_on(m, ticket);
+  /* Loop invariant: the stall has waited on k cycles. A cycle that completed with the
+   * heap still over its limit: what the mutators allocated while it ran is black for it
+   * (floating garbage of a long cycle, mostly; other threads went on allocating as the
+   * sweep gave memory back), so the next concurrent cycle, on which this thread assists
+   * and sweeps too, frees it. The world-stopped last resort only when a cycle the stall
+   * waited on from its start swept nothing, or after CMARK_PACE_CYCLES cycles. A stall that ended with room (a sweep
+   * chunk or its own sweep gave memory back) goes on; its next flush paces it again. */
+  for (unsigned k = 1; cmark_conc_completed(ticket) && over_limit(); k++) {
+    uint64_t swept = __atomic_load_n(&gcl_cmark.fig.swept_bytes, __ATOMIC_RELAXED);
+    if ((k > 1 && swept == swept0) || k == CMARK_PACE_CYCLES) { /* the first may have been half over */
+      last_resort = true;
+      break;
+    }
+    swept0 = swept;
+    ticket = cmark_conc_ticket();
+    stall_on(m, ticket);
+  }
   m->collector.assist_debt = 0;
   fig_max(&gcl_cmark.fig.paced_stall_max_ns, gcl_now_ns() - t0);
   in_pace = false;
-  /* The last resort only after the cycle completed: a stall that ended because a sweep
-   * chunk gave memory back may find the heap over its limit again (other threads' flushes)
-   * while that cycle still sweeps; its next flush paces it again instead. */
-  if (cmark_conc_completed(ticket) && gcl_cmark.limit > 0 &&
-      gcl_stats_live_bytes() > gcl_cmark.limit) {
+  if (last_resort && over_limit()) {
     cmark_fig_add(&gcl_cmark.fig.full_stw, 1); /* the last resort; over the limit after it: oom */
     cmark_collect(m, true);
   }

@@ -39,6 +39,8 @@ static const struct gcl_opt_decl options[] = {
     {"min_heap", GCL_OPT_SIZE, "4m", "64k", NULL, NULL, "without a limit: the smallest trigger"},
     {"sweep_chunk", GCL_OPT_INT, "4096", "16", "1073741824", NULL,
      "concurrent: garbage candidates the sweep lists before a handshake frees them (memory comes back per chunk)"},
+    {"sweep_assist", GCL_OPT_BOOL, "on", NULL, NULL, NULL,
+     "concurrent: a mutator past the limit sweeps its own pages while the sweep runs (needs heap-walk-own)"},
 };
 static const struct gcl_fig_decl figures[] = {
     {"cycles", "count", "collection cycles completed"},
@@ -68,6 +70,10 @@ static const struct gcl_fig_decl figures[] = {
     {"paced_stall_max_s", "s", "concurrent: the longest stall of one mutator past the limit (its assists and waits, entry to return)"},
     {"sweep_chunks", "count", "concurrent: sweep chunks freed, each after one handshake"},
     {"sweep_sync_s", "s", "concurrent: thread 0's time in those handshakes (request to last acknowledgement)"},
+    {"sweep_assists", "count", "concurrent: sweep assists (increments) by mutators past the limit (pauses of kind assist)"},
+    {"sweep_assist_s", "s", "concurrent: time mutators spent in sweep assists, all threads"},
+    {"sweep_assist_pages", "count", "concurrent: pages of their own that sweep assists claimed and swept"},
+    {"sweep_assist_objects", "objects", "concurrent: objects freed by sweep assists (also in objects_swept)"},
 };
 GCL_COLLECTOR_DECLARE(options, GCL_COUNT(options), figures, GCL_COUNT(figures));
 
@@ -122,6 +128,7 @@ int gcl_collector_init(const struct gcl_init *init) {
   gcl_cmark.grow = o[4].d;
   gcl_cmark.min_trigger = (int64_t)o[5].u;
   gcl_cmark.sweep_chunk = (size_t)o[6].i;
+  gcl_cmark.sweep_assist = o[7].b;
   gcl_cmark.trigger = gcl_cmark.limit > 0 ? (int64_t)(gcl_cmark.trigger_frac * (double)gcl_cmark.limit)
                                           : gcl_cmark.min_trigger;
   gcl_heap_flush_hook = flush_hook;
@@ -226,4 +233,10 @@ void gcl_collector_report(struct gcl_report *r) {
   gcl_report_figure(r, "paced_stall_max_s", (double)fig(&f->paced_stall_max_ns) * 1e-9);
   gcl_report_figure_u64(r, "sweep_chunks", fig(&f->sweep_chunks));
   gcl_report_figure(r, "sweep_sync_s", (double)fig(&f->sweep_sync_ns) * 1e-9);
+#if GCL_ALLOCATOR_WALK_OWN
+  gcl_report_figure_u64(r, "sweep_assists", fig(&f->sweep_assists));
+  gcl_report_figure(r, "sweep_assist_s", (double)fig(&f->sweep_assist_ns) * 1e-9);
+  gcl_report_figure_u64(r, "sweep_assist_pages", fig(&f->sweep_assist_pages));
+  gcl_report_figure_u64(r, "sweep_assist_objects", fig(&f->sweep_assist_objects));
+#endif
 }

@@ -26,8 +26,9 @@ static const struct gcl_type cell_type = {
     .ref_offset = offsetof(struct cell, ref), .nrefs = 1};
 
 /* The cmark options by name (declaration order of collectors/cmark/cmark.c). */
-enum { O_MODE, O_MARKERS, O_TRIGGER, O_LIMIT, O_GROW, O_MIN_HEAP, O_SWEEP_CHUNK };
+enum { O_MODE, O_MARKERS, O_TRIGGER, O_LIMIT, O_GROW, O_MIN_HEAP, O_SWEEP_CHUNK, O_SWEEP_ASSIST };
 static int64_t test_sweep_chunk; /* cmark.sweep_chunk for the next init_cmark (0: default) */
+static bool test_no_sweep_assist; /* cmark.sweep_assist=off for the next init_cmark */
 
 /* CMARK_TEST_CONCURRENT=1 (unit/cmark-concurrent, on segment): every test in
  * cmark.mode=concurrent with 2 markers, plus the concurrent lost-object race below. */
@@ -49,6 +50,7 @@ static inline void init_cmark(unsigned threads, uint64_t min_heap, uint64_t limi
    * frees between walks of pages) and the stress runs exercise that race too. */
   if (CMARK_TEST_CONCURRENT) v[O_SWEEP_CHUNK].i = 64;
   if (test_sweep_chunk) v[O_SWEEP_CHUNK].i = test_sweep_chunk;
+  if (test_no_sweep_assist) v[O_SWEEP_ASSIST].b = false;
   struct gcl_heap_config cfg = {.threads = threads, .collector_opts = v};
   cr_assert_eq(gcl_heap_init_with(&cfg), 0);
 }

@@ -5,6 +5,8 @@
  *  - a mutator allocating while a cycle marks under a limit assists, and every assist
  *    and paced wait is a pause of its kind (histogram, log, figures agree);
  *  - a paced wait ends when a sweep chunk gives memory back, before the cycle completes;
+ *  - past the limit during the sweep, a mutator sweeps its own pages and goes on while the
+ *    sweeper thread is held (sweep assists);
  *  - the assist debt follows the bytes allocated, not the number of flushes. */
 #include <sched.h>
 #include <string.h>
@@ -75,8 +77,10 @@ Test(limit, allocating_while_marking_assists_and_assists_are_pauses, .timeout = 
     if (strcmp(e[i].kind, "pace") == 0) logged_waits++;
     if (e[i].duration_ns > longest) longest = e[i].duration_ns;
   }
-  cr_assert_eq(logged_assists, assists, "assists: %llu logged, %llu counted", (unsigned long long)logged_assists,
-               (unsigned long long)assists);
+  uint64_t sweep_assists = __atomic_load_n(&gcl_cmark.fig.sweep_assists, __ATOMIC_RELAXED);
+  cr_assert_eq(logged_assists, assists + sweep_assists, "assists: %llu logged, %llu + %llu sweep counted",
+               (unsigned long long)logged_assists, (unsigned long long)assists, (unsigned long long)sweep_assists);
+  assists += sweep_assists;
   cr_assert_eq(logged_waits, waits);
   struct gcl_pause_hist h;
   gcl_pause_snapshot(&h);
@@ -121,6 +125,7 @@ static void sweep_chunk_hook(void) {
 
 Test(limit, a_paced_wait_ends_when_a_sweep_chunk_gives_memory_back, .timeout = 60) {
   test_sweep_chunk = 1024;
+  test_no_sweep_assist = true; /* cmark.sweep_assist=off: the mutator waits for the chunks */
   init_cmark(1, 64 << 10, 4 << 20);
   cmark_conc_test_sweep_chunk = sweep_chunk_hook;
   gcl_oom_handler = oom_exit;
@@ -132,10 +137,62 @@ Test(limit, a_paced_wait_ends_when_a_sweep_chunk_gives_memory_back, .timeout = 6
   GCL_FRAME_POP(m, f);
   gcl_thread_detach(m);
   gcl_heap_finish();
-  cr_assert(seen_waiting, "the mutator never waited past the limit during a sweep (%u chunks)", chunk_calls);
+  cr_assert(seen_waiting, "the mutator never waited past the limit during a sweep (%u chunks; %llu cycles, %llu waits, %llu sweep assists)",
+            chunk_calls, (unsigned long long)gcl_cmark.fig.cycles, (unsigned long long)gcl_cmark.fig.paced_waits,
+            (unsigned long long)gcl_cmark.fig.sweep_assists);
   cr_assert_geq(chunk_calls, 2, "one sweep chunk only");
   cr_assert(released_mid_sweep, "a paced wait did not end while the sweep was giving memory back");
   cr_assert_geq(__atomic_load_n(&gcl_cmark.fig.sweep_chunks, __ATOMIC_RELAXED), chunk_calls);
+}
+
+/* Sweep assists (cmark-sweep.c): the hook holds thread 0 once the first sweep is open,
+ * before its walk (so the sweeper frees nothing and the cycle cannot complete), until
+ * the mutator, past the limit, has swept pages of its own and then allocated on (or 5 s).
+ * Only memory it freed itself can have let it go on. With cmark.sweep_assist=off the
+ * hook times out and the test fails (checked by hand). */
+static uint64_t progress; /* atomic: cells the mutator of the sweep-assist test allocated */
+static bool went_on;      /* it allocated on while the sweeper was held */
+
+static void hold_sweep(void) {
+  uint64_t t0 = gcl_now_ns();
+  cmark_conc_test_sweep_open = NULL;
+  while (__atomic_load_n(&gcl_cmark.fig.sweep_assists, __ATOMIC_SEQ_CST) == 0 && gcl_now_ns() - t0 < 5000000000u)
+    sched_yield();
+  uint64_t p0 = __atomic_load_n(&progress, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(&progress, __ATOMIC_SEQ_CST) < p0 + 20000 && gcl_now_ns() - t0 < 5000000000u)
+    sched_yield();
+  went_on = __atomic_load_n(&gcl_cmark.fig.sweep_assists, __ATOMIC_SEQ_CST) > 0 &&
+            __atomic_load_n(&progress, __ATOMIC_SEQ_CST) >= p0 + 20000;
+}
+
+Test(limit, past_the_limit_a_mutator_sweeps_its_own_pages, .timeout = 60) {
+  init_cmark(1, 64 << 10, 4 << 20);
+  cmark_conc_test_sweep_open = hold_sweep;
+  gcl_oom_handler = oom_exit;
+  gcl_pause_log_enable(1 << 16, false);
+  struct gcl_mutator *m = gcl_thread_attach();
+  struct gcl_object *t = NULL;
+  GCL_FRAME(m, f, &t);
+  t = tree(m, 15); /* ~1.3 MB live under a 4 MB limit */
+  for (uint64_t i = 0; i < 400000; i++) {
+    new_cell(m, i); /* garbage at once: ~13 MB allocated past the limit */
+    __atomic_store_n(&progress, i + 1, __ATOMIC_SEQ_CST);
+    if ((i & 63) == 0) gcl_safepoint(m);
+  }
+  GCL_FRAME_POP(m, f);
+  gcl_thread_detach(m);
+  gcl_heap_finish();
+  uint64_t sa = __atomic_load_n(&gcl_cmark.fig.sweep_assists, __ATOMIC_RELAXED);
+  cr_assert(went_on, "the mutator did not sweep its own pages and go on while the sweeper was held (%llu sweep assists)",
+            (unsigned long long)sa);
+  cr_assert_gt(__atomic_load_n(&gcl_cmark.fig.sweep_assist_objects, __ATOMIC_RELAXED), 0);
+  cr_assert_gt(__atomic_load_n(&gcl_cmark.fig.sweep_assist_pages, __ATOMIC_RELAXED), 0);
+  /* Every increment is a pause of kind assist: mark assists and sweep assists together. */
+  uint32_t n;
+  uint64_t dropped, logged = 0;
+  const struct gcl_pause_event *e = gcl_pause_log(&n, &dropped);
+  for (uint32_t i = 0; i < n; i++) logged += strcmp(e[i].kind, "assist") == 0;
+  cr_assert_eq(logged, sa + __atomic_load_n(&gcl_cmark.fig.assists, __ATOMIC_RELAXED));
 }
 
 /* The assist debt follows the bytes allocated while marking, not the flushes (frees and

@@ -359,9 +359,11 @@ static uint64_t stress_body(struct gcl_mutator *m, struct gcl_workload_ctx *ctx,
   return 0;
 }
 
-static void stress_run(unsigned nthreads) {
+/* limit: 0, or a heap limit (concurrent mode: the pacing, mark and sweep assists run). */
+static void stress_run(unsigned nthreads, uint64_t limit) {
   const unsigned *threads = &nthreads;
-  init_cmark(*threads, 64 << 10, 0);
+  init_cmark(*threads, 64 << 10, limit);
+  gcl_oom_handler = oom_exit;
   struct gcl_workload_ctx ctx = {.threads = *threads};
   gcl_run_threads(&ctx, stress_body, NULL);
   gcl_heap_finish();
@@ -371,10 +373,17 @@ static void stress_run(unsigned nthreads) {
   cr_assert_eq(gcl_verify_live(), 0, "%llu objects live after the final cycle", (unsigned long long)gcl_verify_live());
 }
 
-Test(stress, tiny_heap_1_thread, .timeout = 120) { stress_run(1); }
-Test(stress, tiny_heap_2_threads, .timeout = 120) { stress_run(2); }
-Test(stress, tiny_heap_4_threads, .timeout = 120) { stress_run(4); }
-Test(stress, tiny_heap_8_threads, .timeout = 120) { stress_run(8); }
+Test(stress, tiny_heap_1_thread, .timeout = 120) { stress_run(1, 0); }
+Test(stress, tiny_heap_2_threads, .timeout = 120) { stress_run(2, 0); }
+Test(stress, tiny_heap_4_threads, .timeout = 120) { stress_run(4, 0); }
+Test(stress, tiny_heap_8_threads, .timeout = 120) { stress_run(8, 0); }
+/* The same under a 1 MB heap limit (live: ~5 KB a thread; a cycle every ~0.75 MB): in
+ * concurrent mode mutators past the limit assist marking and sweep their own pages
+ * (cmark-pace.c, cmark-sweep.c) while other threads store, drop and collect. */
+Test(stress, tiny_heap_under_a_limit_1_thread, .timeout = 120) { stress_run(1, 1 << 20); }
+Test(stress, tiny_heap_under_a_limit_2_threads, .timeout = 120) { stress_run(2, 1 << 20); }
+Test(stress, tiny_heap_under_a_limit_4_threads, .timeout = 120) { stress_run(4, 1 << 20); }
+Test(stress, tiny_heap_under_a_limit_8_threads, .timeout = 120) { stress_run(8, 1 << 20); }
 
 /* --- every workload on a tiny heap ------------------------------------------------------ */
 
