@@ -217,8 +217,13 @@ bool cmark_sweep_assist(struct gcl_mutator *m) {
   struct own_sweep os = {{0}, 0};
   unsigned pages = 0;
   /* Loop invariant: the `pages` pages claimed so far were swept whole; the increment has
-   * not yet run past its time or page cap. */
-  while (pages < CMARK_SWEEP_ASSIST_PAGES && (pages == 0 || gcl_now_ns() - t0 < CMARK_SWEEP_ASSIST_NS)) {
+   * not yet run past its time or page cap, and no stop or handshake asked for this thread
+   * since its last page (the caller's safepoint serves it between increments, as
+   * cmark-pace.c's mark assist does; found in review). */
+  while (pages < CMARK_SWEEP_ASSIST_PAGES &&
+         (pages == 0 || (gcl_now_ns() - t0 < CMARK_SWEEP_ASSIST_NS &&
+                         !__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) &&
+                         !(__atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED) & GCL_SAFEPOINT_HANDSHAKE)))) {
     if (gcl_allocator_walk_own(&m->allocator, e, 1, &own_cursor, free_own_garbage, &os) == 0) {
       own_swept = e; /* every page of ours is claimed for this sweep */
       break;

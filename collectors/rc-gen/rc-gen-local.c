@@ -236,17 +236,22 @@ static bool local_parked(void) {
   return any;
 }
 
-/* no_local_polls is raised before the stop: a thread that read it clear and parked anyway
- * is found here, the world restarts, and it then sees it raised (the world's restart orders
- * the store before its resumption) and finishes its collection without parking again; so
- * each thread costs at most one retry. */
+/* no_local_polls is raised before the stop: a thread that read it clear and parked at a
+ * walk's poll anyway is found here, the world restarts, and it then sees it raised (the
+ * world's restart orders the store before its resumption) and finishes its walks without
+ * parking again. A thread parked in its clear step (a finalizer's safepoint) may park there
+ * again at each retry until the step ends, so between retries the requester waits in a
+ * blocking region: under the GIL that hands the GIL over, without which the parked thread
+ * could never re-attach and finish (found in review: a hang under --gil). */
 void gcl_rcgen_stop_world_all(struct gcl_mutator *m) {
   __atomic_add_fetch(&gcl_rcgen.no_local_polls, 1, __ATOMIC_SEQ_CST);
   for (;;) {
     gcl_stop_the_world(m);
     if (!gcl_rcgen_shared_only() || !local_parked()) return;
     gcl_start_the_world(m);
+    gcl_blocking_enter(m);
     sched_yield();
+    gcl_blocking_leave(m);
   }
 }
 

@@ -43,7 +43,7 @@ static const struct gcl_type node_type = {
 
 /* The heap for `threads` threads with young=thread and the given thresholds (NULL: the
  * policy's). */
-static void init_heap(unsigned threads, const char *t0, const char *t1, const char *t2) {
+static void init_heap_gil(unsigned threads, const char *t0, const char *t1, const char *t2, bool gil) {
   union gcl_opt_value v[GCL_MODULE_MAX_OPTS];
   gcl_module_defaults(&gcl_collector_module, v);
   char why[160];
@@ -56,8 +56,12 @@ static void init_heap(unsigned threads, const char *t0, const char *t1, const ch
     if (val)
       cr_assert_eq(gcl_opt_parse(&gcl_collector_module.opts[k], val, &v[k], why, sizeof why), 0, "%s", why);
   }
-  struct gcl_heap_config cfg = {.threads = threads, .collector_opts = v};
+  struct gcl_heap_config cfg = {.threads = threads, .collector_opts = v, .gil = gil};
   cr_assert_eq(gcl_heap_init_with(&cfg), 0);
+}
+
+static void init_heap(unsigned threads, const char *t0, const char *t1, const char *t2) {
+  init_heap_gil(threads, t0, t1, t2, false);
 }
 
 /* Prepend a new node to the chain *head (an owned reference, replaced). */
@@ -303,7 +307,8 @@ static void polling_finalizer(struct gcl_mutator *m, struct gcl_object *o) {
   (void)o;
   __atomic_store_n(&fs.in_finalizer, 1, __ATOMIC_RELEASE);
   uint64_t t0 = gcl_now_ns();
-  while (!__atomic_load_n(&fs.stopped, __ATOMIC_ACQUIRE) && gcl_now_ns() - t0 < 200000000u) gcl_poll(m);
+  /* gcl_safepoint: under the GIL it also hands the GIL to a thread that asks for it */
+  while (!__atomic_load_n(&fs.stopped, __ATOMIC_ACQUIRE) && gcl_now_ns() - t0 < 200000000u) gcl_safepoint(m);
   __atomic_store_n(&fs.in_finalizer, 2, __ATOMIC_RELEASE);
 }
 
@@ -340,8 +345,8 @@ static void *fin_owner_main(void *arg) {
   return NULL;
 }
 
-Test(rc_gen_local, gc_collect_is_not_served_inside_a_local_clear_step, .timeout = 60) {
-  init_heap(2, "16", "1000", "1000");
+static void clear_step_case(bool gil) {
+  init_heap_gil(2, "16", "1000", "1000", gil);
   struct gcl_mutator *m = gcl_thread_attach();
   pthread_t t;
   cr_assert_eq(pthread_create(&t, NULL, fin_owner_main, NULL), 0);
@@ -361,4 +366,14 @@ Test(rc_gen_local, gc_collect_is_not_served_inside_a_local_clear_step, .timeout 
   gcl_thread_detach(m);
   cr_assert_geq(gcl_rcgen_check(), 0, "list check");
   gcl_heap_finish();
+}
+
+Test(rc_gen_local, gc_collect_is_not_served_inside_a_local_clear_step, .timeout = 60) {
+  clear_step_case(false);
+}
+
+/* Under the GIL the stopper's retries must hand the GIL over, or the owner parked in its
+ * clear step never re-attaches (a hang before the fix: the test's timeout fails it). */
+Test(rc_gen_local, gc_collect_waits_for_a_clear_step_under_the_gil, .timeout = 60) {
+  clear_step_case(true);
 }
