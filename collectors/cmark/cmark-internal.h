@@ -59,6 +59,13 @@ struct cmark_figures {
 /* Add v to figure *f (any thread; relaxed: figures are read after the threads joined). */
 static inline void cmark_fig_add(uint64_t *f, uint64_t v) { __atomic_fetch_add(f, v, __ATOMIC_RELAXED); }
 
+/* Whether a stop or a handshake waits for m: a mutator's assist increment (mark or sweep)
+ * ends early then, so its safepoint serves it (the increment would delay it otherwise). */
+static inline bool cmark_safepoint_wanted(struct gcl_mutator *m) {
+  return __atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) ||
+         (__atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED) & GCL_SAFEPOINT_HANDSHAKE);
+}
+
 /* Concurrent mode (cmark-conc.c): the collector's own threads and the cycle requests.
  * Thread 0 drives each cycle (handshakes, remark, sweep, finalizers) and marks; threads
  * 1..markers-1 only mark. Everything below is under `lock` unless marked atomic. */

@@ -116,10 +116,7 @@ static uint64_t assist_once(struct gcl_mutator *m, uint64_t budget) {
    * delay a remark's time to safepoint by more than 64 objects), stop. */
   while (local.n > 0 && traced < budget) {
     gcl_trace(local.a[--local.n], cmark_shade_slot_local, &local);
-    if ((++traced & 63) == 0 &&
-        (gcl_now_ns() - t0 > CMARK_ASSIST_NS || __atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) ||
-         (__atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED) & GCL_SAFEPOINT_HANDSHAKE)))
-      break;
+    if ((++traced & 63) == 0 && (gcl_now_ns() - t0 > CMARK_ASSIST_NS || cmark_safepoint_wanted(m))) break;
   }
   if (local.n > 0) cmark_conc_give_back(&local);
   free(local.a);

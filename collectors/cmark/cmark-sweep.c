@@ -221,9 +221,7 @@ bool cmark_sweep_assist(struct gcl_mutator *m) {
    * since its last page (the caller's safepoint serves it between increments, as
    * cmark-pace.c's mark assist does; found in review). */
   while (pages < CMARK_SWEEP_ASSIST_PAGES &&
-         (pages == 0 || (gcl_now_ns() - t0 < CMARK_SWEEP_ASSIST_NS &&
-                         !__atomic_load_n(&gcl_stop_requested, __ATOMIC_RELAXED) &&
-                         !(__atomic_load_n(&m->safepoint_work, __ATOMIC_RELAXED) & GCL_SAFEPOINT_HANDSHAKE)))) {
+         (pages == 0 || (gcl_now_ns() - t0 < CMARK_SWEEP_ASSIST_NS && !cmark_safepoint_wanted(m)))) {
     if (gcl_allocator_walk_own(&m->allocator, e, 1, &own_cursor, free_own_garbage, &os) == 0) {
       own_swept = e; /* every page of ours is claimed for this sweep */
       break;
