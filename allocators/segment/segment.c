@@ -224,9 +224,10 @@ static void segment_free(struct gcl_allocator_mutator *am, struct gcl_segment *s
   gcl_segment_os_release(s);
 }
 
-/* Decommit the retired pages whose delays have both passed, the oldest first. Both delays: page events alone decommitted the pages a big free
- * had just retired while the next burst of allocation was reusing them (LIFO takes the
- * newest, so the oldest expired first): binary-trees refaulted 62 MiB (issue 8). A
+/* Decommit the retired pages whose delays have both passed, the oldest first. Both
+ * delays: page events alone decommitted the pages a big free had just retired while the
+ * next burst of allocation was reusing them (LIFO takes the newest, so the oldest expired
+ * first): binary-trees refaulted 62 MiB (issue 8). A
  * segment left empty by a decommit is released (not its heap's only one); that removes
  * its other retired pages too. Loop invariant: pages older than pg were decommitted, and
  * the list is in retirement order for both clocks, so the first page not yet due ends it;
